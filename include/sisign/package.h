@@ -1,0 +1,225 @@
+/* sisign — reading, describing and writing Symbian OS 9+ SIS packages.
+ *
+ * A package is parsed from a file (streamed: file data is never loaded
+ * whole) or from memory.  The parsed model below is read-only and owned by
+ * the package; every pointer in it stays valid until sisign_pkg_free().
+ * Strings are UTF-8.  Format reference: docs in ../shared/docs/sis-format.md. */
+#ifndef SISIGN_PACKAGE_H
+#define SISIGN_PACKAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sisign/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sisign_pkg;
+
+enum sisign_pkg_kind {
+	SISIGN_PKG_SISX = 1, /* UID header + SISContents: an ordinary package */
+	SISIGN_PKG_STUB = 2, /* bare SISController field (makesis -s ROM stub) */
+	SISIGN_PKG_CTL = 3,  /* SISController without its type word (.ctl registry file) */
+};
+
+struct sisign_parse_opts {
+	uint64_t max_controller; /* cap on the decompressed controller; 0 = 64 MiB */
+	uint64_t max_file;       /* cap on one file's declared uncompressed size; 0 = 4 GiB */
+	int max_depth;           /* embedding depth cap; 0 = 8 (the device's limit) */
+};
+
+struct sisign_version {
+	int32_t major, minor, build; /* -1 = wildcard in dependency ranges */
+};
+
+struct sisign_datetime {
+	uint16_t year;
+	uint8_t month; /* 1-12 here (stored 0-11 in the file) */
+	uint8_t day, hour, minute, second;
+};
+
+struct sisign_dependency {
+	uint32_t uid;
+	int has_from, has_to;
+	struct sisign_version from, to;
+	size_t nnames;
+	char **names; /* per language */
+};
+
+enum sisign_hash_status {
+	SISIGN_HASH_UNCHECKED = 0,
+	SISIGN_HASH_OK = 1,
+	SISIGN_HASH_MISMATCH = 2,
+	SISIGN_HASH_NO_DATA = 3,   /* no file data (e.g. "null" operation, empty hash) */
+	SISIGN_HASH_MISSING = 4,   /* the data unit or file index points nowhere */
+	SISIGN_HASH_CORRUPT = 5,   /* data does not inflate to its declared size */
+};
+
+struct sisign_file {
+	char *target;              /* device path, e.g. "!:\sys\bin\x.exe"; may be "" */
+	char *mime;
+	size_t ncaps;              /* capability words (0 = field absent) */
+	const uint32_t *caps;
+	uint32_t hash_alg;         /* 1 = SHA-1 */
+	size_t hash_len;           /* 20, or 0 for no data */
+	uint8_t hash[20];
+	uint32_t operation;        /* 1 install, 2 run, 4 text, 8 null */
+	uint32_t options;
+	uint64_t length;           /* as declared: compressed payload size */
+	uint64_t uncompressed_length;
+	uint32_t file_index;
+	int conditional;           /* inside an IF/ELSEIF block */
+	enum sisign_hash_status hash_status;  /* set by sisign_pkg_check_data() */
+	uint64_t data_offset;      /* file offset of the SISCompressed payload, 0 if unknown */
+	uint64_t data_stored;      /* payload bytes in the file */
+	uint32_t data_algorithm;   /* 0 stored, 1 zlib */
+};
+
+struct sisign_signature {
+	char *algorithm;           /* OID text, e.g. "1.2.840.113549.1.1.5" */
+	const uint8_t *sig;
+	size_t siglen;
+};
+
+struct sisign_chain {
+	size_t nsigs;
+	struct sisign_signature *sigs;
+	const uint8_t *certs;      /* concatenated DER certificates, signer first */
+	size_t certs_len;
+	/* The signed message of this chain, inside the controller bytes
+	 * (sis-format.md §7.1): signed_region[0 .. signed_len). */
+	const uint8_t *signed_region;
+	size_t signed_len;
+};
+
+struct sisign_controller {
+	int depth;                 /* 0 = top level */
+	uint32_t uid;
+	char *vendor_unique;
+	size_t nnames;
+	char **names;              /* per language */
+	size_t nvendors;
+	char **vendors;
+	struct sisign_version version;
+	struct sisign_datetime created;
+	uint8_t install_type;      /* 0 SA, 1 SP, 2 PU, 3 PA, 4 PP */
+	uint8_t install_flags;
+	size_t noptions;
+	char **options;            /* first-language name of each option */
+	size_t nlanguages;
+	uint32_t *languages;
+	size_t ntargets;
+	struct sisign_dependency *targets;   /* target devices / platforms */
+	size_t ndeps;
+	struct sisign_dependency *deps;      /* package dependencies */
+	size_t nproperties;
+	const struct sisign_file *logo;      /* NULL if none */
+	size_t nfiles;
+	struct sisign_file *files;           /* every file, including conditional ones */
+	size_t nembedded;
+	struct sisign_controller *embedded;
+	size_t nchains;
+	struct sisign_chain *chains;
+	uint32_t data_index;                 /* as stored */
+	uint32_t abs_data_unit;              /* parent's absolute unit + data_index */
+	size_t trailing;                     /* unsigned bytes after SISDataIndex */
+	/* A member field (SISInfo, SISInstallBlock, ...) whose outer length is
+	 * sound but whose contents are not: the package still parses (its
+	 * structure and signatures can be examined) but it is damaged, and the
+	 * device would refuse it.  0 if undamaged, else the sisign_err. */
+	int damage;
+	char *damage_message;
+	long long damage_offset;             /* in the decompressed controller */
+};
+
+struct sisign_pkg_info {
+	enum sisign_pkg_kind kind;
+	uint64_t file_size;
+	uint32_t uid1, uid2, uid3, uid_checksum;
+	int uid_checksum_ok;
+	int uid3_matches;          /* header UID3 == SISInfo UID */
+	int has_controller_crc, controller_crc_ok;
+	uint16_t controller_crc, controller_crc_computed;
+	int has_data_crc;
+	int data_crc_ok;           /* -1 until sisign_pkg_check_data() computes it */
+	uint16_t data_crc, data_crc_computed;
+	uint32_t controller_compression; /* 0 stored, 1 zlib (SISX only) */
+	uint64_t controller_size;  /* decompressed controller field bytes */
+	size_t ndata_units;
+};
+
+/* Parse a package file.  Structure, controller and data-unit layout are read
+ * and checked; file data is not read (see sisign_pkg_check_data).  Caller
+ * frees *out with sisign_pkg_free(). */
+SISIGN_API int sisign_pkg_open(const char *path, const struct sisign_parse_opts *opts,
+	struct sisign_pkg **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Parse from memory; the bytes are copied only where needed, so `data` must
+ * stay valid until sisign_pkg_free(). */
+SISIGN_API int sisign_pkg_parse_mem(const void *data, size_t len, const struct sisign_parse_opts *opts,
+	struct sisign_pkg **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+SISIGN_API void sisign_pkg_free(struct sisign_pkg *pkg);
+
+SISIGN_API const struct sisign_pkg_info *sisign_pkg_info(const struct sisign_pkg *pkg);
+SISIGN_API const struct sisign_controller *sisign_pkg_controller(const struct sisign_pkg *pkg);
+
+/* Non-fatal findings (stale CRC, UID3 mismatch, ...), one line each. */
+SISIGN_API size_t sisign_pkg_nwarnings(const struct sisign_pkg *pkg);
+SISIGN_API const char *sisign_pkg_warning(const struct sisign_pkg *pkg, size_t i);
+
+/* Stream every file's data: inflate, check the declared size, SHA-1 it and
+ * compare with its SISFileDescription; also compute the data CRC.  Sets each
+ * file's hash_status.  Returns SISIGN_OK if every file with a hash matches,
+ * else the first failure (SISIGN_ERR_HASH_MISMATCH, SISIGN_ERR_CORRUPT_DATA,
+ * ...) with a message naming the file. */
+SISIGN_API int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Write the package to `path` atomically (temp file, fsync, rename).  A
+ * package nobody changed is written back byte for byte. mode: e.g. 0644. */
+SISIGN_API int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* ---- building a package (sisign pack) ------------------------------------ */
+
+struct sisign_pack_file {
+	const char *source;        /* local file */
+	const char *target;        /* device path, e.g. "!:\sys\bin\x.exe" */
+	const char *mime;          /* NULL = "" */
+	uint32_t capabilities;     /* 0 = no capability field */
+	uint32_t operation;        /* 0 = install (1) */
+	uint32_t options;
+};
+
+struct sisign_pack_opts {
+	uint32_t uid;
+	const char *const *names;  /* one per language */
+	const char *const *vendors;/* one per language; NULL = use vendor for all */
+	const char *vendor;        /* unique (non-localised) vendor name */
+	struct sisign_version version;
+	const uint32_t *languages; /* TLanguage codes; NULL/0 = English (1) */
+	size_t nlanguages;
+	uint8_t install_type;      /* 0 = SA */
+	uint8_t install_flags;
+	int platform;              /* 0 none; 1 S60 3rd edition dependency (UID 0x101F7961) */
+	const struct sisign_pack_file *files;
+	size_t nfiles;
+	int store;                 /* 1 = do not compress (controller or data) */
+	const struct sisign_datetime *created; /* NULL = now (UTC) */
+};
+
+/* Build an unsigned package at `path` (atomically). */
+SISIGN_API int sisign_pack(const struct sisign_pack_opts *opts, const char *path,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Names for codes: capability number → "ReadUserData" etc. (NULL if
+ * unknown); TLanguage → "English" etc. (NULL if unknown). */
+SISIGN_API const char *sisign_capability_name(unsigned cap);
+SISIGN_API const char *sisign_language_name(uint32_t lang);
+SISIGN_API int sisign_capability_from_name(const char *name); /* -1 if unknown */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

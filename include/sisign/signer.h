@@ -1,0 +1,58 @@
+/* sisign — a signer is "something that signs a SHA-1 digest": a key file or
+ * a key on a token.  Signing a package (sign.h) takes any signer, so file keys
+ * and token keys share one code path. */
+#ifndef SISIGN_SIGNER_H
+#define SISIGN_SIGNER_H
+
+#include <stddef.h>
+#include <sisign/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sisign_signer;
+
+enum sisign_key_type {
+	SISIGN_KEY_UNKNOWN = 0,
+	SISIGN_KEY_RSA = 1,
+	SISIGN_KEY_DSA = 2,
+};
+
+/* How the library asks a front end for a secret (passphrase or PIN).  The
+ * library never prompts itself.
+ *   kind:       "passphrase" or "pin"
+ *   what:       what it is for, e.g. a key file name or a token label
+ *   tries_left: remaining PIN tries if the token tells (-1: unknown)
+ * Write a NUL-terminated secret into buf (bufsize bytes) and return its
+ * length, or return a negative sisign_err (SISIGN_ERR_CANCELLED to give up).
+ * The library wipes buf after use. */
+typedef int (*sisign_secret_cb)(void *userdata, const char *kind, const char *what, int tries_left,
+	char *buf, size_t bufsize);
+
+/* Load a private key from a PEM or DER file: PKCS#1 RSA, PKCS#8 (plain or
+ * encrypted), traditional DSA (plain or encrypted).  The callback is asked
+ * for a passphrase only when the file is encrypted; it may be NULL, in which
+ * case an encrypted key fails with SISIGN_ERR_BAD_PASSPHRASE.  A wrong
+ * passphrase gives SISIGN_ERR_BAD_PASSPHRASE.  Caller frees *out with
+ * sisign_signer_free(). */
+SISIGN_API int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *userdata,
+	struct sisign_signer **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+SISIGN_API void sisign_signer_free(struct sisign_signer *s);
+
+SISIGN_API enum sisign_key_type sisign_signer_key_type(const struct sisign_signer *s);
+/* Key size in bits (RSA modulus, DSA prime). */
+SISIGN_API int sisign_signer_key_bits(const struct sisign_signer *s);
+/* A human description: the key file path or the token key URI.  Never NULL. */
+SISIGN_API const char *sisign_signer_describe(const struct sisign_signer *s);
+
+/* Sign a 20-byte SHA-1 digest: RSA PKCS#1 v1.5 over the SHA-1 DigestInfo, or
+ * DSA giving DER SEQUENCE{r,s}.  *sig is malloc'd; caller frees. */
+SISIGN_API int sisign_signer_sign_sha1(struct sisign_signer *s, const unsigned char digest[20],
+	unsigned char **sig, size_t *siglen, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

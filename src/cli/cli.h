@@ -1,0 +1,70 @@
+/* The sisign command-line front end: command table and exit codes. */
+#ifndef SISIGN_CLI_H
+#define SISIGN_CLI_H
+
+#include <sisign/error.h>
+
+/* Exit codes (documented in README.md and `sisign help exit-codes`). */
+enum cli_exit {
+	EXIT_OK = 0,            /* success; for verify: every package trusted */
+	EXIT_ERROR = 1,         /* unexpected/internal error */
+	EXIT_USAGE = 2,         /* bad command line */
+	EXIT_IO = 3,            /* a file could not be read or written */
+	EXIT_BAD_INPUT = 4,     /* an input is not a valid SIS package (corrupt, legacy, truncated) */
+	EXIT_KEY = 5,           /* key or certificate problem (unreadable, wrong passphrase, mismatch, expired) */
+	EXIT_TOKEN = 6,         /* PKCS#11 module, token or object not found, ambiguous, or failed */
+	EXIT_PIN = 7,           /* PIN incorrect, locked, or on its final try */
+	EXIT_INVALID = 8,       /* verify: a signature or file hash is wrong */
+	EXIT_UNTRUSTED = 9,     /* verify: signatures good but no chain reaches a trusted root */
+	EXIT_SELF_SIGNED = 10,  /* verify: signatures good, only self-signed chains */
+	EXIT_UNSIGNED = 11,     /* verify: no signature at all */
+	EXIT_PARTIAL = 12,      /* batch: some inputs failed, others succeeded */
+	EXIT_DRY_RUN = 13,      /* --dry-run: everything checked, nothing signed */
+	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM */
+};
+
+struct cli_command {
+	const char *name;
+	const char *usage;    /* one line of arguments after the command name */
+	const char *summary;  /* one line */
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+	/* Optional: description and option list for `sisign help NAME` and
+	 * `sisign NAME --help`, lines ending in "\n".  main.c answers --help
+	 * (anywhere before "--") for every command, so run() need not. */
+	const char *help;
+};
+
+/* Map a library error code to an exit code. */
+int cli_exit_for_error(int code);
+
+/* ---- command table (main.c) ------------------------------------------------
+ * Each command lives in src/cli/cmd_NAME.c and defines one
+ * `const struct cli_command cli_cmd_NAME`; adding it is one declaration here
+ * and one line in main.c's table. */
+extern const struct cli_command cli_cmd_info;
+extern const struct cli_command cli_cmd_pack;
+
+/* Name used to prefix messages: "sisign", or "signsis"/"makekeys" when
+ * called through a multi-call link. */
+extern const char *cli_progname;
+
+/* Print "PROG: CMD: message" and "Try 'sisign help CMD'." to stderr;
+ * returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) SISIGN_PRINTF(2, 3);
+
+/* For getopt_long with opterr = 0 and an optstring starting "+:": report
+ * the '?' or ':' result c for the argument just parsed; returns EXIT_USAGE. */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+
+/* "PROG: FILE: message (at offset N) — reason" via fe_print_error; returns
+ * cli_exit_for_error(err->code). */
+int cli_report(const char *file, const struct sisign_error *err);
+
+/* A one-line "PROG: message" on stderr (warnings, notes). */
+void cli_msg(const char *fmt, ...) SISIGN_PRINTF(1, 2);
+
+/* The more severe of two exit codes (the larger number, except that
+ * EXIT_OK never wins). */
+int cli_worst(int a, int b);
+
+#endif

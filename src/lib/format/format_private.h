@@ -1,0 +1,142 @@
+/* Internal model of a parsed SIS package and the field-level helpers the
+ * parser, the writer, the signer and the verifier share. */
+#ifndef SISIGN_FORMAT_PRIVATE_H
+#define SISIGN_FORMAT_PRIVATE_H
+
+#if !defined(SISIGN_BUILD) && !defined(SISIGN_TEST)
+#error "format_private.h is internal to libsisign"
+#endif
+
+#include <stdint.h>
+#include <sisign/package.h>
+
+#include "util/util_private.h"
+
+/* Field type numbers (sis-format.md §4). */
+enum sisf_type {
+	SISF_STRING = 1, SISF_ARRAY = 2, SISF_COMPRESSED = 3, SISF_VERSION = 4, SISF_VERSION_RANGE = 5,
+	SISF_DATE = 6, SISF_TIME = 7, SISF_DATETIME = 8, SISF_UID = 9, SISF_LANGUAGE = 11,
+	SISF_CONTENTS = 12, SISF_CONTROLLER = 13, SISF_INFO = 14, SISF_SUPPORTED_LANGUAGES = 15,
+	SISF_SUPPORTED_OPTIONS = 16, SISF_PREREQUISITES = 17, SISF_DEPENDENCY = 18, SISF_PROPERTIES = 19,
+	SISF_PROPERTY = 20, SISF_CERTIFICATE_CHAIN = 22, SISF_LOGO = 23, SISF_FILE_DESCRIPTION = 24,
+	SISF_HASH = 25, SISF_IF = 26, SISF_ELSE_IF = 27, SISF_INSTALL_BLOCK = 28, SISF_EXPRESSION = 29,
+	SISF_DATA = 30, SISF_DATA_UNIT = 31, SISF_FILE_DATA = 32, SISF_SUPPORTED_OPTION = 33,
+	SISF_CONTROLLER_CHECKSUM = 34, SISF_DATA_CHECKSUM = 35, SISF_SIGNATURE = 36, SISF_BLOB = 37,
+	SISF_SIGNATURE_ALGORITHM = 38, SISF_SIGNATURE_CERT_CHAIN = 39, SISF_DATA_INDEX = 40,
+	SISF_CAPABILITIES = 41,
+};
+
+#define SIS_UID1 0x10201A7Au
+#define SIS_LEGACY_UID3 0x10000419u
+#define SIS_DEFAULT_MAX_CONTROLLER ((uint64_t)64 << 20)
+#define SIS_DEFAULT_MAX_FILE ((uint64_t)4 << 30)
+#define SIS_DEFAULT_MAX_DEPTH 8
+#define SIS_MAX_NESTING 64          /* IF blocks and expressions */
+#define SIS_MAX_FILE_ENTRIES (1u << 20)
+
+const char *sisf_type_name(uint32_t type);
+
+static inline uint64_t sisf_pad(uint64_t len) { return (4 - (len & 3)) & 3; }
+
+/* One decoded field header.  hdrlen counts the type word when there is one. */
+struct sisf_hdr {
+	uint32_t type;
+	uint32_t hdrlen;
+	uint64_t len;
+};
+
+/* THE field-header decoder: type word (if typed), then the 31-bit length or
+ * the 63-bit form when bit 31 of the first length word is set (§3.1).  On
+ * failure the cursor does not move. */
+int sisf_get_hdr(struct sbuf *b, int typed, struct sisf_hdr *h, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* Canonical header encoding (short form below 2^31); returns bytes written
+ * into out (8/12 typed, 4/8 untyped). */
+size_t sisf_put_hdr(uint8_t out[12], int typed, uint32_t type, uint64_t len);
+
+/* A typed field of the wanted type: value view in *val, parent moved past the
+ * value and its padding. */
+int sisf_get_field(struct sbuf *b, uint32_t want, struct sbuf *val, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* Array value reader: checks the element type word; then sisf_next_elem walks
+ * the elements (returns 1 with *elem set, 0 at the end, <0 on error). */
+int sisf_get_array(struct sbuf *b, uint32_t elem_type, struct sbuf *elems, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+int sisf_next_elem(struct sbuf *elems, struct sbuf *elem, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* ---- the package ------------------------------------------------------ */
+
+struct sis_unit_file {      /* one SISFileData in a data unit */
+	uint64_t payload_off;   /* file offset of the compressed payload */
+	uint64_t payload_len;
+	uint64_t uncompressed;  /* declared by its SISCompressed */
+	uint32_t algorithm;
+};
+
+struct sis_unit {
+	size_t nfiles;
+	struct sis_unit_file *files;
+};
+
+struct sisign_pkg {
+	struct sisign_pkg_info info;
+	struct sisign_parse_opts opts;
+
+	/* source */
+	int fd;                 /* -1 for memory input */
+	const uint8_t *mem;
+	uint64_t size;
+	char *path;             /* for messages; "(memory)" */
+
+	/* SISX layout, as stored */
+	uint8_t header[16];
+	uint8_t contents_hdr[12];
+	size_t contents_hdrlen;
+	uint8_t *ctl_crc_field; size_t ctl_crc_field_len;   /* raw, or NULL */
+	uint8_t *data_crc_field; size_t data_crc_field_len; /* raw, or NULL */
+	uint8_t *raw_compressed; size_t raw_compressed_len; /* whole SISCompressed field incl. padding */
+	uint64_t data_off, data_len;                        /* SISData field incl. header and padding */
+	uint64_t contents_vend;                             /* file offset where SISContents' value ends */
+	uint64_t contents_end;                              /* ... and after its padding */
+	uint64_t trailing_off, trailing_len;                /* bytes after SISContents */
+
+	/* the controller: for SISX the decompressed payload; for stubs the file */
+	uint8_t *ctrl;          /* whole controller field as stored (type/len header first) */
+	size_t ctrl_len;        /* bytes of ctrl used by the field, incl. padding if present */
+	size_t ctrl_buf_len;    /* bytes in the buffer (SISX: declared uncompressed size) */
+	size_t ctrl_hdrlen;     /* 8/12 typed (SISX, stub), 4/8 for .ctl */
+	struct sisign_controller top;
+
+	size_t nunits;
+	struct sis_unit *units;
+
+	int dirty;              /* controller changed: rebuild on write */
+	size_t nwarn;
+	char **warn;
+};
+
+int pkg_warn(struct sisign_pkg *pkg, const char *fmt, ...) SISIGN_PRINTF(2, 3);
+int pkg_read(const struct sisign_pkg *pkg, uint64_t off, void *buf, size_t n, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+/* Parse a controller whose whole field (header at ctrl[0]) is in memory.
+ * typed: 1 if the field starts with its type word.  base: offset reported in
+ * errors for ctrl[0] (relative to the decompressed controller).  The model
+ * keeps pointers into ctrl. */
+int ctrl_parse(struct sisign_pkg *pkg, const uint8_t *ctrl, size_t len, int typed, uint64_t base,
+	struct sisign_controller *out, size_t *used, struct sisign_error *err) SISIGN_WARN_UNUSED;
+void ctrl_free(struct sisign_controller *c);
+
+/* Replace the controller bytes (after signing or unsigning): takes ownership
+ * of buf, re-parses, and marks the package dirty. buf holds the complete
+ * controller field in the package's kind (typed, or length-prefixed for .ctl). */
+int pkg_replace_controller(struct sisign_pkg *pkg, uint8_t *buf, size_t len, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+uint32_t sis_uid_checksum(uint32_t uid1, uint32_t uid2, uint32_t uid3);
+
+/* zlib at the default level, or stored when deflate does not shrink it
+ * (what signsis does, §3.6).  Builds the whole SISCompressed field incl.
+ * header and padding. */
+int sis_build_compressed(const uint8_t *p, size_t n, int store, struct wbuf *out, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+#endif

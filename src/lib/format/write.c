@@ -1,0 +1,423 @@
+/* Streaming file-data checks and the package writer. */
+#include "format/format_private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <openssl/evp.h>
+
+#define CHUNK ((size_t)256 << 10)
+
+int sis_build_compressed(const uint8_t *p, size_t n, int store, struct wbuf *out, struct sisign_error *err)
+{
+	uint8_t hdr[12];
+	uint8_t *z = NULL;
+	uLongf zlen = 0;
+	uint32_t alg = 0;
+	const uint8_t *payload = p;
+	size_t plen = n, hl;
+
+	if (!store) {
+		zlen = compressBound((uLong)n);
+		z = malloc(zlen ? zlen : 1);
+		if (!z)
+			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		/* zlib's default level with default window and memory, as signsis
+		 * does; stored instead when deflate does not make it smaller. */
+		if (compress2(z, &zlen, p, (uLong)n, Z_DEFAULT_COMPRESSION) != Z_OK) {
+			free(z);
+			return err_set(err, SISIGN_ERR_INTERNAL, -1, "zlib compression failed");
+		}
+		if (zlen < n) {
+			alg = 1;
+			payload = z;
+			plen = zlen;
+		}
+	}
+	hl = sisf_put_hdr(hdr, 1, SISF_COMPRESSED, 12 + (uint64_t)plen);
+	wbuf_put(out, hdr, hl);
+	wbuf_put_u32le(out, alg);
+	wbuf_put_u64le(out, n);
+	wbuf_put(out, payload, plen);
+	wbuf_put_zeros(out, (size_t)sisf_pad(12 + (uint64_t)plen));
+	free(z);
+	if (wbuf_failed(out))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	return SISIGN_OK;
+}
+
+/* ---- data checks -------------------------------------------------------- */
+
+static int hash_file_data(struct sisign_pkg *pkg, const struct sis_unit_file *uf, uint8_t md[20],
+	uint64_t *outlen, uint8_t *buf, uint8_t *obuf, struct sisign_error *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	z_stream zs;
+	int zinit = 0, r = SISIGN_ERR_INTERNAL, zr = Z_OK;
+	uint64_t done = 0, produced = 0;
+	uint64_t cap = uf->uncompressed;
+	unsigned int mdlen = 0;
+
+	memset(&zs, 0, sizeof zs);
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 unavailable");
+		goto out;
+	}
+	if (uf->algorithm == 1) {
+		if (inflateInit(&zs) != Z_OK) {
+			r = err_set(err, SISIGN_ERR_NOMEM, -1, "zlib initialisation failed");
+			goto out;
+		}
+		zinit = 1;
+	} else if (uf->algorithm != 0) {
+		r = err_set(err, SISIGN_ERR_UNSUPPORTED, (long long)uf->payload_off,
+			"file data compression algorithm %u is not supported", uf->algorithm);
+		goto out;
+	} else if (uf->payload_len != uf->uncompressed) {
+		r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+			"stored file data is %llu bytes but declares %llu", (unsigned long long)uf->payload_len,
+			(unsigned long long)uf->uncompressed);
+		goto out;
+	}
+	while (done < uf->payload_len) {
+		size_t n = uf->payload_len - done < CHUNK ? (size_t)(uf->payload_len - done) : CHUNK;
+		if ((r = pkg_read(pkg, uf->payload_off + done, buf, n, err)))
+			goto out;
+		done += n;
+		if (!zinit) {
+			if (EVP_DigestUpdate(ctx, buf, n) != 1) {
+				r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+				goto out;
+			}
+			produced += n;
+			continue;
+		}
+		zs.next_in = buf;
+		zs.avail_in = (uInt)n;
+		while (zs.avail_in > 0 && zr != Z_STREAM_END) {
+			zs.next_out = obuf;
+			zs.avail_out = (uInt)CHUNK;
+			zr = inflate(&zs, Z_NO_FLUSH);
+			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+				r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+					"file data is not valid zlib data%s%s", zs.msg ? ": " : "", zs.msg ? zs.msg : "");
+				goto out;
+			}
+			size_t got = CHUNK - zs.avail_out;
+			if (got > cap - produced) {
+				r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+					"file data inflates to more than the %llu bytes declared", (unsigned long long)cap);
+				goto out;
+			}
+			produced += got;
+			if (got && EVP_DigestUpdate(ctx, obuf, got) != 1) {
+				r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+				goto out;
+			}
+			if (zr == Z_BUF_ERROR && got == 0)
+				break;
+		}
+	}
+	if (zinit) {
+		/* Drain output still held by zlib. */
+		while (zr != Z_STREAM_END) {
+			zs.next_out = obuf;
+			zs.avail_out = (uInt)CHUNK;
+			zr = inflate(&zs, Z_FINISH);
+			size_t got = CHUNK - zs.avail_out;
+			if (got > cap - produced) {
+				r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+					"file data inflates to more than the %llu bytes declared", (unsigned long long)cap);
+				goto out;
+			}
+			produced += got;
+			if (got && EVP_DigestUpdate(ctx, obuf, got) != 1) {
+				r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+				goto out;
+			}
+			if (zr != Z_STREAM_END && got == 0) {
+				r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+					"file data ends before its zlib stream does");
+				goto out;
+			}
+		}
+	}
+	if (produced != cap) {
+		r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+			"file data inflates to %llu bytes, %llu declared", (unsigned long long)produced,
+			(unsigned long long)cap);
+		goto out;
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 20) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+		goto out;
+	}
+	*outlen = produced;
+	r = SISIGN_OK;
+out:
+	if (zinit)
+		inflateEnd(&zs);
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+struct check_ctx {
+	struct sisign_pkg *pkg;
+	uint8_t *buf, *obuf;
+	int first_err;
+	struct sisign_error *err;
+};
+
+static void check_file(struct check_ctx *cx, const struct sisign_controller *c, struct sisign_file *f)
+{
+	struct sisign_error e;
+	const struct sis_unit *u;
+	uint8_t md[20];
+	uint64_t n = 0;
+	int r;
+
+	sisign_error_clear(&e);
+	if (f->hash_len == 0) {
+		f->hash_status = SISIGN_HASH_NO_DATA;
+		return;
+	}
+	if (c->abs_data_unit >= cx->pkg->nunits || f->file_index >= cx->pkg->units[c->abs_data_unit].nfiles) {
+		/* Preinstalled packages (PA, PP) carry hashes of files that are
+		 * already on the device, and no data. */
+		if (c->install_type == 3 || c->install_type == 4) {
+			f->hash_status = SISIGN_HASH_NO_DATA;
+			return;
+		}
+		f->hash_status = SISIGN_HASH_MISSING;
+		if (!cx->first_err) {
+			cx->first_err = err_set(cx->err, SISIGN_ERR_MALFORMED, -1,
+				"%s: no file data at data unit %u, index %u", f->target, c->abs_data_unit, f->file_index);
+		}
+		return;
+	}
+	u = &cx->pkg->units[c->abs_data_unit];
+	f->data_offset = u->files[f->file_index].payload_off;
+	f->data_stored = u->files[f->file_index].payload_len;
+	f->data_algorithm = u->files[f->file_index].algorithm;
+	if (u->files[f->file_index].uncompressed > cx->pkg->opts.max_file) {
+		f->hash_status = SISIGN_HASH_CORRUPT;
+		if (!cx->first_err)
+			cx->first_err = err_set(cx->err, SISIGN_ERR_TOO_LARGE, (long long)f->data_offset,
+				"%s: declared size %llu is over the %llu-byte limit", f->target,
+				(unsigned long long)u->files[f->file_index].uncompressed,
+				(unsigned long long)cx->pkg->opts.max_file);
+		return;
+	}
+	r = hash_file_data(cx->pkg, &u->files[f->file_index], md, &n, cx->buf, cx->obuf, &e);
+	if (r != SISIGN_OK) {
+		f->hash_status = SISIGN_HASH_CORRUPT;
+		if (!cx->first_err) {
+			cx->first_err = err_set(cx->err, r, e.offset, "%s: %s", f->target, e.message);
+		}
+		return;
+	}
+	if (memcmp(md, f->hash, 20) != 0) {
+		f->hash_status = SISIGN_HASH_MISMATCH;
+		if (!cx->first_err)
+			cx->first_err = err_set(cx->err, SISIGN_ERR_HASH_MISMATCH, (long long)f->data_offset,
+				"%s: stored SHA-1 does not match the file data", f->target);
+		return;
+	}
+	if (n != f->uncompressed_length)
+		(void)pkg_warn(cx->pkg, "%s: description says %llu bytes, data has %llu", f->target,
+			(unsigned long long)f->uncompressed_length, (unsigned long long)n);
+	f->hash_status = SISIGN_HASH_OK;
+}
+
+static void check_ctrl(struct check_ctx *cx, struct sisign_controller *c)
+{
+	if (c->logo)
+		check_file(cx, c, (struct sisign_file *)c->logo);
+	for (size_t i = 0; i < c->nfiles; i++)
+		check_file(cx, c, &c->files[i]);
+	for (size_t i = 0; i < c->nembedded; i++)
+		check_ctrl(cx, &c->embedded[i]);
+}
+
+int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	struct check_ctx cx = { pkg, NULL, NULL, 0, err };
+	int r;
+
+	cx.buf = malloc(CHUNK);
+	cx.obuf = malloc(CHUNK);
+	if (!cx.buf || !cx.obuf) {
+		free(cx.buf);
+		free(cx.obuf);
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	}
+	check_ctrl(&cx, &pkg->top);
+	r = cx.first_err;
+	if (pkg->info.kind == SISIGN_PKG_SISX && pkg->info.data_crc_ok < 0) {
+		uint16_t crc = 0;
+		uint64_t done = 0;
+		struct sisign_error e;
+		while (done < pkg->data_len) {
+			size_t n = pkg->data_len - done < CHUNK ? (size_t)(pkg->data_len - done) : CHUNK;
+			if (pkg_read(pkg, pkg->data_off + done, cx.buf, n, &e) != SISIGN_OK)
+				break;
+			crc = crc16_update(crc, cx.buf, n);
+			done += n;
+		}
+		if (done == pkg->data_len) {
+			pkg->info.data_crc_computed = crc;
+			pkg->info.data_crc_ok = pkg->info.has_data_crc && pkg->info.data_crc == crc;
+			if (pkg->info.has_data_crc && !pkg->info.data_crc_ok)
+				(void)pkg_warn(pkg, "data CRC is stale (stored 0x%04x, computed 0x%04x); the device ignores it",
+					pkg->info.data_crc, crc);
+		}
+	}
+	free(cx.buf);
+	free(cx.obuf);
+	return r;
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+static int copy_range(struct sisign_pkg *pkg, struct atomic_file *af, uint64_t off, uint64_t len,
+	struct sisign_error *err)
+{
+	uint8_t *buf;
+	int r = SISIGN_OK;
+	if (len == 0)
+		return SISIGN_OK;
+	if (pkg->fd < 0)
+		return atomic_write(af, pkg->mem + off, (size_t)len, err);
+	/* copy_file_range lets the kernel (or the filesystem, by reflink) move
+	 * the bytes; fall back to read/write where it is not supported. */
+	{
+		loff_t in_off = (loff_t)off;
+		uint64_t left = len;
+		while (left > 0) {
+			ssize_t n = copy_file_range(pkg->fd, &in_off, af->fd, NULL, left > ((size_t)1 << 30) ? ((size_t)1 << 30) : (size_t)left, 0);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (left == len && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL))
+					break; /* not supported here: read/write below */
+				return err_sys(err, errno, "%s: copy failed", af->path);
+			}
+			if (n == 0)
+				return err_set(err, SISIGN_ERR_TRUNCATED, (long long)in_off, "input shrank while being copied");
+			left -= (uint64_t)n;
+		}
+		if (left == 0)
+			return SISIGN_OK;
+	}
+	buf = malloc(CHUNK);
+	if (!buf)
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	for (uint64_t done = 0; done < len && r == SISIGN_OK;) {
+		size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
+		r = pkg_read(pkg, off + done, buf, n, err);
+		if (r == SISIGN_OK)
+			r = atomic_write(af, buf, n, err);
+		done += n;
+	}
+	free(buf);
+	return r;
+}
+
+/* Assemble the file head (everything before SISData) into `head`. */
+static int build_head(struct sisign_pkg *pkg, struct wbuf *head, struct sisign_error *err)
+{
+	struct wbuf comp;
+	uint8_t hdr[12];
+	uint64_t data_tail, contents_len;
+	uint16_t crc;
+	int r;
+
+	if (!pkg->dirty) {
+		wbuf_put(head, pkg->header, 16);
+		wbuf_put(head, pkg->contents_hdr, pkg->contents_hdrlen);
+		if (pkg->ctl_crc_field)
+			wbuf_put(head, pkg->ctl_crc_field, pkg->ctl_crc_field_len);
+		if (pkg->data_crc_field)
+			wbuf_put(head, pkg->data_crc_field, pkg->data_crc_field_len);
+		wbuf_put(head, pkg->raw_compressed, pkg->raw_compressed_len);
+		return wbuf_failed(head) ? err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory") : SISIGN_OK;
+	}
+	wbuf_init(&comp);
+	if ((r = sis_build_compressed(pkg->ctrl, pkg->ctrl_len, 0, &comp, err))) {
+		wbuf_free(&comp);
+		return r;
+	}
+	crc = crc16_update(0, comp.data, comp.len);
+	/* The header's UID3 is the package UID and its checksum is recomputed
+	 * (§2); UID2 is kept as found. */
+	{
+		uint32_t uid2 = le32(pkg->header + 4), uid3 = pkg->top.uid;
+		wbuf_put_u32le(head, SIS_UID1);
+		wbuf_put_u32le(head, uid2);
+		wbuf_put_u32le(head, uid3);
+		wbuf_put_u32le(head, sis_uid_checksum(SIS_UID1, uid2, uid3));
+	}
+	/* SISData and whatever followed it inside SISContents are copied as they
+	 * are: signing never touches file data. */
+	data_tail = pkg->contents_vend - pkg->data_off;
+	contents_len = (crc ? 12 : 0) + pkg->data_crc_field_len + comp.len + data_tail;
+	wbuf_put(head, hdr, sisf_put_hdr(hdr, 1, SISF_CONTENTS, contents_len));
+	if (crc) {
+		wbuf_put_u32le(head, SISF_CONTROLLER_CHECKSUM);
+		wbuf_put_u32le(head, 2);
+		wbuf_put_u16le(head, crc);
+		wbuf_put_zeros(head, 2);
+	}
+	if (pkg->data_crc_field)
+		wbuf_put(head, pkg->data_crc_field, pkg->data_crc_field_len);
+	wbuf_put(head, comp.data, comp.len);
+	wbuf_free(&comp);
+	return wbuf_failed(head) ? err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory") : SISIGN_OK;
+}
+
+int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode, struct sisign_error *err)
+{
+	struct atomic_file af;
+	struct wbuf head;
+	int r;
+
+	if ((r = atomic_open(&af, path, mode, err)))
+		return r;
+	wbuf_init(&head);
+	if (pkg->info.kind != SISIGN_PKG_SISX) {
+		/* Bare controllers: the controller is the file. */
+		if (pkg->dirty)
+			r = atomic_write(&af, pkg->ctrl, pkg->ctrl_len, err);
+		else
+			r = atomic_write(&af, pkg->ctrl, pkg->ctrl_buf_len, err);
+		goto done;
+	}
+	if ((r = build_head(pkg, &head, err)))
+		goto done;
+	if ((r = atomic_write(&af, head.data, head.len, err)))
+		goto done;
+	if (!pkg->dirty) {
+		r = copy_range(pkg, &af, pkg->data_off, pkg->size - pkg->data_off, err);
+	} else {
+		struct sbuf hb;
+		struct sisf_hdr nh;
+		static const uint8_t zeros[4];
+		r = copy_range(pkg, &af, pkg->data_off, pkg->contents_vend - pkg->data_off, err);
+		/* new SISContents padding, then whatever trailed the old one */
+		sbuf_init(&hb, head.data + 16, head.len - 16, 16);
+		if (r == SISIGN_OK && sisf_get_hdr(&hb, 1, &nh, NULL) == SISIGN_OK && sisf_pad(nh.len))
+			r = atomic_write(&af, zeros, (size_t)sisf_pad(nh.len), err);
+		if (r == SISIGN_OK)
+			r = copy_range(pkg, &af, pkg->contents_end, pkg->size - pkg->contents_end, err);
+	}
+done:
+	wbuf_free(&head);
+	if (r == SISIGN_OK)
+		r = atomic_commit(&af, err);
+	else
+		atomic_abort(&af);
+	return r;
+}

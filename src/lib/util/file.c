@@ -1,0 +1,197 @@
+/* File helpers: bounded whole-file reads, full read/write loops, and atomic
+ * output (temp file in the same directory, fsync, rename, fsync directory). */
+#include "util/util_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int write_full(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n > 0) {
+		ssize_t w = write(fd, b, n > (size_t)1 << 30 ? (size_t)1 << 30 : n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+ssize_t pread_full(int fd, void *p, size_t n, off_t off)
+{
+	uint8_t *b = p;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, b + got, n - got, off + (off_t)got);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, struct sisign_error *err)
+{
+	int fd, r = SISIGN_ERR_INTERNAL;
+	struct stat st;
+	uint8_t *buf = NULL;
+	ssize_t got;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, errno, "%s", path);
+	if (fstat(fd, &st) != 0) {
+		r = err_sys(err, errno, "%s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = err_set(err, SISIGN_ERR_INVALID_ARG, -1, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		r = err_set(err, SISIGN_ERR_TOO_LARGE, -1, "%s: file too large (%lld bytes, limit %zu)", path,
+			(long long)st.st_size, max);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = err_set(err, SISIGN_ERR_NOMEM, -1, "%s: out of memory", path);
+		goto out;
+	}
+	got = pread_full(fd, buf, (size_t)st.st_size, 0);
+	if (got < 0) {
+		r = err_sys(err, errno, "%s", path);
+		goto out;
+	}
+	buf[got] = 0;
+	*out = buf;
+	*len = (size_t)got;
+	buf = NULL; /* transferred */
+	r = SISIGN_OK;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisign_error *err)
+{
+	size_t n = strlen(path);
+	memset(af, 0, sizeof *af);
+	af->fd = -1;
+	af->mode = mode;
+	af->path = strdup(path);
+	af->tmppath = malloc(n + 16);
+	if (!af->path || !af->tmppath) {
+		atomic_abort(af);
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	}
+	/* Same directory as the destination, so rename() is atomic.  A leading
+	 * dot and a random suffix keep it out of the way of globs. */
+	snprintf(af->tmppath, n + 16, "%s.tmpXXXXXX", path);
+	af->fd = mkostemp(af->tmppath, O_CLOEXEC);
+	if (af->fd < 0) {
+		int e = errno;
+		free(af->tmppath);
+		af->tmppath = NULL;
+		atomic_abort(af);
+		return err_sys(err, e, "%s: cannot create temporary output", path);
+	}
+	if (fchmod(af->fd, (mode_t)mode) != 0) {
+		int e = errno;
+		atomic_abort(af);
+		return err_sys(err, e, "%s: cannot set mode", path);
+	}
+	return SISIGN_OK;
+}
+
+int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_error *err)
+{
+	if (af->fd < 0)
+		return err_set(err, SISIGN_ERR_INTERNAL, -1, "write to a closed output");
+	if (write_full(af->fd, p, n) != 0)
+		return err_sys(err, errno, "%s: write failed", af->path);
+	return SISIGN_OK;
+}
+
+static void fsync_dir_of(const char *path)
+{
+	char *dir = strdup(path);
+	char *slash;
+	int dfd;
+	if (!dir)
+		return;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(dir);
+}
+
+int atomic_commit(struct atomic_file *af, struct sisign_error *err)
+{
+	int r;
+	if (af->fd < 0 || !af->tmppath)
+		return err_set(err, SISIGN_ERR_INTERNAL, -1, "commit of a closed output");
+	if (fsync(af->fd) != 0) {
+		r = err_sys(err, errno, "%s: fsync failed", af->path);
+		atomic_abort(af);
+		return r;
+	}
+	if (close(af->fd) != 0) {
+		af->fd = -1;
+		r = err_sys(err, errno, "%s: close failed", af->path);
+		atomic_abort(af);
+		return r;
+	}
+	af->fd = -1;
+	if (rename(af->tmppath, af->path) != 0) {
+		r = err_sys(err, errno, "%s: rename failed", af->path);
+		atomic_abort(af);
+		return r;
+	}
+	free(af->tmppath);
+	af->tmppath = NULL;
+	fsync_dir_of(af->path);
+	free(af->path);
+	af->path = NULL;
+	return SISIGN_OK;
+}
+
+void atomic_abort(struct atomic_file *af)
+{
+	if (af->fd >= 0)
+		close(af->fd);
+	af->fd = -1;
+	if (af->tmppath) {
+		(void)unlink(af->tmppath);
+		free(af->tmppath);
+		af->tmppath = NULL;
+	}
+	free(af->path);
+	af->path = NULL;
+}

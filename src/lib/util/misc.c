@@ -1,0 +1,129 @@
+/* CRC-16, UTF-16 conversion. */
+#include "util/util_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* CRC-16/XMODEM: poly 0x1021, init 0, no reflection, no final XOR
+ * (sis-format.md §6; check value CRC("123456789") = 0x31C3). */
+static uint16_t crc_table[256];
+static int crc_ready;
+
+static void crc_init(void)
+{
+	for (unsigned i = 0; i < 256; i++) {
+		uint16_t c = (uint16_t)(i << 8);
+		for (int k = 0; k < 8; k++)
+			c = (uint16_t)((c & 0x8000) ? (c << 1) ^ 0x1021 : c << 1);
+		crc_table[i] = c;
+	}
+	crc_ready = 1;
+}
+
+uint16_t crc16_update(uint16_t crc, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	if (!crc_ready)
+		crc_init(); /* idempotent: a race writes the same values */
+	while (n--)
+		crc = (uint16_t)((crc << 8) ^ crc_table[((crc >> 8) ^ *b++) & 0xff]);
+	return crc;
+}
+
+char *utf16le_to_utf8(const uint8_t *p, size_t n)
+{
+	/* Worst case: each 2-byte unit becomes 3 bytes of UTF-8. */
+	size_t units = n / 2, o = 0;
+	char *out = malloc(units * 3 + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < units; i++) {
+		uint32_t c = le16(p + 2 * i);
+		if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units) {
+			uint32_t d = le16(p + 2 * (i + 1));
+			if (d >= 0xDC00 && d <= 0xDFFF) {
+				c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+				i++;
+			} else {
+				c = 0xFFFD;
+			}
+		} else if (c >= 0xD800 && c <= 0xDFFF) {
+			c = 0xFFFD;
+		}
+		if (c < 0x80) {
+			out[o++] = (char)c;
+		} else if (c < 0x800) {
+			out[o++] = (char)(0xC0 | (c >> 6));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else if (c < 0x10000) {
+			out[o++] = (char)(0xE0 | (c >> 12));
+			out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else { /* a surrogate pair: 4 bytes of UTF-8 from 4 bytes of input */
+			out[o++] = (char)(0xF0 | (c >> 18));
+			out[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
+			out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+int utf8_to_utf16le(const char *s, uint8_t **out, size_t *outlen)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t n = strlen(s), o = 0;
+	uint8_t *buf = malloc(n * 4 + 2);
+	*out = NULL;
+	*outlen = 0;
+	if (!buf)
+		return SISIGN_ERR_NOMEM;
+	for (size_t i = 0; i < n;) {
+		uint32_t c;
+		size_t extra;
+		if (u[i] < 0x80) {
+			c = u[i];
+			extra = 0;
+		} else if ((u[i] & 0xE0) == 0xC0) {
+			c = u[i] & 0x1F;
+			extra = 1;
+		} else if ((u[i] & 0xF0) == 0xE0) {
+			c = u[i] & 0x0F;
+			extra = 2;
+		} else if ((u[i] & 0xF8) == 0xF0) {
+			c = u[i] & 0x07;
+			extra = 3;
+		} else {
+			goto bad;
+		}
+		if (extra > n - i - 1)
+			goto bad;
+		for (size_t k = 1; k <= extra; k++) {
+			if ((u[i + k] & 0xC0) != 0x80)
+				goto bad;
+			c = (c << 6) | (u[i + k] & 0x3F);
+		}
+		if ((extra == 1 && c < 0x80) || (extra == 2 && c < 0x800) || (extra == 3 && c < 0x10000) ||
+			c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+			goto bad;
+		i += extra + 1;
+		if (c >= 0x10000) {
+			c -= 0x10000;
+			uint16_t hi = (uint16_t)(0xD800 + (c >> 10)), lo = (uint16_t)(0xDC00 + (c & 0x3FF));
+			buf[o++] = (uint8_t)hi;
+			buf[o++] = (uint8_t)(hi >> 8);
+			buf[o++] = (uint8_t)lo;
+			buf[o++] = (uint8_t)(lo >> 8);
+		} else {
+			buf[o++] = (uint8_t)c;
+			buf[o++] = (uint8_t)(c >> 8);
+		}
+	}
+	*out = buf;
+	*outlen = o;
+	return SISIGN_OK;
+bad:
+	free(buf);
+	return SISIGN_ERR_INVALID_ARG;
+}

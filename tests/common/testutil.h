@@ -1,0 +1,59 @@
+/* Minimal test harness: CHECK macros that count failures, and helpers to find
+ * the corpus and read files.  A test program returns tu_finish(). */
+#ifndef SISIGN_TESTUTIL_H
+#define SISIGN_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+extern int tu_failures;
+extern int tu_checks;
+
+#define CHECK(cond)                                                                      \
+	do {                                                                                 \
+		tu_checks++;                                                                     \
+		if (!(cond)) {                                                                   \
+			tu_failures++;                                                               \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);     \
+		}                                                                                \
+	} while (0)
+
+#define CHECK_EQ_INT(a, b)                                                               \
+	do {                                                                                 \
+		long long tu_a_ = (long long)(a), tu_b_ = (long long)(b);                        \
+		tu_checks++;                                                                     \
+		if (tu_a_ != tu_b_) {                                                            \
+			tu_failures++;                                                               \
+			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n", __FILE__,  \
+				__LINE__, #a, #b, tu_a_, tu_b_);                                         \
+		}                                                                                \
+	} while (0)
+
+#define CHECK_MSG(cond, ...)                                                             \
+	do {                                                                                 \
+		tu_checks++;                                                                     \
+		if (!(cond)) {                                                                   \
+			tu_failures++;                                                               \
+			fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);     \
+			fprintf(stderr, __VA_ARGS__);                                                \
+			fputc('\n', stderr);                                                         \
+		}                                                                                \
+	} while (0)
+
+/* Prints "N passed, M failed" and returns the exit status (0, 1; 77 if
+ * tu_skip() was called and nothing was checked). */
+int tu_finish(void);
+/* Marks the program as skipped, with a reason printed to stdout. */
+void tu_skip(const char *why);
+
+/* $SISIGN_CORPUS if it names a directory with MANIFEST.tsv, else NULL. */
+const char *tu_corpus(void);
+/* Reads a whole file (malloc'd); NULL on failure. */
+uint8_t *tu_read_file(const char *path, size_t *len);
+int tu_write_file(const char *path, const void *p, size_t n);
+/* A fresh temporary directory (malloc'd path), removed by tu_rmrf. */
+char *tu_tmpdir(void);
+void tu_rmrf(const char *path);
+
+#endif

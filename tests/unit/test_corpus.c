@@ -1,0 +1,162 @@
+/* Conformance over ../shared/corpus: for every file in MANIFEST.tsv, the kind,
+ * whether it parses, the number of top-level chains, UID3 and the checksum
+ * flags agree with the independent checker; every parseable file is written
+ * back byte for byte; the corrupt files named in the corpus README fail with
+ * their specific errors.  Skips with a message when the corpus is absent. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sisign/package.h>
+
+#include "testutil.h"
+
+/* README.md of the corpus: what the device installer does with these.  The
+ * independent checker only decoded the controller, so it lists them as
+ * parsing; sisign follows the device (sis-format.md §3.6 caps the declared
+ * uncompressed size below 1 GiB). */
+static const struct {
+	const char *suffix;
+	int code;
+} device_rejects[] = {
+	{ "tsisfile/data/files/panic47.sis", SISIGN_ERR_TOO_LARGE },
+	{ "tsisfile/data/files/corruptedlengthfield.sis", SISIGN_ERR_TRUNCATED },
+	{ NULL, 0 },
+};
+
+static int device_reject_code(const char *path)
+{
+	size_t n = strlen(path);
+	for (int i = 0; device_rejects[i].suffix; i++) {
+		size_t k = strlen(device_rejects[i].suffix);
+		if (n >= k && strcmp(path + n - k, device_rejects[i].suffix) == 0)
+			return device_rejects[i].code;
+	}
+	return 0;
+}
+
+static int count_lines, count_parsed, count_roundtrip;
+
+static void check_roundtrip(struct sisign_pkg *pkg, const char *full, const char *tmpdir)
+{
+	char out[4096];
+	size_t a = 0, b = 0;
+	uint8_t *orig, *copy;
+	struct sisign_error err;
+	snprintf(out, sizeof out, "%s/rt.sis", tmpdir);
+	int r = sisign_pkg_write(pkg, out, 0644, &err);
+	CHECK_MSG(r == SISIGN_OK, "%s: write failed: %s", full, err.message);
+	if (r != SISIGN_OK)
+		return;
+	orig = tu_read_file(full, &a);
+	copy = tu_read_file(out, &b);
+	CHECK_MSG(orig && copy && a == b && memcmp(orig, copy, a) == 0, "%s: round trip differs (%zu vs %zu bytes)",
+		full, a, b);
+	if (orig && copy && a == b && memcmp(orig, copy, a) == 0)
+		count_roundtrip++;
+	free(orig);
+	free(copy);
+	unlink(out);
+}
+
+int main(void)
+{
+	const char *corpus = tu_corpus();
+	char path[4096], line[8192];
+	char *tmpdir;
+	FILE *mf;
+
+	if (!corpus) {
+		tu_skip("corpus not found (set SISIGN_CORPUS to ../shared/corpus); conformance not checked");
+		return tu_finish();
+	}
+	tmpdir = tu_tmpdir();
+	snprintf(path, sizeof path, "%s/MANIFEST.tsv", corpus);
+	mf = fopen(path, "r");
+	CHECK(mf != NULL);
+	if (!mf)
+		return tu_finish();
+	if (!fgets(line, sizeof line, mf)) { /* header */
+		fclose(mf);
+		return tu_finish();
+	}
+	while (fgets(line, sizeof line, mf)) {
+		char *cols[8] = { 0 };
+		char *save = NULL, *tok;
+		int ncol = 0;
+		struct sisign_pkg *pkg = NULL;
+		struct sisign_error err;
+		char full[4096];
+		int r, rej;
+
+		line[strcspn(line, "\r\n")] = 0;
+		for (tok = strtok_r(line, "\t", &save); tok && ncol < 8; tok = strtok_r(NULL, "\t", &save))
+			cols[ncol++] = tok;
+		if (ncol < 7)
+			continue;
+		count_lines++;
+		snprintf(full, sizeof full, "%s/sis/%s", corpus, cols[0]);
+		sisign_error_clear(&err);
+		r = sisign_pkg_open(full, NULL, &pkg, &err);
+		rej = device_reject_code(full);
+
+		if (rej) {
+			CHECK_MSG(r == rej, "%s: expected error %d, got %d (%s)", cols[0], rej, r, err.message);
+		} else if (strcmp(cols[1], "sisx") == 0) {
+			CHECK_MSG(r == SISIGN_OK, "%s: should parse: %s (offset %lld)", cols[0], err.message, err.offset);
+			if (r == SISIGN_OK) {
+				const struct sisign_pkg_info *in = sisign_pkg_info(pkg);
+				const struct sisign_controller *c = sisign_pkg_controller(pkg);
+				char uid[16];
+				count_parsed++;
+				CHECK_EQ_INT(in->kind, SISIGN_PKG_SISX);
+				CHECK_MSG((long)c->nchains == strtol(cols[3], NULL, 10), "%s: %zu chains, manifest %s", cols[0],
+					c->nchains, cols[3]);
+				snprintf(uid, sizeof uid, "%08x", in->uid3);
+				CHECK_MSG(strcmp(uid, cols[5]) == 0, "%s: UID3 %s, manifest %s", cols[0], uid, cols[5]);
+				{
+					struct sisign_error e2;
+					char flags[64];
+					if (sisign_pkg_check_data(pkg, &e2) != SISIGN_OK)
+						printf("note: %s: %s\n", cols[0], e2.message);
+					snprintf(flags, sizeof flags, "ctl=%s data=%s",
+						in->has_controller_crc && in->controller_crc_ok ? "True" : "False",
+						in->has_data_crc && in->data_crc_ok == 1 ? "True" : "False");
+					CHECK_MSG(strcmp(flags, cols[6]) == 0, "%s: checksums %s, manifest %s", cols[0], flags,
+						cols[6]);
+				}
+				check_roundtrip(pkg, full, tmpdir);
+			}
+		} else if (strcmp(cols[1], "stubctl?") == 0) {
+			/* Bare controllers: the checker did not parse them; we must either
+			 * parse them as a stub/.ctl or reject them with a clear error. */
+			if (r == SISIGN_OK) {
+				const struct sisign_pkg_info *in = sisign_pkg_info(pkg);
+				count_parsed++;
+				CHECK_MSG(in->kind == SISIGN_PKG_STUB || in->kind == SISIGN_PKG_CTL, "%s: kind %d", cols[0],
+					in->kind);
+				check_roundtrip(pkg, full, tmpdir);
+			} else {
+				CHECK_MSG(err.message[0] != 0, "%s: error without message", cols[0]);
+				printf("note: %s: %s\n", cols[0], err.message);
+			}
+		} else if (strcmp(cols[1], "legacy") == 0) {
+			CHECK_MSG(r == SISIGN_ERR_UNSUPPORTED_VERSION, "%s: legacy file gave %d (%s)", cols[0], r, err.message);
+			CHECK(strstr(err.message, "pre-v9") != NULL);
+		} else if (strcmp(cols[1], "unparseable") == 0) {
+			CHECK_MSG(r < 0, "%s: unparseable file parsed", cols[0]);
+			CHECK_MSG(err.message[0] != 0, "%s: error without message", cols[0]);
+			printf("note: %s: rejected: %s\n", cols[0], err.message);
+		} else {
+			CHECK_MSG(0, "%s: unknown kind %s in manifest", cols[0], cols[1]);
+		}
+		sisign_pkg_free(pkg);
+	}
+	fclose(mf);
+	printf("corpus: %d files, %d parsed, %d written back byte for byte\n", count_lines, count_parsed,
+		count_roundtrip);
+	CHECK(count_lines == 143);
+	tu_rmrf(tmpdir);
+	free(tmpdir);
+	return tu_finish();
+}
