@@ -121,6 +121,9 @@ struct sisign_controller {
 	struct sisign_controller *embedded;
 	size_t nchains;
 	struct sisign_chain *chains;
+	const uint8_t *value;                /* the controller's value (after its header) */
+	size_t value_len;
+	size_t data_index_offset;            /* where SISDataIndex starts in value */
 	uint32_t data_index;                 /* as stored */
 	uint32_t abs_data_unit;              /* parent's absolute unit + data_index */
 	size_t trailing;                     /* unsigned bytes after SISDataIndex */

@@ -506,6 +506,9 @@ int ctrl_parse(struct sisign_pkg *pkg, const uint8_t *ctrl, size_t len, int type
 		ch->signed_len = val.off;
 		TRY(parse_chain(&p, &val, ch));
 	}
+	c->value = ctrl + val_start;
+	c->value_len = val.len;
+	c->data_index_offset = val.off;
 	r = get_u32_field(&p, &val, SISF_DATA_INDEX, &c->data_index);
 	if (r != SISIGN_OK)
 		return r;

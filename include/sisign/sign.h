@@ -1,0 +1,65 @@
+/* sisign — adding and removing signatures (sis-format.md §7.4-§7.6). */
+#ifndef SISIGN_SIGN_H
+#define SISIGN_SIGN_H
+
+#include <stddef.h>
+#include <time.h>
+#include <sisign/error.h>
+#include <sisign/package.h>
+#include <sisign/signer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A signing identity: a signer plus the certificate chain written into each
+ * signature, checked once (key matches certificate, validity, key size,
+ * extended key usage) and then used for any number of packages. */
+struct sisign_identity;
+
+struct sisign_identity_opts {
+	/* PEM or DER file: the signer's certificate first, optionally followed
+	 * by intermediates.  NULL: the certificate that came with the signer
+	 * (a token's certificate with the key's CKA_ID). */
+	const char *cert_file;
+	/* Further certificate files appended to the chain, NULL-terminated. */
+	const char *const *chain_files;
+	int allow_expired;   /* an expired or not-yet-valid certificate is an error unless set */
+	time_t now;          /* time for the validity check; 0 = current time */
+};
+
+/* Builds an identity; takes no ownership of signer (it must outlive the
+ * identity).  Warnings (weak key, no code-signing EKU) are available with
+ * sisign_identity_nwarnings/warning.  Caller frees with sisign_identity_free(). */
+SISIGN_API int sisign_identity_new(struct sisign_signer *signer, const struct sisign_identity_opts *opts,
+	struct sisign_identity **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+SISIGN_API void sisign_identity_free(struct sisign_identity *id);
+SISIGN_API size_t sisign_identity_nwarnings(const struct sisign_identity *id);
+SISIGN_API const char *sisign_identity_warning(const struct sisign_identity *id, size_t i);
+/* Signer certificate details: subject (one line) and SHA-256 fingerprint
+ * (lower-case hex of the DER). */
+SISIGN_API const char *sisign_identity_subject(const struct sisign_identity *id);
+SISIGN_API const char *sisign_identity_fingerprint(const struct sisign_identity *id);
+/* The DER chain blob written into signatures (signer first). */
+SISIGN_API const unsigned char *sisign_identity_chain(const struct sisign_identity *id, size_t *len);
+
+/* Append one signature chain to the package's top-level controller, just
+ * before SISDataIndex.  Before anything changes: the package must be a SIS
+ * package or .ctl controller (not a ROM stub), undamaged, and every file's
+ * SHA-1 must match its data.  Earlier chains and all file data bytes are
+ * kept exactly; write the result with sisign_pkg_write(). */
+SISIGN_API int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+/* Remove the last chain (all = 0) or every chain (all = 1).
+ * SISIGN_ERR_NOT_SIGNED if there is none. */
+SISIGN_API int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* True if the package's last chain was made with this identity's
+ * certificate (same signer certificate bytes). */
+SISIGN_API int sisign_pkg_last_chain_is(const struct sisign_pkg *pkg, const struct sisign_identity *id);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

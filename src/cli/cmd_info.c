@@ -1,0 +1,806 @@
+/* sisign info — describe SIS packages for people (text) or programs (JSON
+ * Lines: one document per input file). */
+#include "cli.h"
+#include "fe.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sisign/package.h>
+
+struct info_opts {
+	int json;
+	int check;
+};
+
+/* ---- shared formatting --------------------------------------------------- */
+
+static void fmt_version_part(int32_t v, char *out, size_t size)
+{
+	if (v < 0)
+		snprintf(out, size, "*");
+	else
+		snprintf(out, size, "%" PRId32, v);
+}
+
+static void fmt_version(const struct sisign_version *v, char *out, size_t size)
+{
+	char a[16], b[16], c[16];
+
+	fmt_version_part(v->major, a, sizeof a);
+	fmt_version_part(v->minor, b, sizeof b);
+	fmt_version_part(v->build, c, sizeof c);
+	snprintf(out, size, "%s.%s.%s", a, b, c);
+}
+
+static const char *lang_name(uint32_t lang, char *buf, size_t size)
+{
+	const char *n = sisign_language_name(lang);
+	if (n)
+		return n;
+	snprintf(buf, size, "language %" PRIu32, lang);
+	return buf;
+}
+
+/* Language of the i-th per-language string, if the counts line up. */
+static int lang_of(const struct sisign_controller *c, size_t i, uint32_t *lang)
+{
+	if (i < c->nlanguages) {
+		*lang = c->languages[i];
+		return 1;
+	}
+	return 0;
+}
+
+static const char *const flag_names[] = { "ShutdownApps", "NonRemovable", "ROMUpgrade", "Hide" };
+
+/* Capability numbers set in a file's capability words. */
+static size_t caps_list(const struct sisign_file *f, unsigned *out, size_t max)
+{
+	size_t n = 0, w;
+	unsigned b;
+
+	for (w = 0; w < f->ncaps; w++)
+		for (b = 0; b < 32; b++)
+			if ((f->caps[w] >> b) & 1u) {
+				if (n < max)
+					out[n] = (unsigned)(w * 32 + b);
+				n++;
+			}
+	return n < max ? n : max;
+}
+
+static const char *cap_name(unsigned cap, char *buf, size_t size)
+{
+	const char *n = sisign_capability_name(cap);
+	if (n)
+		return n;
+	snprintf(buf, size, "Cap%u", cap);
+	return buf;
+}
+
+static const char *kind_code(enum sisign_pkg_kind k)
+{
+	switch (k) {
+	case SISIGN_PKG_SISX: return "sisx";
+	case SISIGN_PKG_STUB: return "stub";
+	case SISIGN_PKG_CTL: return "ctl";
+	default: return "unknown";
+	}
+}
+
+static const char *kind_text(enum sisign_pkg_kind k)
+{
+	switch (k) {
+	case SISIGN_PKG_SISX: return "SIS package (SISX)";
+	case SISIGN_PKG_STUB: return "stub SIS controller (no file data)";
+	case SISIGN_PKG_CTL: return "SIS controller file (.ctl, no file data)";
+	default: return "unknown";
+	}
+}
+
+static void hex(const uint8_t *p, size_t n, char *out, size_t size)
+{
+	size_t i;
+
+	if (size)
+		out[0] = '\0';
+	for (i = 0; i < n && 2 * i + 2 < size; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+/* ---- text output ------------------------------------------------------------ */
+
+/* One output line: indentation, then the text with control characters made
+ * harmless (names and paths come from the file). */
+static void line(int ind, const char *fmt, ...) SISIGN_PRINTF(2, 3);
+
+static void line(int ind, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	printf("%*s", ind, "");
+	fe_fputs_safe(s ? s : "(out of memory)", stdout);
+	putchar('\n');
+	free(s);
+}
+
+static const char *hash_text(int st)
+{
+	switch (st) {
+	case SISIGN_HASH_OK: return "hash ok";
+	case SISIGN_HASH_MISMATCH: return "HASH MISMATCH";
+	case SISIGN_HASH_NO_DATA: return "no data";
+	case SISIGN_HASH_MISSING: return "DATA MISSING";
+	case SISIGN_HASH_CORRUPT: return "DATA CORRUPT";
+	default: return "hash not checked";
+	}
+}
+
+static void text_file(int ind, const struct sisign_file *f)
+{
+	unsigned caps[256];
+	size_t ncaps = caps_list(f, caps, sizeof caps / sizeof caps[0]), i;
+	char capstr[2048] = "", buf[32];
+	size_t used = 0;
+
+	for (i = 0; i < ncaps && used < sizeof capstr; i++) {
+		int w = snprintf(capstr + used, sizeof capstr - used, "%s%s", i ? "+" : "",
+			cap_name(caps[i], buf, sizeof buf));
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	line(ind, "%s", f->target && *f->target ? f->target : "(no target path)");
+	line(ind + 4, "%" PRIu64 " bytes (%s, %" PRIu64 " stored), %s%s%s, %s%s%s", f->uncompressed_length,
+		fe_compression_name(f->data_algorithm), f->data_stored, fe_file_operation_name(f->operation),
+		f->mime && *f->mime ? " " : "", f->mime && *f->mime ? f->mime : "", hash_text(f->hash_status),
+		ncaps ? ", capabilities " : "", capstr);
+	if (f->conditional)
+		line(ind + 4, "conditional (inside an IF block)");
+}
+
+static void text_deps(int ind, const char *label, const struct sisign_dependency *d, size_t n,
+	int platforms)
+{
+	size_t i;
+
+	if (n == 0) {
+		line(ind, "%-14snone", label);
+		return;
+	}
+	line(ind, "%s", label);
+	for (i = 0; i < n; i++) {
+		char from[48], to[48], range[128] = "";
+		const char *pname = platforms ? fe_platform_name(d[i].uid) : NULL;
+
+		if (d[i].has_from) {
+			fmt_version(&d[i].from, from, sizeof from);
+			if (d[i].has_to) {
+				fmt_version(&d[i].to, to, sizeof to);
+				snprintf(range, sizeof range, ", versions %s to %s", from, to);
+			} else {
+				snprintf(range, sizeof range, ", version %s or later", from);
+			}
+		}
+		line(ind + 2, "0x%08" PRIx32 "%s%s%s%s%s%s", d[i].uid, pname ? " " : "", pname ? pname : "",
+			range, d[i].nnames ? " \"" : "", d[i].nnames ? d[i].names[0] : "",
+			d[i].nnames ? "\"" : "");
+	}
+}
+
+static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
+{
+	struct fe_cert_info *certs = NULL;
+	struct sisign_error cerr;
+	size_t ncerts = 0, i;
+	char buf[128], nb[FE_TIME_BUFSIZE], na[FE_TIME_BUFSIZE];
+	int r;
+
+	line(ind, "Chain %zu:", idx + 1);
+	for (i = 0; i < ch->nsigs; i++)
+		line(ind + 2, "Signature:  %s, %zu bytes (OID %s)",
+			fe_sig_algorithm_name(ch->sigs[i].algorithm, NULL, buf, sizeof buf), ch->sigs[i].siglen,
+			ch->sigs[i].algorithm ? ch->sigs[i].algorithm : "?");
+	if (ch->nsigs == 0)
+		line(ind + 2, "Signature:  none in this chain");
+	r = fe_cert_chain_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
+	if (ncerts > 0) {
+		const struct fe_cert_info *s = &certs[0];
+		line(ind + 2, "Signer:     %s", s->subject);
+		line(ind + 2, "Issuer:     %s%s", s->issuer, s->self_issued ? " (self-signed)" : "");
+		line(ind + 2, "Serial:     %s", s->serial);
+		if (s->have_validity) {
+			fe_time_format(s->not_before, nb, sizeof nb);
+			fe_time_format(s->not_after, na, sizeof na);
+			line(ind + 2, "Valid:      %s to %s", nb, na);
+		}
+		if (s->key_bits)
+			line(ind + 2, "Key:        %s %d bits", s->key_type, s->key_bits);
+		else
+			line(ind + 2, "Key:        %s", s->key_type);
+		line(ind + 2, "SHA-1:      %s", s->sha1);
+		for (i = 1; i < ncerts; i++)
+			line(ind + 2, "Cert %zu:     %s", i + 1, certs[i].subject);
+	} else if (r == SISIGN_OK) {
+		line(ind + 2, "Certificates: none");
+	}
+	if (r != SISIGN_OK)
+		line(ind + 2, "Certificates: cannot decode: %s%s%s", cerr.message, cerr.ossl_reason[0] ? " \xe2\x80\x94 " : "",
+			cerr.ossl_reason);
+	free(certs);
+}
+
+static void text_controller(int ind, const struct sisign_controller *c)
+{
+	char buf[64], ver[64], when[FE_TIME_BUFSIZE], tmp[512];
+	size_t i, used;
+	uint32_t lang;
+
+	if (c->nnames == 0)
+		line(ind, "Name:         (none)");
+	for (i = 0; i < c->nnames; i++)
+		if (lang_of(c, i, &lang))
+			line(ind, "%-14s%s [%s]", i ? "" : "Name:", c->names[i], lang_name(lang, buf, sizeof buf));
+		else
+			line(ind, "%-14s%s", i ? "" : "Name:", c->names[i]);
+	line(ind, "UID:          0x%08" PRIx32, c->uid);
+	fmt_version(&c->version, ver, sizeof ver);
+	line(ind, "Version:      %s", ver);
+	line(ind, "Vendor:       %s", c->vendor_unique ? c->vendor_unique : "");
+	for (i = 0; i < c->nvendors; i++)
+		if (lang_of(c, i, &lang))
+			line(ind, "%-14s%s [%s]", i ? "" : "  localised:", c->vendors[i],
+				lang_name(lang, buf, sizeof buf));
+		else
+			line(ind, "%-14s%s", i ? "" : "  localised:", c->vendors[i]);
+	fe_datetime_format(&c->created, when, sizeof when);
+	line(ind, "Created:      %s", when);
+	tmp[0] = '\0';
+	used = 0;
+	for (i = 0; i < 8; i++)
+		if ((c->install_flags >> i) & 1u) {
+			int w;
+			if (i < 4)
+				w = snprintf(tmp + used, sizeof tmp - used, "%s%s", used ? ", " : "", flag_names[i]);
+			else
+				w = snprintf(tmp + used, sizeof tmp - used, "%sbit%zu", used ? ", " : "", i);
+			if (w > 0 && (size_t)w < sizeof tmp - used)
+				used += (size_t)w;
+		}
+	line(ind, "Install type: %s (%s)%s%s", fe_install_type_code(c->install_type),
+		fe_install_type_name(c->install_type), used ? "; flags: " : "", tmp);
+	tmp[0] = '\0';
+	used = 0;
+	for (i = 0; i < c->nlanguages; i++) {
+		int w = snprintf(tmp + used, sizeof tmp - used, "%s%s (%" PRIu32 ")", i ? ", " : "",
+			lang_name(c->languages[i], buf, sizeof buf), c->languages[i]);
+		if (w < 0 || (size_t)w >= sizeof tmp - used)
+			break;
+		used += (size_t)w;
+	}
+	line(ind, "Languages:    %s", c->nlanguages ? tmp : "none");
+	for (i = 0; i < c->noptions; i++)
+		line(ind, "%-14s%s", i ? "" : "Options:", c->options[i]);
+	text_deps(ind, "Targets:", c->targets, c->ntargets, 1);
+	text_deps(ind, "Dependencies:", c->deps, c->ndeps, 0);
+	if (c->nproperties)
+		line(ind, "Properties:   %zu", c->nproperties);
+	if (c->logo) {
+		line(ind, "Logo:");
+		text_file(ind + 2, c->logo);
+	}
+	if (c->nfiles == 0)
+		line(ind, "Files:        none");
+	else
+		line(ind, "Files (%zu):", c->nfiles);
+	for (i = 0; i < c->nfiles; i++)
+		text_file(ind + 2, &c->files[i]);
+	if (c->nembedded) {
+		line(ind, "Embedded packages (%zu):", c->nembedded);
+		for (i = 0; i < c->nembedded; i++) {
+			line(ind + 2, "Embedded package %zu (data unit %" PRIu32 "):", i + 1,
+				c->embedded[i].abs_data_unit);
+			text_controller(ind + 4, &c->embedded[i]);
+		}
+	}
+	if (c->nchains == 0)
+		line(ind, "Signatures:   none (unsigned)");
+	else
+		line(ind, "Signatures:   %zu chain%s", c->nchains, c->nchains == 1 ? "" : "s");
+	for (i = 0; i < c->nchains; i++)
+		text_chain(ind + 2, i, &c->chains[i]);
+	if (c->trailing)
+		line(ind, "Trailing:     %zu unsigned bytes after the data index", c->trailing);
+}
+
+static void text_header(const struct sisign_pkg_info *in)
+{
+	char ctl[96], dat[96];
+
+	if (in->kind != SISIGN_PKG_SISX) {
+		line(0, "Header:       none (bare controller)");
+		return;
+	}
+	line(0, "Header:       UIDs 0x%08" PRIx32 " 0x%08" PRIx32 " 0x%08" PRIx32 ", checksum 0x%08" PRIx32 " %s%s",
+		in->uid1, in->uid2, in->uid3, in->uid_checksum, in->uid_checksum_ok ? "ok" : "WRONG",
+		in->uid3_matches ? "" : "; UID3 differs from the package UID");
+	if (in->has_controller_crc)
+		snprintf(ctl, sizeof ctl, "controller CRC 0x%04x %s", in->controller_crc,
+			in->controller_crc_ok ? "ok" : "stale");
+	else
+		snprintf(ctl, sizeof ctl, "no controller CRC%s", in->controller_crc_ok ? "" : " (stale)");
+	if (in->data_crc_ok < 0)
+		snprintf(dat, sizeof dat, "data CRC %s", in->has_data_crc ? "not checked" : "absent");
+	else if (in->has_data_crc)
+		snprintf(dat, sizeof dat, "data CRC 0x%04x %s", in->data_crc, in->data_crc_ok ? "ok" : "stale");
+	else
+		snprintf(dat, sizeof dat, "no data CRC%s", in->data_crc_ok ? "" : " (stale)");
+	line(0, "Checksums:    %s; %s (the device ignores them)", ctl, dat);
+	line(0, "Controller:   %" PRIu64 " bytes, %s; %zu data unit%s", in->controller_size,
+		fe_compression_name(in->controller_compression), in->ndata_units, in->ndata_units == 1 ? "" : "s");
+}
+
+static void text_report(const char *path, struct sisign_pkg *pkg, int checked, int dr,
+	const struct sisign_error *derr)
+{
+	const struct sisign_pkg_info *in = sisign_pkg_info(pkg);
+	size_t i, nw = sisign_pkg_nwarnings(pkg);
+
+	line(0, "File:         %s", path);
+	line(0, "Kind:         %s, %" PRIu64 " bytes", kind_text(in->kind), in->file_size);
+	text_controller(0, sisign_pkg_controller(pkg));
+	text_header(in);
+	if (!checked)
+		line(0, "Data check:   %s", in->kind == SISIGN_PKG_SISX ? "skipped (--no-check)" : "no file data");
+	else if (dr == SISIGN_OK)
+		line(0, "Data check:   ok (every file hash matches)");
+	else
+		line(0, "Data check:   FAILED: %s", derr->message[0] ? derr->message : sisign_strerror(dr));
+	if (nw) {
+		line(0, "Warnings:");
+		for (i = 0; i < nw; i++)
+			line(2, "- %s", sisign_pkg_warning(pkg, i));
+	}
+}
+
+/* ---- JSON output ------------------------------------------------------------ */
+
+static void json_hex32(struct fe_json *j, const char *key, uint32_t v)
+{
+	char buf[16];
+	snprintf(buf, sizeof buf, "0x%08" PRIx32, v);
+	fe_json_kv_string(j, key, buf);
+}
+
+static void json_lang_strings(struct fe_json *j, const char *key, const struct sisign_controller *c,
+	char **s, size_t n)
+{
+	size_t i;
+	uint32_t lang;
+
+	fe_json_key(j, key);
+	fe_json_begin_array(j);
+	for (i = 0; i < n; i++) {
+		fe_json_begin_object(j);
+		if (lang_of(c, i, &lang)) {
+			fe_json_kv_int(j, "language", lang);
+			fe_json_kv_string(j, "language_name", sisign_language_name(lang));
+		} else {
+			fe_json_key(j, "language");
+			fe_json_null(j);
+			fe_json_key(j, "language_name");
+			fe_json_null(j);
+		}
+		fe_json_kv_string(j, "name", s[i]);
+		fe_json_end_object(j);
+	}
+	fe_json_end_array(j);
+}
+
+static void json_file(struct fe_json *j, const struct sisign_file *f, int checked)
+{
+	unsigned caps[256];
+	size_t ncaps = caps_list(f, caps, sizeof caps / sizeof caps[0]), i;
+	char buf[64];
+
+	fe_json_begin_object(j);
+	fe_json_kv_string(j, "target", f->target ? f->target : "");
+	fe_json_kv_string(j, "mime", f->mime ? f->mime : "");
+	fe_json_kv_uint64(j, "size", f->uncompressed_length);
+	fe_json_kv_uint64(j, "stored_size", f->data_stored);
+	fe_json_kv_string(j, "compression", fe_compression_name(f->data_algorithm));
+	fe_json_kv_string(j, "operation", fe_file_operation_name(f->operation));
+	fe_json_kv_uint64(j, "operation_options", f->options);
+	fe_json_key(j, "capabilities");
+	fe_json_begin_array(j);
+	for (i = 0; i < ncaps; i++)
+		fe_json_string(j, cap_name(caps[i], buf, sizeof buf));
+	fe_json_end_array(j);
+	fe_json_key(j, "sha1");
+	if (f->hash_len == 20) {
+		hex(f->hash, 20, buf, sizeof buf);
+		fe_json_string(j, buf);
+	} else {
+		fe_json_null(j);
+	}
+	fe_json_kv_string(j, "hash", checked ? fe_hash_status_name(f->hash_status) : "unchecked");
+	fe_json_kv_bool(j, "conditional", f->conditional);
+	fe_json_kv_uint64(j, "file_index", f->file_index);
+	fe_json_end_object(j);
+}
+
+static void json_deps(struct fe_json *j, const char *key, const struct sisign_dependency *d, size_t n,
+	int platforms)
+{
+	size_t i, k;
+	char buf[48];
+
+	fe_json_key(j, key);
+	fe_json_begin_array(j);
+	for (i = 0; i < n; i++) {
+		fe_json_begin_object(j);
+		json_hex32(j, "uid", d[i].uid);
+		if (platforms) {
+			fe_json_kv_string(j, "platform", fe_platform_name(d[i].uid));
+		}
+		fe_json_key(j, "from");
+		if (d[i].has_from) {
+			fmt_version(&d[i].from, buf, sizeof buf);
+			fe_json_string(j, buf);
+		} else {
+			fe_json_null(j);
+		}
+		fe_json_key(j, "to");
+		if (d[i].has_to) {
+			fmt_version(&d[i].to, buf, sizeof buf);
+			fe_json_string(j, buf);
+		} else {
+			fe_json_null(j);
+		}
+		fe_json_key(j, "names");
+		fe_json_begin_array(j);
+		for (k = 0; k < d[i].nnames; k++)
+			fe_json_string(j, d[i].names[k]);
+		fe_json_end_array(j);
+		fe_json_end_object(j);
+	}
+	fe_json_end_array(j);
+}
+
+static void json_cert(struct fe_json *j, const struct fe_cert_info *ci)
+{
+	char t[FE_TIME_BUFSIZE];
+
+	fe_json_begin_object(j);
+	fe_json_kv_string(j, "subject", ci->subject);
+	fe_json_kv_string(j, "issuer", ci->issuer);
+	fe_json_kv_string(j, "serial", ci->serial);
+	fe_json_key(j, "not_before");
+	if (ci->have_validity) {
+		fe_time_format(ci->not_before, t, sizeof t);
+		fe_json_string(j, t);
+	} else {
+		fe_json_null(j);
+	}
+	fe_json_key(j, "not_after");
+	if (ci->have_validity) {
+		fe_time_format(ci->not_after, t, sizeof t);
+		fe_json_string(j, t);
+	} else {
+		fe_json_null(j);
+	}
+	fe_json_kv_string(j, "key_type", ci->key_type);
+	fe_json_kv_int(j, "key_bits", ci->key_bits);
+	fe_json_kv_bool(j, "self_issued", ci->self_issued);
+	fe_json_kv_string(j, "sha1", ci->sha1);
+	fe_json_end_object(j);
+}
+
+static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
+{
+	struct fe_cert_info *certs = NULL;
+	struct sisign_error cerr;
+	size_t ncerts = 0, i;
+	char buf[128];
+	int r, supported;
+
+	fe_json_begin_object(j);
+	fe_json_key(j, "signatures");
+	fe_json_begin_array(j);
+	for (i = 0; i < ch->nsigs; i++) {
+		fe_json_begin_object(j);
+		fe_json_kv_string(j, "algorithm", ch->sigs[i].algorithm);
+		fe_json_kv_string(j, "algorithm_name",
+			fe_sig_algorithm_name(ch->sigs[i].algorithm, &supported, buf, sizeof buf));
+		fe_json_kv_bool(j, "supported", supported);
+		fe_json_kv_uint64(j, "signature_bytes", ch->sigs[i].siglen);
+		fe_json_end_object(j);
+	}
+	fe_json_end_array(j);
+	r = fe_cert_chain_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
+	fe_json_key(j, "certificates");
+	fe_json_begin_array(j);
+	for (i = 0; i < ncerts; i++)
+		json_cert(j, &certs[i]);
+	fe_json_end_array(j);
+	fe_json_key(j, "certificates_error");
+	if (r != SISIGN_OK)
+		fe_json_string(j, cerr.message);
+	else
+		fe_json_null(j);
+	fe_json_end_object(j);
+	free(certs);
+}
+
+static void json_controller(struct fe_json *j, const struct sisign_controller *c, int checked)
+{
+	char buf[64];
+	size_t i;
+
+	fe_json_begin_object(j);
+	fe_json_kv_int(j, "depth", c->depth);
+	json_hex32(j, "uid", c->uid);
+	json_lang_strings(j, "names", c, c->names, c->nnames);
+	fe_json_kv_string(j, "vendor", c->vendor_unique ? c->vendor_unique : "");
+	json_lang_strings(j, "localised_vendors", c, c->vendors, c->nvendors);
+	fmt_version(&c->version, buf, sizeof buf);
+	fe_json_kv_string(j, "version", buf);
+	fe_datetime_format(&c->created, buf, sizeof buf);
+	fe_json_kv_string(j, "created", buf);
+	fe_json_kv_string(j, "install_type", fe_install_type_code(c->install_type));
+	fe_json_kv_string(j, "install_type_name", fe_install_type_name(c->install_type));
+	fe_json_key(j, "install_flags");
+	fe_json_begin_array(j);
+	for (i = 0; i < 8; i++)
+		if ((c->install_flags >> i) & 1u) {
+			if (i < 4) {
+				fe_json_string(j, flag_names[i]);
+			} else {
+				snprintf(buf, sizeof buf, "bit%zu", i);
+				fe_json_string(j, buf);
+			}
+		}
+	fe_json_end_array(j);
+	fe_json_key(j, "languages");
+	fe_json_begin_array(j);
+	for (i = 0; i < c->nlanguages; i++) {
+		fe_json_begin_object(j);
+		fe_json_kv_int(j, "code", c->languages[i]);
+		fe_json_kv_string(j, "name", sisign_language_name(c->languages[i]));
+		fe_json_end_object(j);
+	}
+	fe_json_end_array(j);
+	fe_json_key(j, "options");
+	fe_json_begin_array(j);
+	for (i = 0; i < c->noptions; i++)
+		fe_json_string(j, c->options[i]);
+	fe_json_end_array(j);
+	json_deps(j, "targets", c->targets, c->ntargets, 1);
+	json_deps(j, "dependencies", c->deps, c->ndeps, 0);
+	fe_json_kv_uint64(j, "properties", c->nproperties);
+	fe_json_key(j, "logo");
+	if (c->logo)
+		json_file(j, c->logo, checked);
+	else
+		fe_json_null(j);
+	fe_json_key(j, "files");
+	fe_json_begin_array(j);
+	for (i = 0; i < c->nfiles; i++)
+		json_file(j, &c->files[i], checked);
+	fe_json_end_array(j);
+	fe_json_key(j, "embedded");
+	fe_json_begin_array(j);
+	for (i = 0; i < c->nembedded; i++)
+		json_controller(j, &c->embedded[i], checked);
+	fe_json_end_array(j);
+	fe_json_key(j, "signature_chains");
+	fe_json_begin_array(j);
+	for (i = 0; i < c->nchains; i++)
+		json_chain(j, &c->chains[i]);
+	fe_json_end_array(j);
+	fe_json_kv_uint64(j, "data_index", c->data_index);
+	fe_json_kv_uint64(j, "data_unit", c->abs_data_unit);
+	fe_json_kv_uint64(j, "trailing_bytes", c->trailing);
+	fe_json_end_object(j);
+}
+
+static void json_crc(struct fe_json *j, const char *key, int present, uint16_t stored, uint16_t computed,
+	int ok)
+{
+	char buf[16];
+
+	fe_json_key(j, key);
+	fe_json_begin_object(j);
+	fe_json_kv_bool(j, "present", present);
+	fe_json_key(j, "stored");
+	if (present) {
+		snprintf(buf, sizeof buf, "0x%04x", stored);
+		fe_json_string(j, buf);
+	} else {
+		fe_json_null(j);
+	}
+	fe_json_key(j, "computed");
+	if (ok >= 0) {
+		snprintf(buf, sizeof buf, "0x%04x", computed);
+		fe_json_string(j, buf);
+	} else {
+		fe_json_null(j);
+	}
+	fe_json_key(j, "ok");
+	if (ok >= 0)
+		fe_json_bool(j, ok);
+	else
+		fe_json_null(j);
+	fe_json_end_object(j);
+}
+
+static int json_report(const char *path, struct sisign_pkg *pkg, int checked, int dr,
+	const struct sisign_error *derr)
+{
+	const struct sisign_pkg_info *in = sisign_pkg_info(pkg);
+	struct fe_json j;
+	size_t i, nw = sisign_pkg_nwarnings(pkg);
+
+	fe_json_init(&j, stdout);
+	fe_json_begin_object(&j);
+	fe_json_kv_string(&j, "file", path);
+	fe_json_kv_string(&j, "kind", kind_code(in->kind));
+	fe_json_kv_uint64(&j, "file_size", in->file_size);
+	fe_json_key(&j, "header");
+	if (in->kind == SISIGN_PKG_SISX) {
+		fe_json_begin_object(&j);
+		json_hex32(&j, "uid1", in->uid1);
+		json_hex32(&j, "uid2", in->uid2);
+		json_hex32(&j, "uid3", in->uid3);
+		json_hex32(&j, "uid_checksum", in->uid_checksum);
+		fe_json_kv_bool(&j, "uid_checksum_ok", in->uid_checksum_ok);
+		fe_json_kv_bool(&j, "uid3_matches", in->uid3_matches);
+		json_crc(&j, "controller_crc", in->has_controller_crc, in->controller_crc,
+			in->controller_crc_computed, in->controller_crc_ok ? 1 : 0);
+		json_crc(&j, "data_crc", in->has_data_crc, in->data_crc, in->data_crc_computed,
+			in->data_crc_ok);
+		fe_json_kv_string(&j, "controller_compression", fe_compression_name(in->controller_compression));
+		fe_json_kv_uint64(&j, "controller_size", in->controller_size);
+		fe_json_kv_uint64(&j, "data_units", in->ndata_units);
+		fe_json_end_object(&j);
+	} else {
+		fe_json_null(&j);
+	}
+	fe_json_key(&j, "package");
+	json_controller(&j, sisign_pkg_controller(pkg), checked);
+	fe_json_kv_string(&j, "data_check", !checked ? "skipped" : dr == SISIGN_OK ? "ok" : "failed");
+	fe_json_key(&j, "data_check_error");
+	if (checked && dr != SISIGN_OK)
+		fe_json_string(&j, derr->message[0] ? derr->message : sisign_strerror(dr));
+	else
+		fe_json_null(&j);
+	fe_json_key(&j, "warnings");
+	fe_json_begin_array(&j);
+	for (i = 0; i < nw; i++)
+		fe_json_string(&j, sisign_pkg_warning(pkg, i));
+	fe_json_end_array(&j);
+	fe_json_end_object(&j);
+	putchar('\n');
+	return fe_json_finish(&j);
+}
+
+/* For an input that does not parse: still one JSON line, so line N of the
+ * output always belongs to input N. */
+static void json_error(const char *path, const struct sisign_error *err)
+{
+	struct fe_json j;
+
+	fe_json_init(&j, stdout);
+	fe_json_begin_object(&j);
+	fe_json_kv_string(&j, "file", path);
+	fe_json_key(&j, "error");
+	fe_json_begin_object(&j);
+	fe_json_kv_int(&j, "code", err->code);
+	fe_json_kv_string(&j, "code_text", sisign_strerror(err->code));
+	fe_json_kv_string(&j, "message", err->message[0] ? err->message : sisign_strerror(err->code));
+	fe_json_key(&j, "offset");
+	if (err->offset >= 0)
+		fe_json_int(&j, err->offset);
+	else
+		fe_json_null(&j);
+	fe_json_end_object(&j);
+	fe_json_end_object(&j);
+	putchar('\n');
+}
+
+/* ---- the command ------------------------------------------------------------ */
+
+static int info_one(const char *path, const struct info_opts *o)
+{
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_error err, derr;
+	int r, dr = SISIGN_OK, checked = 0, rc;
+
+	sisign_error_clear(&err);
+	sisign_error_clear(&derr);
+	r = sisign_pkg_open(path, NULL, &pkg, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		if (o->json)
+			json_error(path, &err);
+		return cli_report(path, &err);
+	}
+	if (o->check && sisign_pkg_info(pkg)->kind == SISIGN_PKG_SISX) {
+		checked = 1;
+		dr = sisign_pkg_check_data(pkg, &derr);
+		if (dr != SISIGN_OK && derr.code == 0)
+			derr.code = dr;
+	}
+	if (o->json)
+		rc = json_report(path, pkg, checked, dr, &derr) == 0 ? EXIT_OK : EXIT_ERROR;
+	else {
+		text_report(path, pkg, checked, dr, &derr);
+		rc = EXIT_OK;
+	}
+	fflush(stdout);
+	if (dr != SISIGN_OK)
+		rc = cli_worst(rc, cli_report(path, &derr));
+	sisign_pkg_free(pkg);
+	return rc;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "no-check", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct info_opts o = { 0, 1 };
+	int c, i, rc = EXIT_OK;
+
+	opterr = 0;
+	optind = 0; /* full reset, so the leading '+' is honoured */
+	while ((c = getopt_long(argc, argv, "+:j", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o.json = 1; break;
+		case 'c': o.check = 1; break;
+		case 'n': o.check = 0; break;
+		default: return cli_getopt_error(argv[0], c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(argv[0], "no input file");
+	for (i = optind; i < argc; i++) {
+		if (!o.json && i > optind)
+			putchar('\n');
+		rc = cli_worst(rc, info_one(argv[i], &o));
+	}
+	return rc;
+}
+
+const struct cli_command cli_cmd_info = {
+	"info", "[--json] [--check | --no-check] FILE...", "describe SIS packages", cmd_info,
+	"Shows, for each FILE: the kind of file, package names per language, UID,\n"
+	"version, vendor, install type, languages, target platforms, dependencies,\n"
+	"every file (target path, size, capabilities, hash status), embedded\n"
+	"packages, each signature chain (algorithm and the signer certificate),\n"
+	"header checksums and anything odd the reader noticed.\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json       one JSON document per input file, one per line\n"
+	"      --check      check every file's SHA-1 against its data (default)\n"
+	"      --no-check   skip reading file data\n"
+	"\n"
+	"A file whose data does not match its hash is still described, and the\n"
+	"exit status is 8 (INVALID).  A file that is not a valid SIS v9 package\n"
+	"gives a one-line error and exit status 4 (BAD_INPUT); the remaining files\n"
+	"are still processed and the worst status is returned.\n",
+};

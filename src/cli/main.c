@@ -1,0 +1,332 @@
+/* sisign — command dispatch, help, version and exit-code mapping. */
+#include "cli.h"
+#include "fe.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sisign/error.h>
+
+const char *cli_progname = "sisign";
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct cli_command cli_cmd_help = {
+	"help", "[COMMAND | exit-codes]", "show the commands, one command's options, or the exit codes",
+	cmd_help,
+	"Without an argument, lists the commands.  With a command name, shows its\n"
+	"usage and options (the same as `sisign COMMAND --help`).  `exit-codes`\n"
+	"lists the exit statuses every command uses.\n",
+};
+
+static const struct cli_command cli_cmd_version = {
+	"version", "", "print the version", cmd_version,
+	"Prints `sisign X.Y.Z` (the library version).  Same as `sisign --version`.\n",
+};
+
+/* The command table: one line per command, in the order `sisign help`
+ * lists them. */
+static const struct cli_command *const commands[] = {
+	&cli_cmd_info,
+	&cli_cmd_pack,
+	&cli_cmd_help,
+	&cli_cmd_version,
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* Multi-call: argv[0] basename → command.  The command itself need not exist
+ * yet: until a "signsis" entry is in the table, calling through the link
+ * says so. */
+static const struct {
+	const char *argv0, *command;
+} multicall[] = {
+	{ "signsis", "signsis" },
+	{ "makekeys", "makekeys" },
+};
+
+static const struct {
+	int code;
+	const char *name, *text;
+} exit_codes[] = {
+	{ EXIT_OK, "OK", "success; for verify: every package trusted" },
+	{ EXIT_ERROR, "ERROR", "unexpected or internal error" },
+	{ EXIT_USAGE, "USAGE", "bad command line" },
+	{ EXIT_IO, "IO", "a file could not be read or written" },
+	{ EXIT_BAD_INPUT, "BAD_INPUT", "an input is not a valid SIS package (corrupt, legacy, truncated)" },
+	{ EXIT_KEY, "KEY", "key or certificate problem (unreadable, wrong passphrase, mismatch, expired)" },
+	{ EXIT_TOKEN, "TOKEN", "PKCS#11 module, token or object not found, ambiguous, or failed" },
+	{ EXIT_PIN, "PIN", "PIN incorrect, locked, or on its final try" },
+	{ EXIT_INVALID, "INVALID", "a signature or file hash is wrong" },
+	{ EXIT_UNTRUSTED, "UNTRUSTED", "verify: signatures good but no chain reaches a trusted root" },
+	{ EXIT_SELF_SIGNED, "SELF_SIGNED", "verify: signatures good, only self-signed chains" },
+	{ EXIT_UNSIGNED, "UNSIGNED", "verify: no signature at all" },
+	{ EXIT_PARTIAL, "PARTIAL", "batch: some inputs failed, others succeeded" },
+	{ EXIT_DRY_RUN, "DRY_RUN", "--dry-run: everything checked, nothing signed" },
+	{ EXIT_INTERRUPTED, "INTERRUPTED", "interrupted by SIGINT/SIGTERM" },
+};
+
+int cli_exit_for_error(int code)
+{
+	switch (code) {
+	case SISIGN_OK:
+		return EXIT_OK;
+	case SISIGN_ERR_INVALID_ARG:
+		return EXIT_USAGE;
+	case SISIGN_ERR_SYSTEM:
+	case SISIGN_ERR_EXISTS:
+		return EXIT_IO;
+	case SISIGN_ERR_TRUNCATED:
+	case SISIGN_ERR_MALFORMED:
+	case SISIGN_ERR_TOO_LARGE:
+	case SISIGN_ERR_TRAILING_DATA:
+	case SISIGN_ERR_UNSUPPORTED_VERSION:
+	case SISIGN_ERR_NOT_SIS:
+	case SISIGN_ERR_UNSUPPORTED:
+	case SISIGN_ERR_TOO_DEEP:
+		return EXIT_BAD_INPUT;
+	case SISIGN_ERR_HASH_MISMATCH:
+	case SISIGN_ERR_CORRUPT_DATA:
+	case SISIGN_ERR_SIG_INVALID:
+	case SISIGN_ERR_SIG_UNSUPPORTED:
+		return EXIT_INVALID;
+	case SISIGN_ERR_CERT_UNTRUSTED:
+		return EXIT_UNTRUSTED;
+	case SISIGN_ERR_NOT_SIGNED:
+		return EXIT_UNSIGNED;
+	case SISIGN_ERR_CERT_EXPIRED:
+	case SISIGN_ERR_KEY_MISMATCH:
+	case SISIGN_ERR_BAD_KEY:
+	case SISIGN_ERR_BAD_PASSPHRASE:
+	case SISIGN_ERR_BAD_CERT:
+		return EXIT_KEY;
+	case SISIGN_ERR_TOKEN_NOT_FOUND:
+	case SISIGN_ERR_KEY_NOT_FOUND:
+	case SISIGN_ERR_AMBIGUOUS:
+	case SISIGN_ERR_MODULE:
+	case SISIGN_ERR_TOKEN:
+	case SISIGN_ERR_BAD_URI:
+		return EXIT_TOKEN;
+	case SISIGN_ERR_PIN_INCORRECT:
+	case SISIGN_ERR_PIN_LOCKED:
+	case SISIGN_ERR_PIN_FINAL_TRY:
+		return EXIT_PIN;
+	case SISIGN_ERR_CANCELLED: /* the user gave up at a prompt */
+	case SISIGN_ERR_INTERNAL:
+	case SISIGN_ERR_NOMEM:
+	case SISIGN_ERR_CRYPTO:
+	default:
+		return EXIT_ERROR;
+	}
+}
+
+int cli_worst(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+void cli_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli_progname);
+	if (cmd && strcmp(cmd, cli_progname) != 0)
+		fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd && strcmp(cmd, cli_progname) != 0)
+		fprintf(stderr, "Try 'sisign help %s'.\n", cmd);
+	else
+		fprintf(stderr, "Try '%s --help'.\n", cli_progname);
+	return EXIT_USAGE;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+	int is_long = arg && strncmp(arg, "--", 2) == 0;
+	int len = 0;
+
+	/* A long option names itself (without any "=value"); getopt sets optopt
+	 * to the option's val for long options too, which would be misleading. */
+	if (is_long)
+		len = (int)strcspn(arg, "=");
+	if (c == ':') {
+		if (is_long)
+			return cli_usage_error(cmd, "option '%.*s' needs an argument", len, arg);
+		return cli_usage_error(cmd, "option '-%c' needs an argument", optopt);
+	}
+	if (is_long)
+		return cli_usage_error(cmd, "unknown option '%.*s'", len, arg);
+	return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+}
+
+int cli_report(const char *file, const struct sisign_error *err)
+{
+	fe_print_error(stderr, cli_progname, file, err);
+	return cli_exit_for_error(err ? err->code : SISIGN_ERR_INTERNAL);
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+static void print_command_help(const struct cli_command *c, FILE *fp)
+{
+	fprintf(fp, "usage: sisign %s%s%s\n\n%s.\n", c->name, c->usage && *c->usage ? " " : "",
+		c->usage ? c->usage : "", c->summary);
+	if (c->help)
+		fprintf(fp, "\n%s", c->help);
+}
+
+static void print_overview(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: sisign COMMAND [OPTIONS] [ARGUMENTS]\n"
+		    "       sisign --version\n\n"
+		    "Read, pack, sign and verify Symbian OS 9+ SIS packages.\n\nCommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(fp, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(fp, "\nRun 'sisign help COMMAND' (or 'sisign COMMAND --help') for its options,\n"
+		    "'sisign help exit-codes' for the exit statuses.\n");
+}
+
+static void print_exit_codes(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "Exit statuses (a run over several inputs exits with the highest):\n");
+	for (i = 0; i < sizeof exit_codes / sizeof exit_codes[0]; i++)
+		fprintf(fp, "  %3d  %-12s %s\n", exit_codes[i].code, exit_codes[i].name, exit_codes[i].text);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cli_command *c;
+
+	if (argc < 2) {
+		print_overview(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		return cli_usage_error("help", "too many arguments");
+	if (strcmp(argv[1], "exit-codes") == 0) {
+		print_exit_codes(stdout);
+		return EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		return cli_usage_error("help", "unknown command '%s'", argv[1]);
+	print_command_help(c, stdout);
+	return EXIT_OK;
+}
+
+static int print_version(void)
+{
+	printf("sisign %s\n", sisign_version());
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return cli_usage_error("version", "takes no arguments");
+	return print_version();
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* Run a command, answering --help for it first. */
+static int run_command(const struct cli_command *c, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0) {
+			print_command_help(c, stdout);
+			return fflush(stdout) == 0 ? EXIT_OK : EXIT_IO;
+		}
+	}
+	return c->run(argc, argv);
+}
+
+static int finish(int rc)
+{
+	/* A full disk or closed pipe on stdout must not pass as success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_msg("error writing to standard output");
+		if (rc == EXIT_OK)
+			rc = EXIT_IO;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *c;
+	const char *base = argc > 0 && argv[0] ? base_name(argv[0]) : "sisign";
+	size_t i;
+
+	for (i = 0; i < sizeof multicall / sizeof multicall[0]; i++) {
+		if (strcmp(base, multicall[i].argv0) != 0)
+			continue;
+		cli_progname = multicall[i].argv0;
+		c = find_command(multicall[i].command);
+		if (!c) {
+			cli_msg("this build of sisign has no '%s' command", multicall[i].command);
+			return EXIT_USAGE;
+		}
+		/* The tool's own syntax: no --help interception, argv[0] kept. */
+		return finish(c->run(argc, argv));
+	}
+
+	if (argc < 2) {
+		print_overview(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return finish(argc == 2 ? print_version() : cli_usage_error(NULL, "--version takes no arguments"));
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_overview(stdout);
+		return finish(EXIT_OK);
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		if (argv[1][0] == '-')
+			cli_msg("unknown option '%s' (try 'sisign help')", argv[1]);
+		else
+			cli_msg("unknown command '%s' (try 'sisign help')", argv[1]);
+		return EXIT_USAGE;
+	}
+	return finish(run_command(c, argc - 1, argv + 1));
+}

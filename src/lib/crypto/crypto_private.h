@@ -1,0 +1,175 @@
+/* Internal crypto layer: certificate chains as SIS stores them, SHA-1
+ * signatures as Symbian makes and checks them (sis-format.md §7.2), PKIX path
+ * validation against a configurable root store at a configurable time
+ * (§7.9, §7.10), and certificate descriptions for reports.
+ *
+ * Every fallible function returns a sisign_err code (SISIGN_OK = 0) and fills
+ * err (which may be NULL).  Out-params are set to NULL/0 on entry. */
+#ifndef SISIGN_CRYPTO_PRIVATE_H
+#define SISIGN_CRYPTO_PRIVATE_H
+
+#if !defined(SISIGN_BUILD) && !defined(SISIGN_TEST)
+#error "crypto_private.h is internal to libsisign"
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <sisign/error.h>
+#include <sisign/signer.h>
+
+/* The only two algorithm identifier strings Symbian accepts (§7.2). */
+#define CRYPTO_OID_RSA_SHA1 "1.2.840.113549.1.1.5"
+#define CRYPTO_OID_DSA_SHA1 "1.2.840.10040.4.3"
+/* id-kp-codeSigning. */
+#define CRYPTO_OID_CODE_SIGNING "1.3.6.1.5.5.7.3.3"
+
+/* Largest certificate or key file we read (they are a few KiB). */
+#define CRYPTO_FILE_MAX ((size_t)4 * 1024 * 1024)
+
+/* Prepend "prefix: " to err->message (err may be NULL). */
+void crypto_err_prefix(struct sisign_error *err, const char *prefix);
+
+/* ---- certificate chains ---------------------------------------------------- */
+
+/* Parse a SIS certificate-chain blob: DER certificates concatenated with no
+ * separators, signer first (§7.3).  Strict: each certificate is taken by its
+ * own DER length; an empty blob or any bytes that are not a whole certificate
+ * give SISIGN_ERR_BAD_CERT (err->offset = offset in the blob).  Caller frees
+ * *out with crypto_certs_free(). */
+int crypto_certs_from_der_blob(const uint8_t *p, size_t n, STACK_OF(X509) **out, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+/* Load certificates from a file: PEM with one or more CERTIFICATE blocks (in
+ * file order; other PEM blocks such as keys are skipped), or DER (one
+ * certificate or several concatenated).  No certificate at all, or a broken
+ * one, gives SISIGN_ERR_BAD_CERT; a missing file SISIGN_ERR_SYSTEM.  Caller
+ * frees *out with crypto_certs_free(). */
+int crypto_certs_load_file(const char *path, STACK_OF(X509) **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* As crypto_certs_load_file; with allow_empty, an empty file or a PEM file
+ * without any CERTIFICATE block (e.g. a key file) gives SISIGN_OK and
+ * *out = NULL. */
+int crypto_certs_load_file_ex(const char *path, int allow_empty, STACK_OF(X509) **out, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+/* Serialise certificates as a SIS chain blob (DER concatenated, stack
+ * order).  *out is malloc'd; caller frees. */
+int crypto_certs_to_der_blob(STACK_OF(X509) *certs, uint8_t **out, size_t *len, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+/* Frees the stack and every certificate in it; accepts NULL. */
+void crypto_certs_free(STACK_OF(X509) *certs);
+
+/* ---- keys and signatures ----------------------------------------------------- */
+
+/* SISIGN_KEY_RSA, SISIGN_KEY_DSA or SISIGN_KEY_UNKNOWN (also for NULL). */
+enum sisign_key_type crypto_pkey_type(const EVP_PKEY *pkey);
+
+/* The algorithm OID string a signature made with this key carries, or NULL
+ * for a key type Symbian does not support. */
+const char *crypto_sig_oid_for_pkey(const EVP_PKEY *pkey);
+
+/* SISIGN_OK when key (private or public) has the same public key as cert,
+ * else SISIGN_ERR_KEY_MISMATCH (also for NULL arguments or a certificate
+ * whose key cannot be decoded).  For DSA the public value y is compared, so a
+ * certificate that omits the domain parameters still matches. */
+int crypto_key_matches_cert(EVP_PKEY *key, X509 *cert) SISIGN_WARN_UNUSED;
+
+/* Sign a SHA-1 digest: RSA → PKCS#1 v1.5 over the SHA-1 DigestInfo (exactly
+ * modulus-length bytes); DSA → DER SEQUENCE{r,s} (exact length, no padding).
+ * Other key types: SISIGN_ERR_BAD_KEY.  *sig malloc'd; caller frees. */
+int crypto_sign_sha1_with_pkey(EVP_PKEY *pkey, const uint8_t digest[20], uint8_t **sig, size_t *siglen,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Verify one SISSignature the way the device does (§7.2):
+ *  - oid must be CRYPTO_OID_RSA_SHA1 or CRYPTO_OID_DSA_SHA1, else
+ *    SISIGN_ERR_SIG_UNSUPPORTED; the primitive comes from the key type of the
+ *    signer certificate, not from the OID;
+ *  - RSA: PKCS#1 v1.5 with the SHA-1 DigestInfo (a blob shorter than the
+ *    modulus is taken as a big-endian integer, i.e. left-padded);
+ *  - DSA: the blob is a DER SEQUENCE{r,s} that may be followed by zero bytes
+ *    (signsis pads to DSA_size); only the DER is verified, any non-zero
+ *    trailing byte makes the signature invalid;
+ *  - other key types: SISIGN_ERR_SIG_UNSUPPORTED.
+ * Returns SISIGN_OK or SISIGN_ERR_SIG_INVALID. */
+int crypto_verify_sha1_sig(X509 *signer, const char *oid, const uint8_t digest[20], const uint8_t *sig,
+	size_t siglen, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* ---- path validation ------------------------------------------------------------ */
+
+struct crypto_trust;
+
+int crypto_trust_new(struct crypto_trust **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* Add roots from a PEM or DER file (a PEM file may hold several), or from a
+ * directory: every *.pem, *.cer, *.crt, *.der file in it (not recursive;
+ * empty files and PEM files without a certificate, such as key files, are
+ * skipped).  A
+ * directory without any certificate is SISIGN_ERR_BAD_CERT. */
+int crypto_trust_add_file(struct crypto_trust *t, const char *path, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* Add one root (a reference is taken). */
+int crypto_trust_add_cert(struct crypto_trust *t, X509 *cert, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* Number of roots added so far. */
+size_t crypto_trust_count(const struct crypto_trust *t);
+void crypto_trust_free(struct crypto_trust *t);
+
+enum crypto_chain_verdict {
+	CHAIN_TRUSTED = 0,   /* path to a trust-store root, all valid at `at` */
+	CHAIN_SELF_SIGNED,   /* leaf self-signed, or chain ends in a self-signed root not in the store */
+	CHAIN_UNTRUSTED,     /* no path to a trusted root */
+	CHAIN_EXPIRED,       /* path to a trusted root, but a certificate is outside its validity at `at` */
+	CHAIN_INVALID,       /* broken signature, bad CA certificate, ... */
+};
+
+struct crypto_chain_result {
+	enum crypto_chain_verdict verdict;
+	int ossl_error;           /* X509_V_ERR_* behind the verdict, X509_V_OK when trusted */
+	int error_depth;          /* chain depth of that error (0 = signer), -1 if none */
+	char error_str[256];      /* X509_verify_cert_error_string(ossl_error) */
+	/* For CHAIN_SELF_SIGNED only: the verdict when the chain is validated
+	 * with its own self-signed top certificate as the anchor (TRUSTED means
+	 * "a valid self-signed chain", EXPIRED or INVALID otherwise). */
+	enum crypto_chain_verdict self_signed_verdict;
+	int has_eku;              /* signer has an extendedKeyUsage extension */
+	int eku_ok;               /* no EKU, or EKU contains codeSigning */
+	int path_len;             /* certificates in the validated path incl. root, 0 if none */
+	char root_subject[512];   /* subject of the anchor used, "" if none */
+};
+
+/* Validate chain (signer first; the rest are untrusted candidates for path
+ * building, in any order) against the roots in t at time `at`.  No purpose
+ * check (code-signing certificates are fine), security level 0 (Symbian roots
+ * are RSA-512/1024 with MD5/SHA-1), no partial chains.  t may be NULL (an
+ * empty store).  Returns SISIGN_OK when validation ran, whatever the verdict
+ * (see res); an error only for bad arguments or an OpenSSL failure. */
+int crypto_chain_validate(struct crypto_trust *t, STACK_OF(X509) *chain, time_t at,
+	struct crypto_chain_result *res, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* ---- description --------------------------------------------------------------------- */
+
+struct crypto_cert_info {
+	char subject[512];        /* "CN=..., O=...", UTF-8 kept, control characters escaped */
+	char issuer[512];
+	char serial_hex[130];     /* upper-case hex, "-" prefix if negative; truncated if absurdly long */
+	time_t not_before, not_after;
+	char key_type[8];         /* "RSA", "DSA" or "other" */
+	int key_bits;             /* 0 if unknown */
+	char sig_alg[64];         /* e.g. "md5WithRSAEncryption" */
+	char sha256_hex[65];      /* lower-case hex of the DER's SHA-256 */
+	int has_eku, eku_codesigning;
+	int self_signed;          /* issuer == subject (signature not checked) */
+};
+
+int crypto_cert_describe(X509 *cert, struct crypto_cert_info *info, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* ASN1_TIME → seconds since the epoch (UTC). */
+int crypto_asn1_time_to_time_t(const ASN1_TIME *t, time_t *out) SISIGN_WARN_UNUSED;
+
+/* True if cert's extendedKeyUsage lists the dotted OID (0 if no EKU). */
+int crypto_cert_has_eku_oid(X509 *cert, const char *oid);
+
+#endif

@@ -1,0 +1,345 @@
+/* PKCS#11 URI parsing, module resolution and PIN files: everything of the
+ * token backend that needs no libp11. */
+#include "pkcs11/token_private.h"
+#include "util/util_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+
+void tok_sha1_digestinfo(const unsigned char digest[20], unsigned char out[TOK_SHA1_DI_LEN])
+{
+	static const unsigned char prefix[15] = {
+		0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
+	};
+	memcpy(out, prefix, sizeof prefix);
+	memcpy(out + sizeof prefix, digest, 20);
+}
+
+const char *tok_ckr_name(unsigned long rv, char *buf, size_t size)
+{
+	switch (rv) {
+	case CKR_OK: return "CKR_OK";
+	case CKR_GENERAL_ERROR: return "CKR_GENERAL_ERROR";
+	case CKR_FUNCTION_FAILED: return "CKR_FUNCTION_FAILED";
+	case CKR_ARGUMENTS_BAD: return "CKR_ARGUMENTS_BAD";
+	case CKR_DEVICE_ERROR: return "CKR_DEVICE_ERROR";
+	case CKR_DEVICE_MEMORY: return "CKR_DEVICE_MEMORY";
+	case CKR_DEVICE_REMOVED: return "CKR_DEVICE_REMOVED";
+	case CKR_FUNCTION_NOT_SUPPORTED: return "CKR_FUNCTION_NOT_SUPPORTED";
+	case CKR_KEY_FUNCTION_NOT_PERMITTED: return "CKR_KEY_FUNCTION_NOT_PERMITTED";
+	case CKR_MECHANISM_INVALID: return "CKR_MECHANISM_INVALID";
+	case CKR_OBJECT_HANDLE_INVALID: return "CKR_OBJECT_HANDLE_INVALID";
+	case CKR_PIN_INCORRECT: return "CKR_PIN_INCORRECT";
+	case CKR_PIN_INVALID: return "CKR_PIN_INVALID";
+	case CKR_PIN_LEN_RANGE: return "CKR_PIN_LEN_RANGE";
+	case CKR_PIN_EXPIRED: return "CKR_PIN_EXPIRED";
+	case CKR_PIN_LOCKED: return "CKR_PIN_LOCKED";
+	case CKR_SESSION_CLOSED: return "CKR_SESSION_CLOSED";
+	case CKR_SESSION_HANDLE_INVALID: return "CKR_SESSION_HANDLE_INVALID";
+	case CKR_TOKEN_NOT_PRESENT: return "CKR_TOKEN_NOT_PRESENT";
+	case CKR_TOKEN_NOT_RECOGNIZED: return "CKR_TOKEN_NOT_RECOGNIZED";
+	case CKR_USER_ALREADY_LOGGED_IN: return "CKR_USER_ALREADY_LOGGED_IN";
+	case CKR_USER_NOT_LOGGED_IN: return "CKR_USER_NOT_LOGGED_IN";
+	case CKR_USER_PIN_NOT_INITIALIZED: return "CKR_USER_PIN_NOT_INITIALIZED";
+	case CKR_USER_TYPE_INVALID: return "CKR_USER_TYPE_INVALID";
+	case CKR_CRYPTOKI_NOT_INITIALIZED: return "CKR_CRYPTOKI_NOT_INITIALIZED";
+	case CKR_CRYPTOKI_ALREADY_INITIALIZED: return "CKR_CRYPTOKI_ALREADY_INITIALIZED";
+	case CKR_SLOT_ID_INVALID: return "CKR_SLOT_ID_INVALID";
+	default:
+		snprintf(buf, size, "CKR_0x%lx", rv);
+		return buf;
+	}
+}
+
+/* RFC 7512 attribute names p11-kit 0.24 understands, path and query. */
+static const char *const known_attrs[] = {
+	"token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
+	"library-version", "object", "type", "id", "slot-description", "slot-manufacturer", "slot-id",
+	"pin-value", "pin-source", "module-name", "module-path", NULL,
+};
+
+/* Copy the first unknown attribute name of s into buf ("" if none found). */
+static void first_unknown_attr(const char *s, char *buf, size_t size)
+{
+	const char *p = s + P11_KIT_URI_SCHEME_LEN + 1;
+	buf[0] = '\0';
+	while (*p) {
+		size_t n = strcspn(p, "=;?&");
+		int known = 0;
+		for (size_t i = 0; known_attrs[i]; i++)
+			if (strlen(known_attrs[i]) == n && strncmp(known_attrs[i], p, n) == 0)
+				known = 1;
+		if (!known && n > 0) {
+			snprintf(buf, size, "%.*s", (int)(n < 64 ? n : 64), p);
+			return;
+		}
+		p += n;
+		p += strcspn(p, ";?&"); /* skip the value */
+		if (*p)
+			p++;
+	}
+}
+
+int tok_uri_parse(const char *s, P11KitUri **out, struct sisign_error *err)
+{
+	P11KitUri *uri = NULL;
+	int rc, r = SISIGN_ERR_INTERNAL;
+
+	*out = NULL;
+	if (!s || !*s)
+		s = "pkcs11:";
+	if (strncmp(s, "pkcs11:", 7) != 0)
+		return err_set(err, SISIGN_ERR_BAD_URI, -1, "not a PKCS#11 URI (must start with \"pkcs11:\")");
+	if (!(uri = p11_kit_uri_new()))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	rc = p11_kit_uri_parse(s, P11_KIT_URI_FOR_ANY, uri);
+	if (rc != P11_KIT_URI_OK) {
+		const char *m = p11_kit_uri_message(rc);
+		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "bad PKCS#11 URI: %s", m ? m : "parse error");
+		goto out;
+	}
+	if (p11_kit_uri_any_unrecognized(uri)) {
+		char name[80];
+		first_unknown_attr(s, name, sizeof name);
+		r = err_set(err, SISIGN_ERR_BAD_URI, -1,
+			"bad PKCS#11 URI: unrecognised attribute%s%s%s (p11-kit understands token, manufacturer, "
+			"serial, model, object, id, type, slot-id, module-name, module-path, pin-source, pin-value)",
+			name[0] ? " \"" : "", name, name[0] ? "\"" : "");
+		goto out;
+	}
+	/* success */
+	*out = uri;
+	uri = NULL; /* transferred */
+	r = SISIGN_OK;
+out:
+	if (uri)
+		p11_kit_uri_free(uri);
+	return r;
+}
+
+/* Is the real path rpath directly or deeper inside directory dir? */
+static int path_in_dir(const char *rpath, const char *dir)
+{
+	char rdir[PATH_MAX];
+	size_t n;
+	if (!dir || !realpath(dir, rdir))
+		return 0;
+	n = strlen(rdir);
+	return strncmp(rpath, rdir, n) == 0 && (rpath[n] == '/' || (n == 1 && rdir[0] == '/'));
+}
+
+int tok_module_path_allowed(const char *path, const char *const *extra, struct sisign_error *err)
+{
+	char rpath[PATH_MAX], rdir[PATH_MAX];
+	char *copy = NULL, *slash, *base;
+	int r = SISIGN_ERR_INTERNAL, ok = 0;
+
+	if (!path || path[0] != '/')
+		return err_set(err, SISIGN_ERR_BAD_URI, -1,
+			"module-path \"%s\" is not an absolute path", path ? path : "");
+	/* Judge the directory the name lives in, with ".." and symlinked
+	 * directories resolved.  A symlink *file* inside an allowed directory
+	 * is accepted (Debian links pkcs11/pkcs11-spy.so to ../): only whoever
+	 * may write the allowed directory can plant one.  A missing file is
+	 * left for loading to report. */
+	if (!(copy = strdup(path)))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	slash = strrchr(copy, '/');
+	*slash = '\0';
+	base = slash + 1;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "module-path \"%s\" does not name a file", path);
+		goto out;
+	}
+	if (!realpath(copy[0] ? copy : "/", rdir)) {
+		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "module-path \"%s\": its directory does not exist", path);
+		goto out;
+	}
+	if ((size_t)snprintf(rpath, sizeof rpath, "%s/%s", strcmp(rdir, "/") ? rdir : "", base) >= sizeof rpath) {
+		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "module-path too long");
+		goto out;
+	}
+	if (path_in_dir(rpath, SISIGN_P11_MODULE_DIR) || path_in_dir(rpath, TOK_SOFTHSM_DIR))
+		ok = 1;
+	for (size_t i = 0; !ok && extra && extra[i]; i++)
+		if (path_in_dir(rpath, extra[i]))
+			ok = 1;
+	if (!ok) {
+		r = err_set(err, SISIGN_ERR_BAD_URI, -1,
+			"module-path \"%s\" is outside the allowed module directories (%s, %s); loading a "
+			"module runs its code: pass --module or --allow-module DIR to trust it",
+			path, SISIGN_P11_MODULE_DIR, TOK_SOFTHSM_DIR);
+		goto out;
+	}
+	r = SISIGN_OK;
+out:
+	free(copy);
+	return r;
+}
+
+/* "libfoo-pkcs11.so" -> "foo-pkcs11" into buf. */
+static void module_short_name(const char *filename, char *buf, size_t size)
+{
+	const char *b = strrchr(filename, '/');
+	size_t n;
+	b = b ? b + 1 : filename;
+	if (strncmp(b, "lib", 3) == 0)
+		b += 3;
+	n = strcspn(b, ".");
+	snprintf(buf, size, "%.*s", (int)n, b);
+}
+
+static int resolve_module_name(const char *want, char **path, struct sisign_error *err)
+{
+	CK_FUNCTION_LIST **mods = NULL;
+	char names[256];
+	size_t used = 0;
+	int r = SISIGN_ERR_INTERNAL;
+
+	names[0] = '\0';
+	mods = p11_kit_modules_load(NULL, 0);
+	if (!mods) {
+		const char *m = p11_kit_message();
+		return err_set(err, SISIGN_ERR_MODULE, -1, "cannot read p11-kit's module registry%s%s",
+			m ? ": " : "", m ? m : "");
+	}
+	for (size_t i = 0; mods[i]; i++) {
+		char *name = p11_kit_module_get_name(mods[i]);
+		char *file = p11_kit_module_get_filename(mods[i]);
+		char shortname[128] = "";
+		int hit = 0;
+		if (file)
+			module_short_name(file, shortname, sizeof shortname);
+		if ((name && strcmp(name, want) == 0) || strcmp(shortname, want) == 0)
+			hit = 1;
+		if (hit && file) {
+			*path = strdup(file);
+			free(name);
+			free(file);
+			if (!*path)
+				r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+			else
+				r = SISIGN_OK;
+			goto out;
+		}
+		if (name && used < sizeof names) {
+			int w = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", name);
+			if (w > 0)
+				used += (size_t)w;
+		}
+		free(name);
+		free(file);
+	}
+	r = err_set(err, SISIGN_ERR_MODULE, -1, "no PKCS#11 module named \"%s\" is registered with p11-kit%s%s",
+		want, names[0] ? "; registered: " : "", names);
+out:
+	p11_kit_modules_release(mods);
+	return r;
+}
+
+int tok_resolve_module(P11KitUri *uri, const struct sisign_token_opts *opts, char **path,
+	struct sisign_error *err)
+{
+	const char *mpath = uri ? p11_kit_uri_get_module_path(uri) : NULL;
+	const char *mname = uri ? p11_kit_uri_get_module_name(uri) : NULL;
+	int r;
+
+	*path = NULL;
+	if (mpath && *mpath) {
+		if ((r = tok_module_path_allowed(mpath, opts ? opts->allowed_module_dirs : NULL, err)) != 0)
+			return r;
+		*path = strdup(mpath);
+	} else if (mname && *mname) {
+		return resolve_module_name(mname, path, err);
+	} else if (opts && opts->module && *opts->module) {
+		*path = strdup(opts->module);
+	} else {
+		*path = strdup(SISIGN_P11KIT_PROXY);
+	}
+	if (!*path)
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	return SISIGN_OK;
+}
+
+int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len, struct sisign_error *err)
+{
+	const char *path = source;
+	struct stat st;
+	int fd = -1, r = SISIGN_ERR_INTERNAL;
+	size_t got = 0;
+
+	*len = 0;
+	if (size < 2)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "PIN buffer too small");
+	buf[0] = '\0';
+	if (strncmp(path, "file:", 5) == 0) {
+		path += 5;
+		/* file:///p and file:/p both mean /p */
+		if (strncmp(path, "//", 2) == 0)
+			path += 2;
+	} else if (strchr(path, ':') && path[0] != '/') {
+		return err_set(err, SISIGN_ERR_BAD_URI, -1,
+			"pin-source \"%s\": only file: sources are supported", source);
+	}
+	if (path[0] != '/')
+		return err_set(err, SISIGN_ERR_BAD_URI, -1, "pin-source \"%s\" is not an absolute file path", source);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int e = errno;
+		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "pin-source file %s: %s", path, strerror(e));
+		if (err)
+			err->sys_errno = e;
+		return r;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "pin-source %s is not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		r = err_set(err, SISIGN_ERR_BAD_URI, -1,
+			"pin-source file %s is accessible by group or others (mode %03o); refusing to use it "
+			"(chmod 600 %s)", path, (unsigned)(st.st_mode & 0777), path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + got, size - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = err_sys(err, errno, "reading pin-source file %s", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == size - 1) {
+			char extra;
+			if (read(fd, &extra, 1) > 0) {
+				r = err_set(err, SISIGN_ERR_BAD_URI, -1, "pin-source file %s: PIN too long", path);
+				goto out;
+			}
+			break;
+		}
+	}
+	if (got > 0 && buf[got - 1] == '\n')
+		got--;
+	if (got > 0 && buf[got - 1] == '\r')
+		got--;
+	buf[got] = '\0';
+	*len = got;
+	r = SISIGN_OK;
+out:
+	if (r != SISIGN_OK)
+		OPENSSL_cleanse(buf, size);
+	close(fd);
+	return r;
+}

@@ -1,0 +1,53 @@
+/* Internal helpers of the PKCS#11 backend (tok_ prefix), exposed for unit
+ * tests.  The libp11 work itself stays inside token.c. */
+#ifndef SISIGN_TOKEN_PRIVATE_H
+#define SISIGN_TOKEN_PRIVATE_H
+
+#if !defined(SISIGN_BUILD) && !defined(SISIGN_TEST)
+#error "token_private.h is internal to libsisign"
+#endif
+
+#include <stddef.h>
+#include <p11-kit/uri.h>
+#include <sisign/error.h>
+#include <sisign/token.h>
+
+/* SoftHSM's Debian module directory: allowed for URI module-path because
+ * the project's own tests, docs and users' CI use SoftHSM. */
+#define TOK_SOFTHSM_DIR "/usr/lib/x86_64-linux-gnu/softhsm"
+
+/* Longest PIN we accept (bytes, without the NUL). */
+#define TOK_PIN_MAX 255
+
+/* DER DigestInfo for SHA-1: SEQUENCE { AlgorithmIdentifier sha1 NULL,
+ * OCTET STRING digest } — 15 prefix bytes + 20 digest bytes. */
+#define TOK_SHA1_DI_LEN 35
+void tok_sha1_digestinfo(const unsigned char digest[20], unsigned char out[TOK_SHA1_DI_LEN]);
+
+/* Parse a pkcs11: URI with p11-kit (P11_KIT_URI_FOR_ANY).  Syntax errors and
+ * unrecognised attributes give SISIGN_ERR_BAD_URI, naming the attribute.
+ * NULL or "" parses as "pkcs11:". */
+int tok_uri_parse(const char *s, P11KitUri **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Is path (a module file) inside the system module dir, TOK_SOFTHSM_DIR or
+ * one of extra (NULL-terminated, may be NULL)?  Symlinks and ".." are
+ * resolved first.  SISIGN_OK or SISIGN_ERR_BAD_URI. */
+int tok_module_path_allowed(const char *path, const char *const *extra, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+/* Pick the module file for uri and opts (order in token.h).  *path is
+ * malloc'd. */
+int tok_resolve_module(P11KitUri *uri, const struct sisign_token_opts *opts, char **path,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Read a PIN from a pin-source value ("file:/path" or "/path").  Refuses
+ * other schemes and files with any group/other permission bit
+ * (SISIGN_ERR_BAD_URI).  Strips one trailing newline.  buf gets a NUL-
+ * terminated PIN; *len its length. */
+int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+/* Symbolic name of a CK_RV ("CKR_PIN_INCORRECT"), or "CKR_0x..." in buf. */
+const char *tok_ckr_name(unsigned long rv, char *buf, size_t size);
+
+#endif

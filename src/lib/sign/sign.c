@@ -1,0 +1,348 @@
+/* Signing identities and adding/removing signature chains (sis-format.md
+ * §7.1-§7.6). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <sisign/sign.h>
+
+#include "crypto/crypto_private.h"
+#include "format/format_private.h"
+#include "sign/signer_private.h"
+
+struct sisign_identity {
+	struct sisign_signer *signer;
+	uint8_t *chain;      /* DER blob, signer first */
+	size_t chain_len;
+	size_t signer_der_len; /* first certificate's DER length */
+	char subject[512];
+	char fingerprint[65];
+	size_t nwarn;
+	char warn[4][256];
+};
+
+static void id_warn(struct sisign_identity *id, const char *msg)
+{
+	if (id->nwarn < 4)
+		snprintf(id->warn[id->nwarn++], sizeof id->warn[0], "%s", msg);
+}
+
+void sisign_identity_free(struct sisign_identity *id)
+{
+	if (!id)
+		return;
+	free(id->chain);
+	free(id);
+}
+
+size_t sisign_identity_nwarnings(const struct sisign_identity *id)
+{
+	return id->nwarn;
+}
+
+const char *sisign_identity_warning(const struct sisign_identity *id, size_t i)
+{
+	return i < id->nwarn ? id->warn[i] : NULL;
+}
+
+const char *sisign_identity_subject(const struct sisign_identity *id)
+{
+	return id->subject;
+}
+
+const char *sisign_identity_fingerprint(const struct sisign_identity *id)
+{
+	return id->fingerprint;
+}
+
+const unsigned char *sisign_identity_chain(const struct sisign_identity *id, size_t *len)
+{
+	*len = id->chain_len;
+	return id->chain;
+}
+
+static void fmt_time(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int sisign_identity_new(struct sisign_signer *signer, const struct sisign_identity_opts *opts,
+	struct sisign_identity **out, struct sisign_error *err)
+{
+	struct sisign_identity *id = NULL;
+	STACK_OF(X509) *certs = NULL, *more = NULL;
+	struct crypto_cert_info ci;
+	X509 *leaf;
+	time_t now;
+	int r = SISIGN_ERR_INTERNAL;
+	unsigned char *der = NULL;
+	int derlen;
+
+	*out = NULL;
+	if (!signer)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "no signer");
+	id = calloc(1, sizeof *id);
+	if (!id)
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	id->signer = signer;
+
+	if (opts && opts->cert_file) {
+		if ((r = crypto_certs_load_file(opts->cert_file, &certs, err)))
+			goto out;
+	} else if (signer->cert) {
+		certs = sk_X509_new_null();
+		if (!certs || !sk_X509_push(certs, signer->cert)) {
+			r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+			goto out;
+		}
+		X509_up_ref(signer->cert);
+	} else {
+		r = err_set(err, SISIGN_ERR_BAD_CERT, -1,
+			"%s: no certificate came with this key; give one with --cert", sisign_signer_describe(signer));
+		goto out;
+	}
+	if (signer->extra && !(opts && opts->cert_file)) {
+		for (int i = 0; i < sk_X509_num(signer->extra); i++) {
+			X509 *x = sk_X509_value(signer->extra, i);
+			if (!sk_X509_push(certs, x)) {
+				r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+				goto out;
+			}
+			X509_up_ref(x);
+		}
+	}
+	for (size_t i = 0; opts && opts->chain_files && opts->chain_files[i]; i++) {
+		if ((r = crypto_certs_load_file(opts->chain_files[i], &more, err)))
+			goto out;
+		while (sk_X509_num(more) > 0) {
+			X509 *x = sk_X509_shift(more);
+			if (!sk_X509_push(certs, x)) {
+				X509_free(x);
+				r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+				goto out;
+			}
+		}
+		crypto_certs_free(more);
+		more = NULL;
+	}
+	if (sk_X509_num(certs) < 1) {
+		r = err_set(err, SISIGN_ERR_BAD_CERT, -1, "no certificate found");
+		goto out;
+	}
+	leaf = sk_X509_value(certs, 0);
+
+	/* The checks signsis never made: a signature from the wrong key only
+	 * fails later, on the phone (§7.5). */
+	if (crypto_key_matches_cert(signer->pub, leaf) != SISIGN_OK) {
+		r = err_set(err, SISIGN_ERR_KEY_MISMATCH, -1, "%s does not belong to the certificate %s",
+			sisign_signer_describe(signer), opts && opts->cert_file ? opts->cert_file : "that came with it");
+		goto out;
+	}
+	if ((r = crypto_cert_describe(leaf, &ci, err)))
+		goto out;
+	snprintf(id->subject, sizeof id->subject, "%s", ci.subject);
+	snprintf(id->fingerprint, sizeof id->fingerprint, "%s", ci.sha256_hex);
+	now = opts && opts->now ? opts->now : time(NULL);
+	if (now < ci.not_before || now > ci.not_after) {
+		char a[32], b[32], msg[256];
+		fmt_time(ci.not_before, a, sizeof a);
+		fmt_time(ci.not_after, b, sizeof b);
+		if (!(opts && opts->allow_expired)) {
+			r = err_set(err, SISIGN_ERR_CERT_EXPIRED, -1,
+				"certificate \"%s\" is valid from %s to %s, not now (--allow-expired to sign anyway)",
+				ci.subject, a, b);
+			goto out;
+		}
+		snprintf(msg, sizeof msg, "certificate is outside its validity period (%s to %s)", a, b);
+		id_warn(id, msg);
+	}
+	if (sisign_signer_key_type(signer) == SISIGN_KEY_RSA && sisign_signer_key_bits(signer) < 2048) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "RSA key of %d bits is weak; use 2048 bits or more",
+			sisign_signer_key_bits(signer));
+		id_warn(id, msg);
+	}
+	if (ci.has_eku && !ci.eku_codesigning)
+		id_warn(id, "certificate's extended key usage lacks code signing; devices that check it will refuse the package");
+
+	if ((r = crypto_certs_to_der_blob(certs, &id->chain, &id->chain_len, err)))
+		goto out;
+	derlen = i2d_X509(leaf, &der);
+	if (derlen <= 0) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot encode the certificate");
+		goto out;
+	}
+	id->signer_der_len = (size_t)derlen;
+	*out = id;
+	id = NULL; /* transferred */
+	r = SISIGN_OK;
+out:
+	OPENSSL_free(der);
+	crypto_certs_free(certs);
+	crypto_certs_free(more);
+	sisign_identity_free(id);
+	return r;
+}
+
+static int check_undamaged(const struct sisign_controller *c, struct sisign_error *err)
+{
+	if (c->damage)
+		return err_set(err, SISIGN_ERR_MALFORMED, c->damage_offset, "package is damaged: %s",
+			c->damage_message ? c->damage_message : "unreadable member field");
+	for (size_t i = 0; i < c->nembedded; i++) {
+		int r = check_undamaged(&c->embedded[i], err);
+		if (r)
+			return r;
+	}
+	return SISIGN_OK;
+}
+
+/* Rebuild the controller field around a new value: header (typed, or a
+ * bare length word for .ctl files), value, padding. */
+static int rebuild(struct sisign_pkg *pkg, const uint8_t *a, size_t alen, const uint8_t *mid, size_t midlen,
+	const uint8_t *b, size_t blen, struct sisign_error *err)
+{
+	struct wbuf w;
+	uint8_t h[12];
+	uint64_t len = (uint64_t)alen + midlen + blen;
+	size_t n;
+	uint8_t *buf;
+	wbuf_init(&w);
+	wbuf_put(&w, h, sisf_put_hdr(h, pkg->info.kind != SISIGN_PKG_CTL, SISF_CONTROLLER, len));
+	wbuf_put(&w, a, alen);
+	wbuf_put(&w, mid, midlen);
+	wbuf_put(&w, b, blen);
+	/* A .ctl file is exactly length word + value (PC tools check
+	 * length + 4 == file size), so no padding there. */
+	if (pkg->info.kind != SISIGN_PKG_CTL)
+		wbuf_put_zeros(&w, (size_t)sisf_pad(len));
+	if (wbuf_failed(&w)) {
+		wbuf_free(&w);
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	}
+	buf = wbuf_steal(&w, &n);
+	return pkg_replace_controller(pkg, buf, n, err);
+}
+
+static void put_field(struct wbuf *w, uint32_t type, const void *p, size_t n)
+{
+	uint8_t h[12];
+	wbuf_put(w, h, sisf_put_hdr(h, 1, type, n));
+	wbuf_put(w, p, n);
+	wbuf_put_zeros(w, (size_t)sisf_pad(n));
+}
+
+static void wrap(struct wbuf *w, int typed, uint32_t type, struct wbuf *in)
+{
+	uint8_t h[12];
+	if (in->failed)
+		w->failed = 1;
+	wbuf_put(w, h, sisf_put_hdr(h, typed, type, in->len));
+	wbuf_put(w, in->data, in->len);
+	wbuf_put_zeros(w, (size_t)sisf_pad(in->len));
+	wbuf_free(in);
+}
+
+int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
+{
+	const struct sisign_controller *c = &pkg->top;
+	uint8_t digest[20];
+	unsigned int dlen = 0;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	const char *oid;
+	uint8_t *u16 = NULL;
+	size_t u16len = 0;
+	struct wbuf chain, arr, elem, alg;
+	int r;
+
+	if (pkg->info.kind == SISIGN_PKG_STUB)
+		return err_set(err, SISIGN_ERR_UNSUPPORTED, 0,
+			"a ROM stub controller (type-prefixed, made by makesis -s) is not a signable package");
+	if ((r = check_undamaged(c, err)))
+		return r;
+	if (pkg->info.kind == SISIGN_PKG_SISX && (r = sisign_pkg_check_data(pkg, err)))
+		return r; /* signsis refuses too: "stored and computed hash values do not match" */
+	switch (sisign_signer_key_type(id->signer)) {
+	case SISIGN_KEY_RSA: oid = CRYPTO_OID_RSA_SHA1; break;
+	case SISIGN_KEY_DSA: oid = CRYPTO_OID_DSA_SHA1; break;
+	default: return err_set(err, SISIGN_ERR_BAD_KEY, -1, "only RSA and DSA keys can sign SIS packages");
+	}
+	/* §7.1: everything in the value before SISDataIndex, i.e. the members
+	 * and every earlier chain. */
+	if (EVP_Digest(c->value, c->data_index_offset, digest, &dlen, EVP_sha1(), NULL) != 1)
+		return err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+	if ((r = sisign_signer_sign_sha1(id->signer, digest, &sig, &siglen, err)))
+		return r;
+	if ((r = utf8_to_utf16le(oid, &u16, &u16len))) {
+		free(sig);
+		return err_set(err, r, -1, "cannot encode the algorithm");
+	}
+	/* SISSignatureCertificateChain { Array<SISSignature>, SISCertificateChain } (§7.3) */
+	wbuf_init(&chain);
+	wbuf_init(&arr);
+	wbuf_init(&elem);
+	wbuf_init(&alg);
+	put_field(&alg, SISF_STRING, u16, u16len);
+	wrap(&elem, 1, SISF_SIGNATURE_ALGORITHM, &alg);
+	put_field(&elem, SISF_BLOB, sig, siglen);
+	wbuf_put_u32le(&arr, SISF_SIGNATURE);
+	wrap(&arr, 0, SISF_SIGNATURE, &elem);
+	wrap(&chain, 1, SISF_ARRAY, &arr);
+	{
+		struct wbuf cc;
+		wbuf_init(&cc);
+		put_field(&cc, SISF_BLOB, id->chain, id->chain_len);
+		wrap(&chain, 1, SISF_CERTIFICATE_CHAIN, &cc);
+	}
+	free(sig);
+	free(u16);
+	if (wbuf_failed(&chain)) {
+		wbuf_free(&chain);
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	}
+	{
+		struct wbuf field;
+		wbuf_init(&field);
+		wrap(&field, 1, SISF_SIGNATURE_CERT_CHAIN, &chain);
+		if (wbuf_failed(&field)) {
+			wbuf_free(&field);
+			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		}
+		r = rebuild(pkg, c->value, c->data_index_offset, field.data, field.len, c->value + c->data_index_offset,
+			c->value_len - c->data_index_offset, err);
+		wbuf_free(&field);
+	}
+	return r;
+}
+
+int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err)
+{
+	const struct sisign_controller *c = &pkg->top;
+	size_t from;
+	if (pkg->info.kind == SISIGN_PKG_STUB)
+		return err_set(err, SISIGN_ERR_UNSUPPORTED, 0,
+			"a ROM stub controller (type-prefixed, made by makesis -s) is not a signable package");
+	if (c->nchains == 0)
+		return err_set(err, SISIGN_ERR_NOT_SIGNED, -1, "package is not signed");
+	/* A chain starts where its signed region ends (§7.1). */
+	from = all ? c->chains[0].signed_len : c->chains[c->nchains - 1].signed_len;
+	return rebuild(pkg, c->value, from, NULL, 0, c->value + c->data_index_offset,
+		c->value_len - c->data_index_offset, err);
+}
+
+int sisign_pkg_last_chain_is(const struct sisign_pkg *pkg, const struct sisign_identity *id)
+{
+	const struct sisign_controller *c = &pkg->top;
+	const struct sisign_chain *ch;
+	if (c->nchains == 0)
+		return 0;
+	ch = &c->chains[c->nchains - 1];
+	return ch->certs_len >= id->signer_der_len && memcmp(ch->certs, id->chain, id->signer_der_len) == 0;
+}

@@ -1,0 +1,320 @@
+/* Signers: the common object behind file keys and token keys, and the
+ * file-key implementation (sis-format.md §7.2, §7.5 "Key loading"). */
+#include "sign/signer_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "crypto/crypto_private.h"
+#include "util/util_private.h"
+
+/* Key files are small; this only guards against reading a huge file. */
+#define KEY_FILE_MAX ((size_t)1024 * 1024)
+/* Passphrase buffer handed to the front end. */
+#define PASSPHRASE_MAX 1024
+
+int signer_new(const struct signer_ops *ops, void *ctx, EVP_PKEY *pub, const char *desc,
+	struct sisign_signer **out, struct sisign_error *err)
+{
+	int r = SISIGN_ERR_INTERNAL;
+	struct sisign_signer *s = NULL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (ops == NULL || ops->sign_sha1 == NULL || out == NULL) {
+		r = err_set(err, SISIGN_ERR_INVALID_ARG, -1, "signer_new: bad arguments");
+		goto out;
+	}
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		goto out;
+	}
+	if ((s->desc = strdup(desc != NULL ? desc : "")) == NULL) {
+		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		goto out;
+	}
+	if (pub != NULL) {
+		if (!EVP_PKEY_up_ref(pub)) {
+			r = err_ossl(err, SISIGN_ERR_CRYPTO, "EVP_PKEY_up_ref failed");
+			goto out;
+		}
+		s->pub = pub;
+	}
+	s->ops = ops;
+	s->ctx = ctx;
+	ctx = NULL; /* transferred */
+	/* success */
+	*out = s;
+	s = NULL; /* transferred */
+	r = SISIGN_OK;
+out:
+	if (ctx != NULL && ops != NULL && ops->destroy != NULL)
+		ops->destroy(ctx);
+	sisign_signer_free(s);
+	return r;
+}
+
+int signer_set_cert(struct sisign_signer *s, X509 *cert, struct sisign_error *err)
+{
+	if (s == NULL || cert == NULL)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "signer_set_cert: bad arguments");
+	if (!X509_up_ref(cert))
+		return err_ossl(err, SISIGN_ERR_CRYPTO, "X509_up_ref failed");
+	X509_free(s->cert);
+	s->cert = cert;
+	return SISIGN_OK;
+}
+
+void sisign_signer_free(struct sisign_signer *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ctx != NULL && s->ops != NULL && s->ops->destroy != NULL)
+		s->ops->destroy(s->ctx);
+	EVP_PKEY_free(s->pub);
+	X509_free(s->cert);
+	sk_X509_pop_free(s->extra, X509_free);
+	free(s->desc);
+	free(s);
+}
+
+enum sisign_key_type sisign_signer_key_type(const struct sisign_signer *s)
+{
+	if (s == NULL)
+		return SISIGN_KEY_UNKNOWN;
+	return crypto_pkey_type(s->pub);
+}
+
+int sisign_signer_key_bits(const struct sisign_signer *s)
+{
+	int bits;
+
+	if (s == NULL || s->pub == NULL)
+		return 0;
+	bits = EVP_PKEY_get_bits(s->pub);
+	return bits > 0 ? bits : 0;
+}
+
+const char *sisign_signer_describe(const struct sisign_signer *s)
+{
+	if (s == NULL || s->desc == NULL)
+		return "";
+	return s->desc;
+}
+
+int sisign_signer_sign_sha1(struct sisign_signer *s, const unsigned char digest[20], unsigned char **sig,
+	size_t *siglen, struct sisign_error *err)
+{
+	if (sig != NULL)
+		*sig = NULL;
+	if (siglen != NULL)
+		*siglen = 0;
+	if (s == NULL || s->ops == NULL || digest == NULL || sig == NULL || siglen == NULL)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_signer_sign_sha1: bad arguments");
+	return s->ops->sign_sha1(s->ctx, digest, sig, siglen, err);
+}
+
+/* ---- file keys ------------------------------------------------------------------ */
+
+struct file_key {
+	EVP_PKEY *pkey;
+	char *path;
+};
+
+static int file_key_sign(void *ctx, const unsigned char digest[20], unsigned char **sig, size_t *siglen,
+	struct sisign_error *err)
+{
+	struct file_key *fk = ctx;
+	int r;
+
+	if ((r = crypto_sign_sha1_with_pkey(fk->pkey, digest, sig, siglen, err)) != SISIGN_OK)
+		crypto_err_prefix(err, fk->path);
+	return r;
+}
+
+static void file_key_destroy(void *ctx)
+{
+	struct file_key *fk = ctx;
+
+	if (fk == NULL)
+		return;
+	EVP_PKEY_free(fk->pkey); /* OpenSSL wipes the private key material */
+	free(fk->path);
+	free(fk);
+}
+
+static const struct signer_ops file_key_ops = {
+	.sign_sha1 = file_key_sign,
+	.destroy = file_key_destroy,
+};
+
+struct pw_state {
+	sisign_secret_cb cb;
+	void *userdata;
+	const char *path;
+	int asked;   /* the key turned out to be encrypted */
+	int cb_err;  /* negative code the front end returned (e.g. CANCELLED) */
+};
+
+/* OSSL_PASSPHRASE_CALLBACK.  OpenSSL calls it only for an encrypted key,
+ * and the decoder caches the answer, so the front end is asked once. */
+static int pw_cb(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[], void *arg)
+{
+	struct pw_state *st = arg;
+	char buf[PASSPHRASE_MAX];
+	int n;
+	size_t len;
+
+	(void)params;
+	*pass_len = 0;
+	st->asked = 1;
+	if (st->cb == NULL || st->cb_err != 0)
+		return 0;
+	memset(buf, 0, sizeof buf);
+	n = st->cb(st->userdata, "passphrase", st->path, -1, buf, sizeof buf);
+	if (n < 0) {
+		st->cb_err = n;
+		OPENSSL_cleanse(buf, sizeof buf);
+		return 0;
+	}
+	len = strnlen(buf, sizeof buf);
+	if ((size_t)n < len)
+		len = (size_t)n;
+	if (len >= sizeof buf || len > pass_size) {
+		st->cb_err = SISIGN_ERR_INVALID_ARG;
+		OPENSSL_cleanse(buf, sizeof buf);
+		return 0;
+	}
+	memcpy(pass, buf, len);
+	*pass_len = len;
+	OPENSSL_cleanse(buf, sizeof buf);
+	return 1;
+}
+
+static int has_private_part(const EVP_PKEY *pkey, enum sisign_key_type kt)
+{
+	BIGNUM *bn = NULL;
+	int ok;
+
+	ok = EVP_PKEY_get_bn_param(pkey, kt == SISIGN_KEY_RSA ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY,
+		&bn) == 1 && bn != NULL;
+	BN_clear_free(bn);
+	err_ossl_clear();
+	return ok;
+}
+
+/* A public-only copy of pkey, so the signer's `pub` carries no secret. */
+static EVP_PKEY *public_copy(EVP_PKEY *pkey)
+{
+	unsigned char *der = NULL;
+	const unsigned char *q;
+	EVP_PKEY *pub = NULL;
+	int n;
+
+	if ((n = i2d_PUBKEY(pkey, &der)) <= 0)
+		return NULL;
+	q = der;
+	pub = d2i_PUBKEY(NULL, &q, n);
+	OPENSSL_free(der);
+	return pub;
+}
+
+int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *userdata, struct sisign_signer **out,
+	struct sisign_error *err)
+{
+	int r = SISIGN_ERR_INTERNAL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	OSSL_DECODER_CTX *dctx = NULL;
+	EVP_PKEY *pkey = NULL, *pub = NULL;
+	struct file_key *fk = NULL;
+	struct pw_state st;
+	const unsigned char *p;
+	size_t plen;
+	enum sisign_key_type kt;
+
+	if (out != NULL)
+		*out = NULL;
+	if (path == NULL || out == NULL)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_signer_from_key_file: bad arguments");
+	memset(&st, 0, sizeof st);
+	st.cb = cb;
+	st.userdata = userdata;
+	st.path = path;
+
+	if ((r = file_read_all(path, KEY_FILE_MAX, &data, &len, err)) != SISIGN_OK)
+		goto out;
+	if (len == 0) {
+		r = err_set(err, SISIGN_ERR_BAD_KEY, -1, "%s: empty key file", path);
+		goto out;
+	}
+
+	/* Input type, structure and key type all left open: the decoder
+	 * chain takes PEM or DER, PKCS#1 / traditional DSA ("type-specific"),
+	 * PKCS#8 and encrypted PKCS#8, and PEM with Proc-Type encryption. */
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+	if (dctx == NULL) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot set up key decoding", path);
+		goto out;
+	}
+	if (!OSSL_DECODER_CTX_set_passphrase_cb(dctx, pw_cb, &st)) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot set up key decoding", path);
+		goto out;
+	}
+	p = data;
+	plen = len;
+	if (!OSSL_DECODER_from_data(dctx, &p, &plen) || pkey == NULL) {
+		if (st.cb_err != 0) {
+			r = err_set(err, st.cb_err, -1, "%s: no passphrase given (%s)", path, sisign_strerror(st.cb_err));
+			err_ossl_clear();
+		} else if (st.asked && cb == NULL) {
+			r = err_set(err, SISIGN_ERR_BAD_PASSPHRASE, -1, "%s: key is encrypted and no passphrase was given",
+				path);
+			err_ossl_clear();
+		} else if (st.asked) {
+			r = err_ossl(err, SISIGN_ERR_BAD_PASSPHRASE, "%s: wrong passphrase", path);
+		} else {
+			r = err_ossl(err, SISIGN_ERR_BAD_KEY,
+				"%s: not a private key (expected PEM or DER: PKCS#1 RSA, PKCS#8, or traditional DSA)", path);
+		}
+		goto out;
+	}
+	err_ossl_clear(); /* decoders that did not match leave errors behind */
+
+	kt = crypto_pkey_type(pkey);
+	if (kt == SISIGN_KEY_UNKNOWN) {
+		r = err_set(err, SISIGN_ERR_BAD_KEY, -1, "%s: %s key; only RSA and DSA keys can sign SIS files", path,
+			EVP_PKEY_get0_type_name(pkey) != NULL ? EVP_PKEY_get0_type_name(pkey) : "unsupported");
+		goto out;
+	}
+	if (!has_private_part(pkey, kt)) {
+		r = err_set(err, SISIGN_ERR_BAD_KEY, -1, "%s: holds a public key only, not a private key", path);
+		goto out;
+	}
+	if ((pub = public_copy(pkey)) == NULL) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot extract the public key", path);
+		goto out;
+	}
+	if ((fk = calloc(1, sizeof *fk)) == NULL || (fk->path = strdup(path)) == NULL) {
+		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		goto out;
+	}
+	fk->pkey = pkey;
+	pkey = NULL; /* transferred */
+	r = signer_new(&file_key_ops, fk, pub, path, out, err);
+	fk = NULL; /* transferred, even on failure */
+out:
+	file_key_destroy(fk);
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_free(pub);
+	OSSL_DECODER_CTX_free(dctx);
+	if (data != NULL)
+		sisign_freezero(data, len);
+	return r;
+}

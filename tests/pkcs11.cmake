@@ -1,0 +1,44 @@
+# PKCS#11 tests: the mock module, a SoftHSM token fixture, and the token
+# unit tests' environment.  Included by tests/CMakeLists.txt.
+
+add_library(sisign_mock_p11 MODULE ${CMAKE_CURRENT_SOURCE_DIR}/mock/mock_p11.c)
+target_link_libraries(sisign_mock_p11 PRIVATE OpenSSL::Crypto PkgConfig::P11KIT)
+set_target_properties(sisign_mock_p11 PROPERTIES PREFIX "" OUTPUT_NAME mock_p11 C_VISIBILITY_PRESET hidden)
+
+set(SISIGN_P11_TOKENDIR ${CMAKE_CURRENT_BINARY_DIR}/softhsm)
+
+# Fixture "softhsm_token": a fresh SoftHSM dir with two tokens —
+# "sisign-test" (key "sisign", id 01, with certificate) and two tokens that
+# share the label "sisign-dup" — made by softhsm-config/make-token.sh.
+# Exit 77 (skip) when SoftHSM is absent; tests requiring the fixture are
+# then skipped by CTest too.
+add_test(NAME pkcs11.softhsm_setup
+  COMMAND bash -c "rm -rf '${SISIGN_P11_TOKENDIR}' && \
+    '${PROJECT_SOURCE_DIR}/softhsm-config/make-token.sh' '${SISIGN_P11_TOKENDIR}' sisign-test >/dev/null && \
+    '${PROJECT_SOURCE_DIR}/softhsm-config/make-token.sh' '${SISIGN_P11_TOKENDIR}' sisign-dup >/dev/null && \
+    '${PROJECT_SOURCE_DIR}/softhsm-config/make-token.sh' '${SISIGN_P11_TOKENDIR}' sisign-dup >/dev/null")
+set_tests_properties(pkcs11.softhsm_setup PROPERTIES
+  FIXTURES_SETUP softhsm_token SKIP_RETURN_CODE 77 ENVIRONMENT "SISIGN_PIN=1234" TIMEOUT 120)
+add_test(NAME pkcs11.softhsm_cleanup COMMAND ${CMAKE_COMMAND} -E rm -rf ${SISIGN_P11_TOKENDIR})
+set_tests_properties(pkcs11.softhsm_cleanup PROPERTIES FIXTURES_CLEANUP softhsm_token)
+
+set(SISIGN_P11_TEST_ENV
+  "MOCK_P11_MODULE=$<TARGET_FILE:sisign_mock_p11>"
+  "SISIGN_P11_TOKENDIR=${SISIGN_P11_TOKENDIR}"
+  "SOFTHSM2_CONF=${SISIGN_P11_TOKENDIR}/softhsm2.conf"
+  "SISIGN_PIN=1234")
+
+# The token unit tests: the mock one needs only the mock module; the SoftHSM
+# one needs the fixture.  (tests/CMakeLists.txt created the targets.)
+if(TARGET test_token_mock)
+  add_dependencies(test_token_mock sisign_mock_p11)
+  set_property(TEST unit.test_token_mock APPEND PROPERTY ENVIRONMENT ${SISIGN_P11_TEST_ENV})
+endif()
+if(TARGET test_token_softhsm)
+  set_property(TEST unit.test_token_softhsm APPEND PROPERTY ENVIRONMENT ${SISIGN_P11_TEST_ENV})
+  set_tests_properties(unit.test_token_softhsm PROPERTIES FIXTURES_REQUIRED softhsm_token RESOURCE_LOCK softhsm_token)
+endif()
+if(TEST integration.test_softhsm_token)
+  set_property(TEST integration.test_softhsm_token APPEND PROPERTY ENVIRONMENT ${SISIGN_P11_TEST_ENV})
+  set_tests_properties(integration.test_softhsm_token PROPERTIES FIXTURES_REQUIRED softhsm_token RESOURCE_LOCK softhsm_token)
+endif()

@@ -1,0 +1,462 @@
+/* Token backend against the mock PKCS#11 module (tests/mock/mock_p11.c):
+ * URI and PIN policy, the PIN flag paths SoftHSM cannot show (locked, final
+ * try, PIN pad, always-authenticate, removal), listing.  Each case loads the
+ * module afresh, so MOCK_P11_MODE is set before each call. */
+#include "testutil.h"
+#include "pkcs11/token_private.h"
+#include "sign/signer_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+#include <p11-kit/pkcs11.h>
+#include <sisign/token.h>
+
+#define KEY_URI "pkcs11:token=sisign%20mock;object=mockkey;type=private"
+
+static const char *mock_module;
+static char log_path[4200];
+
+struct pinstate {
+	const char *pin;
+	int calls;
+	int last_tries;
+	char last_what[64];
+};
+
+static int pin_cb(void *data, const char *kind, const char *what, int tries, char *buf, size_t size)
+{
+	struct pinstate *ps = data;
+	ps->calls++;
+	ps->last_tries = tries;
+	snprintf(ps->last_what, sizeof ps->last_what, "%s", what ? what : "");
+	if (strcmp(kind, "pin") != 0 || !ps->pin)
+		return SISIGN_ERR_CANCELLED;
+	snprintf(buf, size, "%s", ps->pin);
+	return (int)strlen(ps->pin);
+}
+
+/* Count lines of the mock's call log that start with prefix. */
+static int log_count(const char *prefix)
+{
+	size_t len = 0;
+	uint8_t *d = tu_read_file(log_path, &len);
+	int n = 0;
+	char *line, *save = NULL;
+	if (!d)
+		return 0;
+	d = realloc(d, len + 1);
+	d[len] = '\0';
+	for (line = strtok_r((char *)d, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			n++;
+	free(d);
+	return n;
+}
+
+static void set_mode(const char *mode)
+{
+	if (mode)
+		setenv("MOCK_P11_MODE", mode, 1);
+	else
+		unsetenv("MOCK_P11_MODE");
+	unlink(log_path);
+}
+
+static void init_opts(struct sisign_token_opts *o, struct pinstate *ps)
+{
+	memset(o, 0, sizeof *o);
+	o->module = mock_module;
+	o->pin_cb = pin_cb;
+	o->pin_cb_data = ps;
+}
+
+/* Sign a digest and verify it against the signer's public key. */
+static int sign_and_verify(struct sisign_signer *s, struct sisign_error *err)
+{
+	unsigned char digest[20], *sig = NULL;
+	size_t siglen = 0;
+	EVP_PKEY_CTX *pc = NULL;
+	int r, ok = 0;
+
+	SHA1((const unsigned char *)"sisign", 6, digest);
+	r = sisign_signer_sign_sha1(s, digest, &sig, &siglen, err);
+	if (r != SISIGN_OK)
+		return r;
+	pc = EVP_PKEY_CTX_new(s->pub, NULL);
+	if (pc && EVP_PKEY_verify_init(pc) > 0 && EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0 &&
+	    EVP_PKEY_CTX_set_signature_md(pc, EVP_sha1()) > 0 && EVP_PKEY_verify(pc, sig, siglen, digest, 20) == 1)
+		ok = 1;
+	EVP_PKEY_CTX_free(pc);
+	free(sig);
+	return ok ? SISIGN_OK : SISIGN_ERR_SIG_INVALID;
+}
+
+static void test_helpers(const char *tmp)
+{
+	unsigned char d[20], di[TOK_SHA1_DI_LEN];
+	static const unsigned char prefix[15] = {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A,
+		0x05, 0x00, 0x04, 0x14};
+	struct sisign_error err;
+	char path[4300], src[4400], pin[64];
+	size_t len;
+	P11KitUri *u = NULL;
+	const char *extra[] = {tmp, NULL};
+
+	memset(d, 0xab, sizeof d);
+	tok_sha1_digestinfo(d, di);
+	CHECK(memcmp(di, prefix, 15) == 0);
+	CHECK(memcmp(di + 15, d, 20) == 0);
+
+	CHECK_EQ_INT(tok_module_path_allowed("/tmp/evil.so", NULL, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(tok_module_path_allowed("/usr/lib/x86_64-linux-gnu/pkcs11/../../../../tmp/x.so", NULL, &err),
+		SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(tok_module_path_allowed("relative.so", NULL, &err), SISIGN_ERR_BAD_URI);
+	snprintf(path, sizeof path, "%s/pkcs11-spy.so", sisign_token_module_dir());
+	CHECK_EQ_INT(tok_module_path_allowed(path, NULL, &err), SISIGN_OK);
+	CHECK_EQ_INT(tok_module_path_allowed(TOK_SOFTHSM_DIR "/libsofthsm2.so", NULL, &err), SISIGN_OK);
+	snprintf(path, sizeof path, "%s/mod.so", tmp);
+	CHECK_EQ_INT(tok_module_path_allowed(path, extra, &err), SISIGN_OK);
+
+	CHECK_EQ_INT(tok_uri_parse("pkcs11:token=a;bogus=1", &u, &err), SISIGN_ERR_BAD_URI);
+	CHECK(strstr(err.message, "bogus") != NULL);
+	CHECK(u == NULL);
+	CHECK_EQ_INT(tok_uri_parse("pkcs11:id=%zz", &u, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(tok_uri_parse("file:/x", &u, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(tok_uri_parse("pkcs11:token=a;slot-id=3?module-name=x&pin-source=file:/p", &u, &err), SISIGN_OK);
+	p11_kit_uri_free(u);
+
+	/* pin-source files: 0600 fine, anything group/other-accessible refused. */
+	snprintf(path, sizeof path, "%s/pin", tmp);
+	CHECK(tu_write_file(path, "4321\n", 5) == 0);
+	chmod(path, 0600);
+	snprintf(src, sizeof src, "file:%s", path);
+	CHECK_EQ_INT(tok_read_pin_source(src, pin, sizeof pin, &len, &err), SISIGN_OK);
+	CHECK(strcmp(pin, "4321") == 0);
+	CHECK_EQ_INT(len, 4);
+	chmod(path, 0644);
+	CHECK_EQ_INT(tok_read_pin_source(src, pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_URI);
+	CHECK(strstr(err.message, "group or others") != NULL);
+	CHECK_EQ_INT(tok_read_pin_source("https://x/pin", pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_URI);
+}
+
+static void test_sign_ok(void)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, ""};
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+
+	set_mode(NULL);
+	init_opts(&o, &ps);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	if (!s) {
+		fprintf(stderr, "  %s\n", err.message);
+		return;
+	}
+	CHECK_EQ_INT(ps.calls, 1);
+	CHECK_EQ_INT(ps.last_tries, -1);
+	CHECK(strcmp(ps.last_what, "sisign mock") == 0);
+	CHECK(s->cert != NULL);
+	CHECK_EQ_INT(sisign_signer_key_type(s), SISIGN_KEY_RSA);
+	CHECK(strstr(sisign_signer_describe(s), "object=mockkey") != NULL);
+	CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+	CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+	CHECK_EQ_INT(log_count("login 1"), 1);
+	CHECK_EQ_INT(log_count("sign 35"), 2);
+	CHECK_EQ_INT(log_count("signinit 1"), 2); /* 1 = CKM_RSA_PKCS */
+	sisign_signer_free(s);
+
+	/* By id alone, and with the URI's pin-value when allowed. */
+	o.pin_cb = NULL;
+	o.allow_pin_in_uri = 1;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11("pkcs11:token=sisign%20mock;id=%01?pin-value=1234", &o, &s, &err),
+		SISIGN_OK);
+	sisign_signer_free(s);
+	s = NULL;
+}
+
+static void test_uri_policy(const char *tmp)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, ""};
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+	char uri[4400], path[4300];
+
+	set_mode(NULL);
+	init_opts(&o, &ps);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI "?pin-value=1234", &o, &s, &err), SISIGN_ERR_BAD_URI);
+	CHECK(strstr(err.message, "pin-value") != NULL);
+	CHECK_EQ_INT(log_count("login"), 0);
+
+	snprintf(path, sizeof path, "%s/pin644", tmp);
+	CHECK(tu_write_file(path, "1234", 4) == 0);
+	chmod(path, 0644);
+	snprintf(uri, sizeof uri, "%s?pin-source=file:%s", KEY_URI, path);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(ps.calls, 0);
+	chmod(path, 0600);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(ps.calls, 0); /* pin-source wins over the callback */
+	sisign_signer_free(s);
+	s = NULL;
+
+	CHECK_EQ_INT(sisign_signer_from_pkcs11("pkcs11:token=sisign%20mock;object=mockkey;type=cert", &o, &s, &err),
+		SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI ";foo=bar", &o, &s, &err), SISIGN_ERR_BAD_URI);
+
+	snprintf(uri, sizeof uri, "%s?module-path=%s", KEY_URI, mock_module);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_ERR_BAD_URI);
+	CHECK(strstr(err.message, "outside") != NULL);
+
+	o.module = "/nonexistent/libnothing.so";
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_MODULE);
+	CHECK(strstr(err.message, "No such file") != NULL);
+	snprintf(path, sizeof path, "%s/notamodule.so", tmp);
+	CHECK(tu_write_file(path, "junk", 4) == 0);
+	o.module = path;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_MODULE);
+	o.module = mock_module;
+
+	CHECK_EQ_INT(sisign_signer_from_pkcs11("pkcs11:token=nope;object=mockkey", &o, &s, &err),
+		SISIGN_ERR_TOKEN_NOT_FOUND);
+	CHECK(strstr(err.message, "token=sisign%20mock") != NULL);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11("pkcs11:token=sisign%20mock;object=nope", &o, &s, &err),
+		SISIGN_ERR_KEY_NOT_FOUND);
+	CHECK(strstr(err.message, "object=mockkey") != NULL);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11("pkcs11:token=sisign%20mock;id=%02", &o, &s, &err),
+		SISIGN_ERR_KEY_NOT_FOUND);
+	CHECK(s == NULL);
+}
+
+static void test_pin_flags(void)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, ""};
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+
+	init_opts(&o, &ps);
+
+	/* Wrong PIN: one C_Login, never retried, CK_RV kept. */
+	set_mode(NULL);
+	ps.pin = "9999";
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_PIN_INCORRECT);
+	CHECK_EQ_INT(err.ckr, CKR_PIN_INCORRECT);
+	CHECK_EQ_INT(log_count("login"), 1);
+	CHECK_EQ_INT(ps.calls, 1);
+	ps.pin = "1234";
+
+	/* Locked: refused before any C_Login, callback not asked. */
+	set_mode("locked");
+	ps.calls = 0;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_PIN_LOCKED);
+	CHECK_EQ_INT(log_count("login"), 0);
+	CHECK_EQ_INT(ps.calls, 0);
+
+	/* Final try: refused unless forced; forced tells the callback 1. */
+	set_mode("final");
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_PIN_FINAL_TRY);
+	CHECK_EQ_INT(log_count("login"), 0);
+	CHECK_EQ_INT(ps.calls, 0);
+	o.force_final_try = 1;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(ps.last_tries, 1);
+	CHECK_EQ_INT(log_count("login"), 1);
+	sisign_signer_free(s);
+	s = NULL;
+	o.force_final_try = 0;
+
+	set_mode("countlow");
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(ps.last_tries, SISIGN_TRIES_LOW);
+	sisign_signer_free(s);
+	s = NULL;
+
+	/* PIN pad: login with a NULL PIN, no callback. */
+	set_mode("pinpad");
+	ps.calls = 0;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(ps.calls, 0);
+	CHECK_EQ_INT(log_count("login 1"), 1);
+	if (s)
+		CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+	sisign_signer_free(s);
+	s = NULL;
+
+	/* No PIN source at all: cancelled, no login. */
+	set_mode(NULL);
+	o.pin_cb = NULL;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_CANCELLED);
+	CHECK_EQ_INT(log_count("login"), 0);
+	o.pin_cb = pin_cb;
+}
+
+static void test_always_auth(void)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, ""};
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+
+	set_mode("always_auth");
+	init_opts(&o, &ps);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	if (s) {
+		CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+		CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+	}
+	sisign_signer_free(s);
+	s = NULL;
+	CHECK_EQ_INT(log_count("login 1"), 1);
+	CHECK_EQ_INT(log_count("login 2"), 2); /* CKU_CONTEXT_SPECIFIC before each C_Sign */
+	CHECK_EQ_INT(log_count("sign 35"), 2);
+	CHECK_EQ_INT(ps.calls, 1); /* the login PIN was re-used */
+
+	/* Asking per signature instead. */
+	set_mode("always_auth");
+	ps.calls = 0;
+	o.ask_pin_per_signature = 1;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	if (s)
+		CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+	CHECK_EQ_INT(ps.calls, 2);
+	CHECK(strcmp(ps.last_what, "mockkey") == 0);
+	sisign_signer_free(s);
+	s = NULL;
+
+	/* Wrong PIN at the context login: no retry. */
+	set_mode("always_auth");
+	ps.calls = 0;
+	if (sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err) == SISIGN_OK) {
+		unsigned char d[20] = {0}, *sig = NULL;
+		size_t siglen;
+		ps.pin = "9999";
+		CHECK_EQ_INT(sisign_signer_sign_sha1(s, d, &sig, &siglen, &err), SISIGN_ERR_PIN_INCORRECT);
+		CHECK_EQ_INT(log_count("login 2"), 1);
+		free(sig);
+		ps.pin = "1234";
+	}
+	sisign_signer_free(s);
+}
+
+static void test_removed(void)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, ""};
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+	unsigned char d[20] = {0}, *sig = NULL;
+	size_t siglen = 0;
+
+	set_mode("removed");
+	init_opts(&o, &ps);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	if (!s)
+		return;
+	CHECK_EQ_INT(sisign_signer_sign_sha1(s, d, &sig, &siglen, &err), SISIGN_ERR_TOKEN);
+	CHECK_EQ_INT(err.ckr, CKR_DEVICE_REMOVED);
+	CHECK(strstr(err.message, "removed") != NULL);
+	CHECK(sig == NULL);
+	CHECK_EQ_INT(log_count("sign "), 1);
+	sisign_signer_free(s);
+}
+
+static void test_listing(void)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, ""};
+	struct sisign_token_info *ti = NULL;
+	struct sisign_token_object *ob = NULL;
+	struct sisign_error err;
+	size_t n = 0;
+
+	set_mode("countlow");
+	init_opts(&o, &ps);
+	CHECK_EQ_INT(sisign_token_list(&o, &ti, &n, &err), SISIGN_OK);
+	CHECK_EQ_INT(n, 1);
+	if (n == 1) {
+		CHECK(strcmp(ti[0].label, "sisign mock") == 0);
+		CHECK(strcmp(ti[0].serial, "MOCK0001") == 0);
+		CHECK(strcmp(ti[0].model, "mock") == 0);
+		CHECK_EQ_INT(ti[0].slot_id, 7);
+		CHECK(strcmp(ti[0].module_path, mock_module) == 0);
+		CHECK(ti[0].flags & SISIGN_TOKEN_LOGIN_REQUIRED);
+		CHECK(ti[0].flags & SISIGN_TOKEN_INITIALIZED);
+		CHECK(ti[0].flags & SISIGN_TOKEN_USER_PIN_COUNT_LOW);
+		CHECK(!(ti[0].flags & SISIGN_TOKEN_PIN_PAD));
+		CHECK(strstr(ti[0].uri, "token=sisign%20mock") != NULL);
+		CHECK(strstr(ti[0].uri, "serial=MOCK0001") != NULL);
+	}
+	sisign_token_info_free(ti, n);
+	CHECK_EQ_INT(log_count("login"), 0);
+
+	/* Without a PIN: public key and certificate only. */
+	set_mode(NULL);
+	o.pin_cb = NULL;
+	CHECK_EQ_INT(sisign_token_objects("pkcs11:token=sisign%20mock", &o, &ob, &n, &err), SISIGN_OK);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(log_count("login"), 0);
+	sisign_token_objects_free(ob, n);
+
+	/* With a PIN: the private key too, paired with its certificate. */
+	o.pin_cb = pin_cb;
+	CHECK_EQ_INT(sisign_token_objects("pkcs11:token=sisign%20mock", &o, &ob, &n, &err), SISIGN_OK);
+	CHECK_EQ_INT(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		CHECK(strcmp(ob[i].label, "mockkey") == 0);
+		CHECK(strcmp(ob[i].id_hex, "01") == 0);
+		if (ob[i].kind == SISIGN_TOKEN_OBJ_PRIVATE_KEY) {
+			CHECK(ob[i].paired >= 0 && ob[ob[i].paired].kind == SISIGN_TOKEN_OBJ_CERT);
+			CHECK(strstr(ob[i].uri, "type=private") != NULL);
+			CHECK(strstr(ob[i].uri, "object=mockkey") != NULL);
+			CHECK(strstr(ob[i].uri, "id=%01") != NULL);
+			CHECK_EQ_INT(ob[i].key_type, SISIGN_KEY_RSA);
+			CHECK_EQ_INT(ob[i].key_bits, 1024);
+		} else if (ob[i].kind == SISIGN_TOKEN_OBJ_CERT) {
+			CHECK(ob[i].paired >= 0 && ob[ob[i].paired].kind == SISIGN_TOKEN_OBJ_PRIVATE_KEY);
+			CHECK(ob[i].subject && strstr(ob[i].subject, "CN=sisign mock") != NULL);
+			CHECK(ob[i].not_after > time(NULL));
+			CHECK(strstr(ob[i].uri, "type=cert") != NULL);
+		}
+	}
+	sisign_token_objects_free(ob, n);
+	/* type= filters. */
+	CHECK_EQ_INT(sisign_token_objects("pkcs11:token=sisign%20mock;type=cert", &o, &ob, &n, &err), SISIGN_OK);
+	CHECK_EQ_INT(n, 1);
+	sisign_token_objects_free(ob, n);
+	CHECK_EQ_INT(sisign_token_objects("pkcs11:token=other", &o, &ob, &n, &err), SISIGN_ERR_TOKEN_NOT_FOUND);
+	CHECK(ob == NULL);
+}
+
+int main(void)
+{
+	char *tmp;
+	mock_module = getenv("MOCK_P11_MODULE");
+	if (!mock_module || access(mock_module, R_OK) != 0) {
+		tu_skip("MOCK_P11_MODULE not set (run through ctest)");
+		return tu_finish();
+	}
+	tmp = tu_tmpdir();
+	snprintf(log_path, sizeof log_path, "%s/mock.log", tmp);
+	setenv("MOCK_P11_LOG", log_path, 1);
+
+	test_helpers(tmp);
+	test_sign_ok();
+	test_uri_policy(tmp);
+	test_pin_flags();
+	test_always_auth();
+	test_removed();
+	test_listing();
+
+	tu_rmrf(tmp);
+	free(tmp);
+	return tu_finish();
+}
