@@ -43,6 +43,12 @@ static const char *nz(const char *s)
 	return s && *s ? s : "?";
 }
 
+/* "PIN" reads better than "pin" in messages. */
+static const char *kind_label(const char *kind)
+{
+	return kind && strcmp(kind, "pin") == 0 ? "PIN" : nz(kind);
+}
+
 void fe_secret_prompt_text(const char *kind, const char *what, int tries_left, char *out, size_t size)
 {
 	char safe[256], tries[64] = "";
@@ -123,15 +129,15 @@ static int from_fd(struct fe_secret_src *src, const char *kind, char *buf, size_
 
 	if (src->fd_consumed)
 		return src_fail(src, SISIGN_ERR_BAD_PASSPHRASE,
-			"the %s from file descriptor %d was already used", nz(kind), src->fd);
+			"the %s from file descriptor %d was already used", kind_label(kind), src->fd);
 	src->fd_consumed = 1;
 	r = read_line(src->fd, buf, size, 0, NULL);
 	if (r == SISIGN_ERR_SYSTEM)
-		return src_fail(src, r, "reading the %s from file descriptor %d: %s", nz(kind), src->fd,
+		return src_fail(src, r, "reading the %s from file descriptor %d: %s", kind_label(kind), src->fd,
 			strerror(errno));
 	if (r == SISIGN_ERR_TOO_LARGE)
 		return src_fail(src, r, "the %s from file descriptor %d is too long (at most %zu bytes)",
-			nz(kind), src->fd, size ? size - 1 : 0);
+			kind_label(kind), src->fd, size ? size - 1 : 0);
 	return r;
 }
 
@@ -144,7 +150,7 @@ static int from_file(struct fe_secret_src *src, const char *kind, char *buf, siz
 
 	fd = open(src->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		r = src_fail(src, SISIGN_ERR_SYSTEM, "%s: cannot open %s file: %s", src->file, nz(kind),
+		r = src_fail(src, SISIGN_ERR_SYSTEM, "%s: cannot open %s file: %s", src->file, kind_label(kind),
 			strerror(errno));
 		goto out;
 	}
@@ -156,7 +162,7 @@ static int from_file(struct fe_secret_src *src, const char *kind, char *buf, siz
 		r = src_fail(src, SISIGN_ERR_INVALID_ARG,
 			"%s: refusing a %s file that group or others may access (mode %04o); "
 			"run chmod 600 on it",
-			src->file, nz(kind), (unsigned)(st.st_mode & 07777));
+			src->file, kind_label(kind), (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	if ((tmp = malloc(cap)) == NULL) {
@@ -184,7 +190,7 @@ static int from_file(struct fe_secret_src *src, const char *kind, char *buf, siz
 	}
 	if (size == 0 || n > size - 1 || n > (size_t)INT32_MAX) {
 		r = src_fail(src, SISIGN_ERR_TOO_LARGE, "%s: the %s is too long (at most %zu bytes)",
-			src->file, nz(kind), size ? size - 1 : 0);
+			src->file, kind_label(kind), size ? size - 1 : 0);
 		goto out;
 	}
 	memcpy(buf, tmp, n);
@@ -205,7 +211,7 @@ static int from_env(struct fe_secret_src *src, const char *kind, const char *val
 
 	if (size == 0 || n > size - 1)
 		return src_fail(src, SISIGN_ERR_TOO_LARGE,
-			"the %s in $%s is too long (at most %zu bytes)", nz(kind), src->env_name,
+			"the %s in $%s is too long (at most %zu bytes)", kind_label(kind), src->env_name,
 			size ? size - 1 : 0);
 	memcpy(buf, val, n + 1);
 	return (int)n;
@@ -257,11 +263,11 @@ static int from_tty(struct fe_secret_src *src, const char *kind, const char *wha
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return src_fail(src, SISIGN_ERR_BAD_PASSPHRASE,
-			"no %s given and no terminal to ask for it", nz(kind));
+			"no %s given and no terminal to ask for it", kind_label(kind));
 	if (tcgetattr(fd, &tty_saved) != 0) {
 		close(fd);
 		return src_fail(src, SISIGN_ERR_BAD_PASSPHRASE,
-			"no %s given and no terminal to ask for it", nz(kind));
+			"no %s given and no terminal to ask for it", kind_label(kind));
 	}
 	tty_fd = fd;
 
@@ -297,12 +303,12 @@ static int from_tty(struct fe_secret_src *src, const char *kind, const char *wha
 	if (r == SISIGN_ERR_SYSTEM && tty_interrupted)
 		r = src_fail(src, SISIGN_ERR_CANCELLED, "interrupted");
 	else if (r == SISIGN_ERR_SYSTEM)
-		r = src_fail(src, r, "reading the %s from the terminal: %s", nz(kind), strerror(errno));
+		r = src_fail(src, r, "reading the %s from the terminal: %s", kind_label(kind), strerror(errno));
 	else if (r == SISIGN_ERR_TOO_LARGE)
-		r = src_fail(src, r, "the %s is too long (at most %zu bytes)", nz(kind),
+		r = src_fail(src, r, "the %s is too long (at most %zu bytes)", kind_label(kind),
 			size ? size - 1 : 0);
 	else if (r == SISIGN_ERR_CANCELLED)
-		r = src_fail(src, r, "no %s entered", nz(kind));
+		r = src_fail(src, r, "no %s entered", kind_label(kind));
 out:
 	if (tty_restore_needed) {
 		(void)tcsetattr(fd, TCSAFLUSH, &tty_saved);
@@ -333,5 +339,5 @@ int fe_secret_cb(void *userdata, const char *kind, const char *what, int tries_l
 		return from_env(src, kind, env, buf, size);
 	if (src->allow_prompt)
 		return from_tty(src, kind, what, tries_left, buf, size);
-	return src_fail(src, SISIGN_ERR_BAD_PASSPHRASE, "no %s given for %s", nz(kind), nz(what));
+	return src_fail(src, SISIGN_ERR_BAD_PASSPHRASE, "no %s given for %s", kind_label(kind), nz(what));
 }
