@@ -1,0 +1,245 @@
+/* Library-level signing: sign then unsign gives back Symbian-made packages
+ * byte for byte; new chains verify; multi-chain; refusals leave no output. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <sisign/package.h>
+#include <sisign/sign.h>
+#include <sisign/verify.h>
+
+#include "testutil.h"
+
+static char *tmp;
+
+/* A fresh key and self-signed code-signing certificate, written as PEM. */
+static void make_identity(const char *keytype, const char *keypath, const char *certpath, long days_from,
+	long days_to)
+{
+	EVP_PKEY *pk = NULL;
+	X509 *x = X509_new();
+	X509_NAME *n;
+	FILE *f;
+	if (strcmp(keytype, "RSA") == 0) {
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	} else {
+		EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "DSA", NULL);
+		EVP_PKEY *params = NULL;
+		EVP_PKEY_paramgen_init(pc);
+		EVP_PKEY_CTX_set_dsa_paramgen_bits(pc, 1024);
+		EVP_PKEY_CTX_set_dsa_paramgen_q_bits(pc, 160);
+		EVP_PKEY_paramgen(pc, &params);
+		EVP_PKEY_CTX_free(pc);
+		pc = EVP_PKEY_CTX_new(params, NULL);
+		EVP_PKEY_keygen_init(pc);
+		EVP_PKEY_keygen(pc, &pk);
+		EVP_PKEY_CTX_free(pc);
+		EVP_PKEY_free(params);
+	}
+	CHECK(pk != NULL);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), days_from * 86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), days_to * 86400);
+	X509_set_pubkey(x, pk);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"sisign test", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	{
+		X509V3_CTX ctx;
+		X509_EXTENSION *e;
+		X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+		e = X509V3_EXT_conf_nid(NULL, &ctx, NID_ext_key_usage, "codeSigning");
+		X509_add_ext(x, e, -1);
+		X509_EXTENSION_free(e);
+	}
+	CHECK(X509_sign(x, pk, EVP_sha256()) > 0);
+	f = fopen(keypath, "w");
+	PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	f = fopen(certpath, "w");
+	PEM_write_X509(f, x);
+	fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+}
+
+static struct sisign_identity *identity(const char *key, const char *cert, struct sisign_signer **sg, int allow_expired,
+	int *code)
+{
+	struct sisign_error err;
+	struct sisign_identity *id = NULL;
+	struct sisign_identity_opts o = { cert, NULL, allow_expired, 0 };
+	*code = sisign_signer_from_key_file(key, NULL, NULL, sg, &err);
+	if (*code)
+		return NULL;
+	*code = sisign_identity_new(*sg, &o, &id, &err);
+	return id;
+}
+
+static int files_equal(const char *a, const char *b)
+{
+	size_t na = 0, nb = 0;
+	uint8_t *pa = tu_read_file(a, &na), *pb = tu_read_file(b, &nb);
+	int eq = pa && pb && na == nb && memcmp(pa, pb, na) == 0;
+	free(pa);
+	free(pb);
+	return eq;
+}
+
+static enum sisign_verdict verify_file(const char *path, const char *trust, size_t *nchains)
+{
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_verify_report *rep = NULL;
+	struct sisign_error err;
+	const char *t[2] = { trust, NULL };
+	struct sisign_verify_opts vo = { trust ? t : NULL, 0, 0 };
+	enum sisign_verdict v = SISIGN_VERDICT_INVALID;
+	if (sisign_pkg_open(path, NULL, &pkg, &err) != SISIGN_OK)
+		return v;
+	if (sisign_pkg_verify(pkg, &vo, &rep, &err) == SISIGN_OK) {
+		v = rep->verdict;
+		*nchains = rep->top.nchains;
+	}
+	sisign_verify_report_free(rep);
+	sisign_pkg_free(pkg);
+	return v;
+}
+
+static void roundtrip(const char *corpus_rel, struct sisign_identity *id, const char *cert)
+{
+	const char *corpus = tu_corpus();
+	char in[4096], signed_path[4096], back[4096];
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_error err;
+	size_t nch = 0;
+	int r;
+
+	snprintf(in, sizeof in, "%s/sis/%s", corpus, corpus_rel);
+	snprintf(signed_path, sizeof signed_path, "%s/signed.sis", tmp);
+	snprintf(back, sizeof back, "%s/back.sis", tmp);
+	r = sisign_pkg_open(in, NULL, &pkg, &err);
+	CHECK_MSG(r == SISIGN_OK, "%s: %s", corpus_rel, err.message);
+	if (r)
+		return;
+	r = sisign_pkg_sign(pkg, id, &err);
+	CHECK_MSG(r == SISIGN_OK, "sign %s: %s", corpus_rel, err.message);
+	CHECK(sisign_pkg_write(pkg, signed_path, 0644, &err) == SISIGN_OK);
+	sisign_pkg_free(pkg);
+	CHECK_EQ_INT(verify_file(signed_path, cert, &nch), SISIGN_VERDICT_TRUSTED);
+	CHECK_EQ_INT(nch, 1);
+	CHECK_EQ_INT(verify_file(signed_path, NULL, &nch), SISIGN_VERDICT_SELF_SIGNED);
+
+	pkg = NULL;
+	CHECK(sisign_pkg_open(signed_path, NULL, &pkg, &err) == SISIGN_OK);
+	if (!pkg)
+		return;
+	CHECK(sisign_pkg_last_chain_is(pkg, id));
+	CHECK_EQ_INT(sisign_pkg_unsign(pkg, 0, &err), SISIGN_OK);
+	CHECK(sisign_pkg_write(pkg, back, 0644, &err) == SISIGN_OK);
+	sisign_pkg_free(pkg);
+	CHECK_MSG(files_equal(in, back), "%s: sign then unsign is not the original byte for byte", corpus_rel);
+}
+
+int main(void)
+{
+	char key[4096], cert[4096], dkey[4096], dcert[4096], okey[4096], ocert[4096];
+	struct sisign_signer *sg = NULL, *dsg = NULL, *osg = NULL;
+	struct sisign_identity *id, *did, *oid_;
+	int code;
+
+	tmp = tu_tmpdir();
+	snprintf(key, sizeof key, "%s/rsa.key", tmp);
+	snprintf(cert, sizeof cert, "%s/rsa.pem", tmp);
+	snprintf(dkey, sizeof dkey, "%s/dsa.key", tmp);
+	snprintf(dcert, sizeof dcert, "%s/dsa.pem", tmp);
+	snprintf(okey, sizeof okey, "%s/old.key", tmp);
+	snprintf(ocert, sizeof ocert, "%s/old.pem", tmp);
+	make_identity("RSA", key, cert, -1, 365);
+	make_identity("DSA", dkey, dcert, -1, 365);
+	make_identity("RSA", okey, ocert, -400, -10); /* expired */
+
+	id = identity(key, cert, &sg, 0, &code);
+	CHECK_EQ_INT(code, SISIGN_OK);
+	did = identity(dkey, dcert, &dsg, 0, &code);
+	CHECK_EQ_INT(code, SISIGN_OK);
+	/* expired certificate: refused unless allowed */
+	oid_ = identity(okey, ocert, &osg, 0, &code);
+	CHECK_EQ_INT(code, SISIGN_ERR_CERT_EXPIRED);
+	CHECK(oid_ == NULL);
+	sisign_signer_free(osg);
+	osg = NULL;
+	oid_ = identity(okey, ocert, &osg, 1, &code);
+	CHECK_EQ_INT(code, SISIGN_OK);
+	CHECK(oid_ && sisign_identity_nwarnings(oid_) >= 1);
+	sisign_identity_free(oid_);
+	sisign_signer_free(osg);
+	osg = NULL;
+	/* key that does not match the certificate */
+	oid_ = identity(key, dcert, &osg, 0, &code);
+	CHECK_EQ_INT(code, SISIGN_ERR_KEY_MISMATCH);
+	sisign_signer_free(osg);
+
+	if (!tu_corpus()) {
+		tu_skip("corpus not found; round trips not checked");
+	} else if (id && did) {
+		roundtrip("secureswitools/swianalysistoolkit/test/tchainvalidity/data/unsigned.sis", id, cert);
+		roundtrip("secureswitools/swianalysistoolkit/test/tinstallfilestatus/data/testfor2exes_unsigned.sis", id, cert);
+		roundtrip("secureswitools/swianalysistoolkit/test/tchainvalidity/data/unsigned.sis", did, dcert);
+		/* on top of an existing corpus signature: earlier chain stays valid */
+		{
+			char in[4096], out[4096];
+			struct sisign_pkg *pkg = NULL;
+			struct sisign_error err;
+			size_t nch = 0;
+			snprintf(in, sizeof in, "%s/sis/installationservices/swi/test/trevocation/data/winscw/test_02.sis",
+				tu_corpus());
+			snprintf(out, sizeof out, "%s/two.sis", tmp);
+			CHECK(sisign_pkg_open(in, NULL, &pkg, &err) == SISIGN_OK);
+			if (pkg) {
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_OK);
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, did, &err), SISIGN_OK);
+				CHECK_EQ_INT(sisign_pkg_controller(pkg)->nchains, 3);
+				CHECK(sisign_pkg_write(pkg, out, 0644, &err) == SISIGN_OK);
+				sisign_pkg_free(pkg);
+				/* corpus chain is expired now, ours is self-signed: verdict self-signed, all signatures good */
+				CHECK_EQ_INT(verify_file(out, NULL, &nch), SISIGN_VERDICT_SELF_SIGNED);
+				CHECK_EQ_INT(nch, 3);
+			}
+		}
+		/* hash mismatch: refused, nothing written */
+		{
+			char in[4096];
+			struct sisign_pkg *pkg = NULL;
+			struct sisign_error err;
+			snprintf(in, sizeof in, "%s/sis/secureswitools/swisistools/test/tsignsis/data/eshell_hybrid.sis",
+				tu_corpus());
+			CHECK(sisign_pkg_open(in, NULL, &pkg, &err) == SISIGN_OK);
+			if (pkg) {
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_ERR_HASH_MISMATCH);
+				sisign_pkg_free(pkg);
+			}
+			snprintf(in, sizeof in, "%s/sis/secureswitools/swisistools/test/tsignsis/data/nonsisfile.sis",
+				tu_corpus());
+			pkg = NULL;
+			CHECK(sisign_pkg_open(in, NULL, &pkg, &err) == SISIGN_OK);
+			if (pkg) {
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_ERR_UNSUPPORTED);
+				sisign_pkg_free(pkg);
+			}
+		}
+	}
+	sisign_identity_free(id);
+	sisign_identity_free(did);
+	sisign_signer_free(sg);
+	sisign_signer_free(dsg);
+	tu_rmrf(tmp);
+	free(tmp);
+	return tu_finish();
+}
