@@ -246,6 +246,9 @@ static void text_controller(int ind, const struct sisign_controller *c)
 	size_t i, used;
 	uint32_t lang;
 
+	if (c->damage)
+		line(ind, "DAMAGED:      %s (controller offset %lld); the device would refuse this package",
+			c->damage_message ? c->damage_message : "unreadable member field", c->damage_offset);
 	if (c->nnames == 0)
 		line(ind, "Name:         (none)");
 	for (i = 0; i < c->nnames; i++)
@@ -549,6 +552,16 @@ static void json_controller(struct fe_json *j, const struct sisign_controller *c
 
 	fe_json_begin_object(j);
 	fe_json_kv_int(j, "depth", c->depth);
+	fe_json_key(j, "damage");
+	if (c->damage) {
+		fe_json_begin_object(j);
+		fe_json_kv_int(j, "code", c->damage);
+		fe_json_kv_string(j, "message", c->damage_message ? c->damage_message : "");
+		fe_json_kv_int(j, "offset", c->damage_offset);
+		fe_json_end_object(j);
+	} else {
+		fe_json_null(j);
+	}
 	json_hex32(j, "uid", c->uid);
 	json_lang_strings(j, "names", c, c->names, c->nnames);
 	fe_json_kv_string(j, "vendor", c->vendor_unique ? c->vendor_unique : "");
@@ -720,6 +733,18 @@ static void json_error(const char *path, const struct sisign_error *err)
 
 /* ---- the command ------------------------------------------------------------ */
 
+static const struct sisign_controller *first_damage(const struct sisign_controller *c)
+{
+	if (c->damage)
+		return c;
+	for (size_t i = 0; i < c->nembedded; i++) {
+		const struct sisign_controller *d = first_damage(&c->embedded[i]);
+		if (d)
+			return d;
+	}
+	return NULL;
+}
+
 static int info_one(const char *path, const struct info_opts *o)
 {
 	struct sisign_pkg *pkg = NULL;
@@ -751,6 +776,18 @@ static int info_one(const char *path, const struct info_opts *o)
 	fflush(stdout);
 	if (dr != SISIGN_OK)
 		rc = cli_worst(rc, cli_report(path, &derr));
+	{
+		const struct sisign_controller *dc = first_damage(sisign_pkg_controller(pkg));
+		if (dc) {
+			struct sisign_error de;
+			sisign_error_clear(&de);
+			de.code = SISIGN_ERR_MALFORMED;
+			de.offset = -1;
+			snprintf(de.message, sizeof de.message, "damaged: %s (controller offset %lld)",
+				dc->damage_message ? dc->damage_message : "unreadable member field", dc->damage_offset);
+			rc = cli_worst(rc, cli_report(path, &de));
+		}
+	}
 	sisign_pkg_free(pkg);
 	return rc;
 }
