@@ -38,6 +38,27 @@ static void *push(void **arr, size_t *n, size_t *cap, size_t size)
 	return slot;
 }
 
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void free_deps(struct sisign_dependency *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free_strv(d[i].names, d[i].nnames);
+	free(d);
+}
+
+static void free_file(struct sisign_file *f)
+{
+	free(f->target);
+	free(f->mime);
+	free((void *)f->caps);
+}
+
 static int get_string(struct pctx *p, struct sbuf *b, char **out)
 {
 	struct sbuf v;
@@ -207,7 +228,7 @@ static int parse_deps(struct pctx *p, struct sbuf *b, struct sisign_dependency *
 				d->has_to = 1;
 			}
 		}
-		TRY(get_string_array(p, &e, &d->names, &d->nnames));
+		TRY(get_string_array(p, &e, &d->names, &d->nnames)); /* names[] never holds NULL */
 	}
 	return r;
 }
@@ -319,7 +340,13 @@ static int parse_file_array(struct pctx *p, struct sbuf *blk, struct sisign_cont
 		if (!f)
 			return nomem(p);
 		f->conditional = conditional;
-		TRY(parse_file_value(p, &e, f));
+		r = parse_file_value(p, &e, f);
+		if (r != SISIGN_OK) {
+			/* keep the model whole: drop the half-read entry */
+			free_file(f);
+			c->nfiles--;
+			return r;
+		}
 	}
 	return r;
 }
@@ -344,8 +371,11 @@ static int parse_embedded(struct pctx *p, struct sbuf *blk, struct sisign_contro
 		/* An embedded controller is an array element: length word first,
 		 * no type word (§3.4, §7.1). */
 		r = ctrl_parse(p->pkg, start, sbuf_avail(&elems), 0, base, child, &used, p->err);
-		if (r != SISIGN_OK)
+		if (r != SISIGN_OK) {
+			ctrl_free(child);
+			c->nembedded--;
 			return r;
+		}
 		child->abs_data_unit = c->abs_data_unit + child->data_index;
 		if (sbuf_skip(&elems, used))
 			return SISIGN_ERR_INTERNAL;
@@ -415,9 +445,17 @@ static int parse_logo(struct pctx *p, struct sbuf *b, struct sisign_controller *
 	if (!f)
 		return nomem(p);
 	c->logo = f;
-	TRY(sisf_get_field(b, SISF_LOGO, &v, p->err));
-	TRY(sisf_get_field(&v, SISF_FILE_DESCRIPTION, &fv, p->err));
-	return parse_file_value(p, &fv, f);
+	int r = sisf_get_field(b, SISF_LOGO, &v, p->err);
+	if (r == SISIGN_OK)
+		r = sisf_get_field(&v, SISF_FILE_DESCRIPTION, &fv, p->err);
+	if (r == SISIGN_OK)
+		r = parse_file_value(p, &fv, f);
+	if (r != SISIGN_OK) {
+		free_file(f);
+		free(f);
+		c->logo = NULL;
+	}
+	return r;
 }
 
 /* Parse one member field of the controller.  Its type and outer length
@@ -514,27 +552,6 @@ int ctrl_parse(struct sisign_pkg *pkg, const uint8_t *ctrl, size_t len, int type
 		return r;
 	c->trailing = sbuf_avail(&val);
 	return SISIGN_OK;
-}
-
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void free_deps(struct sisign_dependency *d, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free_strv(d[i].names, d[i].nnames);
-	free(d);
-}
-
-static void free_file(struct sisign_file *f)
-{
-	free(f->target);
-	free(f->mime);
-	free((void *)f->caps);
 }
 
 void ctrl_free(struct sisign_controller *c)

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,28 +91,54 @@ out:
 	return r;
 }
 
+static char *dir_of(const char *path)
+{
+	char *dir = strdup(path);
+	char *slash;
+	if (!dir)
+		return NULL;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	return dir;
+}
+
 int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisign_error *err)
 {
 	size_t n = strlen(path);
+	char *dir;
 	memset(af, 0, sizeof *af);
 	af->fd = -1;
 	af->mode = mode;
 	af->path = strdup(path);
 	af->tmppath = malloc(n + 16);
-	if (!af->path || !af->tmppath) {
+	dir = dir_of(path);
+	if (!af->path || !af->tmppath || !dir) {
+		free(dir);
 		atomic_abort(af);
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	}
-	/* Same directory as the destination, so rename() is atomic.  A leading
-	 * dot and a random suffix keep it out of the way of globs. */
 	snprintf(af->tmppath, n + 16, "%s.tmpXXXXXX", path);
-	af->fd = mkostemp(af->tmppath, O_CLOEXEC);
-	if (af->fd < 0) {
-		int e = errno;
-		free(af->tmppath);
-		af->tmppath = NULL;
-		atomic_abort(af);
-		return err_sys(err, e, "%s: cannot create temporary output", path);
+	/* An unnamed file in the destination directory: if the process dies
+	 * (even by SIGKILL) before commit, nothing is left behind.  Where the
+	 * filesystem has no O_TMPFILE, a named temp file is the fallback. */
+	af->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
+	free(dir);
+	if (af->fd >= 0) {
+		af->unnamed = 1;
+	} else {
+		af->fd = mkostemp(af->tmppath, O_CLOEXEC);
+		if (af->fd < 0) {
+			int e = errno;
+			free(af->tmppath);
+			af->tmppath = NULL;
+			atomic_abort(af);
+			return err_sys(err, e, "%s: cannot create temporary output", path);
+		}
 	}
 	if (fchmod(af->fd, (mode_t)mode) != 0) {
 		int e = errno;
@@ -132,18 +159,10 @@ int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_
 
 static void fsync_dir_of(const char *path)
 {
-	char *dir = strdup(path);
-	char *slash;
+	char *dir = dir_of(path);
 	int dfd;
 	if (!dir)
 		return;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		(void)fsync(dfd);
@@ -161,6 +180,34 @@ int atomic_commit(struct atomic_file *af, struct sisign_error *err)
 		r = err_sys(err, errno, "%s: fsync failed", af->path);
 		atomic_abort(af);
 		return r;
+	}
+	if (af->unnamed) {
+		/* Give the finished file its temporary name only now, then
+		 * rename it over the destination as usual. */
+		char proc[64];
+		int tries = 0;
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", af->fd);
+		for (;;) {
+			char *x = af->tmppath + strlen(af->tmppath) - 6;
+			unsigned char rnd[6];
+			if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+				memset(rnd, tries, sizeof rnd);
+			for (int i = 0; i < 6; i++)
+				x[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rnd[i] % 36];
+			if (linkat(AT_FDCWD, proc, AT_FDCWD, af->tmppath, AT_SYMLINK_FOLLOW) == 0)
+				break;
+			/* without /proc, AT_EMPTY_PATH does the same (needs privilege) */
+			if (errno == ENOENT && linkat(af->fd, "", AT_FDCWD, af->tmppath, AT_EMPTY_PATH) == 0)
+				break;
+			if (errno != EEXIST || ++tries > 100) {
+				r = err_sys(err, errno, "%s: cannot name the finished output", af->path);
+				free(af->tmppath);
+				af->tmppath = NULL;
+				atomic_abort(af);
+				return r;
+			}
+		}
+		af->unnamed = 0;
 	}
 	if (close(af->fd) != 0) {
 		af->fd = -1;
@@ -187,11 +234,14 @@ void atomic_abort(struct atomic_file *af)
 	if (af->fd >= 0)
 		close(af->fd);
 	af->fd = -1;
-	if (af->tmppath) {
+	if (af->tmppath && !af->unnamed) {
 		(void)unlink(af->tmppath);
 		free(af->tmppath);
 		af->tmppath = NULL;
 	}
+	free(af->tmppath);
+	af->tmppath = NULL;
+	af->unnamed = 0;
 	free(af->path);
 	af->path = NULL;
 }

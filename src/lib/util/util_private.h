@@ -110,14 +110,17 @@ int utf8_to_utf16le(const char *s, uint8_t **out, size_t *outlen) SISIGN_WARN_UN
 int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
-/* Atomic output: a temp file in the destination's directory, fsynced, then
- * renamed over the destination (and the directory fsynced).  On any failure
+/* Atomic output: a temp file in the destination's directory (unnamed
+ * O_TMPFILE where the filesystem has it, linked to a temp name only when
+ * complete), fsynced, then renamed over the destination (and the directory
+ * fsynced).  On any failure
  * or abort the temp file is removed and the destination is untouched. */
 struct atomic_file {
 	int fd;
 	char *path;     /* final path */
 	char *tmppath;  /* temp path, NULL once committed or aborted */
 	int mode;       /* permission bits for the final file */
+	int unnamed;    /* fd is an O_TMPFILE not yet linked */
 };
 int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisign_error *err) SISIGN_WARN_UNUSED;
 int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_error *err) SISIGN_WARN_UNUSED;
