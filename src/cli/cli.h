@@ -43,6 +43,12 @@ int cli_exit_for_error(int code);
  * and one line in main.c's table. */
 extern const struct cli_command cli_cmd_info;
 extern const struct cli_command cli_cmd_pack;
+extern const struct cli_command cli_cmd_sign;
+extern const struct cli_command cli_cmd_unsign;
+extern const struct cli_command cli_cmd_verify;
+extern const struct cli_command cli_cmd_signsis;
+extern const struct cli_command cli_cmd_tokens;
+extern const struct cli_command cli_cmd_keys;
 
 /* Name used to prefix messages: "sisign", or "signsis"/"makekeys" when
  * called through a multi-call link. */

@@ -33,6 +33,12 @@ static const struct cli_command cli_cmd_version = {
 static const struct cli_command *const commands[] = {
 	&cli_cmd_info,
 	&cli_cmd_pack,
+	&cli_cmd_sign,
+	&cli_cmd_unsign,
+	&cli_cmd_verify,
+	&cli_cmd_signsis,
+	&cli_cmd_tokens,
+	&cli_cmd_keys,
 	&cli_cmd_help,
 	&cli_cmd_version,
 };

@@ -1,0 +1,172 @@
+/* sisign keys — list keys and certificates on a token, with copy-ready
+ * URIs and key/certificate pairing. */
+#include "cli.h"
+#include "fe.h"
+#include "keyopts.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sisign/token.h>
+
+static const char *kind_name(enum sisign_token_object_kind k)
+{
+	switch (k) {
+	case SISIGN_TOKEN_OBJ_PRIVATE_KEY: return "private-key";
+	case SISIGN_TOKEN_OBJ_PUBLIC_KEY: return "public-key";
+	case SISIGN_TOKEN_OBJ_CERT: return "certificate";
+	}
+	return "unknown";
+}
+
+static const char *key_type_name(enum sisign_key_type t)
+{
+	switch (t) {
+	case SISIGN_KEY_RSA: return "RSA";
+	case SISIGN_KEY_DSA: return "DSA";
+	default: return "unknown";
+	}
+}
+
+static void json_object(const struct sisign_token_object *arr, size_t n, size_t i)
+{
+	const struct sisign_token_object *o = &arr[i];
+	char t[FE_TIME_BUFSIZE];
+	struct fe_json j;
+
+	fe_json_init(&j, stdout);
+	fe_json_begin_object(&j);
+	fe_json_kv_string(&j, "kind", kind_name(o->kind));
+	fe_json_kv_string(&j, "uri", o->uri);
+	fe_json_kv_string(&j, "label", o->label);
+	fe_json_kv_string(&j, "id", o->id_hex);
+	fe_json_kv_string(&j, "key_type", key_type_name(o->key_type));
+	fe_json_kv_int(&j, "key_bits", o->key_bits);
+	fe_json_key(&j, "paired_uri");
+	if (o->paired >= 0 && (size_t)o->paired < n)
+		fe_json_string(&j, arr[o->paired].uri);
+	else
+		fe_json_null(&j);
+	fe_json_key(&j, "subject");
+	fe_json_string(&j, o->subject);
+	fe_json_key(&j, "not_after");
+	if (o->kind == SISIGN_TOKEN_OBJ_CERT && fe_time_format(o->not_after, t, sizeof t) == 0)
+		fe_json_string(&j, t);
+	else
+		fe_json_null(&j);
+	fe_json_end_object(&j);
+	putchar('\n');
+}
+
+static void text_object(const struct sisign_token_object *arr, size_t n, size_t i)
+{
+	const struct sisign_token_object *o = &arr[i];
+	char t[FE_TIME_BUFSIZE];
+
+	printf("%s %s", kind_name(o->kind), key_type_name(o->key_type));
+	if (o->key_bits)
+		printf("-%d", o->key_bits);
+	printf(" label \"");
+	fe_fputs_safe(o->label, stdout);
+	printf("\" id %s\n  uri:     ", o->id_hex[0] ? o->id_hex : "(none)");
+	fe_fputs_safe(o->uri, stdout);
+	putchar('\n');
+	if (o->subject) {
+		printf("  subject: ");
+		fe_fputs_safe(o->subject, stdout);
+		putchar('\n');
+		fe_time_format(o->not_after, t, sizeof t);
+		printf("  expires: %s\n", t);
+	}
+	if (o->paired >= 0 && (size_t)o->paired < n) {
+		printf("  paired:  ");
+		fe_fputs_safe(arr[o->paired].uri, stdout);
+		putchar('\n');
+	} else if (o->kind == SISIGN_TOKEN_OBJ_PRIVATE_KEY) {
+		printf("  paired:  (no certificate with this id: sign with --cert FILE)\n");
+	}
+}
+
+static int cmd_keys(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct option longopts[24];
+	struct keyopts ko;
+	struct sisign_token_opts to;
+	struct sisign_token_object *arr = NULL;
+	struct sisign_error err;
+	const char *uri = "pkcs11:";
+	size_t n = 0, i;
+	int c, h, json = 0, r;
+
+	keyopts_init(&ko);
+	keyopts_longopts(KEYOPTS_F_TOKEN, extra, longopts, sizeof longopts / sizeof longopts[0]);
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":jm:", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			json = 1;
+			continue;
+		}
+		if (c == 'm')
+			c = KO_MODULE;
+		h = keyopts_handle(&ko, argv[0], c, optarg);
+		if (h < 0)
+			return EXIT_USAGE;
+		if (h == 0)
+			return cli_getopt_error(argv[0], c, argv);
+	}
+	if (optind < argc)
+		uri = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (!keyopts_is_uri(uri))
+		return cli_usage_error(argv[0], "'%s' is not a pkcs11: URI", uri);
+	keyopts_token_opts(&ko, &to);
+	sisign_error_clear(&err);
+	r = sisign_token_objects(uri, &to, &arr, &n, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		return keyopts_report(&ko, uri, &err);
+	}
+	for (i = 0; i < n; i++) {
+		if (json) {
+			json_object(arr, n, i);
+		} else {
+			if (i > 0)
+				putchar('\n');
+			text_object(arr, n, i);
+		}
+	}
+	if (!json && n == 0)
+		printf("no keys or certificates found\n");
+	sisign_token_objects_free(arr, n);
+	return EXIT_OK;
+}
+
+const struct cli_command cli_cmd_keys = {
+	"keys",
+	"[URI] [--json] [--module PATH] [PIN options]",
+	"list keys and certificates on a PKCS#11 token",
+	cmd_keys,
+	"Lists the keys and certificates on the one token URI names (default\n"
+	"'pkcs11:', which must then match a single token), each with a copy-ready\n"
+	"URI for `sisign sign --key`, key type and size, the object it pairs\n"
+	"with by CKA_ID, and for certificates the subject and expiry.  Logs in\n"
+	"when a PIN is available so private keys show; an ambiguous URI is an\n"
+	"error that lists the candidates.\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json            one JSON document per object, one per line\n"
+	"  -m, --module PATH     the PKCS#11 module to load\n"
+	"      --allow-module DIR, --pin-fd N, --pin-file F, --allow-pin-in-uri,\n"
+	"      --force           as for `sisign sign`; the PIN also comes from\n"
+	"                        $SISIGN_PIN or a prompt\n"
+	"\n"
+	"Exit: 0; 6 token not found, ambiguous or failed; 7 PIN problem.\n",
+};

@@ -1,0 +1,443 @@
+/* signsis — Symbian's PC signing tool's command line (sis-format.md §8.1),
+ * on top of the sisign library:
+ *
+ *   signsis [-s] [-c(r|d)] [-v] [-?|-h] [-i] [-o [-p]] [-u] input [output [cert key [passphrase]]]
+ *
+ * Reachable as `sisign signsis ...` and through a link named signsis.
+ * Differences from Symbian's tool, all on purpose: the output is written
+ * atomically (nothing is left behind on failure); the key must match the
+ * certificate; the key may be a pkcs11: URI; a passphrase on the command
+ * line still works but draws a warning ($SISIGN_PASS or the prompt are the
+ * safe ways); file data and earlier chains are kept byte for byte.
+ * Exit status as signsis: 0 success, 1 SIS/crypto error, 4 bad command line. */
+#include "cli.h"
+#include "fe.h"
+#include "keyopts.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <sisign/package.h>
+#include <sisign/sign.h>
+
+#define SS_EXIT_OK 0
+#define SS_EXIT_ERROR 1
+#define SS_EXIT_USAGE 4
+
+struct ss_args {
+	int sign, unsign, report, extract, verbose, info, help;
+	int alg;                  /* 0 auto, 'r' RSA, 'd' DSA */
+	const char *pos[5];       /* input output cert key passphrase */
+	int npos;
+};
+
+static void ss_help(FILE *fp)
+{
+	fprintf(fp,
+		"usage: signsis [-?|-h] [-c(d|r)] [-i] [-o [-p]] [-s] [-u] [-v] input [output [certificate key [passphrase]]]\n"
+		"\n"
+		"  -s        sign input with certificate and key, writing output (default)\n"
+		"  -cr, -cd  require an RSA or a DSA key\n"
+		"  -u        remove the most recent signature chain, writing output\n"
+		"  -o        report the certificates of each signature chain\n"
+		"  -p        with -o: print full details and write Chain/certN.pem\n"
+		"  -v        verbose\n"
+		"  -i        licence information\n"
+		"  -?, -h    this help\n"
+		"\n"
+		"key may be a pkcs11: URI (PIN from $SISIGN_PIN or a prompt).  Give the\n"
+		"passphrase in $SISIGN_PASS or at the prompt rather than as an argument.\n"
+		"Exit: 0 success, 1 error, 4 bad command line.\n");
+}
+
+static int ss_usage(const char *fmt, ...) SISIGN_PRINTF(1, 2);
+
+static int ss_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s -h'.\n", cli_progname);
+	return SS_EXIT_USAGE;
+}
+
+static int ss_parse(int argc, char **argv, struct ss_args *a)
+{
+	int i;
+	const char *p;
+
+	memset(a, 0, sizeof *a);
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (arg[0] == '-' && arg[1] != '\0') {
+			for (p = arg + 1; *p; p++) {
+				switch (*p) {
+				case 's': a->sign = 1; break;
+				case 'u': a->unsign = 1; break;
+				case 'o': a->report = 1; break;
+				case 'p': a->extract = 1; break;
+				case 'v': a->verbose = 1; break;
+				case 'i': a->info = 1; break;
+				case 'h':
+				case '?': a->help = 1; break;
+				case 'c':
+					if (p[1] != 'r' && p[1] != 'd' && p[1] != 'R' && p[1] != 'D')
+						return ss_usage("option -c needs r (RSA) or d (DSA), in '%s'", arg);
+					p++;
+					if (a->alg && a->alg != (*p | 0x20))
+						return ss_usage("only one of -cr and -cd may be given");
+					a->alg = *p | 0x20;
+					break;
+				default: {
+					char bad[3] = { '-', *p, '\0' };
+					return ss_usage("unknown option '%s'", bad);
+				}
+				}
+			}
+			continue;
+		}
+		if (a->npos >= 5)
+			return ss_usage("too many arguments ('%s')", arg);
+		a->pos[a->npos++] = arg;
+	}
+	if (a->help || a->info)
+		return 0;
+	if (a->sign && a->unsign)
+		return ss_usage("cannot sign (-s) and remove a signature (-u) at once");
+	if (a->extract && !a->report)
+		return ss_usage("-p only goes with -o");
+	if (a->npos == 0)
+		return a->verbose ? 0 : ss_usage("no input file");
+	if (a->report && !a->sign && !a->unsign) {
+		if (a->npos > 1)
+			return ss_usage("-o takes only the input file, not '%s'", a->pos[1]);
+		if (a->alg)
+			return ss_usage("-c needs signing");
+		return 0;
+	}
+	if (a->unsign) {
+		if (a->npos < 2)
+			return ss_usage("-u needs an output file");
+		if (a->npos > 2)
+			return ss_usage("a certificate ('%s') is given without signing", a->pos[2]);
+		if (a->alg)
+			return ss_usage("-c needs signing");
+		return 0;
+	}
+	a->sign = 1;
+	if (a->npos < 4)
+		return ss_usage("signing needs input, output, certificate and key");
+	return 0;
+}
+
+/* ---- -o report ---------------------------------------------------------- */
+
+static void ss_date(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	snprintf(buf, size, "%d/%d/%d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
+}
+
+/* Length of the DER element at p (header + contents), or 0 if malformed. */
+static size_t der_len(const uint8_t *p, size_t avail)
+{
+	size_t hl, cl = 0, i, nb;
+
+	if (avail < 2 || p[0] != 0x30)
+		return 0;
+	if (p[1] < 0x80) {
+		hl = 2;
+		cl = p[1];
+	} else {
+		nb = p[1] & 0x7f;
+		if (nb == 0 || nb > 4 || avail < 2 + nb)
+			return 0;
+		for (i = 0; i < nb; i++)
+			cl = (cl << 8) | p[2 + i];
+		hl = 2 + nb;
+	}
+	if (cl > avail - hl)
+		return 0;
+	return hl + cl;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void pem_write(FILE *fp, const uint8_t *d, size_t n)
+{
+	size_t i, col = 0;
+	char q[4];
+
+	fputs("-----BEGIN CERTIFICATE-----\n", fp);
+	for (i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)d[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)d[i + 1] << 8;
+		if (i + 2 < n)
+			v |= d[i + 2];
+		q[0] = b64[(v >> 18) & 63];
+		q[1] = b64[(v >> 12) & 63];
+		q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < n ? b64[v & 63] : '=';
+		fwrite(q, 1, 4, fp);
+		col += 4;
+		if (col == 64) {
+			fputc('\n', fp);
+			col = 0;
+		}
+	}
+	if (col)
+		fputc('\n', fp);
+	fputs("-----END CERTIFICATE-----\n", fp);
+}
+
+static int ss_extract(size_t k, const struct sisign_chain *ch)
+{
+	char path[64];
+	FILE *fp;
+	size_t off = 0, n;
+
+	if (mkdir("Chain", 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "%s: cannot create directory Chain: %s\n", cli_progname, strerror(errno));
+		return SS_EXIT_ERROR;
+	}
+	snprintf(path, sizeof path, "Chain/cert%zu.pem", k + 1);
+	fp = fopen(path, "w");
+	if (!fp) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", cli_progname, path, strerror(errno));
+		return SS_EXIT_ERROR;
+	}
+	while (off < ch->certs_len && (n = der_len(ch->certs + off, ch->certs_len - off)) != 0) {
+		pem_write(fp, ch->certs + off, n);
+		off += n;
+	}
+	if (fclose(fp) != 0) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", cli_progname, path, strerror(errno));
+		return SS_EXIT_ERROR;
+	}
+	return SS_EXIT_OK;
+}
+
+static int ss_report(const struct sisign_pkg *pkg, int extract)
+{
+	const struct sisign_controller *c = sisign_pkg_controller(pkg);
+	struct sisign_error err;
+	struct fe_cert_info *ci = NULL;
+	size_t k, i, n = 0;
+	char d1[32], d2[32], t1[FE_TIME_BUFSIZE], t2[FE_TIME_BUFSIZE];
+	int rc = SS_EXIT_OK;
+
+	if (sisign_pkg_info(pkg)->kind != SISIGN_PKG_SISX)
+		printf("Reporting Stub Sis Controller\n");
+	if (c->nchains == 0) {
+		printf("No primary signatures.\n");
+		return SS_EXIT_OK;
+	}
+	printf("\nPrimary:\n");
+	for (k = 0; k < c->nchains; k++) {
+		sisign_error_clear(&err);
+		if (fe_cert_chain_describe(c->chains[k].certs, c->chains[k].certs_len, &ci, &n, &err) != SISIGN_OK) {
+			fe_print_error(stderr, cli_progname, NULL, &err);
+			rc = SS_EXIT_ERROR;
+		}
+		for (i = 0; i < n; i++) {
+			if (extract) {
+				fe_time_format(ci[i].not_before, t1, sizeof t1);
+				fe_time_format(ci[i].not_after, t2, sizeof t2);
+				printf("Certificate:\n    Serial Number: %s\n    Issuer: ", ci[i].serial);
+				fe_fputs_safe(ci[i].issuer, stdout);
+				printf("\n    Validity\n        Not Before: %s\n        Not After : %s\n    Subject: ", t1, t2);
+				fe_fputs_safe(ci[i].subject, stdout);
+				printf("\n    Public Key Algorithm: %s (%d bit)\n    SHA-1 Fingerprint: %s\n", ci[i].key_type,
+					ci[i].key_bits, ci[i].sha1);
+			} else {
+				ss_date(ci[i].not_before, d1, sizeof d1);
+				ss_date(ci[i].not_after, d2, sizeof d2);
+				printf("Issued by : ");
+				fe_fputs_safe(ci[i].issuer, stdout);
+				printf(".\nIssued to : ");
+				fe_fputs_safe(ci[i].subject, stdout);
+				printf(".\nValid from %s to %s\n\n", d1, d2);
+			}
+		}
+		free(ci);
+		ci = NULL;
+		n = 0;
+		if (extract && ss_extract(k, &c->chains[k]) != SS_EXIT_OK)
+			rc = SS_EXIT_ERROR;
+	}
+	return rc;
+}
+
+/* ---- sign / unsign -------------------------------------------------------- */
+
+/* The passphrase from the command line, as a secret callback. */
+static int argv_pass_cb(void *userdata, const char *kind, const char *what, int tries_left, char *buf,
+	size_t size)
+{
+	const char *pw = userdata;
+	size_t n = strlen(pw);
+
+	(void)kind;
+	(void)what;
+	(void)tries_left;
+	if (n + 1 > size)
+		return SISIGN_ERR_TOO_LARGE;
+	memcpy(buf, pw, n + 1);
+	return (int)n;
+}
+
+static int ss_error(const char *file, const struct sisign_error *err)
+{
+	fe_print_error(stderr, cli_progname, file, err);
+	return SS_EXIT_ERROR;
+}
+
+static int ss_sign(const struct ss_args *a, struct sisign_pkg *pkg, int mode)
+{
+	struct keyopts ko;
+	struct sisign_signer *signer = NULL;
+	struct sisign_identity *id = NULL;
+	struct sisign_error err;
+	const char *out = a->pos[1], *pass = a->npos > 4 ? a->pos[4] : NULL;
+	enum sisign_key_type kt;
+	int r, rc = SS_EXIT_ERROR;
+
+	keyopts_init(&ko);
+	ko.key = a->pos[3];
+	ko.cert = a->pos[2];
+	sisign_error_clear(&err);
+	if (pass && keyopts_is_uri(ko.key)) {
+		fprintf(stderr, "%s: a token PIN is never taken from the command line; use SISIGN_PIN or the prompt\n",
+			cli_progname);
+		return SS_EXIT_USAGE;
+	}
+	if (pass) {
+		fprintf(stderr, "%s: warning: passphrase given on the command line is visible to other users; "
+				"use SISIGN_PASS or a prompt\n", cli_progname);
+		r = sisign_signer_from_key_file(ko.key, argv_pass_cb, (void *)pass, &signer, &err);
+		if (r != SISIGN_OK) {
+			if (err.code == 0)
+				err.code = r;
+			rc = ss_error(ko.key, &err);
+			goto out;
+		}
+	} else if (keyopts_load_signer(&ko, &signer) != EXIT_OK) {
+		goto out;
+	}
+	kt = sisign_signer_key_type(signer);
+	if ((a->alg == 'r' && kt != SISIGN_KEY_RSA) || (a->alg == 'd' && kt != SISIGN_KEY_DSA)) {
+		fprintf(stderr, "%s: %s: not %s key\n", cli_progname, ko.key, a->alg == 'r' ? "an RSA" : "a DSA");
+		goto out;
+	}
+	if (keyopts_load_identity(&ko, signer, &id) != EXIT_OK)
+		goto out;
+	if (a->verbose)
+		printf("Signing\n");
+	r = sisign_pkg_sign(pkg, id, &err);
+	if (r == SISIGN_OK)
+		r = sisign_pkg_write(pkg, out, mode, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		rc = ss_error(r == SISIGN_ERR_SYSTEM ? out : a->pos[0], &err);
+		goto out;
+	}
+	rc = SS_EXIT_OK;
+out:
+	sisign_identity_free(id);
+	sisign_signer_free(signer);
+	return rc;
+}
+
+static int cmd_signsis(int argc, char **argv)
+{
+	struct ss_args a;
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_error err;
+	struct stat st;
+	int rc, r, mode = 0644;
+
+	cli_progname = "signsis"; /* messages read as the tool's own */
+	if ((rc = ss_parse(argc, argv, &a)) != 0)
+		return rc;
+	if (a.verbose || a.info)
+		printf("SIGNSIS Version 5.1 (sisign %s)\n", sisign_version());
+	if (a.help) {
+		ss_help(stdout);
+		return SS_EXIT_OK;
+	}
+	if (a.info) {
+		printf("Uses the OpenSSL toolkit (https://www.openssl.org/), licensed under the Apache License 2.0.\n");
+		return SS_EXIT_OK;
+	}
+	if (a.npos == 0)
+		return SS_EXIT_OK;
+	if (stat(a.pos[0], &st) == 0)
+		mode = (int)(st.st_mode & 07777);
+	sisign_error_clear(&err);
+	r = sisign_pkg_open(a.pos[0], NULL, &pkg, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		return ss_error(a.pos[0], &err);
+	}
+	rc = SS_EXIT_OK;
+	if (a.sign) {
+		rc = keyopts_precheck(pkg, a.pos[0]) == EXIT_OK ? ss_sign(&a, pkg, mode) : SS_EXIT_ERROR;
+	} else if (a.unsign) {
+		if (a.verbose)
+			printf("Removing signature\n");
+		r = sisign_pkg_unsign(pkg, 0, &err);
+		if (r == SISIGN_OK)
+			r = sisign_pkg_write(pkg, a.pos[1], mode, &err);
+		if (r != SISIGN_OK) {
+			if (err.code == 0)
+				err.code = r;
+			rc = ss_error(r == SISIGN_ERR_SYSTEM ? a.pos[1] : a.pos[0], &err);
+		}
+	}
+	if (rc == SS_EXIT_OK && a.report) {
+		/* Like signsis: the report describes the input as it was read. */
+		struct sisign_pkg *orig = NULL;
+		if (a.sign || a.unsign) {
+			r = sisign_pkg_open(a.pos[0], NULL, &orig, &err);
+			if (r != SISIGN_OK) {
+				if (err.code == 0)
+					err.code = r;
+				rc = ss_error(a.pos[0], &err);
+			}
+		}
+		if (rc == SS_EXIT_OK)
+			rc = ss_report(orig ? orig : pkg, a.extract);
+		sisign_pkg_free(orig);
+	}
+	sisign_pkg_free(pkg);
+	return rc;
+}
+
+const struct cli_command cli_cmd_signsis = {
+	"signsis",
+	"[-s] [-c(r|d)] [-v] [-?|-h] [-i] [-o [-p]] [-u] input [output [cert key [passphrase]]]",
+	"Symbian signsis-compatible command line",
+	cmd_signsis,
+	"The command line of Symbian's signsis 5.1 (options may share one dash,\n"
+	"e.g. -sv).  Also available as a program named `signsis` (a link to\n"
+	"sisign).  Output is written atomically; a key that does not match the\n"
+	"certificate is an error.  KEY may be a pkcs11: URI.  A passphrase\n"
+	"argument works but prints a warning: prefer $SISIGN_PASS or the prompt.\n"
+	"Exit: 0 success, 1 error, 4 bad command line.\n",
+};

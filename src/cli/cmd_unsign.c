@@ -1,0 +1,86 @@
+/* sisign unsign — remove the last (or every) signature chain
+ * (sis-format.md §7.6). */
+#include "cli.h"
+#include "fe.h"
+#include "keyopts.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sisign/package.h>
+#include <sisign/sign.h>
+
+static int cmd_unsign(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "in-place", no_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct out_target ot;
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_error err;
+	int c, all = 0, rc, r;
+
+	out_target_init(&ot);
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:ao:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = 1; break;
+		case 'o': ot.output = optarg; break;
+		case 'i': ot.in_place = 1; break;
+		default: return cli_getopt_error(argv[0], c, argv);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(argv[0], "no input file");
+	if (optind + 1 < argc)
+		return cli_usage_error(argv[0], "one input file only (got '%s' too)", argv[optind + 1]);
+	ot.input = argv[optind];
+	if ((rc = out_target_check(&ot, argv[0])) != EXIT_OK)
+		return rc;
+
+	sisign_error_clear(&err);
+	r = sisign_pkg_open(ot.input, NULL, &pkg, &err);
+	if (r == SISIGN_OK)
+		r = sisign_pkg_unsign(pkg, all, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		if (r == SISIGN_ERR_NOT_SIGNED) {
+			/* Like signsis -u: exit 1, not verify's "unsigned" status,
+			 * because nothing was done. */
+			fe_print_error(stderr, cli_progname, ot.input, &err);
+			rc = EXIT_ERROR;
+		} else {
+			rc = cli_report(ot.input, &err);
+		}
+		goto out;
+	}
+	rc = out_target_write(&ot, pkg);
+out:
+	sisign_pkg_free(pkg);
+	return rc;
+}
+
+const struct cli_command cli_cmd_unsign = {
+	"unsign",
+	"[--all] (-o OUT | --in-place) IN",
+	"remove the last (or every) signature chain",
+	cmd_unsign,
+	"Removes the most recent signature chain (earlier chains stay valid), or\n"
+	"with --all every chain, and writes the result atomically.  Everything\n"
+	"else is kept byte for byte; a package that was signed by `sisign sign`\n"
+	"comes back exactly as it was.\n"
+	"\n"
+	"Options:\n"
+	"  -a, --all          remove every chain\n"
+	"  -o, --output OUT   write to OUT (not IN itself)\n"
+	"      --in-place     replace IN\n"
+	"\n"
+	"Exit: 0 done; 1 IN has no signature (nothing written, as signsis -u);\n"
+	"2 usage; 3 I/O; 4 IN is not a valid package.\n",
+};

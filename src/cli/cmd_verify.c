@@ -1,0 +1,331 @@
+/* sisign verify — check signatures, certificate chains and file hashes as
+ * the device installer would (sis-format.md §7.9-§7.10). */
+#include "cli.h"
+#include "fe.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sisign/package.h>
+#include <sisign/verify.h>
+
+#define MAX_TRUST 64
+
+struct verify_args {
+	const char *trust[MAX_TRUST + 1];
+	size_t ntrust;
+	time_t at;
+	int json;
+	int no_data;
+};
+
+/* Severity rank for "worst wins" over several files: invalid > unsigned >
+ * untrusted > self-signed > trusted; an unreadable or unparseable file ranks
+ * above all verdicts, any other error above that. */
+static int rank(int code)
+{
+	switch (code) {
+	case EXIT_OK: return 0;
+	case EXIT_SELF_SIGNED: return 1;
+	case EXIT_UNTRUSTED: return 2;
+	case EXIT_UNSIGNED: return 3;
+	case EXIT_INVALID: return 4;
+	case EXIT_BAD_INPUT: return 5;
+	default: return 6;
+	}
+}
+
+static int worse(int a, int b)
+{
+	return rank(b) > rank(a) ? b : a;
+}
+
+static int exit_for_verdict(enum sisign_verdict v)
+{
+	switch (v) {
+	case SISIGN_VERDICT_TRUSTED: return EXIT_OK;
+	case SISIGN_VERDICT_SELF_SIGNED: return EXIT_SELF_SIGNED;
+	case SISIGN_VERDICT_UNTRUSTED: return EXIT_UNTRUSTED;
+	case SISIGN_VERDICT_INVALID: return EXIT_INVALID;
+	case SISIGN_VERDICT_UNSIGNED: return EXIT_UNSIGNED;
+	}
+	return EXIT_ERROR;
+}
+
+static const char *sig_text(int code)
+{
+	switch (code) {
+	case SISIGN_OK: return "ok";
+	case SISIGN_ERR_SIG_UNSUPPORTED: return "unsupported";
+	default: return "invalid";
+	}
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+static void tline(int ind, const char *label, const char *s)
+{
+	printf("%*s%s", ind, "", label);
+	fe_fputs_safe(s, stdout);
+	putchar('\n');
+}
+
+static void text_chain(size_t k, const struct sisign_chain_report *ch, int ind)
+{
+	char alg[96], t1[FE_TIME_BUFSIZE], t2[FE_TIME_BUFSIZE];
+	int supported;
+
+	fe_sig_algorithm_name(ch->algorithm, &supported, alg, sizeof alg);
+	printf("%*schain %zu: signature %s (%s), certificate chain %s\n", ind, "", k + 1,
+		sig_text(ch->signature), alg, sisign_chain_status_name(ch->status));
+	if (ch->status_detail[0])
+		tline(ind + 2, "detail:  ", ch->status_detail);
+	tline(ind + 2, "signer:  ", ch->signer_subject);
+	tline(ind + 2, "issuer:  ", ch->signer_issuer);
+	fe_time_format(ch->not_before, t1, sizeof t1);
+	fe_time_format(ch->not_after, t2, sizeof t2);
+	printf("%*svalid:   %s to %s\n", ind + 2, "", t1, t2);
+	printf("%*skey:     %s %d bits; serial ", ind + 2, "", ch->key_type[0] ? ch->key_type : "?", ch->key_bits);
+	fe_fputs_safe(ch->signer_serial, stdout);
+	printf("; %zu certificate%s\n", ch->ncerts, ch->ncerts == 1 ? "" : "s");
+	tline(ind + 2, "sha256:  ", ch->fingerprint);
+	tline(ind + 2, "root:    ", ch->root_subject[0] ? ch->root_subject : "(none)");
+}
+
+static void text_ctrl(const struct sisign_ctrl_report *c, int ind)
+{
+	size_t i;
+
+	printf("%*s%s controller, UID 0x%08" PRIx32 ": %s\n", ind, "", c->depth == 0 ? "top-level" : "embedded",
+		c->uid, sisign_verdict_name(c->verdict));
+	if (c->nchains == 0)
+		printf("%*sno signature chains\n", ind + 2, "");
+	for (i = 0; i < c->nchains; i++)
+		text_chain(i, &c->chains[i], ind + 2);
+	for (i = 0; i < c->nembedded; i++)
+		text_ctrl(&c->embedded[i], ind + 2);
+}
+
+static void text_report(const char *path, const struct sisign_verify_report *rep, int no_data)
+{
+	fe_fputs_safe(path, stdout);
+	printf(": %s\n", sisign_verdict_name(rep->verdict));
+	text_ctrl(&rep->top, 2);
+	if (no_data)
+		printf("  file data: not checked\n");
+	else if (rep->data == SISIGN_OK)
+		printf("  file data: all hashes ok\n");
+	else
+		tline(2, "file data: ", rep->data_message[0] ? rep->data_message : sisign_strerror(rep->data));
+	if (rep->structure != SISIGN_OK)
+		tline(2, "structure: ",
+			rep->structure_message[0] ? rep->structure_message : sisign_strerror(rep->structure));
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static void json_time(struct fe_json *j, const char *key, time_t t)
+{
+	char buf[FE_TIME_BUFSIZE];
+
+	fe_json_key(j, key);
+	if (t != 0 && fe_time_format(t, buf, sizeof buf) == 0)
+		fe_json_string(j, buf);
+	else
+		fe_json_null(j);
+}
+
+static void json_ctrl(struct fe_json *j, const struct sisign_ctrl_report *c)
+{
+	char uid[16], alg[96];
+	size_t i;
+	int supported;
+
+	fe_json_begin_object(j);
+	fe_json_kv_int(j, "depth", c->depth);
+	snprintf(uid, sizeof uid, "0x%08" PRIx32, c->uid);
+	fe_json_kv_string(j, "uid", uid);
+	fe_json_kv_string(j, "verdict", sisign_verdict_name(c->verdict));
+	fe_json_key(j, "chains");
+	fe_json_begin_array(j);
+	for (i = 0; i < c->nchains; i++) {
+		const struct sisign_chain_report *ch = &c->chains[i];
+		fe_json_begin_object(j);
+		fe_json_kv_string(j, "signature", sig_text(ch->signature));
+		fe_json_kv_string(j, "algorithm", ch->algorithm);
+		fe_json_kv_string(j, "algorithm_name", fe_sig_algorithm_name(ch->algorithm, &supported, alg, sizeof alg));
+		fe_json_kv_string(j, "status", sisign_chain_status_name(ch->status));
+		fe_json_kv_string(j, "status_detail", ch->status_detail);
+		fe_json_kv_string(j, "signer_subject", ch->signer_subject);
+		fe_json_kv_string(j, "signer_issuer", ch->signer_issuer);
+		fe_json_kv_string(j, "signer_serial", ch->signer_serial);
+		json_time(j, "not_before", ch->not_before);
+		json_time(j, "not_after", ch->not_after);
+		fe_json_kv_string(j, "key_type", ch->key_type);
+		fe_json_kv_int(j, "key_bits", ch->key_bits);
+		fe_json_kv_string(j, "sha256", ch->fingerprint);
+		fe_json_key(j, "root");
+		fe_json_string(j, ch->root_subject[0] ? ch->root_subject : NULL);
+		fe_json_kv_uint64(j, "certificates", ch->ncerts);
+		fe_json_end_object(j);
+	}
+	fe_json_end_array(j);
+	fe_json_key(j, "embedded");
+	fe_json_begin_array(j);
+	for (i = 0; i < c->nembedded; i++)
+		json_ctrl(j, &c->embedded[i]);
+	fe_json_end_array(j);
+	fe_json_end_object(j);
+}
+
+static int json_report(const char *path, const struct sisign_verify_report *rep, int no_data)
+{
+	struct fe_json j;
+
+	fe_json_init(&j, stdout);
+	fe_json_begin_object(&j);
+	fe_json_kv_string(&j, "file", path);
+	fe_json_kv_string(&j, "verdict", sisign_verdict_name(rep->verdict));
+	fe_json_key(&j, "data");
+	if (no_data)
+		fe_json_string(&j, "unchecked");
+	else
+		fe_json_string(&j, rep->data == SISIGN_OK ? "ok" : sisign_strerror(rep->data));
+	fe_json_kv_string(&j, "data_message", rep->data_message);
+	fe_json_kv_string(&j, "structure", rep->structure == SISIGN_OK ? "ok" : sisign_strerror(rep->structure));
+	fe_json_kv_string(&j, "structure_message", rep->structure_message);
+	fe_json_key(&j, "top");
+	json_ctrl(&j, &rep->top);
+	fe_json_end_object(&j);
+	putchar('\n');
+	return fe_json_finish(&j);
+}
+
+static void json_error(const char *path, const struct sisign_error *err)
+{
+	struct fe_json j;
+
+	fe_json_init(&j, stdout);
+	fe_json_begin_object(&j);
+	fe_json_kv_string(&j, "file", path);
+	fe_json_kv_string(&j, "verdict", "error");
+	fe_json_key(&j, "error");
+	fe_json_begin_object(&j);
+	fe_json_kv_int(&j, "code", err->code);
+	fe_json_kv_string(&j, "code_text", sisign_strerror(err->code));
+	fe_json_kv_string(&j, "message", err->message[0] ? err->message : sisign_strerror(err->code));
+	fe_json_end_object(&j);
+	fe_json_end_object(&j);
+	putchar('\n');
+}
+
+static int verify_one(const char *path, const struct verify_args *a)
+{
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_verify_report *rep = NULL;
+	struct sisign_verify_opts vo;
+	struct sisign_error err;
+	int r, rc;
+
+	sisign_error_clear(&err);
+	memset(&vo, 0, sizeof vo);
+	vo.trust = a->ntrust ? a->trust : NULL;
+	vo.at = a->at;
+	vo.skip_data = a->no_data;
+	r = sisign_pkg_open(path, NULL, &pkg, &err);
+	if (r == SISIGN_OK)
+		r = sisign_pkg_verify(pkg, &vo, &rep, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		if (a->json)
+			json_error(path, &err);
+		rc = cli_report(path, &err);
+		goto out;
+	}
+	if (a->json) {
+		if (json_report(path, rep, a->no_data) != 0) {
+			rc = EXIT_ERROR;
+			goto out;
+		}
+	} else {
+		text_report(path, rep, a->no_data);
+	}
+	rc = exit_for_verdict(rep->verdict);
+out:
+	fflush(stdout);
+	sisign_verify_report_free(rep);
+	sisign_pkg_free(pkg);
+	return rc;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "trust", required_argument, NULL, 't' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-data", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct verify_args a;
+	int c, i, rc = EXIT_OK;
+
+	memset(&a, 0, sizeof a);
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:t:j", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (a.ntrust >= MAX_TRUST)
+				return cli_usage_error(argv[0], "too many --trust arguments (at most %d)", MAX_TRUST);
+			a.trust[a.ntrust++] = optarg;
+			break;
+		case 'a':
+			if (fe_time_parse(optarg, &a.at) != 0)
+				return cli_usage_error(argv[0],
+					"--at wants YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not '%s'", optarg);
+			break;
+		case 'j': a.json = 1; break;
+		case 'n': a.no_data = 1; break;
+		default: return cli_getopt_error(argv[0], c, argv);
+		}
+	}
+	a.trust[a.ntrust] = NULL;
+	if (optind >= argc)
+		return cli_usage_error(argv[0], "no input file");
+	for (i = optind; i < argc; i++) {
+		if (!a.json && i > optind)
+			putchar('\n');
+		rc = worse(rc, verify_one(argv[i], &a));
+	}
+	return rc;
+}
+
+const struct cli_command cli_cmd_verify = {
+	"verify",
+	"[--trust FILE|DIR]... [--at TIME] [--json] [--no-data] FILE...",
+	"verify signatures, certificate chains and file hashes",
+	cmd_verify,
+	"For each FILE: the overall verdict (trusted, self-signed, untrusted,\n"
+	"invalid, unsigned), then per controller and chain the signature\n"
+	"algorithm and result (ok, invalid, unsupported), the chain status, the\n"
+	"signer's subject, issuer and validity, and the root used; then file data\n"
+	"and structure problems.\n"
+	"\n"
+	"Options:\n"
+	"  -t, --trust FILE|DIR  trusted root certificates (PEM or DER file, or a\n"
+	"                        directory of them); repeatable.  Without --trust\n"
+	"                        nothing is trusted\n"
+	"      --at TIME         validate at TIME (YYYY-MM-DD or\n"
+	"                        YYYY-MM-DDTHH:MM:SSZ, UTC) instead of now\n"
+	"  -j, --json            one JSON document per file, one per line\n"
+	"      --no-data         do not check file hashes\n"
+	"\n"
+	"Exit: 0 trusted, 10 self-signed, 9 untrusted, 8 invalid, 11 unsigned,\n"
+	"4 not a valid package.  With several files the worst wins, in the\n"
+	"order: unreadable/unparseable > invalid > unsigned > untrusted >\n"
+	"self-signed > trusted.\n",
+};
