@@ -330,7 +330,7 @@ static void test_p11kit_remote(const char *tmp)
 				char *e;
 				if (!strncmp(buf, "P11_KIT_SERVER_ADDRESS=", 23) && (e = strchr(buf, ';'))) {
 					*e = '\0';
-					snprintf(addr, sizeof addr, "%s", buf + 23);
+					snprintf(addr, sizeof addr, "%.590s", buf + 23);
 				} else if (!strncmp(buf, "P11_KIT_SERVER_PID=", 19)) {
 					pid = atol(buf + 19);
 				}

@@ -50,7 +50,7 @@ int sisf_get_hdr(struct sbuf *b, int typed, struct sisf_hdr *h, struct sisign_er
 		if (l1 & 0x80000000u) {
 			b->off = start;
 			return err_set(err, SISIGN_ERR_TOO_LARGE, (long long)sbuf_pos(b),
-				"%s length does not fit in 63 bits", sisf_type_name(type));
+				"%s length of 2^62 bytes or more is beyond any limit", sisf_type_name(type));
 		}
 		h->len = (uint64_t)(l0 & 0x7FFFFFFFu) | ((uint64_t)l1 << 31);
 	} else {
@@ -126,15 +126,20 @@ int sisf_get_array(struct sbuf *b, uint32_t elem_type, struct sbuf *elems, struc
 	uint32_t t;
 	int r;
 	uint64_t at = sbuf_pos(b);
+	size_t start = b->off;
 
 	if ((r = sisf_get_field(b, SISF_ARRAY, &val, err)) != SISIGN_OK)
 		return r;
-	if (sbuf_get_u32le(&val, &t))
+	if (sbuf_get_u32le(&val, &t)) {
+		b->off = start;
 		return err_set(err, SISIGN_ERR_MALFORMED, (long long)at, "SISArray too short for its element type");
-	if (t != elem_type)
+	}
+	if (t != elem_type) {
+		b->off = start;
 		return err_set(err, SISIGN_ERR_MALFORMED, (long long)at,
 			"SISArray of %s (type %u) where %s (type %u) was expected", sisf_type_name(t), t,
 			sisf_type_name(elem_type), elem_type);
+	}
 	*elems = val;
 	sbuf_init(elems, val.data + val.off, val.len - val.off, val.base + val.off);
 	return SISIGN_OK;

@@ -65,11 +65,29 @@ static int read_hdr(struct sisign_pkg *pkg, uint64_t off, uint64_t limit, int ty
 	return sisf_get_hdr(&b, typed, h, err);
 }
 
-static void assign_units(struct sisign_controller *c, uint32_t parent_abs)
+static void link_file(const struct sisign_pkg *pkg, const struct sisign_controller *c, struct sisign_file *f)
+{
+	const struct sis_unit *u;
+	if (c->abs_data_unit >= pkg->nunits)
+		return;
+	u = &pkg->units[c->abs_data_unit];
+	if (f->file_index >= u->nfiles)
+		return;
+	f->data_offset = u->files[f->file_index].payload_off;
+	f->data_stored = u->files[f->file_index].payload_len;
+	f->data_algorithm = u->files[f->file_index].algorithm;
+}
+
+/* Absolute data units (§5.13) and where each file's data is. */
+static void assign_units(const struct sisign_pkg *pkg, struct sisign_controller *c, uint32_t parent_abs)
 {
 	c->abs_data_unit = parent_abs + c->data_index;
+	if (c->logo)
+		link_file(pkg, c, (struct sisign_file *)c->logo);
+	for (size_t i = 0; i < c->nfiles; i++)
+		link_file(pkg, c, &c->files[i]);
 	for (size_t i = 0; i < c->nembedded; i++)
-		assign_units(&c->embedded[i], c->abs_data_unit);
+		assign_units(pkg, &c->embedded[i], c->abs_data_unit);
 }
 
 static int inflate_exact(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen, uint64_t at,
@@ -374,7 +392,7 @@ static int parse_controller_bytes(struct sisign_pkg *pkg, int typed, struct sisi
 	if (r != SISIGN_OK)
 		return r;
 	pkg->ctrl_len = used;
-	assign_units(&pkg->top, 0);
+	assign_units(pkg, &pkg->top, 0);
 	pkg->info.controller_size = used;
 	if (pkg->info.kind == SISIGN_PKG_SISX && used != pkg->ctrl_buf_len)
 		(void)pkg_warn(pkg, "decompressed controller has %zu bytes after the SISController field",
@@ -585,7 +603,7 @@ int pkg_replace_controller(struct sisign_pkg *pkg, uint8_t *buf, size_t len, str
 	/* Keep hash results already computed for the same files. */
 	ctrl_free(&pkg->top);
 	pkg->top = nc;
-	assign_units(&pkg->top, 0);
+	assign_units(pkg, &pkg->top, 0);
 	pkg->ctrl = buf;
 	pkg->ctrl_len = used;
 	pkg->ctrl_buf_len = len;

@@ -1,0 +1,56 @@
+#!/bin/bash
+# Install what sisign needs on Debian 12 (bookworm).  Idempotent: when every
+# package is already installed it does nothing (no apt-get update), so
+# reruns are fast.  Runs apt-get as root, or through sudo.
+#
+#   scripts/deps.sh [--no-gui]      --no-gui: skip GTK 4 and the X server for GUI tests
+set -euo pipefail
+
+gui=1
+for arg in "$@"; do
+	case "$arg" in
+	--no-gui) gui=0 ;;
+	-h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+	*) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
+	esac
+done
+
+packages=(
+	build-essential cmake pkg-config git ca-certificates
+	clang libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes for clang
+	libssl-dev openssl zlib1g-dev
+	libp11-dev libp11-kit-dev p11-kit p11-kit-modules
+	softhsm2 opensc
+	python3
+)
+if [ "$gui" = 1 ]; then
+	packages+=(libgtk-4-dev xvfb xauth dbus dbus-x11)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$status" in
+	ii*) ;;
+	*) missing+=("$p") ;;
+	esac
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "deps.sh: all ${#packages[@]} packages are installed"
+	exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+	sudo=(sudo)
+else
+	echo "deps.sh: missing packages (${missing[*]}) and not root, no sudo" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Every test, twice: a normal build (warnings are errors) in build/, then an
+# ASan + UBSan build in build-asan/ where any sanitizer report fails the test.
+# This is what .ci/run runs.  Exit 0 only if both runs pass.
+#
+#   scripts/test.sh [--no-deps] [--no-asan]
+# Environment: JOBS (default 2).
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=${JOBS:-2}
+deps=1
+asan=1
+for arg in "$@"; do
+	case "$arg" in
+	--no-deps) deps=0 ;;
+	--no-asan) asan=0 ;;
+	-h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+	*) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
+	esac
+done
+
+if [ "$deps" = 1 ]; then
+	scripts/deps.sh || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
+fi
+
+# run_suite NAME BUILDDIR CMAKE-ARGS...: configure, build, ctest; returns status.
+run_suite() {
+	local name=$1 dir=$2
+	shift 2
+	echo "=== $name: configure ($dir) ==="
+	cmake -S "$root" -B "$dir" "$@" || return 1
+	echo "=== $name: build ==="
+	cmake --build "$dir" -j "$jobs" || return 1
+	echo "=== $name: ctest ==="
+	ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+}
+
+start=$(date +%s)
+normal=1
+sanitized=skipped
+
+run_suite normal "$root/build" -DSISIGN_WERROR=ON
+normal=$?
+
+if [ "$asan" = 1 ]; then
+	# Every report is fatal: ASan aborts on the first error, UBSan halts.
+	# (The test environment in tests/CMakeLists.txt sets these too; exported
+	# here so helpers started outside CTest's ENVIRONMENT behave the same.)
+	export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+	# GTK under ASan reports leaks in its own libraries: the GUI is left out here.
+	run_suite asan "$root/build-asan" -DSISIGN_WERROR=ON -DSISIGN_SANITIZE=ON -DSISIGN_BUILD_GUI=OFF \
+		-DCMAKE_BUILD_TYPE=Debug
+	sanitized=$?
+fi
+
+word() { case "$1" in 0) echo PASS ;; skipped) echo skipped ;; *) echo FAIL ;; esac; }
+elapsed=$(( $(date +%s) - start ))
+echo "test.sh: normal build $(word "$normal"), ASan+UBSan build $(word "$sanitized") ($((elapsed / 60))m$((elapsed % 60))s)"
+if [ "$normal" != 0 ] || { [ "$sanitized" != 0 ] && [ "$sanitized" != skipped ]; }; then
+	exit 1
+fi
+exit 0
