@@ -14,9 +14,13 @@
 #   SOFTHSM2_MODULE module path (default: Debian's libsofthsm2.so)
 #   MAKE_TOKEN_KEY_LABEL / MAKE_TOKEN_KEY_ID  key label / hex id (sisign / 01)
 #
-# The key pair is made with openssl in a private temp dir and imported with
-# pkcs11-tool, then the temp key is shredded: a later issue moves this to
-# "sisign keygen --cert" so the key is born on the token.
+#   SISIGN          the sisign program (default: `sisign` on PATH, if any)
+#
+# With sisign, the key pair is born on the token ("sisign keygen --cert":
+# sensitive, never extractable, sign only) and the certificate is stored
+# beside it.  Without sisign (e.g. before it is built) the old way remains:
+# the key is made with openssl in a private temp dir, imported with
+# pkcs11-tool, and the temp key shredded.
 # Exit 77 when SoftHSM or the tools are missing (test "skip").
 set -euo pipefail
 
@@ -29,7 +33,17 @@ klabel=${MAKE_TOKEN_KEY_LABEL:-sisign}
 kid=${MAKE_TOKEN_KEY_ID:-01}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-for tool in softhsm2-util pkcs11-tool openssl; do
+sisign=${SISIGN:-$(command -v sisign || true)}
+if [ -n "$sisign" ] && [ ! -x "$sisign" ]; then
+	echo "make-token.sh: SISIGN=$sisign is not executable" >&2
+	exit 1
+fi
+if [ -n "$sisign" ]; then
+	tools="softhsm2-util"
+else
+	tools="softhsm2-util pkcs11-tool openssl"
+fi
+for tool in $tools; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "make-token.sh: $tool not found (install softhsm2 / opensc / openssl)" >&2
 		exit 77
@@ -55,6 +69,16 @@ slot=$(printf '%s\n' "$out" | sed -n 's/.*reassigned to slot \([0-9][0-9]*\).*/\
 if [ -z "$slot" ]; then
 	echo "make-token.sh: cannot tell which slot the token went to: $out" >&2
 	exit 1
+fi
+
+if [ -n "$sisign" ]; then
+	# slot-id, not the label alone: two tokens may share one label.
+	SISIGN_PIN=$pin "$sisign" keygen --module "$module" --bits 2048 --label "$klabel" --id "$kid" \
+		--cert --subject "/CN=sisign test ($label)" --digest sha256 --days 3650 \
+		"pkcs11:token=$label;slot-id=$slot" >/dev/null
+	echo "export SOFTHSM2_CONF=$conf"
+	echo "pkcs11:token=$label;object=$klabel;type=private"
+	exit 0
 fi
 
 tmp=$(mktemp -d)

@@ -49,6 +49,12 @@ extern const struct cli_command cli_cmd_verify;
 extern const struct cli_command cli_cmd_signsis;
 extern const struct cli_command cli_cmd_tokens;
 extern const struct cli_command cli_cmd_keys;
+extern const struct cli_command cli_cmd_keygen;
+extern const struct cli_command cli_cmd_cert;
+extern const struct cli_command cli_cmd_csr;
+extern const struct cli_command cli_cmd_import;
+extern const struct cli_command cli_cmd_export_cert;
+extern const struct cli_command cli_cmd_makekeys;
 
 /* Name used to prefix messages: "sisign", or "signsis"/"makekeys" when
  * called through a multi-call link. */

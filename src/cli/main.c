@@ -39,6 +39,12 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_signsis,
 	&cli_cmd_tokens,
 	&cli_cmd_keys,
+	&cli_cmd_keygen,
+	&cli_cmd_cert,
+	&cli_cmd_csr,
+	&cli_cmd_import,
+	&cli_cmd_export_cert,
+	&cli_cmd_makekeys,
 	&cli_cmd_help,
 	&cli_cmd_version,
 };

@@ -50,4 +50,29 @@ int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len,
 /* Symbolic name of a CK_RV ("CKR_PIN_INCORRECT"), or "CKR_0x..." in buf. */
 const char *tok_ckr_name(unsigned long rv, char *buf, size_t size);
 
+/* ---- logged-in token sessions (token.c, used by keygen.c) -----------------
+ * tok_handle_open: load the module uri/opts select, pick the one token the
+ * URI names and log in as for signing (same PIN sources and errors as
+ * sisign_signer_from_pkcs11).  need_login 0: log in only if a PIN source
+ * exists (URI or opts->pin_cb), else carry on without (public objects).
+ * Object attributes in the URI are ignored here; tok_handle_uri gives the
+ * parsed URI for the caller's own use.
+ * Caller frees *out with tok_handle_free (accepts NULL). */
+struct tok_handle;
+int tok_handle_open(const char *uri, const struct sisign_token_opts *opts, int need_login,
+	struct tok_handle **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+void tok_handle_free(struct tok_handle *h);
+P11KitUri *tok_handle_uri(struct tok_handle *h);
+/* The module file loaded (for its raw function list via dlopen RTLD_NOLOAD). */
+const char *tok_handle_module(const struct tok_handle *h);
+unsigned long tok_handle_slot_id(const struct tok_handle *h);
+const char *tok_handle_label(const struct tok_handle *h);
+int tok_handle_read_only(const struct tok_handle *h);
+/* Copy-ready object URI (token label and serial, object, id, type);
+ * malloc'd, NULL on allocation failure.  cls is a CKO_* value. */
+char *tok_handle_object_uri(const struct tok_handle *h, unsigned long cls, const char *label,
+	const unsigned char *id, size_t id_len);
+/* Set err from a CK_RV as token.c does (PIN codes mapped); returns the code. */
+int tok_handle_ckr_error(struct sisign_error *err, int fallback, unsigned long rv, const char *what);
+
 #endif
