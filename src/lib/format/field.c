@@ -80,6 +80,25 @@ size_t sisf_put_hdr(uint8_t out[12], int typed, uint32_t type, uint64_t len)
 	return n + 8;
 }
 
+void sisf_put_field(struct wbuf *w, uint32_t type, const void *p, size_t n)
+{
+	uint8_t h[12];
+	wbuf_put(w, h, sisf_put_hdr(h, 1, type, n));
+	wbuf_put(w, p, n);
+	wbuf_put_zeros(w, (size_t)sisf_pad(n));
+}
+
+void sisf_put_wrapped(struct wbuf *w, int typed, uint32_t type, struct wbuf *inner)
+{
+	uint8_t h[12];
+	if (inner->failed)
+		w->failed = 1;
+	wbuf_put(w, h, sisf_put_hdr(h, typed, type, inner->len));
+	wbuf_put(w, inner->data, inner->len);
+	wbuf_put_zeros(w, (size_t)sisf_pad(inner->len));
+	wbuf_free(inner);
+}
+
 /* Value view of `len` bytes, then skip padding.  Padding that would run past
  * the parent is tolerated (the device reads padding without checking it). */
 static int take_value(struct sbuf *b, uint64_t len, uint32_t type, size_t hdr_start, struct sbuf *val,

@@ -53,6 +53,12 @@ int sisf_get_hdr(struct sbuf *b, int typed, struct sisf_hdr *h, struct sisign_er
  * into out (8/12 typed, 4/8 untyped). */
 size_t sisf_put_hdr(uint8_t out[12], int typed, uint32_t type, uint64_t len);
 
+/* Writers: a complete typed field from bytes; and the bytes collected in
+ * `inner` wrapped as a typed field or an untyped array element (inner is
+ * freed).  Both append header, value and zero padding to w. */
+void sisf_put_field(struct wbuf *w, uint32_t type, const void *p, size_t n);
+void sisf_put_wrapped(struct wbuf *w, int typed, uint32_t type, struct wbuf *inner);
+
 /* A typed field of the wanted type: value view in *val, parent moved past the
  * value and its padding. */
 int sisf_get_field(struct sbuf *b, uint32_t want, struct sbuf *val, struct sisign_error *err) SISIGN_WARN_UNUSED;

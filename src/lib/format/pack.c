@@ -27,27 +27,6 @@ struct packed_file {
 
 /* ---- controller building -------------------------------------------------- */
 
-static void put_field(struct wbuf *w, uint32_t type, const void *p, size_t n)
-{
-	uint8_t h[12];
-	wbuf_put(w, h, sisf_put_hdr(h, 1, type, n));
-	wbuf_put(w, p, n);
-	wbuf_put_zeros(w, (size_t)sisf_pad(n));
-}
-
-/* Wrap the bytes of `inner` as a field of `type` (typed) or as an array
- * element (untyped) and append to w. */
-static void put_wrapped(struct wbuf *w, int typed, uint32_t type, struct wbuf *inner)
-{
-	uint8_t h[12];
-	if (inner->failed)
-		w->failed = 1;
-	wbuf_put(w, h, sisf_put_hdr(h, typed, type, inner->len));
-	wbuf_put(w, inner->data, inner->len);
-	wbuf_put_zeros(w, (size_t)sisf_pad(inner->len));
-	wbuf_free(inner);
-}
-
 static int put_string(struct wbuf *w, int typed, const char *s)
 {
 	uint8_t *u = NULL, h[12];
@@ -70,7 +49,7 @@ static int put_string_array(struct wbuf *w, const char *const *v, size_t n, cons
 	wbuf_put_u32le(&a, SISF_STRING);
 	for (size_t i = 0; i < n && r == SISIGN_OK; i++)
 		r = put_string(&a, 0, v ? v[i] : fallback);
-	put_wrapped(w, 1, SISF_ARRAY, &a);
+	sisf_put_wrapped(w, 1, SISF_ARRAY, &a);
 	return r;
 }
 
@@ -79,7 +58,7 @@ static void put_empty_array(struct wbuf *w, uint32_t elem)
 	struct wbuf a;
 	wbuf_init(&a);
 	wbuf_put_u32le(&a, elem);
-	put_wrapped(w, 1, SISF_ARRAY, &a);
+	sisf_put_wrapped(w, 1, SISF_ARRAY, &a);
 }
 
 static void put_version(struct wbuf *w, int32_t a, int32_t b, int32_t c)
@@ -88,7 +67,7 @@ static void put_version(struct wbuf *w, int32_t a, int32_t b, int32_t c)
 	put_le32(v, (uint32_t)a);
 	put_le32(v + 4, (uint32_t)b);
 	put_le32(v + 8, (uint32_t)c);
-	put_field(w, SISF_VERSION, v, 12);
+	sisf_put_field(w, SISF_VERSION, v, 12);
 }
 
 static int build_controller(const struct sisign_pack_opts *o, const struct packed_file *pf,
@@ -105,7 +84,7 @@ static int build_controller(const struct sisign_pack_opts *o, const struct packe
 	/* SISInfo */
 	wbuf_init(&info);
 	put_le32(u, o->uid);
-	put_field(&info, SISF_UID, u, 4);
+	sisf_put_field(&info, SISF_UID, u, 4);
 	r |= put_string(&info, 1, o->vendor);
 	r |= put_string_array(&info, o->names, nl, NULL);
 	r |= put_string_array(&info, o->vendors, nl, o->vendor);
@@ -120,18 +99,18 @@ static int build_controller(const struct sisign_pack_opts *o, const struct packe
 		t[0] = when->hour;
 		t[1] = when->minute;
 		t[2] = when->second;
-		put_field(&x, SISF_DATE, d, 4);
-		put_field(&x, SISF_TIME, t, 3);
+		sisf_put_field(&x, SISF_DATE, d, 4);
+		sisf_put_field(&x, SISF_TIME, t, 3);
 	}
-	put_wrapped(&info, 1, SISF_DATETIME, &x);
+	sisf_put_wrapped(&info, 1, SISF_DATETIME, &x);
 	wbuf_put_u8(&info, o->install_type);
 	wbuf_put_u8(&info, o->install_flags);
-	put_wrapped(&v, 1, SISF_INFO, &info);
+	sisf_put_wrapped(&v, 1, SISF_INFO, &info);
 
 	/* SISSupportedOptions: none */
 	wbuf_init(&x);
 	put_empty_array(&x, SISF_SUPPORTED_OPTION);
-	put_wrapped(&v, 1, SISF_SUPPORTED_OPTIONS, &x);
+	sisf_put_wrapped(&v, 1, SISF_SUPPORTED_OPTIONS, &x);
 
 	/* SISSupportedLanguages */
 	wbuf_init(&x);
@@ -141,8 +120,8 @@ static int build_controller(const struct sisign_pack_opts *o, const struct packe
 		wbuf_put_u32le(&y, 4);
 		wbuf_put_u32le(&y, langs[i]);
 	}
-	put_wrapped(&x, 1, SISF_ARRAY, &y);
-	put_wrapped(&v, 1, SISF_SUPPORTED_LANGUAGES, &x);
+	sisf_put_wrapped(&x, 1, SISF_ARRAY, &y);
+	sisf_put_wrapped(&v, 1, SISF_SUPPORTED_LANGUAGES, &x);
 
 	/* SISPrerequisites: the platform as a target device, no dependencies */
 	wbuf_init(&x);
@@ -153,10 +132,10 @@ static int build_controller(const struct sisign_pack_opts *o, const struct packe
 		const char *pname = "Series60ProductID";
 		wbuf_init(&dep);
 		put_le32(u, S60V3_UID);
-		put_field(&dep, SISF_UID, u, 4);
+		sisf_put_field(&dep, SISF_UID, u, 4);
 		wbuf_init(&range);
 		put_version(&range, 0, 0, 0);
-		put_wrapped(&dep, 1, SISF_VERSION_RANGE, &range);
+		sisf_put_wrapped(&dep, 1, SISF_VERSION_RANGE, &range);
 		{
 			const char **names = malloc(nl * sizeof *names);
 			if (!names) {
@@ -169,16 +148,16 @@ static int build_controller(const struct sisign_pack_opts *o, const struct packe
 				free(names);
 			}
 		}
-		put_wrapped(&y, 0, SISF_DEPENDENCY, &dep);
+		sisf_put_wrapped(&y, 0, SISF_DEPENDENCY, &dep);
 	}
-	put_wrapped(&x, 1, SISF_ARRAY, &y);
+	sisf_put_wrapped(&x, 1, SISF_ARRAY, &y);
 	put_empty_array(&x, SISF_DEPENDENCY);
-	put_wrapped(&v, 1, SISF_PREREQUISITES, &x);
+	sisf_put_wrapped(&v, 1, SISF_PREREQUISITES, &x);
 
 	/* SISProperties: none */
 	wbuf_init(&x);
 	put_empty_array(&x, SISF_PROPERTY);
-	put_wrapped(&v, 1, SISF_PROPERTIES, &x);
+	sisf_put_wrapped(&v, 1, SISF_PROPERTIES, &x);
 
 	/* SISInstallBlock */
 	wbuf_init(&x);
@@ -192,29 +171,29 @@ static int build_controller(const struct sisign_pack_opts *o, const struct packe
 		r |= put_string(&fd, 1, f->mime ? f->mime : "");
 		if (f->capabilities) {
 			put_le32(u, f->capabilities);
-			put_field(&fd, SISF_CAPABILITIES, u, 4);
+			sisf_put_field(&fd, SISF_CAPABILITIES, u, 4);
 		}
 		wbuf_init(&h);
 		wbuf_put_u32le(&h, 1); /* SHA-1 */
-		put_field(&h, SISF_BLOB, pf[i].sha1, 20);
-		put_wrapped(&fd, 1, SISF_HASH, &h);
+		sisf_put_field(&h, SISF_BLOB, pf[i].sha1, 20);
+		sisf_put_wrapped(&fd, 1, SISF_HASH, &h);
 		wbuf_put_u32le(&fd, f->operation ? f->operation : 1);
 		wbuf_put_u32le(&fd, f->options);
 		wbuf_put_u64le(&fd, pf[i].len);
 		wbuf_put_u64le(&fd, pf[i].size);
 		wbuf_put_u32le(&fd, (uint32_t)i);
-		put_wrapped(&y, 0, SISF_FILE_DESCRIPTION, &fd);
+		sisf_put_wrapped(&y, 0, SISF_FILE_DESCRIPTION, &fd);
 	}
-	put_wrapped(&x, 1, SISF_ARRAY, &y);
+	sisf_put_wrapped(&x, 1, SISF_ARRAY, &y);
 	put_empty_array(&x, SISF_CONTROLLER);
 	put_empty_array(&x, SISF_IF);
-	put_wrapped(&v, 1, SISF_INSTALL_BLOCK, &x);
+	sisf_put_wrapped(&v, 1, SISF_INSTALL_BLOCK, &x);
 
 	/* no signatures; SISDataIndex 0 */
 	put_le32(u, 0);
-	put_field(&v, SISF_DATA_INDEX, u, 4);
+	sisf_put_field(&v, SISF_DATA_INDEX, u, 4);
 
-	put_wrapped(ctl, 1, SISF_CONTROLLER, &v);
+	sisf_put_wrapped(ctl, 1, SISF_CONTROLLER, &v);
 	if (r == SISIGN_ERR_NOMEM || wbuf_failed(ctl))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	if (r)

@@ -230,25 +230,6 @@ static int rebuild(struct sisign_pkg *pkg, const uint8_t *a, size_t alen, const 
 	return pkg_replace_controller(pkg, buf, n, err);
 }
 
-static void put_field(struct wbuf *w, uint32_t type, const void *p, size_t n)
-{
-	uint8_t h[12];
-	wbuf_put(w, h, sisf_put_hdr(h, 1, type, n));
-	wbuf_put(w, p, n);
-	wbuf_put_zeros(w, (size_t)sisf_pad(n));
-}
-
-static void wrap(struct wbuf *w, int typed, uint32_t type, struct wbuf *in)
-{
-	uint8_t h[12];
-	if (in->failed)
-		w->failed = 1;
-	wbuf_put(w, h, sisf_put_hdr(h, typed, type, in->len));
-	wbuf_put(w, in->data, in->len);
-	wbuf_put_zeros(w, (size_t)sisf_pad(in->len));
-	wbuf_free(in);
-}
-
 int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
 {
 	const struct sisign_controller *c = &pkg->top;
@@ -289,17 +270,17 @@ int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct s
 	wbuf_init(&arr);
 	wbuf_init(&elem);
 	wbuf_init(&alg);
-	put_field(&alg, SISF_STRING, u16, u16len);
-	wrap(&elem, 1, SISF_SIGNATURE_ALGORITHM, &alg);
-	put_field(&elem, SISF_BLOB, sig, siglen);
+	sisf_put_field(&alg, SISF_STRING, u16, u16len);
+	sisf_put_wrapped(&elem, 1, SISF_SIGNATURE_ALGORITHM, &alg);
+	sisf_put_field(&elem, SISF_BLOB, sig, siglen);
 	wbuf_put_u32le(&arr, SISF_SIGNATURE);
-	wrap(&arr, 0, SISF_SIGNATURE, &elem);
-	wrap(&chain, 1, SISF_ARRAY, &arr);
+	sisf_put_wrapped(&arr, 0, SISF_SIGNATURE, &elem);
+	sisf_put_wrapped(&chain, 1, SISF_ARRAY, &arr);
 	{
 		struct wbuf cc;
 		wbuf_init(&cc);
-		put_field(&cc, SISF_BLOB, id->chain, id->chain_len);
-		wrap(&chain, 1, SISF_CERTIFICATE_CHAIN, &cc);
+		sisf_put_field(&cc, SISF_BLOB, id->chain, id->chain_len);
+		sisf_put_wrapped(&chain, 1, SISF_CERTIFICATE_CHAIN, &cc);
 	}
 	free(sig);
 	free(u16);
@@ -310,7 +291,7 @@ int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct s
 	{
 		struct wbuf field;
 		wbuf_init(&field);
-		wrap(&field, 1, SISF_SIGNATURE_CERT_CHAIN, &chain);
+		sisf_put_wrapped(&field, 1, SISF_SIGNATURE_CERT_CHAIN, &chain);
 		if (wbuf_failed(&field)) {
 			wbuf_free(&field);
 			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
