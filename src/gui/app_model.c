@@ -1,0 +1,1302 @@
+/* sisign-gtk — non-drawing logic: package rows, output rules, settings,
+ * package descriptions, token scanning and the batch worker.  See
+ * app_model.h.  Every package operation goes through libsisign. */
+#include "app_model.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
+#include <sisign/keygen.h>
+#include <sisign/package.h>
+#include <sisign/sign.h>
+#include <sisign/signer.h>
+#include <sisign/token.h>
+#include <sisign/verify.h>
+
+G_DEFINE_QUARK(sisign-gui-model-error-quark, gui_model_error)
+
+struct gui_model {
+	GPtrArray *jobs; /* struct gui_job * */
+	struct gui_batch *batch;
+};
+
+/* ---- errors --------------------------------------------------------------- */
+
+char *gui_error_text(int code, const struct sisign_error *err)
+{
+	const char *msg = err && err->message[0] ? err->message : sisign_strerror(code);
+
+	if (err && err->ossl_reason[0])
+		return g_strdup_printf("%s (%s)", msg, err->ossl_reason);
+	return g_strdup(msg);
+}
+
+/* ---- rows ------------------------------------------------------------------- */
+
+static void job_free(gpointer p)
+{
+	struct gui_job *j = p;
+
+	if (!j)
+		return;
+	g_free(j->path);
+	g_free(j->name);
+	g_free(j->load_error);
+	g_free(j->status);
+	g_free(j->output);
+	g_free(j);
+}
+
+static void batch_detach(struct gui_batch *b);
+
+struct gui_model *gui_model_new(void)
+{
+	struct gui_model *m = g_new0(struct gui_model, 1);
+
+	m->jobs = g_ptr_array_new_with_free_func(job_free);
+	return m;
+}
+
+void gui_model_free(struct gui_model *m)
+{
+	if (!m)
+		return;
+	/* A running batch holds its own copies; it is cancelled and detached. */
+	if (m->batch)
+		batch_detach(m->batch);
+	g_ptr_array_unref(m->jobs);
+	g_free(m);
+}
+
+guint gui_model_njobs(const struct gui_model *m)
+{
+	return m->jobs->len;
+}
+
+struct gui_job *gui_model_job(struct gui_model *m, guint i)
+{
+	return i < m->jobs->len ? g_ptr_array_index(m->jobs, i) : NULL;
+}
+
+static int cmp_desc(gconstpointer a, gconstpointer b)
+{
+	guint x = *(const guint *)a, y = *(const guint *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void gui_model_remove(struct gui_model *m, const guint *idx, guint n)
+{
+	guint *s = g_memdup2(idx, n * sizeof *idx), i;
+
+	qsort(s, n, sizeof *s, cmp_desc);
+	for (i = 0; i < n; i++)
+		if ((i == 0 || s[i] != s[i - 1]) && s[i] < m->jobs->len)
+			g_ptr_array_remove_index(m->jobs, s[i]);
+	g_free(s);
+}
+
+void gui_model_clear(struct gui_model *m)
+{
+	g_ptr_array_set_size(m->jobs, 0);
+}
+
+static void fmt_version(const struct sisign_version *v, char *out, size_t size)
+{
+	g_snprintf(out, size, "%" PRId32 ".%" PRId32 ".%" PRId32, v->major, v->minor, v->build);
+}
+
+void gui_job_reload(struct gui_job *j)
+{
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_error err;
+	const struct sisign_controller *c;
+	int r;
+
+	g_clear_pointer(&j->name, g_free);
+	g_clear_pointer(&j->load_error, g_free);
+	j->uid = 0;
+	j->version[0] = '\0';
+	j->nchains = 0;
+	sisign_error_clear(&err);
+	r = sisign_pkg_open(j->path, NULL, &pkg, &err);
+	if (r != SISIGN_OK) {
+		j->load_error = gui_error_text(r, &err);
+		j->name = g_path_get_basename(j->path);
+		return;
+	}
+	c = sisign_pkg_controller(pkg);
+	j->name = g_strdup(c->nnames ? c->names[0] : "");
+	j->uid = c->uid;
+	fmt_version(&c->version, j->version, sizeof j->version);
+	j->nchains = c->nchains;
+	sisign_pkg_free(pkg);
+}
+
+static gboolean has_job(const struct gui_model *m, const char *path)
+{
+	guint i;
+
+	for (i = 0; i < m->jobs->len; i++)
+		if (strcmp(((struct gui_job *)g_ptr_array_index(m->jobs, i))->path, path) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean is_package_name(const char *name)
+{
+	return g_str_has_suffix(name, ".sis") || g_str_has_suffix(name, ".SIS") ||
+	       g_str_has_suffix(name, ".sisx") || g_str_has_suffix(name, ".SISX") ||
+	       g_str_has_suffix(name, ".ctl") || g_str_has_suffix(name, ".CTL");
+}
+
+static guint add_file(struct gui_model *m, const char *abs)
+{
+	struct gui_job *j;
+
+	if (has_job(m, abs))
+		return 0;
+	j = g_new0(struct gui_job, 1);
+	j->path = g_strdup(abs);
+	j->verdict = -1;
+	gui_job_reload(j);
+	g_ptr_array_add(m->jobs, j);
+	return 1;
+}
+
+static int cmp_names(gconstpointer a, gconstpointer b)
+{
+	/* g_ptr_array_sort passes pointers to the elements. */
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static guint add_dir(struct gui_model *m, const char *dir, int depth)
+{
+	GDir *d;
+	const char *e;
+	GPtrArray *names;
+	guint n = 0, i;
+
+	if (depth > 16 || !(d = g_dir_open(dir, 0, NULL)))
+		return 0;
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((e = g_dir_read_name(d)))
+		if (e[0] != '.')
+			g_ptr_array_add(names, g_strdup(e));
+	g_dir_close(d);
+	/* A stable order, whatever the file system returns. */
+	g_ptr_array_sort(names, cmp_names);
+	for (i = 0; i < names->len; i++) {
+		char *p = g_build_filename(dir, (const char *)g_ptr_array_index(names, i), NULL);
+		GStatBuf st;
+
+		if (g_lstat(p, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				n += add_dir(m, p, depth + 1);
+			else if (S_ISREG(st.st_mode) && is_package_name(p))
+				n += add_file(m, p);
+		}
+		g_free(p);
+	}
+	g_ptr_array_unref(names);
+	return n;
+}
+
+guint gui_model_add_path(struct gui_model *m, const char *path, GError **err)
+{
+	char *abs = g_canonicalize_filename(path, NULL);
+	GStatBuf st;
+	guint n = 0;
+
+	if (g_stat(abs, &st) != 0) {
+		int e = errno;
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(e), "Cannot open %s: %s", abs,
+			g_strerror(e));
+	} else if (S_ISDIR(st.st_mode)) {
+		n = add_dir(m, abs, 0);
+	} else {
+		n = add_file(m, abs);
+	}
+	g_free(abs);
+	return n;
+}
+
+/* ---- output paths ------------------------------------------------------------ */
+
+static gboolean same_file(const char *a, const char *b)
+{
+	GStatBuf sa, sb;
+
+	if (strcmp(a, b) == 0)
+		return TRUE;
+	return g_stat(a, &sa) == 0 && g_stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+char *gui_output_path(const char *input, const struct gui_output_rules *rules, GError **err)
+{
+	char *abs = g_canonicalize_filename(input, NULL), *out = NULL;
+	char *dir = NULL, *base = NULL;
+
+	if (rules->in_place)
+		return abs;
+	dir = g_path_get_dirname(abs);
+	base = g_path_get_basename(abs);
+	if (rules->mode == GUI_OUTPUT_FOLDER) {
+		if (!rules->folder || !*rules->folder) {
+			g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES, "Choose an output folder first.");
+			goto out;
+		}
+		out = g_build_filename(rules->folder, base, NULL);
+		{
+			char *c = g_canonicalize_filename(out, NULL);
+			g_free(out);
+			out = c;
+		}
+	} else {
+		const char *suffix = rules->suffix ? rules->suffix : "_signed";
+		char *dot = strrchr(base, '.');
+		char *stem;
+
+		if (!*suffix) {
+			g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES,
+				"The output suffix is empty: the result would replace the input.");
+			goto out;
+		}
+		stem = dot && dot != base ? g_strndup(base, (gsize)(dot - base)) : g_strdup(base);
+		{
+			char *name = g_strconcat(stem, suffix, dot && dot != base ? dot : "", NULL);
+			out = g_build_filename(dir, name, NULL);
+			g_free(name);
+		}
+		g_free(stem);
+	}
+	if (same_file(out, abs)) {
+		g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_OVERWRITE,
+			"The output would replace the input %s; tick \"Overwrite input\" to allow that.", base);
+		g_clear_pointer(&out, g_free);
+	}
+out:
+	g_free(abs);
+	g_free(dir);
+	g_free(base);
+	return out;
+}
+
+/* ---- settings ------------------------------------------------------------------ */
+
+char *gui_settings_default_path(void)
+{
+	return g_build_filename(g_get_user_config_dir(), "sisign", "gui.ini", NULL);
+}
+
+void gui_settings_set_str(char **field, const char *v)
+{
+	char *old = *field;
+
+	*field = v && *v ? g_strdup(v) : NULL;
+	g_free(old);
+}
+
+void gui_settings_clear(struct gui_settings *s)
+{
+	g_free(s->key_uri);
+	g_free(s->key_file);
+	g_free(s->cert_file);
+	g_free(s->module);
+	g_free(s->suffix);
+	g_free(s->output_folder);
+	memset(s, 0, sizeof *s);
+}
+
+static char *kf_str(GKeyFile *kf, const char *group, const char *key)
+{
+	char *v = g_key_file_get_string(kf, group, key, NULL);
+
+	if (v && !*v)
+		g_clear_pointer(&v, g_free);
+	return v;
+}
+
+gboolean gui_settings_load(struct gui_settings *s, const char *path, GError **err)
+{
+	GKeyFile *kf = g_key_file_new();
+	GError *e = NULL;
+	char *v;
+
+	gui_settings_clear(s);
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
+		gboolean missing = g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+		if (missing)
+			g_error_free(e);
+		else
+			g_propagate_prefixed_error(err, e, "Settings %s: ", path);
+		g_key_file_unref(kf);
+		return missing;
+	}
+	v = kf_str(kf, "identity", "kind");
+	if (g_strcmp0(v, "token") == 0)
+		s->identity = GUI_IDENTITY_TOKEN;
+	else if (g_strcmp0(v, "file") == 0)
+		s->identity = GUI_IDENTITY_FILE;
+	g_free(v);
+	s->key_uri = kf_str(kf, "identity", "key-uri");
+	s->key_file = kf_str(kf, "identity", "key-file");
+	s->cert_file = kf_str(kf, "identity", "cert-file");
+	s->module = kf_str(kf, "identity", "module");
+	v = kf_str(kf, "output", "mode");
+	s->output_mode = g_strcmp0(v, "folder") == 0 ? GUI_OUTPUT_FOLDER : GUI_OUTPUT_SUFFIX;
+	g_free(v);
+	s->suffix = kf_str(kf, "output", "suffix");
+	s->output_folder = kf_str(kf, "output", "folder");
+	s->in_place = g_key_file_get_boolean(kf, "output", "in-place", NULL);
+	/* A URI that carries a PIN is never taken from the settings file. */
+	if (s->key_uri && (strstr(s->key_uri, "pin-value=") || strstr(s->key_uri, "pin-source=")))
+		g_clear_pointer(&s->key_uri, g_free);
+	g_key_file_unref(kf);
+	return TRUE;
+}
+
+static void kf_set(GKeyFile *kf, const char *group, const char *key, const char *v)
+{
+	if (v)
+		g_key_file_set_string(kf, group, key, v);
+}
+
+gboolean gui_settings_save(const struct gui_settings *s, const char *path, GError **err)
+{
+	GKeyFile *kf = g_key_file_new();
+	char *dir = g_path_get_dirname(path), *data = NULL;
+	gsize len = 0;
+	gboolean ok = FALSE;
+
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		int e = errno;
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(e), "Cannot create %s: %s", dir,
+			g_strerror(e));
+		goto out;
+	}
+	g_key_file_set_comment(kf, NULL, NULL, " sisign-gtk settings (never holds a PIN or passphrase)", NULL);
+	kf_set(kf, "identity", "kind",
+		s->identity == GUI_IDENTITY_TOKEN ? "token" : s->identity == GUI_IDENTITY_FILE ? "file" : "none");
+	kf_set(kf, "identity", "key-uri", s->key_uri);
+	kf_set(kf, "identity", "key-file", s->key_file);
+	kf_set(kf, "identity", "cert-file", s->cert_file);
+	kf_set(kf, "identity", "module", s->module);
+	kf_set(kf, "output", "mode", s->output_mode == GUI_OUTPUT_FOLDER ? "folder" : "suffix");
+	kf_set(kf, "output", "suffix", s->suffix);
+	kf_set(kf, "output", "folder", s->output_folder);
+	g_key_file_set_boolean(kf, "output", "in-place", s->in_place);
+	data = g_key_file_to_data(kf, &len, NULL);
+	ok = g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, err);
+out:
+	g_free(data);
+	g_free(dir);
+	g_key_file_unref(kf);
+	return ok;
+}
+
+/* ---- describing ----------------------------------------------------------------- */
+
+static const char *hash_text(int st)
+{
+	switch (st) {
+	case SISIGN_HASH_OK: return "hash ok";
+	case SISIGN_HASH_MISMATCH: return "HASH MISMATCH";
+	case SISIGN_HASH_NO_DATA: return "no data";
+	case SISIGN_HASH_MISSING: return "DATA MISSING";
+	case SISIGN_HASH_CORRUPT: return "DATA CORRUPT";
+	default: return "hash not checked";
+	}
+}
+
+static void describe_caps(GString *s, const struct sisign_file *f)
+{
+	size_t w;
+	unsigned b;
+	gboolean first = TRUE;
+
+	for (w = 0; w < f->ncaps; w++)
+		for (b = 0; b < 32; b++)
+			if ((f->caps[w] >> b) & 1u) {
+				unsigned cap = (unsigned)(w * 32 + b);
+				const char *n = sisign_capability_name(cap);
+				g_string_append(s, first ? ", capabilities " : "+");
+				if (n)
+					g_string_append(s, n);
+				else
+					g_string_append_printf(s, "Cap%u", cap);
+				first = FALSE;
+			}
+}
+
+static void fmt_time(time_t t, char *buf, size_t size)
+{
+	GDateTime *dt = g_date_time_new_from_unix_utc((gint64)t);
+	char *s = dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+
+	g_strlcpy(buf, s ? s : "?", size);
+	g_free(s);
+	if (dt)
+		g_date_time_unref(dt);
+}
+
+static void describe_chain_report(GString *s, int ind, size_t i, const struct sisign_chain_report *c)
+{
+	char nb[32], na[32];
+
+	fmt_time(c->not_before, nb, sizeof nb);
+	fmt_time(c->not_after, na, sizeof na);
+	g_string_append_printf(s, "%*sChain %zu: %s%s%s\n", ind, "", i + 1,
+		c->signature == SISIGN_OK ? sisign_chain_status_name(c->status) : sisign_strerror(c->signature),
+		c->status_detail[0] ? " — " : "", c->status_detail);
+	g_string_append_printf(s, "%*s  Signer:     %s\n", ind, "", c->signer_subject);
+	g_string_append_printf(s, "%*s  Issuer:     %s\n", ind, "", c->signer_issuer);
+	g_string_append_printf(s, "%*s  Serial:     %s\n", ind, "", c->signer_serial);
+	g_string_append_printf(s, "%*s  Valid:      %s to %s\n", ind, "", nb, na);
+	g_string_append_printf(s, "%*s  Key:        %s %d bits; algorithm %s; %zu certificate%s\n", ind, "",
+		c->key_type, c->key_bits, c->algorithm, c->ncerts, c->ncerts == 1 ? "" : "s");
+	g_string_append_printf(s, "%*s  SHA-256:    %s\n", ind, "", c->fingerprint);
+	if (c->root_subject[0])
+		g_string_append_printf(s, "%*s  Root:       %s\n", ind, "", c->root_subject);
+}
+
+static void describe_controller(GString *s, int ind, const struct sisign_controller *c,
+	const struct sisign_ctrl_report *rep)
+{
+	size_t i;
+	char ver[48];
+
+	g_string_append_printf(s, "%*sName:         %s\n", ind, "", c->nnames ? c->names[0] : "(none)");
+	g_string_append_printf(s, "%*sUID:          0x%08" PRIx32 "\n", ind, "", c->uid);
+	fmt_version(&c->version, ver, sizeof ver);
+	g_string_append_printf(s, "%*sVersion:      %s\n", ind, "", ver);
+	g_string_append_printf(s, "%*sVendor:       %s\n", ind, "", c->vendor_unique ? c->vendor_unique : "");
+	if (c->nfiles == 0)
+		g_string_append_printf(s, "%*sFiles:        none\n", ind, "");
+	else
+		g_string_append_printf(s, "%*sFiles (%zu):\n", ind, "", c->nfiles);
+	for (i = 0; i < c->nfiles; i++) {
+		const struct sisign_file *f = &c->files[i];
+		g_string_append_printf(s, "%*s  %s\n%*s      %" PRIu64 " bytes, %s", ind, "",
+			f->target && *f->target ? f->target : "(no target path)", ind, "", f->uncompressed_length,
+			hash_text(f->hash_status));
+		describe_caps(s, f);
+		g_string_append(s, f->conditional ? ", conditional\n" : "\n");
+	}
+	if (c->nembedded) {
+		g_string_append_printf(s, "%*sEmbedded packages (%zu):\n", ind, "", c->nembedded);
+		for (i = 0; i < c->nembedded; i++) {
+			g_string_append_printf(s, "%*s  Embedded package %zu:\n", ind, "", i + 1);
+			describe_controller(s, ind + 4, &c->embedded[i],
+				rep && i < rep->nembedded ? &rep->embedded[i] : NULL);
+		}
+	}
+	if (c->nchains == 0)
+		g_string_append_printf(s, "%*sSignatures:   none (unsigned)\n", ind, "");
+	else
+		g_string_append_printf(s, "%*sSignatures:   %zu chain%s%s%s\n", ind, "", c->nchains,
+			c->nchains == 1 ? "" : "s", rep ? ", verdict: " : "", rep ? sisign_verdict_name(rep->verdict) : "");
+	if (rep)
+		for (i = 0; i < rep->nchains; i++)
+			describe_chain_report(s, ind + 2, i, &rep->chains[i]);
+}
+
+char *gui_describe_package(const char *path, const char *const *trust)
+{
+	GString *s = g_string_new(NULL);
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_verify_report *rep = NULL;
+	struct sisign_verify_opts vo;
+	struct sisign_error err;
+	const struct sisign_pkg_info *in;
+	size_t i, nw;
+	int r;
+
+	g_string_append_printf(s, "File:         %s\n", path);
+	sisign_error_clear(&err);
+	r = sisign_pkg_open(path, NULL, &pkg, &err);
+	if (r != SISIGN_OK) {
+		char *t = gui_error_text(r, &err);
+		g_string_append_printf(s, "Cannot read this package: %s\n", t);
+		g_free(t);
+		return g_string_free(s, FALSE);
+	}
+	in = sisign_pkg_info(pkg);
+	g_string_append_printf(s, "Size:         %" PRIu64 " bytes\n", in->file_size);
+	memset(&vo, 0, sizeof vo);
+	vo.trust = trust;
+	sisign_error_clear(&err);
+	r = sisign_pkg_verify(pkg, &vo, &rep, &err);
+	describe_controller(s, 0, sisign_pkg_controller(pkg), r == SISIGN_OK ? &rep->top : NULL);
+	if (r != SISIGN_OK) {
+		char *t = gui_error_text(r, &err);
+		g_string_append_printf(s, "Verification: could not run: %s\n", t);
+		g_free(t);
+	} else {
+		g_string_append_printf(s, "Verdict:      %s\n", sisign_verdict_name(rep->verdict));
+		g_string_append_printf(s, "Data check:   %s\n",
+			rep->data == SISIGN_OK ? "ok (every file hash matches)" : rep->data_message);
+		if (rep->structure != SISIGN_OK)
+			g_string_append_printf(s, "Structure:    %s\n", rep->structure_message);
+	}
+	nw = sisign_pkg_nwarnings(pkg);
+	if (nw)
+		g_string_append(s, "Warnings:\n");
+	for (i = 0; i < nw; i++)
+		g_string_append_printf(s, "  - %s\n", sisign_pkg_warning(pkg, i));
+	sisign_verify_report_free(rep);
+	sisign_pkg_free(pkg);
+	return g_string_free(s, FALSE);
+}
+
+/* ---- tokens ---------------------------------------------------------------------- */
+
+static void token_key_free(gpointer p)
+{
+	struct gui_token_key *k = p;
+
+	g_free(k->label);
+	g_free(k->id_hex);
+	g_free(k->key_uri);
+	g_free(k->subject);
+	g_free(k);
+}
+
+static void token_free(gpointer p)
+{
+	struct gui_token *t = p;
+
+	g_free(t->label);
+	g_free(t->manufacturer);
+	g_free(t->model);
+	g_free(t->serial);
+	g_free(t->uri);
+	g_free(t->error);
+	g_ptr_array_unref(t->keys);
+	g_free(t);
+}
+
+static struct gui_token_key *key_for_id(struct gui_token *t, const struct sisign_token_object *o)
+{
+	guint i;
+	struct gui_token_key *k;
+	GString *uri;
+	const char *h;
+
+	for (i = 0; i < t->keys->len; i++) {
+		k = g_ptr_array_index(t->keys, i);
+		if (o->id_hex[0] ? strcmp(k->id_hex, o->id_hex) == 0 :
+				   (!k->id_hex[0] && strcmp(k->label, o->label) == 0))
+			return k;
+	}
+	k = g_new0(struct gui_token_key, 1);
+	k->label = g_strdup(o->label);
+	k->id_hex = g_strdup(o->id_hex);
+	/* The key's URI from the token URI: by CKA_ID (RFC 7512 percent
+	 * encoding of every byte), else by label. */
+	uri = g_string_new(t->uri);
+	if (o->id_hex[0]) {
+		g_string_append(uri, ";id=");
+		for (h = o->id_hex; h[0] && h[1]; h += 2)
+			g_string_append_printf(uri, "%%%c%c", h[0], h[1]);
+	} else {
+		char *e = g_uri_escape_string(o->label, NULL, FALSE);
+		g_string_append_printf(uri, ";object=%s", e);
+		g_free(e);
+	}
+	g_string_append(uri, ";type=private");
+	k->key_uri = g_string_free(uri, FALSE);
+	g_ptr_array_add(t->keys, k);
+	return k;
+}
+
+GPtrArray *gui_tokens_scan(const char *module, GError **err)
+{
+	struct sisign_token_opts opts;
+	struct sisign_token_info *arr = NULL;
+	struct sisign_error e;
+	GPtrArray *out;
+	size_t n = 0, i, j;
+	int r;
+
+	memset(&opts, 0, sizeof opts);
+	opts.module = module;
+	sisign_error_clear(&e);
+	r = sisign_token_list(&opts, &arr, &n, &e);
+	if (r != SISIGN_OK) {
+		char *t = gui_error_text(r, &e);
+		g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_LIB, "Cannot list tokens: %s", t);
+		g_free(t);
+		return NULL;
+	}
+	out = g_ptr_array_new_with_free_func(token_free);
+	for (i = 0; i < n; i++) {
+		struct gui_token *t = g_new0(struct gui_token, 1);
+		struct sisign_token_object *objs = NULL;
+		size_t nobjs = 0;
+
+		t->label = g_strdup(arr[i].label ? arr[i].label : "");
+		t->manufacturer = g_strdup(arr[i].manufacturer ? arr[i].manufacturer : "");
+		t->model = g_strdup(arr[i].model ? arr[i].model : "");
+		t->serial = g_strdup(arr[i].serial ? arr[i].serial : "");
+		t->uri = g_strdup(arr[i].uri ? arr[i].uri : "pkcs11:");
+		t->flags = arr[i].flags;
+		t->keys = g_ptr_array_new_with_free_func(token_key_free);
+		g_ptr_array_add(out, t);
+		if (!(t->flags & SISIGN_TOKEN_INITIALIZED))
+			continue;
+		sisign_error_clear(&e);
+		r = sisign_token_objects(t->uri, &opts, &objs, &nobjs, &e);
+		if (r != SISIGN_OK) {
+			t->error = gui_error_text(r, &e);
+			continue;
+		}
+		/* Private keys first, then what names them publicly. */
+		for (j = 0; j < nobjs; j++) {
+			struct gui_token_key *k = key_for_id(t, &objs[j]);
+			if (objs[j].key_bits && !k->key_bits)
+				k->key_bits = objs[j].key_bits;
+			if (objs[j].kind == SISIGN_TOKEN_OBJ_CERT && !k->subject) {
+				k->subject = g_strdup(objs[j].subject ? objs[j].subject : "");
+				k->not_after = objs[j].not_after;
+			}
+		}
+		sisign_token_objects_free(objs, nobjs);
+	}
+	sisign_token_info_free(arr, n);
+	return out;
+}
+
+enum gui_expiry gui_expiry_class(time_t not_after, time_t now)
+{
+	if (not_after == 0)
+		return GUI_EXPIRY_UNKNOWN;
+	if (not_after <= now)
+		return GUI_EXPIRY_PAST;
+	if (not_after - now < (time_t)30 * 24 * 3600)
+		return GUI_EXPIRY_SOON;
+	return GUI_EXPIRY_OK;
+}
+
+/* ---- the batch worker ---------------------------------------------------------- */
+
+struct batch_row {
+	guint idx;               /* row in the model */
+	char *input;
+	char *output;            /* NULL: failed before starting (reason in pre_error) */
+	char *pre_error;
+};
+
+struct gui_batch {
+	struct gui_model *model; /* NULL once the model is gone */
+	struct gui_batch_params p;
+	struct gui_settings s;   /* deep copy */
+	char **trust;
+	GArray *rows;            /* struct batch_row */
+	GThread *thread;
+	gint cancelled;          /* atomic */
+	guint done;
+
+	/* Secret hand-over between worker and main loop. */
+	GMutex lock;
+	GCond cond;
+	gboolean secret_pending;
+	gboolean secret_answered;
+	char *secret;            /* answer, wiped and freed by the worker */
+};
+
+struct row_update {
+	struct gui_batch *b;
+	guint row;               /* index into b->rows */
+	enum gui_job_state state;
+	char *status;
+	char *output;
+	int verdict;
+	gboolean reload;
+};
+
+struct secret_request {
+	struct gui_batch *b;
+	char *kind, *what;
+	int tries_left;
+};
+
+struct batch_done {
+	struct gui_batch *b;
+	char *error;
+};
+
+static void settings_copy(struct gui_settings *d, const struct gui_settings *s)
+{
+	memset(d, 0, sizeof *d);
+	d->identity = s->identity;
+	d->key_uri = g_strdup(s->key_uri);
+	d->key_file = g_strdup(s->key_file);
+	d->cert_file = g_strdup(s->cert_file);
+	d->module = g_strdup(s->module);
+	d->output_mode = s->output_mode;
+	d->suffix = g_strdup(s->suffix);
+	d->output_folder = g_strdup(s->output_folder);
+	d->in_place = s->in_place;
+}
+
+static void batch_free(struct gui_batch *b)
+{
+	guint i;
+
+	for (i = 0; i < b->rows->len; i++) {
+		struct batch_row *r = &g_array_index(b->rows, struct batch_row, i);
+		g_free(r->input);
+		g_free(r->output);
+		g_free(r->pre_error);
+	}
+	g_array_unref(b->rows);
+	gui_settings_clear(&b->s);
+	g_strfreev(b->trust);
+	if (b->secret) {
+		sisign_memzero(b->secret, strlen(b->secret));
+		g_free(b->secret);
+	}
+	g_mutex_clear(&b->lock);
+	g_cond_clear(&b->cond);
+	g_free(b);
+}
+
+static gboolean row_update_idle(gpointer data)
+{
+	struct row_update *u = data;
+	struct gui_batch *b = u->b;
+	struct batch_row *r = &g_array_index(b->rows, struct batch_row, u->row);
+	struct gui_job *j = b->model ? gui_model_job(b->model, r->idx) : NULL;
+
+	if (j && strcmp(j->path, r->input) == 0) {
+		j->state = u->state;
+		g_free(j->status);
+		j->status = u->status;
+		u->status = NULL;
+		g_free(j->output);
+		j->output = u->output;
+		u->output = NULL;
+		if (u->verdict >= 0 || u->state == GUI_JOB_DONE)
+			j->verdict = u->verdict;
+		if (u->reload)
+			gui_job_reload(j);
+		if (b->p.on_row)
+			b->p.on_row(b, r->idx, b->p.user);
+	}
+	if (u->state != GUI_JOB_RUNNING) {
+		b->done++;
+		if (b->p.on_progress)
+			b->p.on_progress(b, b->done, b->rows->len, b->p.user);
+	}
+	g_free(u->status);
+	g_free(u->output);
+	g_free(u);
+	return G_SOURCE_REMOVE;
+}
+
+/* Worker thread: hand a row's new state to the main loop. */
+static void post_row(struct gui_batch *b, guint row, enum gui_job_state st, char *status, const char *output,
+	int verdict, gboolean reload)
+{
+	struct row_update *u = g_new0(struct row_update, 1);
+
+	u->b = b;
+	u->row = row;
+	u->state = st;
+	u->status = status;
+	u->output = g_strdup(output);
+	u->verdict = verdict;
+	u->reload = reload;
+	g_idle_add(row_update_idle, u);
+}
+
+static gboolean secret_idle(gpointer data)
+{
+	struct secret_request *q = data;
+	struct gui_batch *b = q->b;
+	gboolean ask;
+
+	g_mutex_lock(&b->lock);
+	ask = b->secret_pending && !b->secret_answered;
+	g_mutex_unlock(&b->lock);
+	if (ask && b->p.on_secret)
+		b->p.on_secret(b, q->kind, q->what, q->tries_left, b->p.user);
+	else if (ask)
+		gui_batch_secret_reply(b, NULL);
+	g_free(q->kind);
+	g_free(q->what);
+	g_free(q);
+	return G_SOURCE_REMOVE;
+}
+
+/* The sisign_secret_cb the library calls on the worker thread: post the
+ * request to the main loop and wait for the answer (or a cancel). */
+static int worker_secret_cb(void *userdata, const char *kind, const char *what, int tries_left, char *buf,
+	size_t bufsize)
+{
+	struct gui_batch *b = userdata;
+	struct secret_request *q;
+	int r = SISIGN_ERR_CANCELLED;
+
+	if (g_atomic_int_get(&b->cancelled))
+		return SISIGN_ERR_CANCELLED;
+	q = g_new0(struct secret_request, 1);
+	q->b = b;
+	q->kind = g_strdup(kind ? kind : "pin");
+	q->what = g_strdup(what ? what : "");
+	q->tries_left = tries_left;
+	g_mutex_lock(&b->lock);
+	b->secret_pending = TRUE;
+	b->secret_answered = FALSE;
+	g_idle_add(secret_idle, q);
+	while (!b->secret_answered)
+		g_cond_wait(&b->cond, &b->lock);
+	b->secret_pending = FALSE;
+	if (b->secret) {
+		size_t len = strlen(b->secret);
+		if (len + 1 > bufsize) {
+			r = SISIGN_ERR_TOO_LARGE;
+		} else {
+			memcpy(buf, b->secret, len + 1);
+			r = (int)len;
+		}
+		sisign_memzero(b->secret, len);
+		g_clear_pointer(&b->secret, g_free);
+	}
+	g_mutex_unlock(&b->lock);
+	return r;
+}
+
+void gui_batch_secret_reply(struct gui_batch *b, const char *secret)
+{
+	g_mutex_lock(&b->lock);
+	if (b->secret_pending && !b->secret_answered) {
+		b->secret = secret ? g_strdup(secret) : NULL;
+		b->secret_answered = TRUE;
+		g_cond_signal(&b->cond);
+	}
+	g_mutex_unlock(&b->lock);
+}
+
+/* The model is going away: the batch keeps running on its own copies,
+ * cancelled, and touches no row any more. */
+static void batch_detach(struct gui_batch *b)
+{
+	b->model = NULL;
+	gui_batch_cancel(b);
+}
+
+void gui_batch_cancel(struct gui_batch *b)
+{
+	g_atomic_int_set(&b->cancelled, 1);
+	gui_batch_secret_reply(b, NULL);
+}
+
+gboolean gui_model_busy(const struct gui_model *m)
+{
+	return m->batch != NULL;
+}
+
+static gboolean done_idle(gpointer data)
+{
+	struct batch_done *d = data;
+	struct gui_batch *b = d->b;
+
+	g_thread_join(b->thread);
+	if (b->model)
+		b->model->batch = NULL;
+	if (b->p.on_done)
+		b->p.on_done(b, d->error, b->p.user);
+	g_free(d->error);
+	g_free(d);
+	batch_free(b);
+	return G_SOURCE_REMOVE;
+}
+
+static const char *op_done_word(enum gui_op op)
+{
+	switch (op) {
+	case GUI_OP_SIGN: return "Signed";
+	case GUI_OP_UNSIGN: return "Signature removed";
+	default: return "Verified";
+	}
+}
+
+/* Open the signing identity once per batch (the PIN is asked here, once). */
+static int open_identity(struct gui_batch *b, struct sisign_signer **signer, struct sisign_identity **id,
+	char **why)
+{
+	struct sisign_token_opts to;
+	struct sisign_identity_opts io;
+	struct sisign_error err;
+	int r;
+
+	*signer = NULL;
+	*id = NULL;
+	sisign_error_clear(&err);
+	if (b->s.identity == GUI_IDENTITY_TOKEN && b->s.key_uri) {
+		memset(&to, 0, sizeof to);
+		to.module = b->s.module;
+		to.pin_cb = worker_secret_cb;
+		to.pin_cb_data = b;
+		r = sisign_signer_from_pkcs11(b->s.key_uri, &to, signer, &err);
+	} else if (b->s.identity == GUI_IDENTITY_FILE && b->s.key_file && b->s.cert_file) {
+		r = sisign_signer_from_key_file(b->s.key_file, worker_secret_cb, b, signer, &err);
+	} else {
+		*why = g_strdup("Choose a signing key first: a key on a token, or a key file and its certificate.");
+		return SISIGN_ERR_INVALID_ARG;
+	}
+	if (r != SISIGN_OK) {
+		char *t = gui_error_text(r, &err);
+		*why = r == SISIGN_ERR_CANCELLED ? g_strdup("Cancelled: no PIN or passphrase given.") :
+						   g_strdup_printf("Cannot open the signing key: %s", t);
+		g_free(t);
+		return r;
+	}
+	memset(&io, 0, sizeof io);
+	io.cert_file = b->s.identity == GUI_IDENTITY_FILE ? b->s.cert_file : NULL;
+	sisign_error_clear(&err);
+	r = sisign_identity_new(*signer, &io, id, &err);
+	if (r != SISIGN_OK) {
+		char *t = gui_error_text(r, &err);
+		*why = g_strdup_printf("Cannot use this key and certificate: %s", t);
+		g_free(t);
+		g_clear_pointer(signer, sisign_signer_free);
+		return r;
+	}
+	return SISIGN_OK;
+}
+
+static void run_row(struct gui_batch *b, guint ri, struct sisign_identity *id)
+{
+	struct batch_row *row = &g_array_index(b->rows, struct batch_row, ri);
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_verify_report *rep = NULL;
+	struct sisign_verify_opts vo;
+	struct sisign_error err;
+	struct stat st;
+	char *base;
+	int r;
+
+	if (row->pre_error) {
+		post_row(b, ri, GUI_JOB_FAILED, g_strdup(row->pre_error), NULL, -1, FALSE);
+		return;
+	}
+	post_row(b, ri, GUI_JOB_RUNNING, g_strdup("Working…"), NULL, -1, FALSE);
+	sisign_error_clear(&err);
+	r = sisign_pkg_open(row->input, NULL, &pkg, &err);
+	if (r != SISIGN_OK)
+		goto fail;
+	if (b->p.op == GUI_OP_VERIFY) {
+		memset(&vo, 0, sizeof vo);
+		vo.trust = (const char *const *)b->trust;
+		r = sisign_pkg_verify(pkg, &vo, &rep, &err);
+		if (r != SISIGN_OK)
+			goto fail;
+		post_row(b, ri, rep->verdict == SISIGN_VERDICT_INVALID ? GUI_JOB_FAILED : GUI_JOB_DONE,
+			g_strdup_printf("%s: %s%s%s", op_done_word(b->p.op), sisign_verdict_name(rep->verdict),
+				rep->data != SISIGN_OK ? " — " : "", rep->data != SISIGN_OK ? rep->data_message : ""),
+			NULL, (int)rep->verdict, FALSE);
+		goto out;
+	}
+	if (b->p.op == GUI_OP_SIGN)
+		r = sisign_pkg_sign(pkg, id, &err);
+	else
+		r = sisign_pkg_unsign(pkg, b->p.unsign_all, &err);
+	if (r != SISIGN_OK)
+		goto fail;
+	/* Keep the input's mode, as the CLI does. */
+	r = sisign_pkg_write(pkg, row->output, stat(row->input, &st) == 0 ? (int)(st.st_mode & 0777) : 0644,
+		&err);
+	if (r != SISIGN_OK)
+		goto fail;
+	base = g_path_get_basename(row->output);
+	post_row(b, ri, GUI_JOB_DONE,
+		b->s.in_place ? g_strdup_printf("%s (in place)", op_done_word(b->p.op)) :
+				g_strdup_printf("%s → %s", op_done_word(b->p.op), base),
+		row->output, -1, b->s.in_place);
+	g_free(base);
+	goto out;
+fail:
+	if (err.code == 0)
+		err.code = r;
+	post_row(b, ri, GUI_JOB_FAILED, gui_error_text(r, &err), NULL, -1, FALSE);
+out:
+	sisign_verify_report_free(rep);
+	sisign_pkg_free(pkg);
+}
+
+static gpointer batch_thread(gpointer data)
+{
+	struct gui_batch *b = data;
+	struct sisign_signer *signer = NULL;
+	struct sisign_identity *id = NULL;
+	struct batch_done *d = g_new0(struct batch_done, 1);
+	guint i;
+
+	d->b = b;
+	if (b->p.op == GUI_OP_SIGN && open_identity(b, &signer, &id, &d->error) != SISIGN_OK) {
+		for (i = 0; i < b->rows->len; i++)
+			post_row(b, i, GUI_JOB_FAILED, g_strdup(d->error), NULL, -1, FALSE);
+		goto out;
+	}
+	for (i = 0; i < b->rows->len; i++) {
+		if (g_atomic_int_get(&b->cancelled)) {
+			post_row(b, i, GUI_JOB_CANCELLED, g_strdup("Cancelled"), NULL, -1, FALSE);
+			continue;
+		}
+		run_row(b, i, id);
+	}
+out:
+	sisign_identity_free(id);
+	sisign_signer_free(signer);
+	g_idle_add(done_idle, d);
+	return NULL;
+}
+
+struct gui_batch *gui_batch_start(struct gui_model *m, const struct gui_batch_params *p, const guint *idx,
+	guint n, GError **err)
+{
+	struct gui_batch *b;
+	struct gui_output_rules rules;
+	guint i, count = n ? n : m->jobs->len;
+
+	if (m->batch) {
+		g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES, "Another operation is still running.");
+		return NULL;
+	}
+	if (count == 0) {
+		g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES, "Add packages first.");
+		return NULL;
+	}
+	b = g_new0(struct gui_batch, 1);
+	b->model = m;
+	b->p = *p;
+	settings_copy(&b->s, p->settings);
+	b->p.settings = &b->s;
+	b->trust = p->trust ? g_strdupv((char **)p->trust) : NULL;
+	b->p.trust = NULL;
+	g_mutex_init(&b->lock);
+	g_cond_init(&b->cond);
+	b->rows = g_array_new(FALSE, TRUE, sizeof(struct batch_row));
+	memset(&rules, 0, sizeof rules);
+	rules.mode = b->s.output_mode;
+	rules.suffix = b->s.suffix;
+	rules.folder = b->s.output_folder;
+	rules.in_place = b->s.in_place;
+	for (i = 0; i < count; i++) {
+		struct batch_row r;
+		struct gui_job *j = gui_model_job(m, n ? idx[i] : i);
+		GError *e = NULL;
+
+		if (!j)
+			continue;
+		memset(&r, 0, sizeof r);
+		r.idx = n ? idx[i] : i;
+		r.input = g_strdup(j->path);
+		if (j->load_error)
+			r.pre_error = g_strdup(j->load_error);
+		else if (p->op != GUI_OP_VERIFY && !(r.output = gui_output_path(j->path, &rules, &e))) {
+			r.pre_error = g_strdup(e->message);
+			g_error_free(e);
+		}
+		j->state = GUI_JOB_QUEUED;
+		g_free(j->status);
+		j->status = g_strdup("Queued");
+		g_array_append_val(b->rows, r);
+	}
+	m->batch = b;
+	b->thread = g_thread_new("sisign-batch", batch_thread, b);
+	return b;
+}
+
+/* ---- certificate wizard ------------------------------------------------------------ */
+
+static void subject_part(GString *s, const char *key, const char *v)
+{
+	const char *p;
+
+	if (!v || !*v)
+		return;
+	g_string_append_printf(s, "/%s=", key);
+	for (p = v; *p; p++) {
+		if (*p == '/' || *p == '\\')
+			g_string_append_c(s, '\\');
+		g_string_append_c(s, *p);
+	}
+}
+
+char *gui_subject_build(const struct gui_subject *f)
+{
+	GString *s = g_string_new(NULL);
+
+	subject_part(s, "CN", f->cn);
+	subject_part(s, "OU", f->ou);
+	subject_part(s, "O", f->o);
+	subject_part(s, "L", f->l);
+	subject_part(s, "ST", f->st);
+	subject_part(s, "C", f->c);
+	subject_part(s, "emailAddress", f->email);
+	if (s->len == 0) {
+		g_string_free(s, TRUE);
+		return NULL;
+	}
+	return g_string_free(s, FALSE);
+}
+
+void gui_wizard_result_clear(struct gui_wizard_result *r)
+{
+	g_free(r->key_uri);
+	g_free(r->key_file);
+	g_free(r->cert_file);
+	g_free(r->csr_file);
+	g_free(r->summary);
+	memset(r, 0, sizeof *r);
+}
+
+/* The wizard asks for its PIN / passphrase in its own form; this hands it
+ * to the library on request. */
+static int wizard_secret_cb(void *userdata, const char *kind, const char *what, int tries_left, char *buf,
+	size_t size)
+{
+	const char *secret = userdata;
+	size_t len;
+
+	(void)kind;
+	(void)what;
+	(void)tries_left;
+	if (!secret || !*secret)
+		return SISIGN_ERR_CANCELLED;
+	len = strlen(secret);
+	if (len + 1 > size)
+		return SISIGN_ERR_TOO_LARGE;
+	memcpy(buf, secret, len + 1);
+	return (int)len;
+}
+
+static gboolean wizard_fail(GError **err, const char *what, int r, const struct sisign_error *e)
+{
+	char *t = gui_error_text(r, e);
+
+	g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_LIB, "%s: %s", what, t);
+	g_free(t);
+	return FALSE;
+}
+
+gboolean gui_wizard_run(const struct gui_wizard_params *p, struct gui_wizard_result *res, GError **err)
+{
+	struct sisign_keygen_params kp;
+	struct sisign_cert_params cp;
+	struct sisign_token_opts to;
+	struct sisign_key_ref ref;
+	struct sisign_keygen_result *kr = NULL;
+	struct sisign_error e;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	GString *sum = g_string_new(NULL);
+	gboolean ok = FALSE;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	memset(&kp, 0, sizeof kp);
+	memset(&cp, 0, sizeof cp);
+	memset(&to, 0, sizeof to);
+	memset(&ref, 0, sizeof ref);
+	kp.type = SISIGN_KEY_RSA;
+	kp.bits = p->bits;
+	cp.subject = p->subject;
+	cp.days = p->days;
+	sisign_error_clear(&e);
+	if (!p->subject || !*p->subject) {
+		g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES, "Fill in at least the common name (CN).");
+		goto out;
+	}
+	r = sisign_subject_check(p->subject, NULL, &e);
+	if (r != SISIGN_OK) {
+		wizard_fail(err, "The subject is not valid", r, &e);
+		goto out;
+	}
+	if (p->what == GUI_WIZ_CSR && (!p->out_file || !*p->out_file)) {
+		g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES, "Choose where to save the certificate request.");
+		goto out;
+	}
+	if (p->where == GUI_WIZ_TOKEN) {
+		if (!p->token_uri || !p->label || !*p->label) {
+			g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES, "Choose a token and give the key a label.");
+			goto out;
+		}
+		to.module = p->module;
+		to.pin_cb = wizard_secret_cb;
+		to.pin_cb_data = (void *)p->pin;
+		kp.label = p->label;
+		r = sisign_keygen_token(p->token_uri, &to, &kp, p->what == GUI_WIZ_SELFSIGNED ? &cp : NULL, &kr, &e);
+		if (r != SISIGN_OK) {
+			wizard_fail(err, "Could not make the key on the token", r, &e);
+			goto out;
+		}
+		res->key_uri = g_strdup(kr->key_uri);
+		g_string_append_printf(sum, "Key on the token: %s\n", kr->key_uri);
+		if (p->what == GUI_WIZ_SELFSIGNED)
+			g_string_append(sum, "Self-signed certificate stored on the token beside the key.\n");
+		ref.uri = kr->key_uri;
+		ref.token_opts = &to;
+	} else {
+		if (!p->key_file || !*p->key_file) {
+			g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES, "Choose where to save the key file.");
+			goto out;
+		}
+		if (p->what == GUI_WIZ_SELFSIGNED && (!p->out_file || !*p->out_file)) {
+			g_set_error(err, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES, "Choose where to save the certificate.");
+			goto out;
+		}
+		r = sisign_keygen_file(&kp, p->key_file, 0, p->passphrase && *p->passphrase ? wizard_secret_cb : NULL,
+			(void *)p->passphrase, p->what == GUI_WIZ_SELFSIGNED ? &cp : NULL, &kr, &e);
+		if (r != SISIGN_OK) {
+			wizard_fail(err, "Could not make the key file", r, &e);
+			goto out;
+		}
+		res->key_file = g_strdup(p->key_file);
+		g_string_append_printf(sum, "Key file: %s%s\n", p->key_file,
+			p->passphrase && *p->passphrase ? " (encrypted)" : " (NOT encrypted)");
+		if (p->what == GUI_WIZ_SELFSIGNED) {
+			r = sisign_der_write_file(p->out_file, kr->cert_der, kr->cert_der_len, "CERTIFICATE", 0, &e);
+			if (r != SISIGN_OK) {
+				wizard_fail(err, "Could not save the certificate", r, &e);
+				goto out;
+			}
+			res->cert_file = g_strdup(p->out_file);
+			g_string_append_printf(sum, "Self-signed certificate: %s\n", p->out_file);
+		}
+		ref.key_file = p->key_file;
+		ref.pass_cb = p->passphrase && *p->passphrase ? wizard_secret_cb : NULL;
+		ref.pass_cb_data = (void *)p->passphrase;
+	}
+	if (p->what == GUI_WIZ_CSR) {
+		r = sisign_csr_make(&ref, p->subject, SISIGN_DIGEST_SHA1, &der, &der_len, &e);
+		if (r == SISIGN_OK)
+			r = sisign_der_write_file(p->out_file, der, der_len, "CERTIFICATE REQUEST", 0, &e);
+		if (r != SISIGN_OK) {
+			wizard_fail(err, "Could not make the certificate request", r, &e);
+			goto out;
+		}
+		res->csr_file = g_strdup(p->out_file);
+		g_string_append_printf(sum, "Certificate request (send it to your CA): %s\n", p->out_file);
+	}
+	ok = TRUE;
+out:
+	sisign_keygen_result_free(kr);
+	free(der);
+	res->summary = g_string_free(sum, FALSE);
+	if (!ok) {
+		char *keep = res->summary;
+		res->summary = NULL;
+		gui_wizard_result_clear(res);
+		res->summary = keep;
+	}
+	return ok;
+}

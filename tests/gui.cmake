@@ -1,0 +1,25 @@
+# sisign-gtk tests (issue #7).  Included by tests/CMakeLists.txt; only when
+# the app is built (GTK 4 found).  The programs live in tests/gui/ so the
+# generic tests/unit/test_*.c glob does not pick them up.
+if(TARGET sisign_gui_core)
+  # The app's logic without a display: GLib + libsisign only.
+  add_executable(test_gui_model ${CMAKE_CURRENT_SOURCE_DIR}/gui/test_gui_model.c)
+  target_compile_options(test_gui_model PRIVATE ${SISIGN_WARNINGS})
+  target_link_libraries(test_gui_model PRIVATE sisign_gui_model)
+  set_target_properties(test_gui_model PROPERTIES BUILD_RPATH "${PROJECT_BINARY_DIR}/src")
+  add_test(NAME gui.test_gui_model COMMAND test_gui_model)
+  set_tests_properties(gui.test_gui_model PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+    ENVIRONMENT "${SISIGN_TEST_ENV}")
+
+  # The real window under Xvfb with the SoftHSM token (fixture from
+  # pkcs11.cmake, token dir <build>/tests/softhsm); saves a screenshot.
+  add_executable(test_gui_xvfb ${CMAKE_CURRENT_SOURCE_DIR}/gui/test_gui_xvfb.c)
+  target_compile_options(test_gui_xvfb PRIVATE ${SISIGN_WARNINGS})
+  target_link_libraries(test_gui_xvfb PRIVATE sisign_gui_core)
+  set_target_properties(test_gui_xvfb PROPERTIES BUILD_RPATH "${PROJECT_BINARY_DIR}/src")
+  add_test(NAME gui.test_gui_xvfb
+    COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/gui/run-xvfb.sh $<TARGET_FILE:test_gui_xvfb>)
+  set_tests_properties(gui.test_gui_xvfb PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+    FIXTURES_REQUIRED softhsm_token RESOURCE_LOCK softhsm_token
+    ENVIRONMENT "${SISIGN_TEST_ENV};SOFTHSM2_CONF=${CMAKE_CURRENT_BINARY_DIR}/softhsm/softhsm2.conf;SISIGN_SCREENSHOT=${PROJECT_BINARY_DIR}/screenshots/sisign-gtk-signed.png")
+endif()

@@ -1,0 +1,748 @@
+/* sisign-gtk's non-drawing logic (src/gui/app_model.c), without a display:
+ * output path rules, settings persistence (never a PIN), adding files and
+ * folders, certificate expiry classes, package descriptions, and the batch
+ * worker (sign with an encrypted key file whose passphrase is answered from
+ * the main loop, cancel, verify, remove signature).  GLib + libsisign only.
+ * Key files are made with the openssl command; without it those parts skip. */
+#include "app_model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
+#include <sisign/package.h>
+#include <sisign/verify.h>
+
+static int failures, checks;
+
+#define CHECK(c)                                                                          \
+	do {                                                                                  \
+		checks++;                                                                         \
+		if (!(c)) {                                                                       \
+			failures++;                                                                   \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);         \
+		}                                                                                 \
+	} while (0)
+#define CHECK_STR(a, b)                                                                   \
+	do {                                                                                  \
+		const char *a_ = (a), *b_ = (b);                                                  \
+		checks++;                                                                         \
+		if (g_strcmp0(a_, b_) != 0) {                                                     \
+			failures++;                                                                   \
+			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (\"%s\" != \"%s\")\n",         \
+				__FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");      \
+		}                                                                                 \
+	} while (0)
+
+static char *tmp;
+
+static void make_package(const char *path, uint32_t uid, const char *name)
+{
+	char *src = g_build_filename(tmp, "payload.txt", NULL);
+	const char *names[] = { name };
+	struct sisign_pack_file f = { src, "!:\\private\\e0001234\\payload.txt", NULL, 0, 0, 0 };
+	struct sisign_pack_opts o;
+	struct sisign_datetime when = { 2024, 1, 2, 3, 4, 5 };
+	struct sisign_error err;
+	int r;
+
+	g_file_set_contents(src, "hello from the gui model test\n", -1, NULL);
+	memset(&o, 0, sizeof o);
+	o.uid = uid;
+	o.names = names;
+	o.vendor = "sisign tests";
+	o.version.major = 1;
+	o.version.minor = 2;
+	o.version.build = 3;
+	o.files = &f;
+	o.nfiles = 1;
+	o.created = &when;
+	r = sisign_pack(&o, path, &err);
+	if (r != SISIGN_OK)
+		fprintf(stderr, "sisign_pack %s: %s\n", path, err.message);
+	CHECK(r == SISIGN_OK);
+	g_free(src);
+}
+
+/* ---- output rules ------------------------------------------------------- */
+
+static void test_output_paths(void)
+{
+	struct gui_output_rules r;
+	GError *e = NULL;
+	char *in = g_build_filename(tmp, "app.sis", NULL), *out, *want;
+
+	memset(&r, 0, sizeof r);
+	out = gui_output_path(in, &r, &e);
+	want = g_build_filename(tmp, "app_signed.sis", NULL);
+	CHECK_STR(out, want);
+	g_free(out);
+	g_free(want);
+
+	r.suffix = "-v2";
+	out = gui_output_path("/x/y/pkg.tar.sisx", &r, NULL);
+	CHECK_STR(out, "/x/y/pkg.tar-v2.sisx");
+	g_free(out);
+	out = gui_output_path("/x/y/noext", &r, NULL);
+	CHECK_STR(out, "/x/y/noext-v2");
+	g_free(out);
+	out = gui_output_path("/x/y/.hidden", &r, NULL);
+	CHECK_STR(out, "/x/y/.hidden-v2");
+	g_free(out);
+
+	/* An empty suffix would be the input: refused. */
+	r.suffix = "";
+	out = gui_output_path(in, &r, &e);
+	CHECK(out == NULL);
+	CHECK(g_error_matches(e, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES));
+	g_clear_error(&e);
+
+	/* Folder mode: needs a folder; the input's own folder is refused. */
+	r.suffix = NULL;
+	r.mode = GUI_OUTPUT_FOLDER;
+	out = gui_output_path(in, &r, &e);
+	CHECK(out == NULL);
+	CHECK(g_error_matches(e, GUI_MODEL_ERROR, GUI_MODEL_ERROR_RULES));
+	g_clear_error(&e);
+	r.folder = tmp;
+	out = gui_output_path(in, &r, &e);
+	CHECK(out == NULL);
+	CHECK(g_error_matches(e, GUI_MODEL_ERROR, GUI_MODEL_ERROR_OVERWRITE));
+	g_clear_error(&e);
+	r.folder = "/srv/out/";
+	out = gui_output_path(in, &r, &e);
+	CHECK_STR(out, "/srv/out/app.sis");
+	g_free(out);
+
+	/* ... unless "Overwrite input" is ticked. */
+	r.in_place = TRUE;
+	out = gui_output_path(in, &r, &e);
+	CHECK_STR(out, in);
+	g_free(out);
+
+	/* Same file through another name (a symlink to the folder). */
+	{
+		char *link = g_build_filename(tmp, "alias", NULL);
+		g_file_set_contents(in, "x", 1, NULL);
+		CHECK(symlink(tmp, link) == 0);
+		r.in_place = FALSE;
+		r.folder = link;
+		out = gui_output_path(in, &r, &e);
+		CHECK(out == NULL);
+		CHECK(g_error_matches(e, GUI_MODEL_ERROR, GUI_MODEL_ERROR_OVERWRITE));
+		g_clear_error(&e);
+		g_unlink(link);
+		g_unlink(in);
+		g_free(link);
+	}
+	g_free(in);
+}
+
+/* ---- settings ------------------------------------------------------------ */
+
+static void test_settings(void)
+{
+	char *path = g_build_filename(tmp, "cfg", "sisign", "gui.ini", NULL), *data = NULL;
+	struct gui_settings s, t;
+	GError *e = NULL;
+	GStatBuf st;
+
+	memset(&s, 0, sizeof s);
+	memset(&t, 0, sizeof t);
+	/* Missing file: defaults, no error. */
+	CHECK(gui_settings_load(&t, path, &e));
+	CHECK(e == NULL);
+	CHECK(t.identity == GUI_IDENTITY_NONE && t.output_mode == GUI_OUTPUT_SUFFIX && !t.in_place);
+
+	s.identity = GUI_IDENTITY_TOKEN;
+	gui_settings_set_str(&s.key_uri, "pkcs11:token=Dev;id=%01;type=private");
+	gui_settings_set_str(&s.key_file, "/keys/dev.key");
+	gui_settings_set_str(&s.cert_file, "/keys/dev.pem");
+	gui_settings_set_str(&s.module, "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so");
+	s.output_mode = GUI_OUTPUT_FOLDER;
+	gui_settings_set_str(&s.output_folder, "/srv/out");
+	gui_settings_set_str(&s.suffix, "_s");
+	s.in_place = TRUE;
+	CHECK(gui_settings_save(&s, path, &e));
+	CHECK(g_stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(gui_settings_load(&t, path, &e));
+	CHECK(t.identity == GUI_IDENTITY_TOKEN);
+	CHECK_STR(t.key_uri, s.key_uri);
+	CHECK_STR(t.key_file, "/keys/dev.key");
+	CHECK_STR(t.cert_file, "/keys/dev.pem");
+	CHECK_STR(t.module, s.module);
+	CHECK(t.output_mode == GUI_OUTPUT_FOLDER);
+	CHECK_STR(t.output_folder, "/srv/out");
+	CHECK_STR(t.suffix, "_s");
+	CHECK(t.in_place);
+	/* Nothing secret-looking is written. */
+	CHECK(g_file_get_contents(path, &data, NULL, NULL));
+	CHECK(data && !strstr(data, "\npin") && !strstr(data, "\npass") && !strstr(data, "pin-value"));
+	g_free(data);
+
+	/* A URI carrying a PIN, hand-edited into the file, is dropped. */
+	CHECK(g_file_set_contents(path, "[identity]\nkind=token\nkey-uri=pkcs11:token=Dev;pin-value=1234\n", -1, NULL));
+	CHECK(gui_settings_load(&t, path, &e));
+	CHECK(t.key_uri == NULL);
+	CHECK(t.identity == GUI_IDENTITY_TOKEN);
+
+	/* Malformed: defaults and an error. */
+	CHECK(g_file_set_contents(path, "this is not a key file\n[[[", -1, NULL));
+	CHECK(!gui_settings_load(&t, path, &e));
+	CHECK(e != NULL);
+	g_clear_error(&e);
+	CHECK(t.identity == GUI_IDENTITY_NONE);
+
+	/* The default lives under the user config dir. */
+	data = gui_settings_default_path();
+	CHECK(g_str_has_prefix(data, g_get_user_config_dir()) && g_str_has_suffix(data, "/sisign/gui.ini"));
+	g_free(data);
+	gui_settings_clear(&s);
+	gui_settings_clear(&t);
+	g_free(path);
+}
+
+/* ---- rows -------------------------------------------------------------------- */
+
+static void test_add_paths(void)
+{
+	struct gui_model *m = gui_model_new();
+	char *dir = g_build_filename(tmp, "tree", NULL), *sub = g_build_filename(dir, "sub", NULL);
+	char *a = g_build_filename(dir, "a.sis", NULL), *b = g_build_filename(sub, "b.SISX", NULL);
+	char *bad = g_build_filename(dir, "broken.sis", NULL), *txt = g_build_filename(dir, "notes.txt", NULL);
+	char *hidden = g_build_filename(dir, ".h.sis", NULL);
+	GError *e = NULL;
+	struct gui_job *j;
+	guint idx[1];
+
+	g_mkdir_with_parents(sub, 0700);
+	make_package(a, 0xE0001001, "Alpha");
+	make_package(b, 0xE0001002, "Beta");
+	make_package(hidden, 0xE0001003, "Hidden");
+	g_file_set_contents(bad, "not a SIS file at all", -1, NULL);
+	g_file_set_contents(txt, "ignored", -1, NULL);
+
+	CHECK(gui_model_add_path(m, dir, &e) == 3); /* a, broken, sub/b; not notes.txt or .h.sis */
+	CHECK(e == NULL);
+	CHECK(gui_model_njobs(m) == 3);
+	j = gui_model_job(m, 0);
+	CHECK_STR(j->path, a);
+	CHECK_STR(j->name, "Alpha");
+	CHECK(j->uid == 0xE0001001);
+	CHECK_STR(j->version, "1.2.3");
+	CHECK(j->nchains == 0 && j->load_error == NULL && j->verdict == -1);
+	j = gui_model_job(m, 1);
+	CHECK_STR(j->path, bad);
+	CHECK(j->load_error != NULL);
+	j = gui_model_job(m, 2);
+	CHECK_STR(j->path, b);
+	CHECK(j->uid == 0xE0001002);
+	/* Duplicates (also through a relative-looking path) are ignored. */
+	CHECK(gui_model_add_path(m, a, NULL) == 0);
+	CHECK(gui_model_add_path(m, sub, NULL) == 0);
+	/* A missing path is an error in words. */
+	CHECK(gui_model_add_path(m, "/nonexistent/x.sis", &e) == 0);
+	CHECK(g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT));
+	CHECK(e && strstr(e->message, "/nonexistent/x.sis"));
+	g_clear_error(&e);
+	idx[0] = 1;
+	gui_model_remove(m, idx, 1);
+	CHECK(gui_model_njobs(m) == 2);
+	CHECK_STR(gui_model_job(m, 1)->path, b);
+	gui_model_clear(m);
+	CHECK(gui_model_njobs(m) == 0);
+	gui_model_free(m);
+	g_free(dir);
+	g_free(sub);
+	g_free(a);
+	g_free(b);
+	g_free(bad);
+	g_free(txt);
+	g_free(hidden);
+}
+
+static void test_expiry(void)
+{
+	time_t now = 1700000000;
+
+	CHECK(gui_expiry_class(0, now) == GUI_EXPIRY_UNKNOWN);
+	CHECK(gui_expiry_class(now - 1, now) == GUI_EXPIRY_PAST);
+	CHECK(gui_expiry_class(now, now) == GUI_EXPIRY_PAST);
+	CHECK(gui_expiry_class(now + 86400 * 29, now) == GUI_EXPIRY_SOON);
+	CHECK(gui_expiry_class(now + 86400 * 31, now) == GUI_EXPIRY_OK);
+}
+
+static void test_error_text(void)
+{
+	struct sisign_error err;
+	char *t;
+
+	sisign_error_clear(&err);
+	t = gui_error_text(SISIGN_ERR_PIN_INCORRECT, &err);
+	CHECK_STR(t, sisign_strerror(SISIGN_ERR_PIN_INCORRECT));
+	g_free(t);
+	g_strlcpy(err.message, "key file x: wrong passphrase", sizeof err.message);
+	g_strlcpy(err.ossl_reason, "bad decrypt", sizeof err.ossl_reason);
+	t = gui_error_text(SISIGN_ERR_BAD_PASSPHRASE, &err);
+	CHECK_STR(t, "key file x: wrong passphrase (bad decrypt)");
+	g_free(t);
+}
+
+/* ---- the batch worker ------------------------------------------------------------ */
+
+struct run {
+	GMainLoop *loop;
+	const char *answer;      /* secret to give, NULL = cancel */
+	int secrets;             /* times asked */
+	char kind[32];
+	int rows, progress_last, total;
+	char *error;
+	gboolean done;
+	GThread *main_thread;
+	gboolean wrong_thread;
+};
+
+static void on_secret(struct gui_batch *b, const char *kind, const char *what, int tries, void *user)
+{
+	struct run *r = user;
+
+	(void)what;
+	(void)tries;
+	r->secrets++;
+	g_strlcpy(r->kind, kind, sizeof r->kind);
+	if (g_thread_self() != r->main_thread)
+		r->wrong_thread = TRUE;
+	gui_batch_secret_reply(b, r->answer);
+}
+
+static void on_row(struct gui_batch *b, guint idx, void *user)
+{
+	struct run *r = user;
+
+	(void)b;
+	(void)idx;
+	r->rows++;
+	if (g_thread_self() != r->main_thread)
+		r->wrong_thread = TRUE;
+}
+
+static void on_progress(struct gui_batch *b, guint done, guint total, void *user)
+{
+	struct run *r = user;
+
+	(void)b;
+	r->progress_last = (int)done;
+	r->total = (int)total;
+}
+
+static void on_done(struct gui_batch *b, const char *error, void *user)
+{
+	struct run *r = user;
+
+	(void)b;
+	r->error = g_strdup(error);
+	r->done = TRUE;
+	g_main_loop_quit(r->loop);
+}
+
+static gboolean timeout_cb(gpointer data)
+{
+	struct run *r = data;
+
+	fprintf(stderr, "batch timed out\n");
+	g_main_loop_quit(r->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static void run_batch(struct gui_model *m, enum gui_op op, const struct gui_settings *s, const char *answer,
+	const guint *idx, guint n, struct run *r)
+{
+	struct gui_batch_params p;
+	GError *e = NULL;
+	guint to;
+
+	memset(r, 0, sizeof *r);
+	r->loop = g_main_loop_new(NULL, FALSE);
+	r->answer = answer;
+	r->main_thread = g_thread_self();
+	memset(&p, 0, sizeof p);
+	p.op = op;
+	p.settings = s;
+	p.on_secret = on_secret;
+	p.on_row = on_row;
+	p.on_progress = on_progress;
+	p.on_done = on_done;
+	p.user = r;
+	CHECK(gui_batch_start(m, &p, idx, n, &e) != NULL);
+	if (e) {
+		fprintf(stderr, "batch: %s\n", e->message);
+		g_error_free(e);
+		g_main_loop_unref(r->loop);
+		return;
+	}
+	CHECK(gui_model_busy(m));
+	/* A second batch while one runs is refused. */
+	CHECK(gui_batch_start(m, &p, idx, n, &e) == NULL);
+	g_clear_error(&e);
+	to = g_timeout_add_seconds(120, timeout_cb, r);
+	g_main_loop_run(r->loop);
+	if (r->done)
+		g_source_remove(to);
+	g_main_loop_unref(r->loop);
+	CHECK(r->done);
+	CHECK(!r->wrong_thread);
+	CHECK(!gui_model_busy(m));
+}
+
+static int verdict_of(const char *path, char *subject, size_t size)
+{
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_verify_report *rep = NULL;
+	int v = -1;
+
+	if (sisign_pkg_open(path, NULL, &pkg, NULL) != SISIGN_OK)
+		return -1;
+	if (sisign_pkg_verify(pkg, NULL, &rep, NULL) == SISIGN_OK) {
+		v = (int)rep->verdict;
+		if (subject && rep->top.nchains)
+			g_strlcpy(subject, rep->top.chains[rep->top.nchains - 1].signer_subject, size);
+	}
+	sisign_verify_report_free(rep);
+	sisign_pkg_free(pkg);
+	return v;
+}
+
+static gboolean sh(const char *cmd)
+{
+	int status = -1;
+
+	return g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL) && g_spawn_check_wait_status(status, NULL);
+}
+
+static void test_batch(void)
+{
+	struct gui_model *m = gui_model_new();
+	struct gui_settings s;
+	struct run r;
+	char *dir = g_build_filename(tmp, "batch", NULL), *key, *cert, *cmd, *a, *b, *out;
+	char subject[512] = "";
+	struct gui_job *j;
+	guint one[1] = { 1 };
+	char *openssl = g_find_program_in_path("openssl");
+
+	if (!openssl) {
+		printf("skip: no openssl command for the key-file batch test\n");
+		g_free(dir);
+		gui_model_free(m);
+		return;
+	}
+	g_free(openssl);
+	g_mkdir_with_parents(dir, 0700);
+	key = g_build_filename(dir, "dev.key", NULL);
+	cert = g_build_filename(dir, "dev.pem", NULL);
+	cmd = g_strdup_printf("openssl req -x509 -newkey rsa:2048 -sha256 -days 30 -subj \"/CN=GUI Model Test\" "
+			      "-addext extendedKeyUsage=codeSigning -passout pass:sesame -keyout %s -out %s",
+		key, cert);
+	CHECK(sh(cmd));
+	g_free(cmd);
+	a = g_build_filename(dir, "one.sis", NULL);
+	b = g_build_filename(dir, "two.sis", NULL);
+	make_package(a, 0xE0002001, "One");
+	make_package(b, 0xE0002002, "Two");
+	CHECK(gui_model_add_path(m, dir, NULL) == 2);
+
+	memset(&s, 0, sizeof s);
+	/* No identity: every row fails with a reason in words, nothing asked. */
+	run_batch(m, GUI_OP_SIGN, &s, NULL, NULL, 0, &r);
+	CHECK(r.error && strstr(r.error, "Choose a signing key"));
+	CHECK(r.secrets == 0);
+	CHECK(gui_model_job(m, 0)->state == GUI_JOB_FAILED);
+	g_free(r.error);
+
+	s.identity = GUI_IDENTITY_FILE;
+	gui_settings_set_str(&s.key_file, key);
+	gui_settings_set_str(&s.cert_file, cert);
+
+	/* The passphrase dialog is cancelled: batch error, rows failed, no output. */
+	run_batch(m, GUI_OP_SIGN, &s, NULL, NULL, 0, &r);
+	CHECK(r.secrets == 1);
+	CHECK_STR(r.kind, "passphrase");
+	CHECK(r.error && strstr(r.error, "Cancelled"));
+	g_free(r.error);
+	out = g_build_filename(dir, "one_signed.sis", NULL);
+	CHECK(!g_file_test(out, G_FILE_TEST_EXISTS));
+
+	/* A wrong passphrase: said in words. */
+	run_batch(m, GUI_OP_SIGN, &s, "wrong", NULL, 0, &r);
+	CHECK(r.secrets == 1);
+	CHECK(r.error && strstr(r.error, "Cannot open the signing key"));
+	g_free(r.error);
+
+	/* The right one, asked once for the whole batch. */
+	run_batch(m, GUI_OP_SIGN, &s, "sesame", NULL, 0, &r);
+	CHECK(r.secrets == 1);
+	CHECK(r.error == NULL);
+	CHECK(r.total == 2 && r.progress_last == 2);
+	CHECK(r.rows >= 4); /* running + done per row */
+	j = gui_model_job(m, 0);
+	CHECK(j->state == GUI_JOB_DONE);
+	CHECK_STR(j->output, out);
+	CHECK(j->status && strstr(j->status, "one_signed.sis"));
+	CHECK(j->nchains == 0); /* the input is untouched */
+	CHECK(verdict_of(a, NULL, 0) == SISIGN_VERDICT_UNSIGNED);
+	CHECK(verdict_of(out, subject, sizeof subject) == SISIGN_VERDICT_SELF_SIGNED);
+	CHECK(strstr(subject, "GUI Model Test") != NULL);
+	{
+		char *o2 = g_build_filename(dir, "two_signed.sis", NULL);
+		CHECK(verdict_of(o2, NULL, 0) == SISIGN_VERDICT_SELF_SIGNED);
+		g_free(o2);
+	}
+
+	/* Details describe the signed output as info + verify do. */
+	{
+		char *t = gui_describe_package(out, NULL);
+		CHECK(strstr(t, "Name:         One") != NULL);
+		CHECK(strstr(t, "UID:          0xe0002001") != NULL);
+		CHECK(strstr(t, "payload.txt") != NULL);
+		CHECK(strstr(t, "Signatures:   1 chain, verdict: self-signed") != NULL);
+		CHECK(strstr(t, "Chain 1:") != NULL);
+		CHECK(strstr(t, "CN=GUI Model Test") != NULL || strstr(t, "GUI Model Test") != NULL);
+		g_free(t);
+		t = gui_describe_package(b, NULL);
+		CHECK(strstr(t, "none (unsigned)") != NULL);
+		g_free(t);
+		t = gui_describe_package("/nonexistent.sis", NULL);
+		CHECK(strstr(t, "Cannot read this package") != NULL);
+		g_free(t);
+	}
+
+	/* Verify the selected row only (the second input: unsigned). */
+	run_batch(m, GUI_OP_VERIFY, &s, NULL, one, 1, &r);
+	CHECK(r.total == 1);
+	CHECK(r.secrets == 0);
+	j = gui_model_job(m, 1);
+	CHECK(j->state == GUI_JOB_DONE);
+	CHECK(j->verdict == SISIGN_VERDICT_UNSIGNED);
+	CHECK(j->status && strstr(j->status, "unsigned"));
+
+	/* Folder mode onto the inputs' own folder: each row refused, inputs intact. */
+	s.output_mode = GUI_OUTPUT_FOLDER;
+	gui_settings_set_str(&s.output_folder, dir);
+	run_batch(m, GUI_OP_SIGN, &s, "sesame", NULL, 0, &r);
+	CHECK(gui_model_job(m, 0)->state == GUI_JOB_FAILED);
+	CHECK(strstr(gui_model_job(m, 0)->status, "replace the input") != NULL);
+	CHECK(verdict_of(a, NULL, 0) == SISIGN_VERDICT_UNSIGNED);
+
+	/* In place, when asked: the row reloads and shows its chain. */
+	s.in_place = TRUE;
+	run_batch(m, GUI_OP_SIGN, &s, "sesame", one, 1, &r);
+	j = gui_model_job(m, 1);
+	CHECK(j->state == GUI_JOB_DONE);
+	CHECK(j->nchains == 1);
+	CHECK(verdict_of(b, NULL, 0) == SISIGN_VERDICT_SELF_SIGNED);
+	/* Remove signature, in place: back to unsigned, no secret asked. */
+	run_batch(m, GUI_OP_UNSIGN, &s, NULL, one, 1, &r);
+	CHECK(r.secrets == 0);
+	CHECK(gui_model_job(m, 1)->nchains == 0);
+	CHECK(verdict_of(b, NULL, 0) == SISIGN_VERDICT_UNSIGNED);
+	/* Removing from an unsigned package fails in words. */
+	run_batch(m, GUI_OP_UNSIGN, &s, NULL, one, 1, &r);
+	CHECK(gui_model_job(m, 1)->state == GUI_JOB_FAILED);
+	CHECK(gui_model_job(m, 1)->status != NULL);
+
+	/* Cancel while the passphrase is being asked: every row cancelled. */
+	s.in_place = FALSE;
+	s.output_mode = GUI_OUTPUT_SUFFIX;
+	{
+		struct gui_batch_params p;
+		struct gui_batch *bt;
+		GMainContext *ctx = g_main_context_default();
+		int spins = 0;
+
+		memset(&r, 0, sizeof r);
+		r.main_thread = g_thread_self();
+		r.loop = g_main_loop_new(NULL, FALSE);
+		memset(&p, 0, sizeof p);
+		p.op = GUI_OP_SIGN;
+		p.settings = &s;
+		p.on_done = on_done;
+		p.user = &r;
+		/* No on_secret: the request stays unanswered until the cancel. */
+		bt = gui_batch_start(m, &p, NULL, 0, NULL);
+		CHECK(bt != NULL);
+		gui_batch_cancel(bt);
+		while (!r.done && spins++ < 100000)
+			g_main_context_iteration(ctx, TRUE);
+		CHECK(r.done);
+		CHECK(gui_model_job(m, 0)->state == GUI_JOB_FAILED || gui_model_job(m, 0)->state == GUI_JOB_CANCELLED);
+		g_free(r.error);
+		g_main_loop_unref(r.loop);
+	}
+
+	gui_settings_clear(&s);
+	gui_model_free(m);
+	g_free(a);
+	g_free(b);
+	g_free(out);
+	g_free(key);
+	g_free(cert);
+	g_free(dir);
+}
+
+/* ---- certificate wizard (file keys; token keys need a token) ------------------- */
+
+static void test_wizard(void)
+{
+	struct gui_subject f;
+	struct gui_wizard_params p;
+	struct gui_wizard_result r;
+	GError *e = NULL;
+	char *subj, *key, *crt, *key2, *csr, *data = NULL;
+	struct gui_model *m;
+	struct gui_settings s;
+	struct run run;
+	GStatBuf st;
+
+	memset(&f, 0, sizeof f);
+	CHECK(gui_subject_build(&f) == NULL);
+	f.cn = "Jane Dev";
+	f.o = "Acme/Apps";
+	f.c = "FI";
+	f.email = "";
+	subj = gui_subject_build(&f);
+	CHECK_STR(subj, "/CN=Jane Dev/O=Acme\\/Apps/C=FI");
+
+	key = g_build_filename(tmp, "wiz.key", NULL);
+	crt = g_build_filename(tmp, "wiz.crt", NULL);
+	memset(&p, 0, sizeof p);
+	p.where = GUI_WIZ_FILE;
+	p.key_file = key;
+	p.passphrase = "open sesame";
+	p.what = GUI_WIZ_SELFSIGNED;
+	p.subject = subj;
+	p.days = 10;
+	p.out_file = crt;
+	CHECK(gui_wizard_run(&p, &r, &e));
+	if (e) {
+		fprintf(stderr, "wizard: %s\n", e->message);
+		g_clear_error(&e);
+	}
+	CHECK_STR(r.key_file, key);
+	CHECK_STR(r.cert_file, crt);
+	CHECK(r.key_uri == NULL && r.csr_file == NULL);
+	CHECK(r.summary && strstr(r.summary, crt) && strstr(r.summary, "(encrypted)"));
+	CHECK(g_stat(key, &st) == 0 && (st.st_mode & 077) == 0);
+	CHECK(g_file_get_contents(crt, &data, NULL, NULL) && strstr(data, "-----BEGIN CERTIFICATE-----"));
+	g_free(data);
+	gui_wizard_result_clear(&r);
+
+	/* The same key file again: refused in words, nothing replaced. */
+	CHECK(!gui_wizard_run(&p, &r, &e));
+	CHECK(e && strstr(e->message, "key file"));
+	g_clear_error(&e);
+	gui_wizard_result_clear(&r);
+
+	/* The new key signs: a batch with it gives a self-signed package whose
+	 * signer is the form's subject. */
+	m = gui_model_new();
+	{
+		char *pkg = g_build_filename(tmp, "wiz-pkg", NULL), *in, *out;
+		char got[512] = "";
+		g_mkdir_with_parents(pkg, 0700);
+		in = g_build_filename(pkg, "w.sis", NULL);
+		out = g_build_filename(pkg, "w_signed.sis", NULL);
+		make_package(in, 0xE0003001, "Wizard");
+		CHECK(gui_model_add_path(m, in, NULL) == 1);
+		memset(&s, 0, sizeof s);
+		s.identity = GUI_IDENTITY_FILE;
+		gui_settings_set_str(&s.key_file, key);
+		gui_settings_set_str(&s.cert_file, crt);
+		run_batch(m, GUI_OP_SIGN, &s, "open sesame", NULL, 0, &run);
+		CHECK(run.error == NULL);
+		g_free(run.error);
+		CHECK(verdict_of(out, got, sizeof got) == SISIGN_VERDICT_SELF_SIGNED);
+		CHECK(strstr(got, "Jane Dev") && strstr(got, "Acme/Apps"));
+		gui_settings_clear(&s);
+		g_free(in);
+		g_free(out);
+		g_free(pkg);
+	}
+	gui_model_free(m);
+
+	/* A CSR for a new unencrypted key. */
+	key2 = g_build_filename(tmp, "wiz2.key", NULL);
+	csr = g_build_filename(tmp, "wiz2.csr", NULL);
+	p.key_file = key2;
+	p.passphrase = NULL;
+	p.what = GUI_WIZ_CSR;
+	p.out_file = csr;
+	CHECK(gui_wizard_run(&p, &r, &e));
+	if (e) {
+		fprintf(stderr, "wizard csr: %s\n", e->message);
+		g_clear_error(&e);
+	}
+	CHECK_STR(r.csr_file, csr);
+	CHECK(r.cert_file == NULL);
+	CHECK(r.summary && strstr(r.summary, "NOT encrypted"));
+	CHECK(g_file_get_contents(csr, &data, NULL, NULL) && strstr(data, "-----BEGIN CERTIFICATE REQUEST-----"));
+	g_free(data);
+	gui_wizard_result_clear(&r);
+
+	/* Form mistakes are said in words before anything is made. */
+	f.c = "Finland";
+	g_free(subj);
+	subj = gui_subject_build(&f);
+	p.subject = subj;
+	p.key_file = key2;
+	CHECK(!gui_wizard_run(&p, &r, &e));
+	CHECK(e && strstr(e->message, "subject"));
+	g_clear_error(&e);
+	gui_wizard_result_clear(&r);
+	p.subject = "";
+	CHECK(!gui_wizard_run(&p, &r, &e));
+	CHECK(e && strstr(e->message, "common name"));
+	g_clear_error(&e);
+	gui_wizard_result_clear(&r);
+	p.subject = "/CN=x";
+	p.where = GUI_WIZ_TOKEN;
+	CHECK(!gui_wizard_run(&p, &r, &e));
+	CHECK(e && strstr(e->message, "token"));
+	g_clear_error(&e);
+	gui_wizard_result_clear(&r);
+
+	g_free(subj);
+	g_free(key);
+	g_free(crt);
+	g_free(key2);
+	g_free(csr);
+}
+
+int main(void)
+{
+	char *tmpl = g_build_filename(g_get_tmp_dir(), "sisign-gui-model-XXXXXX", NULL);
+
+	tmp = g_mkdtemp(tmpl);
+	if (!tmp) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_output_paths();
+	test_settings();
+	test_add_paths();
+	test_expiry();
+	test_error_text();
+	test_batch();
+	test_wizard();
+	{
+		char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
+		if (!sh(cmd))
+			fprintf(stderr, "could not remove %s\n", tmp);
+		g_free(cmd);
+	}
+	g_free(tmp);
+	printf("%d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,283 @@
+/* sisign-gtk end to end under Xvfb: the real window, driven through its
+ * widgets — fixture packages dropped on the package list (a GdkFileList
+ * drop, as a file manager sends), the SoftHSM key row selected, Sign
+ * clicked, the PIN dialog cancelled with the header's Cancel (rows show
+ * "cancelled"), Sign again, the PIN typed into the dialog's entry and OK
+ * activated, then wait for the batch.  Asserts: every output verifies
+ * (self-signed by the token's certificate), inputs are untouched, the
+ * settings file remembers the key URI but no PIN; then photographs the
+ * window into SISIGN_SCREENSHOT (a PNG in the build tree), and opens the
+ * certificate wizard.  GTK criticals are fatal (G_DEBUG in run-xvfb.sh).
+ *
+ * Run by tests/gui/run-xvfb.sh (xvfb-run -a, GSK_RENDERER=cairo) with the
+ * ctest fixture "softhsm_token".  Exit 77 when SoftHSM's token is missing. */
+#include "app_window.h"
+#include "wizard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include <sisign/package.h>
+#include <sisign/token.h>
+#include <sisign/verify.h>
+
+#define TOKEN_LABEL "sisign-test"
+#define PIN "1234"
+
+static int failures, checks;
+
+#define CHECK(c)                                                                          \
+	do {                                                                                  \
+		checks++;                                                                         \
+		if (!(c)) {                                                                       \
+			failures++;                                                                   \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);         \
+		}                                                                                 \
+	} while (0)
+
+typedef gboolean (*cond_fn)(GtkWidget *win);
+
+/* Run the main loop until cond holds (or seconds pass). */
+static gboolean wait_for(GtkWidget *win, cond_fn cond, int seconds)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)seconds * G_USEC_PER_SEC;
+
+	while (!cond(win)) {
+		if (g_get_monotonic_time() > end)
+			return FALSE;
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(2000);
+	}
+	return TRUE;
+}
+
+static gboolean tokens_listed(GtkWidget *w) { return !sisign_app_window_tokens_busy(w); }
+static gboolean dialog_shown(GtkWidget *w) { return sisign_app_window_secret_dialog(w) != NULL; }
+static gboolean batch_idle(GtkWidget *w) { return !sisign_app_window_busy(w); }
+static gboolean drawn(GtkWidget *w) { return gtk_widget_get_mapped(w) && gtk_widget_get_width(w) > 0; }
+
+static void settle(int ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+	while (g_get_monotonic_time() < end) {
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(2000);
+	}
+}
+
+static void make_package(const char *dir, const char *file, uint32_t uid, const char *name)
+{
+	char *src = g_build_filename(dir, "payload.txt", NULL), *path = g_build_filename(dir, file, NULL);
+	const char *names[] = { name };
+	struct sisign_pack_file f = { src, "!:\\sys\\bin\\hello.txt", NULL, 0, 0, 0 };
+	struct sisign_pack_opts o;
+	struct sisign_error err;
+
+	g_file_set_contents(src, "payload for the sisign-gtk Xvfb test\n", -1, NULL);
+	memset(&o, 0, sizeof o);
+	o.uid = uid;
+	o.names = names;
+	o.vendor = "sisign";
+	o.version.major = 1;
+	o.version.minor = 0;
+	o.version.build = (int32_t)(uid & 0xff);
+	o.platform = 1;
+	o.files = &f;
+	o.nfiles = 1;
+	CHECK(sisign_pack(&o, path, &err) == SISIGN_OK);
+	g_unlink(src);
+	g_free(src);
+	g_free(path);
+}
+
+/* The key URI the window builds for the test token's key, found the same
+ * way (gui_tokens_scan), so a mismatch in the tree shows as "no row". */
+static char *expected_key_uri(const char *module)
+{
+	GError *e = NULL;
+	GPtrArray *toks = gui_tokens_scan(module, &e);
+	char *uri = NULL;
+	guint i, k;
+
+	if (!toks) {
+		fprintf(stderr, "token scan: %s\n", e->message);
+		g_error_free(e);
+		return NULL;
+	}
+	for (i = 0; i < toks->len && !uri; i++) {
+		struct gui_token *t = g_ptr_array_index(toks, i);
+		if (strcmp(t->label, TOKEN_LABEL) != 0)
+			continue;
+		for (k = 0; k < t->keys->len; k++) {
+			struct gui_token_key *key = g_ptr_array_index(t->keys, k);
+			if (strcmp(key->label, "sisign") == 0 && key->subject)
+				uri = g_strdup(key->key_uri);
+		}
+	}
+	g_ptr_array_unref(toks);
+	return uri;
+}
+
+static void drop_files(GtkWidget *win, const char *dir)
+{
+	GdkFileList *fl;
+	GSList *files = NULL;
+	GValue v = G_VALUE_INIT;
+	gboolean handled = FALSE;
+
+	/* A folder: the app adds every package inside. */
+	files = g_slist_append(files, g_file_new_for_path(dir));
+	fl = gdk_file_list_new_from_list(files);
+	g_value_init(&v, GDK_TYPE_FILE_LIST);
+	g_value_take_boxed(&v, fl);
+	g_signal_emit_by_name(sisign_app_window_drop_target(win), "drop", &v, 10.0, 10.0, &handled);
+	CHECK(handled);
+	g_value_unset(&v);
+	g_slist_free_full(files, g_object_unref);
+}
+
+int main(void)
+{
+	const char *conf = g_getenv("SOFTHSM2_CONF");
+	const char *module = g_getenv("SOFTHSM2_MODULE");
+	const char *shot = g_getenv("SISIGN_SCREENSHOT");
+	char *tmpl = g_build_filename(g_get_tmp_dir(), "sisign-gui-xvfb-XXXXXX", NULL), *tmp, *pkgdir, *settings;
+	char *uri = NULL, *ini = NULL;
+	GtkWidget *win;
+	struct gui_model *m;
+	guint i;
+
+	if (!conf || !g_file_test(conf, G_FILE_TEST_EXISTS) || !module || !g_file_test(module, G_FILE_TEST_EXISTS)) {
+		printf("skip: no SoftHSM token (SOFTHSM2_CONF / SOFTHSM2_MODULE)\n");
+		return 77;
+	}
+	if (!gtk_init_check()) {
+		printf("skip: no display (run under xvfb-run)\n");
+		return 77;
+	}
+	tmp = g_mkdtemp(tmpl);
+	pkgdir = g_build_filename(tmp, "packages", NULL);
+	g_mkdir_with_parents(pkgdir, 0700);
+	settings = g_build_filename(tmp, "config", "sisign", "gui.ini", NULL);
+	make_package(pkgdir, "hello.sis", 0xE0005001, "Hello World");
+	make_package(pkgdir, "clock.sisx", 0xE0005002, "Pocket Clock");
+	make_package(pkgdir, "notes.sis", 0xE0005003, "Field Notes");
+
+	uri = expected_key_uri(module);
+	CHECK(uri != NULL);
+
+	win = sisign_app_window_new(NULL, settings, module);
+	gtk_window_present(GTK_WINDOW(win));
+	CHECK(wait_for(win, drawn, 20));
+	CHECK(wait_for(win, tokens_listed, 60));
+
+	/* 1. packages, dropped as a folder */
+	drop_files(win, pkgdir);
+	m = sisign_app_window_model(win);
+	CHECK(gui_model_njobs(m) == 3);
+	for (i = 0; i < gui_model_njobs(m); i++)
+		CHECK(gui_model_job(m, i)->load_error == NULL && gui_model_job(m, i)->nchains == 0);
+	CHECK(gtk_widget_get_sensitive(sisign_app_window_button(win, SISIGN_BTN_SIGN)));
+
+	/* 2. the SoftHSM key, as the user clicks its row */
+	CHECK(uri && sisign_app_window_select_key_uri(win, uri));
+
+	/* 3. Sign, then Cancel at the PIN dialog: nothing written, said so. */
+	gtk_widget_activate(sisign_app_window_button(win, SISIGN_BTN_SIGN));
+	CHECK(wait_for(win, dialog_shown, 60));
+	CHECK(gtk_widget_get_sensitive(sisign_app_window_button(win, SISIGN_BTN_CANCEL)));
+	gtk_widget_activate(sisign_app_window_button(win, SISIGN_BTN_CANCEL));
+	CHECK(wait_for(win, batch_idle, 60));
+	CHECK(sisign_app_window_error(win) != NULL);
+	for (i = 0; i < gui_model_njobs(m); i++)
+		CHECK(gui_model_job(m, i)->state == GUI_JOB_FAILED || gui_model_job(m, i)->state == GUI_JOB_CANCELLED);
+
+	/* 4. Sign again; type the PIN into the dialog and press OK. */
+	gtk_widget_activate(sisign_app_window_button(win, SISIGN_BTN_SIGN));
+	CHECK(wait_for(win, dialog_shown, 60));
+	if (sisign_app_window_secret_dialog(win)) {
+		gtk_editable_set_text(GTK_EDITABLE(sisign_app_window_secret_entry(win)), PIN);
+		gtk_widget_activate(sisign_app_window_secret_ok(win));
+	}
+	CHECK(wait_for(win, batch_idle, 120));
+	CHECK(sisign_app_window_secret_dialog(win) == NULL);
+	CHECK(sisign_app_window_error(win) == NULL);
+	if (sisign_app_window_error(win))
+		fprintf(stderr, "window error: %s\n", sisign_app_window_error(win));
+	CHECK(g_strcmp0(sisign_app_window_progress_text(win), "3 of 3") == 0);
+
+	/* 5. outputs beside the inputs verify; inputs untouched */
+	for (i = 0; i < gui_model_njobs(m); i++) {
+		struct gui_job *j = gui_model_job(m, i);
+		struct sisign_pkg *pkg = NULL;
+		struct sisign_verify_report *rep = NULL;
+
+		CHECK(j->state == GUI_JOB_DONE);
+		if (j->state != GUI_JOB_DONE)
+			fprintf(stderr, "%s: %s\n", j->path, j->status ? j->status : "");
+		CHECK(j->nchains == 0);
+		CHECK(j->output && strstr(j->output, "_signed.sis"));
+		if (!j->output || sisign_pkg_open(j->output, NULL, &pkg, NULL) != SISIGN_OK) {
+			CHECK(!"output opens");
+			continue;
+		}
+		CHECK(sisign_pkg_verify(pkg, NULL, &rep, NULL) == SISIGN_OK);
+		if (rep) {
+			CHECK(rep->verdict == SISIGN_VERDICT_SELF_SIGNED);
+			CHECK(rep->top.nchains == 1);
+			CHECK(rep->top.nchains && strstr(rep->top.chains[0].signer_subject, TOKEN_LABEL));
+		}
+		sisign_verify_report_free(rep);
+		sisign_pkg_free(pkg);
+	}
+
+	/* 6. the choice is remembered, the PIN is not */
+	CHECK(g_file_get_contents(settings, &ini, NULL, NULL));
+	CHECK(ini && uri && strstr(ini, uri) && !strstr(ini, PIN));
+	g_free(ini);
+
+	/* 7. photograph the window after signing */
+	sisign_app_window_select_rows(win, NULL, 0);
+	settle(500);
+	if (shot) {
+		GError *e = NULL;
+		char *dir = g_path_get_dirname(shot);
+
+		g_mkdir_with_parents(dir, 0755);
+		CHECK(sisign_app_window_save_png(win, shot, &e));
+		if (e) {
+			fprintf(stderr, "screenshot: %s\n", e->message);
+			g_error_free(e);
+		} else {
+			printf("screenshot: %s\n", shot);
+		}
+		g_free(dir);
+	}
+
+	/* 8. the certificate wizard opens over the window (its work is
+	 * covered by test_gui_model) */
+	{
+		GtkWidget *wz = sisign_wizard_new(GTK_WINDOW(win), NULL, module, NULL, NULL);
+		gtk_window_present(GTK_WINDOW(wz));
+		settle(300);
+		CHECK(gtk_widget_get_mapped(wz));
+		gtk_window_destroy(GTK_WINDOW(wz));
+	}
+
+	gtk_window_destroy(GTK_WINDOW(win));
+	settle(100);
+	{
+		char *argv[] = { "rm", "-rf", tmp, NULL };
+		g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+	}
+	g_free(uri);
+	g_free(pkgdir);
+	g_free(settings);
+	g_free(tmp);
+	printf("%d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
