@@ -1,9 +1,13 @@
 #!/bin/bash
-# The main job, end to end.  Each step is one function; later steps (token,
-# signing, verification) slot in between pack and the summary.
+# The main job, end to end, on the embedded default: a throwaway SoftHSM
+# token.  Installs what is missing, builds, makes the token (an RSA-2048 key
+# generated on it by `sisign keygen --cert`), packs a demo package, signs it
+# with the token key by its pkcs11: URI, and verifies the signature against
+# the token's certificate.
 #
 #   scripts/demo.sh [--no-deps]
-# Output goes to build/demo/.
+# Output goes to build/demo/.  The token's PIN is random for this run and
+# travels only in the environment (SISIGN_PIN), never on a command line.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -52,18 +56,43 @@ pack_demo() {
 	UNSIGNED="$out/demo.sis"
 }
 
-# TODO(token signing): make_token (softhsm-config/make-token.sh "$out/token"),
-# sign_demo ($SISIGN sign --key 'pkcs11:...' -o "$out/demo_signed.sis" "$UNSIGNED")
-# and verify_demo ($SISIGN verify --trust ...) go here.
+make_token() {
+	step "throwaway SoftHSM token"
+	export SISIGN_PIN
+	SISIGN_PIN=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+	local lines
+	lines=$(SISIGN="$SISIGN" softhsm-config/make-token.sh "$out/token" "sisign-demo")
+	eval "$(printf '%s\n' "$lines" | grep '^export SOFTHSM2_CONF=')"
+	KEY_URI=$(printf '%s\n' "$lines" | grep '^pkcs11:')
+	echo "token ready; key: $KEY_URI"
+	"$SISIGN" tokens
+}
+
+sign_demo() {
+	step "sign with the token key"
+	SIGNED="$out/demo_signed.sis"
+	"$SISIGN" sign --key "$KEY_URI" -o "$SIGNED" "$UNSIGNED"
+	echo "signed: $SIGNED"
+}
+
+verify_demo() {
+	step "verify"
+	"$SISIGN" export-cert -o "$out/token-cert.pem" "$KEY_URI"
+	# exit 0 only when the signature verifies and chains to the trusted certificate
+	"$SISIGN" verify --trust "$out/token-cert.pem" "$SIGNED"
+}
 
 show_info() {
 	step "info"
-	"$SISIGN" info "$UNSIGNED"
+	"$SISIGN" info "$SIGNED"
 }
 
 install_deps
 build_sisign
 make_payload
+make_token
 pack_demo
+sign_demo
+verify_demo
 show_info
-step "done: $UNSIGNED"
+step "done: $SIGNED signed on the token and verified"

@@ -5,7 +5,7 @@
 set(SISIGN_CLI_P11_ENV
   "SOFTHSM2_CONF=${CMAKE_CURRENT_BINARY_DIR}/softhsm/softhsm2.conf"
   "SISIGN_PIN=1234")
-foreach(t integration.test_sign_token integration.test_tokens)
+foreach(t integration.test_sign_token integration.test_tokens integration.test_proxy_module)
   if(TEST ${t})
     set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT ${SISIGN_CLI_P11_ENV})
     set_tests_properties(${t} PROPERTIES FIXTURES_REQUIRED softhsm_token RESOURCE_LOCK softhsm_token)

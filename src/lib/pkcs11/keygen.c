@@ -138,7 +138,7 @@ int sisign_der_write_file(const char *path, const unsigned char *der, size_t der
 
 struct rawtok {
 	struct tok_handle *h;
-	void *dl;
+	struct tok_raw raw;
 	CK_FUNCTION_LIST *f;
 	CK_SESSION_HANDLE sh;
 	int have_sh;
@@ -148,8 +148,7 @@ static void rawtok_close(struct rawtok *t)
 {
 	if (t->have_sh)
 		t->f->C_CloseSession(t->sh);
-	if (t->dl)
-		dlclose(t->dl);
+	tok_raw_close(&t->raw);
 	tok_handle_free(t->h);
 	memset(t, 0, sizeof *t);
 }
@@ -162,7 +161,6 @@ static int ckr_fail(struct sisign_error *err, CK_RV rv, const char *what)
 static int rawtok_open(struct rawtok *t, const char *uri, const struct sisign_token_opts *opts, int need_login,
 	int rw, struct sisign_error *err)
 {
-	CK_C_GetFunctionList gfl;
 	CK_RV rv;
 	int r;
 
@@ -171,11 +169,9 @@ static int rawtok_open(struct rawtok *t, const char *uri, const struct sisign_to
 		return r;
 	if (rw && tok_handle_read_only(t->h))
 		return err_set(err, SISIGN_ERR_TOKEN, -1, "token \"%s\" is write-protected", tok_handle_label(t->h));
-	if (!(t->dl = dlopen(tok_handle_module(t->h), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)))
+	if (tok_raw_open(tok_handle_module(t->h), &t->raw) != 0)
 		return err_set(err, SISIGN_ERR_MODULE, -1, "%s: cannot reach the loaded module", tok_handle_module(t->h));
-	*(void **)&gfl = dlsym(t->dl, "C_GetFunctionList");
-	if (!gfl || gfl(&t->f) != CKR_OK || !t->f)
-		return err_set(err, SISIGN_ERR_MODULE, -1, "%s: no function list", tok_handle_module(t->h));
+	t->f = t->raw.f;
 	rv = t->f->C_OpenSession(tok_handle_slot_id(t->h), CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0), NULL, NULL,
 		&t->sh);
 	if (rv != CKR_OK)

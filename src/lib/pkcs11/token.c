@@ -591,11 +591,52 @@ static void list_keys(struct tok_sess *s, PKCS11_KEY *keys, unsigned int n, cons
  * module directly: the function list of the module libp11 already loaded
  * (RTLD_NOLOAD), in a short session of our own (the login is per
  * application, so private objects are visible). */
+int tok_raw_open(const char *module, struct tok_raw *raw)
+{
+	CK_C_GetFunctionList gfl;
+	CK_INFO info;
+	CK_RV rv;
+
+	memset(raw, 0, sizeof *raw);
+	raw->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+	if (!raw->dl)
+		return -1;
+	*(void **)&gfl = dlsym(raw->dl, "C_GetFunctionList");
+	if (!gfl || gfl(&raw->f) != CKR_OK || !raw->f) {
+		tok_raw_close(raw);
+		return -1;
+	}
+	rv = raw->f->C_GetInfo(&info);
+	if (rv == CKR_CRYPTOKI_NOT_INITIALIZED) {
+		CK_C_INITIALIZE_ARGS args;
+		memset(&args, 0, sizeof args);
+		args.flags = CKF_OS_LOCKING_OK;
+		rv = raw->f->C_Initialize(&args);
+		if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+			tok_raw_close(raw);
+			return -1;
+		}
+		raw->initialised_here = rv == CKR_OK;
+	}
+	return 0;
+}
+
+void tok_raw_close(struct tok_raw *raw)
+{
+	if (raw->f && raw->initialised_here)
+		raw->f->C_Finalize(NULL);
+	if (raw->dl)
+		dlclose(raw->dl);
+	memset(raw, 0, sizeof *raw);
+}
+
+/* CKA_ALWAYS_AUTHENTICATE of key: 1, 0, or -1 if it cannot be read.
+ * libp11 0.4.12 reads this attribute but does not expose it, so ask the
+ * module directly, in a short session of our own. */
 static int key_always_auth(struct tok_sess *s, const PKCS11_KEY *key)
 {
-	void *h = dlopen(s->module, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
-	CK_C_GetFunctionList gfl;
-	CK_FUNCTION_LIST *f = NULL;
+	struct tok_raw raw;
+	CK_FUNCTION_LIST *f;
 	CK_SESSION_HANDLE sh;
 	CK_OBJECT_HANDLE objs[2];
 	CK_ULONG found = 0;
@@ -606,11 +647,9 @@ static int key_always_auth(struct tok_sess *s, const PKCS11_KEY *key)
 	CK_ULONG nt = 0;
 	int r = -1;
 
-	if (!h)
+	if (tok_raw_open(s->module, &raw) != 0)
 		return -1;
-	*(void **)&gfl = dlsym(h, "C_GetFunctionList");
-	if (!gfl || gfl(&f) != CKR_OK || !f)
-		goto out;
+	f = raw.f;
 	if (f->C_OpenSession(PKCS11_get_slotid_from_slot(s->slot), CKF_SERIAL_SESSION, NULL, NULL, &sh) != CKR_OK)
 		goto out;
 	tmpl[nt++] = (CK_ATTRIBUTE){CKA_CLASS, &cls, sizeof cls};
@@ -627,7 +666,7 @@ static int key_always_auth(struct tok_sess *s, const PKCS11_KEY *key)
 		r = f->C_GetAttributeValue(sh, objs[0], &get, 1) == CKR_OK ? (aa == CK_TRUE) : 0;
 	f->C_CloseSession(sh);
 out:
-	dlclose(h);
+	tok_raw_close(&raw);
 	return r;
 }
 

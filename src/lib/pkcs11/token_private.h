@@ -59,6 +59,19 @@ const char *tok_ckr_name(unsigned long rv, char *buf, size_t size);
  * parsed URI for the caller's own use.
  * Caller frees *out with tok_handle_free (accepts NULL). */
 struct tok_handle;
+
+/* Direct access to the module libp11 has already loaded (libp11 0.4.12
+ * hides its function list).  Some modules, p11-kit's proxy among them, hand
+ * each C_GetFunctionList caller its own uninitialised instance: then this
+ * initialises that instance, and tok_raw_close finalises it.  The login is
+ * per process, so private objects stay visible.  Returns 0 or -1. */
+struct tok_raw {
+	void *dl;
+	CK_FUNCTION_LIST *f;
+	int initialised_here;
+};
+int tok_raw_open(const char *module, struct tok_raw *raw);
+void tok_raw_close(struct tok_raw *raw);
 int tok_handle_open(const char *uri, const struct sisign_token_opts *opts, int need_login,
 	struct tok_handle **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
 void tok_handle_free(struct tok_handle *h);
