@@ -50,6 +50,7 @@ if [ "$asan" = 1 ]; then
 	# here so helpers started outside CTest's ENVIRONMENT behave the same.)
 	export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+	export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
 	# GTK under ASan reports leaks in its own libraries: the GUI is left out here.
 	run_suite asan "$root/build-asan" -DSISIGN_WERROR=ON -DSISIGN_SANITIZE=ON -DSISIGN_BUILD_GUI=OFF \
 		-DCMAKE_BUILD_TYPE=Debug

@@ -145,7 +145,7 @@ struct sisign_pkg_info {
 	int has_controller_crc, controller_crc_ok;
 	uint16_t controller_crc, controller_crc_computed;
 	int has_data_crc;
-	int data_crc_ok;           /* -1 until sisign_pkg_check_data() computes it */
+	int data_crc_ok;           /* -1 until sisign_pkg_check_checksums() computes it */
 	uint16_t data_crc, data_crc_computed;
 	uint32_t controller_compression; /* 0 stored, 1 zlib (SISX only) */
 	uint64_t controller_size;  /* decompressed controller field bytes */
@@ -173,11 +173,18 @@ SISIGN_API size_t sisign_pkg_nwarnings(const struct sisign_pkg *pkg);
 SISIGN_API const char *sisign_pkg_warning(const struct sisign_pkg *pkg, size_t i);
 
 /* Stream every file's data: inflate, check the declared size, SHA-1 it and
- * compare with its SISFileDescription; also compute the data CRC.  Sets each
- * file's hash_status.  Returns SISIGN_OK if every file with a hash matches,
- * else the first failure (SISIGN_ERR_HASH_MISMATCH, SISIGN_ERR_CORRUPT_DATA,
- * ...) with a message naming the file. */
+ * compare with its SISFileDescription.  Sets each file's hash_status.
+ * Returns SISIGN_OK if every file with a hash matches, else the first
+ * failure (SISIGN_ERR_HASH_MISMATCH, SISIGN_ERR_CORRUPT_DATA, ...) with a
+ * message naming the file.  The result is remembered: a second call (say,
+ * by sisign_pkg_sign after a front end's own check) does not read the data
+ * again. */
 SISIGN_API int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Compute the data CRC (a full read of SISData) and set
+ * info->data_crc_ok and data_crc_computed; a stale one adds a warning.
+ * Only for reporting: the device ignores both CRCs. */
+SISIGN_API int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Write the package to `path` atomically (temp file, fsync, rename).  A
  * package nobody changed is written back byte for byte. mode: e.g. 0644. */

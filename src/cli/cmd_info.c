@@ -763,7 +763,16 @@ static int info_one(const char *path, const struct info_opts *o)
 	}
 	if (o->check && sisign_pkg_info(pkg)->kind == SISIGN_PKG_SISX) {
 		checked = 1;
+		struct sisign_error cerr;
+		int cr;
 		dr = sisign_pkg_check_data(pkg, &derr);
+		/* the CRCs are reported whatever the hashes say */
+		sisign_error_clear(&cerr);
+		cr = sisign_pkg_check_checksums(pkg, &cerr);
+		if (cr != SISIGN_OK && dr == SISIGN_OK) {
+			dr = cr;
+			derr = cerr;
+		}
 		if (dr != SISIGN_OK && derr.code == 0)
 			derr.code = dr;
 	}

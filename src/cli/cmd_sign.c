@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "fe.h"
 #include "keyopts.h"
+#include "batch_cli.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -15,12 +16,12 @@
 
 static int cmd_sign(int argc, char **argv)
 {
-	static const struct option extra[] = {
+	struct option extra[32] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "in-place", no_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 },
 	};
-	struct option longopts[40];
+	struct option longopts[64];
+	struct batch_cli bc;
 	struct keyopts ko;
 	struct out_target ot;
 	struct sisign_signer *signer = NULL;
@@ -31,10 +32,13 @@ static int cmd_sign(int argc, char **argv)
 
 	keyopts_init(&ko);
 	out_target_init(&ot);
+	batch_cli_init(&bc);
+	for (size_t i = 0; batch_cli_longopts[i].name; i++)
+		extra[2 + i] = batch_cli_longopts[i];
 	keyopts_longopts(KEYOPTS_F_KEY | KEYOPTS_F_TOKEN, extra, longopts, sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:k:c:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:k:c:o:rj:q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': ko.key = optarg; continue;
 		case 'c': ko.cert = optarg; continue;
@@ -42,6 +46,11 @@ static int cmd_sign(int argc, char **argv)
 		case 'i': ot.in_place = 1; continue;
 		default: break;
 		}
+		h = batch_cli_handle(&bc, argv[0], c, optarg);
+		if (h < 0)
+			return EXIT_USAGE;
+		if (h > 0)
+			continue;
 		h = keyopts_handle(&ko, argv[0], c, optarg);
 		if (h < 0)
 			return EXIT_USAGE;
@@ -52,10 +61,16 @@ static int cmd_sign(int argc, char **argv)
 		return cli_usage_error(argv[0], "--key KEY (a key file or a pkcs11: URI) is required");
 	if (!keyopts_is_uri(ko.key) && !ko.cert)
 		return cli_usage_error(argv[0], "--cert CERT is required with a key file");
+	/* Several inputs, a directory or a batch option: the batch engine,
+	 * with one signer (one token login) for all of them. */
+	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {
+		if (ot.output)
+			return cli_usage_error(argv[0], "-o names one output; use --out-dir, --suffix or --in-place for several inputs");
+		bc.in_place = ot.in_place;
+		return batch_cli_run(&bc, argv[0], SISIGN_BATCH_SIGN, &ko, NULL, argc - optind, argv + optind);
+	}
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
-	if (optind + 1 < argc)
-		return cli_usage_error(argv[0], "one input file only (got '%s' too)", argv[optind + 1]);
 	ot.input = argv[optind];
 	if ((rc = out_target_check(&ot, argv[0])) != EXIT_OK)
 		return rc;
@@ -92,7 +107,7 @@ out:
 
 const struct cli_command cli_cmd_sign = {
 	"sign",
-	"--key KEY [--cert CERT] [--chain FILE]... (-o OUT | --in-place) [OPTIONS] IN",
+	"--key KEY [--cert CERT] [--chain FILE]... (-o OUT | --in-place | --out-dir DIR | --suffix SUF) [OPTIONS] IN...",
 	"sign a SIS package with a key file or a PKCS#11 token key",
 	cmd_sign,
 	"Appends one signature chain to IN (earlier chains stay valid and are\n"
@@ -111,6 +126,32 @@ const struct cli_command cli_cmd_sign = {
 	"  -o, --output OUT       write the signed package to OUT (not IN itself)\n"
 	"      --in-place         replace IN\n"
 	"      --allow-expired    sign even if the certificate is expired or not yet valid\n"
+	"\n"
+	"Several packages (a batch: one key load or token login for all of them;\n"
+	"reading, hashing and writing on all cores, signatures through one queue):\n"
+	"  -r, --recursive        sign the *.sis/*.sisx files under directories\n"
+	"      --files-from F     read input paths from F, one per line ('-' = stdin)\n"
+	"      --out-dir DIR      write outputs under DIR, mirroring the input tree\n"
+	"      --suffix SUF       write IN's neighbour NAME<SUF>.sis (e.g. _signed)\n"
+	"      --in-place         replace each input (atomically)\n"
+	"      --skip-signed      skip packages whose last chain is already this\n"
+	"                         certificate's (an existing such output counts too)\n"
+	"      --resign           replace such a last chain instead of adding one\n"
+	"  -j, --jobs N           worker threads (default: all cores)\n"
+	"      --parallel-token   let workers call the signer concurrently (tokens\n"
+	"                         that take parallel sessions); default: one queue\n"
+	"      --json             one JSON line per file on stdout (input, output,\n"
+	"                         output_sha256, signer_fingerprint, token_serial,\n"
+	"                         key_id, chains, warnings, status, error)\n"
+	"      --audit-log FILE   append the same records to FILE (mode 0600, fsync)\n"
+	"  -q, --quiet            no progress bar or summary (errors still shown)\n"
+	"      --progress         a progress bar even when stderr is not a terminal\n"
+	"      --dry-run          resolve and test the key (one throw-away test\n"
+	"                         signature), parse and hash-check every input, write\n"
+	"                         nothing; prints NOT SIGNED and exits 13\n"
+	"Every file gets a status; one bad package does not stop the batch.\n"
+	"SIGINT/SIGTERM finish the files in flight and exit 130; outputs are always\n"
+	"complete or absent, so a rerun with --skip-signed finishes the job.\n"
 	"\n"
 	"Key file passphrase, first that applies: --pass-fd N (one line read from\n"
 	"descriptor N), --pass-file F (mode 0600), $SISIGN_PASS (empty = unset), a\n"
@@ -134,5 +175,6 @@ const struct cli_command cli_cmd_sign = {
 	"certificate problem (wrong passphrase, key/cert mismatch, expired); 6 token\n"
 	"problem (not found, ambiguous URI: the candidates are listed); 7 PIN\n"
 	"(incorrect, locked, final try, unsafe --pin-file, no PIN); 8 a file's hash\n"
-	"does not match its data.\n",
+	"does not match its data; 12 a batch where some files failed; 13 --dry-run;\n"
+	"130 interrupted.\n",
 };

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "fe.h"
 #include "keyopts.h"
+#include "batch_cli.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -13,32 +14,45 @@
 
 static int cmd_unsign(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	struct option longopts[32] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "in-place", no_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 },
 	};
+	struct batch_cli bc;
 	struct out_target ot;
 	struct sisign_pkg *pkg = NULL;
 	struct sisign_error err;
 	int c, all = 0, rc, r;
 
 	out_target_init(&ot);
+	batch_cli_init(&bc);
+	for (size_t i = 0; batch_cli_longopts[i].name; i++)
+		longopts[3 + i] = batch_cli_longopts[i];
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:ao:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:ao:rj:q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = 1; break;
 		case 'o': ot.output = optarg; break;
 		case 'i': ot.in_place = 1; break;
-		default: return cli_getopt_error(argv[0], c, argv);
+		default:
+			r = batch_cli_handle(&bc, argv[0], c, optarg);
+			if (r < 0)
+				return EXIT_USAGE;
+			if (r == 0)
+				return cli_getopt_error(argv[0], c, argv);
 		}
+	}
+	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {
+		if (ot.output)
+			return cli_usage_error(argv[0], "-o names one output; use --out-dir, --suffix or --in-place for several inputs");
+		bc.in_place = ot.in_place;
+		bc.unsign_all = all;
+		return batch_cli_run(&bc, argv[0], SISIGN_BATCH_UNSIGN, NULL, NULL, argc - optind, argv + optind);
 	}
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
-	if (optind + 1 < argc)
-		return cli_usage_error(argv[0], "one input file only (got '%s' too)", argv[optind + 1]);
 	ot.input = argv[optind];
 	if ((rc = out_target_check(&ot, argv[0])) != EXIT_OK)
 		return rc;

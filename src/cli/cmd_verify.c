@@ -2,6 +2,7 @@
  * the device installer would (sis-format.md §7.9-§7.10). */
 #include "cli.h"
 #include "fe.h"
+#include "batch_cli.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -263,20 +264,30 @@ out:
 
 static int cmd_verify(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	struct option longopts[32] = {
 		{ "trust", required_argument, NULL, 't' },
 		{ "at", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-data", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
 	};
 	struct verify_args a;
-	int c, i, rc = EXIT_OK;
+	struct batch_cli bc;
+	int c, i, h, rc = EXIT_OK;
+	size_t nl = 4;
 
 	memset(&a, 0, sizeof a);
+	batch_cli_init(&bc);
+	/* The batch options that apply to verify; -j stays --json here, so the
+	 * thread count is --jobs only. */
+	for (size_t k = 0; batch_cli_longopts[k].name; k++) {
+		const char *n = batch_cli_longopts[k].name;
+		if (strcmp(n, "json") && strcmp(n, "out-dir") && strcmp(n, "suffix") && strcmp(n, "skip-signed") &&
+			strcmp(n, "resign") && strcmp(n, "dry-run") && strcmp(n, "parallel-token"))
+			longopts[nl++] = batch_cli_longopts[k];
+	}
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:t:j", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:t:jrq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (a.ntrust >= MAX_TRUST)
@@ -290,10 +301,26 @@ static int cmd_verify(int argc, char **argv)
 			break;
 		case 'j': a.json = 1; break;
 		case 'n': a.no_data = 1; break;
-		default: return cli_getopt_error(argv[0], c, argv);
+		default:
+			h = batch_cli_handle(&bc, argv[0], c, optarg);
+			if (h < 0)
+				return EXIT_USAGE;
+			if (h == 0)
+				return cli_getopt_error(argv[0], c, argv);
 		}
 	}
 	a.trust[a.ntrust] = NULL;
+	/* Directories, --files-from or batch options: the batch engine (one
+	 * JSON line per file with --json, verdicts on all cores). */
+	if (bc.any || (optind < argc && batch_cli_wanted(&bc, 1, argv + optind))) {
+		struct sisign_verify_opts vo;
+		memset(&vo, 0, sizeof vo);
+		vo.trust = a.ntrust ? a.trust : NULL;
+		vo.at = a.at;
+		vo.skip_data = a.no_data;
+		bc.json = a.json;
+		return batch_cli_run(&bc, argv[0], SISIGN_BATCH_VERIFY, NULL, &vo, argc - optind, argv + optind);
+	}
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
 	for (i = optind; i < argc; i++) {

@@ -117,6 +117,7 @@ int main(void)
 				{
 					struct sisign_error e2;
 					char flags[64];
+					CHECK_EQ_INT(sisign_pkg_check_checksums(pkg, &e2), SISIGN_OK);
 					if (sisign_pkg_check_data(pkg, &e2) != SISIGN_OK)
 						printf("note: %s: %s\n", cols[0], e2.message);
 					snprintf(flags, sizeof flags, "ctl=%s data=%s",

@@ -177,6 +177,7 @@ static void test_pack_full(void)
 		CHECK_EQ_INT(f->length, f->data_stored);
 		CHECK_EQ_INT(f->data_algorithm, i == 2 ? 1 : 0);
 	}
+	CHECK_EQ_INT(sisign_pkg_check_checksums(pkg, &err), SISIGN_OK);
 	CHECK(!info->has_data_crc || info->data_crc_ok == 1);
 
 	/* round trip */

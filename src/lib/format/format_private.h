@@ -115,6 +115,9 @@ struct sisign_pkg {
 	struct sis_unit *units;
 
 	int dirty;              /* controller changed: rebuild on write */
+	int data_checked;       /* sisign_pkg_check_data has run: its result is below */
+	int data_result;
+	struct sisign_error data_err;
 	size_t nwarn;
 	char **warn;
 };

@@ -244,40 +244,57 @@ static void check_ctrl(struct check_ctx *cx, struct sisign_controller *c)
 
 int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error *err)
 {
-	struct check_ctx cx = { pkg, NULL, NULL, 0, err };
-	int r;
+	struct check_ctx cx = { pkg, NULL, NULL, 0, NULL };
 
-	cx.buf = malloc(CHUNK);
-	cx.obuf = malloc(CHUNK);
-	if (!cx.buf || !cx.obuf) {
+	if (!pkg->data_checked) {
+		sisign_error_clear(&pkg->data_err);
+		cx.err = &pkg->data_err;
+		cx.buf = malloc(CHUNK);
+		cx.obuf = malloc(CHUNK);
+		if (!cx.buf || !cx.obuf) {
+			free(cx.buf);
+			free(cx.obuf);
+			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		}
+		check_ctrl(&cx, &pkg->top);
 		free(cx.buf);
 		free(cx.obuf);
+		pkg->data_result = cx.first_err;
+		pkg->data_checked = 1;
+	}
+	if (pkg->data_result != SISIGN_OK && err)
+		*err = pkg->data_err;
+	return pkg->data_result;
+}
+
+int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	uint16_t crc = 0;
+	uint64_t done = 0;
+	uint8_t *buf;
+	int r = SISIGN_OK;
+
+	if (pkg->info.kind != SISIGN_PKG_SISX || pkg->info.data_crc_ok >= 0)
+		return SISIGN_OK;
+	buf = malloc(CHUNK);
+	if (!buf)
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	while (done < pkg->data_len) {
+		size_t n = pkg->data_len - done < CHUNK ? (size_t)(pkg->data_len - done) : CHUNK;
+		if ((r = pkg_read(pkg, pkg->data_off + done, buf, n, err)) != SISIGN_OK)
+			break;
+		crc = crc16_update(crc, buf, n);
+		done += n;
 	}
-	check_ctrl(&cx, &pkg->top);
-	r = cx.first_err;
-	if (pkg->info.kind == SISIGN_PKG_SISX && pkg->info.data_crc_ok < 0) {
-		uint16_t crc = 0;
-		uint64_t done = 0;
-		struct sisign_error e;
-		while (done < pkg->data_len) {
-			size_t n = pkg->data_len - done < CHUNK ? (size_t)(pkg->data_len - done) : CHUNK;
-			if (pkg_read(pkg, pkg->data_off + done, cx.buf, n, &e) != SISIGN_OK)
-				break;
-			crc = crc16_update(crc, cx.buf, n);
-			done += n;
-		}
-		if (done == pkg->data_len) {
-			pkg->info.data_crc_computed = crc;
-			pkg->info.data_crc_ok = pkg->info.has_data_crc && pkg->info.data_crc == crc;
-			if (pkg->info.has_data_crc && !pkg->info.data_crc_ok)
-				(void)pkg_warn(pkg, "data CRC is stale (stored 0x%04x, computed 0x%04x); the device ignores it",
-					pkg->info.data_crc, crc);
-		}
-	}
-	free(cx.buf);
-	free(cx.obuf);
-	return r;
+	free(buf);
+	if (r != SISIGN_OK)
+		return r;
+	pkg->info.data_crc_computed = crc;
+	pkg->info.data_crc_ok = pkg->info.has_data_crc && pkg->info.data_crc == crc;
+	if (pkg->info.has_data_crc && !pkg->info.data_crc_ok)
+		(void)pkg_warn(pkg, "data CRC is stale (stored 0x%04x, computed 0x%04x); the device ignores it",
+			pkg->info.data_crc, crc);
+	return SISIGN_OK;
 }
 
 /* ---- writing --------------------------------------------------------------- */

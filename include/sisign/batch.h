@@ -1,0 +1,157 @@
+/* sisign — batch signing, unsigning and verification: one identity (one
+ * token login) for many packages, local work (reading, parsing, hashing,
+ * writing) on worker threads, signatures through one queue.
+ *
+ * Usage: sisign_batch_new(), sisign_batch_add() per package,
+ * sisign_batch_run(), then read each job's result; sisign_batch_free().
+ * The library never prints: front ends get a per-job callback (for JSON
+ * lines, audit logs) and a progress callback.
+ *
+ * Outputs are written atomically by sisign_pkg_write() (an unnamed
+ * O_TMPFILE in OUT's directory, fsync, then linked as "OUT.tmpXXXXXX" and
+ * renamed over OUT, directory fsync): an interrupted batch — even by
+ * SIGKILL — leaves every output either complete or absent, and inputs are
+ * never modified (an in-place job replaces the input by rename only after
+ * the new file is complete).  Only a SIGKILL between that link and the
+ * rename (or on a filesystem without O_TMPFILE) can leave a named temp
+ * file; the next run over the same outputs removes such leftovers (see
+ * clean_stale_temps). */
+#ifndef SISIGN_BATCH_H
+#define SISIGN_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sisign/error.h>
+#include <sisign/package.h>
+#include <sisign/sign.h>
+#include <sisign/signer.h>
+#include <sisign/verify.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sisign_batch;
+
+enum sisign_batch_op {
+	SISIGN_BATCH_SIGN = 1,   /* append a chain (see skip_signed / resign) */
+	SISIGN_BATCH_UNSIGN = 2, /* remove the last chain (or all: unsign_all) */
+	SISIGN_BATCH_VERIFY = 3, /* verify; nothing is written */
+};
+
+enum sisign_job_status {
+	SISIGN_JOB_PENDING = 0,   /* not started (the batch was cancelled first) */
+	SISIGN_JOB_DONE = 1,      /* output written (verify: report produced) */
+	SISIGN_JOB_SKIPPED = 2,   /* --skip-signed: already signed by this identity */
+	SISIGN_JOB_FAILED = 3,    /* see err; no output was written for it */
+	SISIGN_JOB_CHECKED = 4,   /* dry run: parsed and checked, nothing written */
+};
+
+struct sisign_batch_result {
+	const char *input;
+	const char *output;            /* NULL for verify and dry runs */
+	enum sisign_job_status status;
+	struct sisign_error err;       /* code 0 unless FAILED */
+	uint64_t input_size;
+	char output_sha256[65];        /* lower-case hex; "" unless opts.output_sha256 and an output was written */
+	size_t nchains;                /* top-level chains in the output (verify: in the input) */
+	int verdict;                   /* VERIFY only: enum sisign_verdict; else -1 */
+	/* Package and identity warnings, one per line ("" if none).  Owned by
+	 * the batch. */
+	const char *warnings;
+	size_t nwarnings;
+};
+
+struct sisign_batch_progress {
+	size_t files_done;             /* finished, whatever their status */
+	size_t files_total;
+	uint64_t bytes_done;           /* input bytes of finished jobs */
+	uint64_t bytes_total;
+	size_t failed;
+};
+
+/* Called once per finished job, as soon as it finishes (so a log written
+ * from it survives an interruption).  Calls are serialised (never two at
+ * once) but come from worker threads. */
+typedef void (*sisign_batch_result_cb)(void *userdata, size_t index, const struct sisign_batch_result *res);
+/* Called after each finished job, serialised likewise. */
+typedef void (*sisign_batch_progress_cb)(void *userdata, const struct sisign_batch_progress *p);
+
+struct sisign_batch_opts {
+	enum sisign_batch_op op;
+	/* SIGN (and skip/resign checks): the identity and the signer it was
+	 * made from.  Make ONE signer for the whole batch: for a token that is
+	 * one login.  Neither is owned; both must outlive the batch. */
+	struct sisign_identity *identity;
+	struct sisign_signer *signer;
+	int skip_signed;     /* SIGN: a package whose last chain is already this identity's is skipped
+	                      * (and copied unchanged when its output is another file that does not exist yet);
+	                      * an existing output that is already signed by us counts as done too */
+	int resign;          /* SIGN: a package whose last chain is this identity's has that chain replaced */
+	int unsign_all;      /* UNSIGN: remove every chain, not only the last */
+	int dry_run;         /* parse and check every input (file hashes, skip/resign decisions), sign and write
+	                      * nothing; status CHECKED.  See also sisign_batch_preflight(). */
+	int threads;         /* worker threads; 0 = number of online CPUs */
+	/* 0 (default): signatures go through ONE queue, one at a time, in
+	 * whatever order workers reach it — many tokens break on concurrent use.
+	 * 1: workers call the signer concurrently.  A file-key signer then
+	 * signs on all cores.  The PKCS#11 signer (token.c) still serialises
+	 * its own calls on its one session, so for tokens this changes nothing
+	 * until the token layer offers a session pool (XXX). */
+	int parallel_sign;
+	int output_sha256;   /* compute each output's SHA-256 (one extra read of the output) */
+	int mode;            /* output permission bits; 0 = the input's */
+	int clean_stale_temps; /* before starting, remove "OUT.tmpXXXXXX" files left by a killed run for
+	                        * this batch's outputs */
+	const struct sisign_parse_opts *parse;   /* may be NULL */
+	const struct sisign_verify_opts *verify; /* VERIFY; may be NULL */
+	sisign_batch_result_cb on_result;
+	sisign_batch_progress_cb on_progress;
+	void *userdata;
+};
+
+/* Copies opts.  Caller frees *out with sisign_batch_free(). */
+SISIGN_API int sisign_batch_new(const struct sisign_batch_opts *opts, struct sisign_batch **out,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+SISIGN_API void sisign_batch_free(struct sisign_batch *b);
+
+/* Add a job.  output: the file to write, or NULL to replace input in place
+ * (ignored for VERIFY).  Both strings are copied.  SISIGN_ERR_INVALID_ARG
+ * when the batch is running.  Two jobs must not share an output (not
+ * checked here; the CLI refuses such command lines). */
+SISIGN_API int sisign_batch_add(struct sisign_batch *b, const char *input, const char *output,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Run every job.  One bad package does not stop the batch: each job gets
+ * its own status and error.  Returns SISIGN_OK when every job ran (whatever
+ * their statuses), SISIGN_ERR_CANCELLED when sisign_batch_cancel() stopped
+ * it (jobs in flight finish; the rest stay PENDING), or another error when
+ * the batch could not run at all (threads, memory). */
+SISIGN_API int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Ask a running batch to stop after the jobs in flight.  Async-signal-safe
+ * (a lock-free atomic store): may be called from a SIGINT handler. */
+SISIGN_API void sisign_batch_cancel(struct sisign_batch *b);
+
+SISIGN_API size_t sisign_batch_count(const struct sisign_batch *b);
+/* Result of job i (in the order added); NULL if i is out of range.  Valid
+ * until sisign_batch_free(). */
+SISIGN_API const struct sisign_batch_result *sisign_batch_result(const struct sisign_batch *b, size_t i);
+/* Counts per status after (or during) a run. */
+SISIGN_API void sisign_batch_summary(const struct sisign_batch *b, struct sisign_batch_progress *p,
+	size_t *done, size_t *skipped, size_t *checked, size_t *pending);
+
+/* Dry-run preflight for a signer and the identity made from it (which
+ * already checked that key and certificate match): sign a random SHA-1
+ * digest with the signer — on a token, a real C_Sign — and verify that
+ * signature with the identity's certificate.  SISIGN_OK, or the signing
+ * error, or SISIGN_ERR_KEY_MISMATCH / SISIGN_ERR_SIG_INVALID. */
+SISIGN_API int sisign_batch_preflight(struct sisign_signer *signer, const struct sisign_identity *id,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+SISIGN_API const char *sisign_job_status_name(enum sisign_job_status s); /* "done", "skipped", ... */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,685 @@
+/* Batch front end: see batch_cli.h. */
+#include "batch_cli.h"
+
+#include "cli.h"
+#include "fe.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sisign/batch.h>
+#include <sisign/package.h>
+
+const struct option batch_cli_longopts[] = {
+	{ "recursive", no_argument, NULL, 'r' },
+	{ "files-from", required_argument, NULL, BO_FILES_FROM },
+	{ "out-dir", required_argument, NULL, BO_OUT_DIR },
+	{ "suffix", required_argument, NULL, BO_SUFFIX },
+	{ "skip-signed", no_argument, NULL, BO_SKIP_SIGNED },
+	{ "resign", no_argument, NULL, BO_RESIGN },
+	{ "jobs", required_argument, NULL, BO_JOBS },
+	{ "parallel-token", no_argument, NULL, BO_PARALLEL_TOKEN },
+	{ "json", no_argument, NULL, BO_JSON },
+	{ "audit-log", required_argument, NULL, BO_AUDIT_LOG },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "progress", no_argument, NULL, BO_PROGRESS },
+	{ "dry-run", no_argument, NULL, BO_DRY_RUN },
+	{ NULL, 0, NULL, 0 },
+};
+
+void batch_cli_init(struct batch_cli *bc)
+{
+	memset(bc, 0, sizeof *bc);
+}
+
+int batch_cli_handle(struct batch_cli *bc, const char *cmd, int c, const char *arg)
+{
+	char *end;
+	long n;
+
+	switch (c) {
+	case 'r': bc->recursive = 1; break;
+	case BO_FILES_FROM: bc->files_from = arg; break;
+	case BO_OUT_DIR: bc->out_dir = arg; break;
+	case BO_SUFFIX:
+		if (!*arg || strchr(arg, '/')) {
+			(void)cli_usage_error(cmd, "--suffix must be a non-empty name part without '/'");
+			return -1;
+		}
+		bc->suffix = arg;
+		break;
+	case BO_SKIP_SIGNED: bc->skip_signed = 1; break;
+	case BO_RESIGN: bc->resign = 1; break;
+	case 'j':
+	case BO_JOBS:
+		errno = 0;
+		n = strtol(arg, &end, 10);
+		if (errno || *end || n < 0 || n > 1024) {
+			(void)cli_usage_error(cmd, "-j wants a number of threads from 0 (all cores) to 1024, not '%s'", arg);
+			return -1;
+		}
+		bc->jobs = (int)n;
+		break;
+	case BO_PARALLEL_TOKEN: bc->parallel_token = 1; break;
+	case BO_JSON: bc->json = 1; break;
+	case BO_AUDIT_LOG: bc->audit_log = arg; break;
+	case 'q': bc->quiet = 1; return 1; /* also fine for single files */
+	case BO_PROGRESS: bc->progress = 1; break;
+	case BO_DRY_RUN: bc->dry_run = 1; break;
+	default: return 0;
+	}
+	bc->any = 1;
+	return 1;
+}
+
+int batch_cli_wanted(const struct batch_cli *bc, int ninputs, char **inputs)
+{
+	struct stat st;
+	if (bc->any || ninputs != 1)
+		return 1;
+	return stat(inputs[0], &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- inputs ------------------------------------------------------------------ */
+
+struct item {
+	char *in;
+	char *rel;  /* path below --out-dir */
+	char *out;  /* NULL: in place / verify */
+};
+
+struct items {
+	struct item *v;
+	size_t n, cap;
+};
+
+static int items_push(struct items *it, const char *in, const char *rel)
+{
+	if (it->n == it->cap) {
+		size_t nc = it->cap ? it->cap * 2 : 256;
+		struct item *nv = realloc(it->v, nc * sizeof *nv);
+		if (!nv)
+			return -1;
+		it->v = nv;
+		it->cap = nc;
+	}
+	it->v[it->n].in = strdup(in);
+	it->v[it->n].rel = strdup(rel);
+	it->v[it->n].out = NULL;
+	if (!it->v[it->n].in || !it->v[it->n].rel)
+		return -1;
+	it->n++;
+	return 0;
+}
+
+static void items_free(struct items *it)
+{
+	for (size_t i = 0; i < it->n; i++) {
+		free(it->v[i].in);
+		free(it->v[i].rel);
+		free(it->v[i].out);
+	}
+	free(it->v);
+}
+
+static int is_sis_name(const char *name)
+{
+	size_t n = strlen(name);
+	return (n > 4 && strcasecmp(name + n - 4, ".sis") == 0) || (n > 5 && strcasecmp(name + n - 5, ".sisx") == 0);
+}
+
+/* For a file named directly: a relative path without ".." is mirrored as
+ * given; anything else by its base name. */
+static const char *rel_of(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	if (path[0] == '/' || strstr(path, "..") != NULL)
+		return b ? b + 1 : path;
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	return path;
+}
+
+static int walk(struct items *it, const char *dir, const char *rel, const struct stat *skip, const char *cmd)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort), rc = EXIT_OK;
+	if (n < 0) {
+		cli_msg("%s: %s: %s", cmd, dir, strerror(errno));
+		return EXIT_IO;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char *p = NULL, *r = NULL;
+		struct stat st;
+		if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
+			goto next;
+		if (asprintf(&p, "%s/%s", dir, name) < 0 || asprintf(&r, "%s%s%s", rel, *rel ? "/" : "", name) < 0) {
+			rc = EXIT_ERROR;
+			goto next;
+		}
+		if (stat(p, &st) != 0)
+			goto next;
+		if (S_ISDIR(st.st_mode)) {
+			/* Never descend into the output tree. */
+			if (skip && st.st_dev == skip->st_dev && st.st_ino == skip->st_ino)
+				goto next;
+			rc = cli_worst(rc, walk(it, p, r, skip, cmd));
+		} else if (S_ISREG(st.st_mode) && is_sis_name(name)) {
+			if (items_push(it, p, r) != 0)
+				rc = EXIT_ERROR;
+		}
+next:
+		free(p);
+		free(r);
+		free(ents[i]);
+	}
+	free(ents);
+	return rc;
+}
+
+static int add_input(struct items *it, struct batch_cli *bc, const char *path, const struct stat *skip,
+	const char *cmd)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (!bc->recursive)
+			return cli_usage_error(cmd, "'%s' is a directory (use -r to sign the packages in it)", path);
+		return walk(it, path, "", skip, cmd);
+	}
+	/* A missing or unreadable file still becomes a job: it gets its own
+	 * error status, as any bad input does. */
+	return items_push(it, path, rel_of(path)) == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
+static int read_files_from(struct items *it, struct batch_cli *bc, const struct stat *skip, const char *cmd)
+{
+	FILE *f = strcmp(bc->files_from, "-") == 0 ? stdin : fopen(bc->files_from, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = EXIT_OK;
+	if (!f) {
+		cli_msg("%s: %s: %s", cmd, bc->files_from, strerror(errno));
+		return EXIT_IO;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		rc = cli_worst(rc, add_input(it, bc, line, skip, cmd));
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static int mkdir_p(const char *path)
+{
+	char *p = strdup(path);
+	int rc = 0;
+	if (!p)
+		return -1;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) != 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+static int cmp_out(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	return strcmp(x->out ? x->out : x->in, y->out ? y->out : y->in);
+}
+
+/* Map every input to its output; create the directories --out-dir needs. */
+static int map_outputs(struct items *it, struct batch_cli *bc, const char *cmd)
+{
+	for (size_t i = 0; i < it->n; i++) {
+		struct item *x = &it->v[i];
+		if (bc->out_dir) {
+			char *slash;
+			if (asprintf(&x->out, "%s/%s", bc->out_dir, x->rel) < 0)
+				return EXIT_ERROR;
+			slash = strrchr(x->out, '/');
+			*slash = '\0';
+			if (mkdir_p(x->out) != 0) {
+				cli_msg("%s: %s: cannot create directory: %s", cmd, x->out, strerror(errno));
+				return EXIT_IO;
+			}
+			*slash = '/';
+		} else if (bc->suffix) {
+			const char *base = strrchr(x->in, '/');
+			const char *dot = strrchr(base ? base + 1 : x->in, '.');
+			size_t stem = dot ? (size_t)(dot - x->in) : strlen(x->in);
+			if (asprintf(&x->out, "%.*s%s%s", (int)stem, x->in, bc->suffix, dot ? dot : "") < 0)
+				return EXIT_ERROR;
+		}
+	}
+	/* Two inputs must not write one output. */
+	{
+		struct item *sorted = malloc(it->n * sizeof *sorted + 1);
+		int rc = EXIT_OK;
+		if (!sorted)
+			return EXIT_ERROR;
+		memcpy(sorted, it->v, it->n * sizeof *sorted);
+		qsort(sorted, it->n, sizeof *sorted, cmp_out);
+		for (size_t i = 1; i < it->n && rc == EXIT_OK; i++)
+			if (cmp_out(&sorted[i - 1], &sorted[i]) == 0)
+				rc = cli_usage_error(cmd, "'%s' and '%s' would both write '%s'", sorted[i - 1].in,
+					sorted[i].in, sorted[i].out ? sorted[i].out : sorted[i].in);
+		free(sorted);
+		return rc;
+	}
+}
+
+/* ---- signals ----------------------------------------------------------------- */
+
+static struct sisign_batch *volatile g_batch;
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_interrupted = 1;
+	if (g_batch)
+		sisign_batch_cancel(g_batch); /* async-signal-safe */
+}
+
+static void install_signals(struct sigaction *old_int, struct sigaction *old_term)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
+}
+
+/* ---- reports ----------------------------------------------------------------- */
+
+struct run_ctx {
+	struct batch_cli *bc;
+	const char *cmd;
+	enum sisign_batch_op op;
+	const char *fingerprint;   /* signer certificate SHA-256, or NULL */
+	char token_serial[64];
+	char key_id[130];
+	char user[64], host[256];
+	int audit_fd;
+	struct progress prog;
+	int audit_failed;
+};
+
+static const char *verdict_name(int v)
+{
+	return v < 0 ? NULL : sisign_verdict_name((enum sisign_verdict)v);
+}
+
+/* The token serial and the key id (hex) from the signer's URI. */
+static void token_ids(const char *uri, char *serial, size_t sn, char *id, size_t idn)
+{
+	const char *p;
+	serial[0] = id[0] = '\0';
+	if (strncmp(uri, "pkcs11:", 7) != 0)
+		return;
+	for (p = uri + 7; *p;) {
+		const char *end = p + strcspn(p, ";?");
+		if (strncmp(p, "serial=", 7) == 0) {
+			size_t n = (size_t)(end - p - 7);
+			snprintf(serial, sn, "%.*s", (int)(n < sn ? n : sn - 1), p + 7);
+		} else if (strncmp(p, "id=", 3) == 0) {
+			size_t o = 0;
+			for (const char *q = p + 3; q < end && o + 3 < idn; q++) {
+				unsigned v;
+				if (*q == '%' && end - q >= 3 && sscanf(q + 1, "%2x", &v) == 1) {
+					snprintf(id + o, idn - o, "%02x", v);
+					q += 2;
+				} else {
+					snprintf(id + o, idn - o, "%02x", (unsigned char)*q);
+				}
+				o += 2;
+			}
+		}
+		if (!*end || *end == '?')
+			break;
+		p = end + 1;
+	}
+}
+
+static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r)
+{
+	char *buf = NULL, when[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct fe_json j;
+	time_t now = time(NULL);
+	if (!f)
+		return NULL;
+	(void)fe_time_format(now, when, sizeof when);
+	fe_json_init(&j, f);
+	fe_json_begin_object(&j);
+	fe_json_kv_string(&j, "time", when);
+	fe_json_kv_string(&j, "operation", rc->op == SISIGN_BATCH_SIGN ? "sign" :
+		rc->op == SISIGN_BATCH_UNSIGN ? "unsign" : "verify");
+	fe_json_kv_string(&j, "input", r->input);
+	fe_json_kv_string(&j, "output", r->status == SISIGN_JOB_DONE || r->status == SISIGN_JOB_SKIPPED ? r->output : NULL);
+	fe_json_kv_string(&j, "output_sha256", r->output_sha256[0] ? r->output_sha256 : NULL);
+	fe_json_kv_string(&j, "status", sisign_job_status_name(r->status));
+	fe_json_kv_string(&j, "signer_fingerprint", rc->fingerprint);
+	fe_json_kv_string(&j, "token_serial", rc->token_serial[0] ? rc->token_serial : NULL);
+	fe_json_kv_string(&j, "key_id", rc->key_id[0] ? rc->key_id : NULL);
+	fe_json_kv_uint64(&j, "chains", r->nchains);
+	if (rc->op == SISIGN_BATCH_VERIFY)
+		fe_json_kv_string(&j, "verdict", verdict_name(r->verdict));
+	fe_json_key(&j, "warnings");
+	fe_json_begin_array(&j);
+	for (const char *w = r->warnings; w && *w;) {
+		size_t n = strcspn(w, "\n");
+		fe_json_string_n(&j, w, n);
+		w += n + (w[n] == '\n');
+	}
+	fe_json_end_array(&j);
+	if (r->status == SISIGN_JOB_FAILED) {
+		fe_json_key(&j, "error");
+		fe_json_begin_object(&j);
+		fe_json_kv_int(&j, "code", r->err.code);
+		fe_json_kv_string(&j, "name", sisign_strerror(r->err.code));
+		fe_json_kv_string(&j, "message", r->err.message[0] ? r->err.message : sisign_strerror(r->err.code));
+		fe_json_end_object(&j);
+	} else {
+		fe_json_key(&j, "error");
+		fe_json_null(&j);
+	}
+	if (rc->bc->audit_log) {
+		fe_json_kv_string(&j, "user", rc->user);
+		fe_json_kv_string(&j, "host", rc->host);
+	}
+	fe_json_end_object(&j);
+	fputc('\n', f);
+	if (fe_json_finish(&j) != 0 || fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int write_all_fd(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void on_result(void *ud, size_t index, const struct sisign_batch_result *r)
+{
+	struct run_ctx *rc = ud;
+	(void)index;
+	if (r->status == SISIGN_JOB_FAILED && !rc->bc->json) {
+		progress_clear(&rc->prog);
+		fe_print_error(stderr, cli_progname, r->input, &r->err);
+	}
+	if (rc->bc->json || rc->audit_fd >= 0) {
+		char *line = record_json(rc, r);
+		if (line) {
+			if (rc->bc->json) {
+				progress_clear(&rc->prog);
+				fputs(line, stdout);
+				fflush(stdout);
+			}
+			/* One write per record on an O_APPEND descriptor, made
+			 * durable before the next file is reported. */
+			if (rc->audit_fd >= 0 && (write_all_fd(rc->audit_fd, line) != 0 || fsync(rc->audit_fd) != 0))
+				rc->audit_failed = 1;
+			free(line);
+		}
+	}
+}
+
+static void on_progress(void *ud, const struct sisign_batch_progress *p)
+{
+	struct run_ctx *rc = ud;
+	progress_update(&rc->prog, p);
+}
+
+/* verify's "worst wins" order: invalid > unsigned > untrusted >
+ * self-signed > trusted (as cmd_verify ranks several files). */
+static int verdict_rank(int v)
+{
+	switch (v) {
+	case SISIGN_VERDICT_TRUSTED: return 0;
+	case SISIGN_VERDICT_SELF_SIGNED: return 1;
+	case SISIGN_VERDICT_UNTRUSTED: return 2;
+	case SISIGN_VERDICT_UNSIGNED: return 3;
+	default: return 4;
+	}
+}
+
+static int verdict_exit(int v)
+{
+	switch (v) {
+	case SISIGN_VERDICT_TRUSTED: return EXIT_OK;
+	case SISIGN_VERDICT_SELF_SIGNED: return EXIT_SELF_SIGNED;
+	case SISIGN_VERDICT_UNTRUSTED: return EXIT_UNTRUSTED;
+	case SISIGN_VERDICT_UNSIGNED: return EXIT_UNSIGNED;
+	default: return EXIT_INVALID;
+	}
+}
+
+int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op, struct keyopts *ko,
+	const struct sisign_verify_opts *vo, int ninputs, char **inputs)
+{
+	struct items it = { NULL, 0, 0 };
+	struct stat outst, *skip = NULL;
+	struct sisign_signer *signer = NULL;
+	struct sisign_identity *id = NULL;
+	struct sisign_batch *b = NULL;
+	struct sisign_batch_opts o;
+	struct sisign_error err;
+	struct sigaction old_int, old_term;
+	struct run_ctx rc;
+	size_t done = 0, skipped = 0, checked = 0, pending = 0, failed = 0;
+	int ec = EXIT_OK, r, signals = 0, worst_fail = EXIT_OK, worst_verdict = -1;
+	double t0;
+
+	memset(&rc, 0, sizeof rc);
+	rc.bc = bc;
+	rc.cmd = cmd;
+	rc.op = op;
+	rc.audit_fd = -1;
+
+	/* Usage. */
+	if (op != SISIGN_BATCH_VERIFY) {
+		int nout = !!bc->out_dir + !!bc->suffix + !!bc->in_place;
+		if (nout != 1 && !(bc->dry_run && nout == 0))
+			return cli_usage_error(cmd, "give one of --out-dir DIR, --suffix SUF or --in-place for several inputs");
+	} else if (bc->out_dir || bc->suffix || bc->in_place) {
+		return cli_usage_error(cmd, "verify writes nothing: --out-dir, --suffix and --in-place do not apply");
+	}
+	if ((bc->skip_signed || bc->resign) && op != SISIGN_BATCH_SIGN)
+		return cli_usage_error(cmd, "--skip-signed and --resign are for sign");
+	if (bc->skip_signed && bc->resign)
+		return cli_usage_error(cmd, "give --skip-signed or --resign, not both");
+	if (ninputs == 0 && !bc->files_from)
+		return cli_usage_error(cmd, "no input file");
+
+	/* Inputs and outputs. */
+	if (bc->out_dir && bc->dry_run) {
+		if (stat(bc->out_dir, &outst) == 0) /* nothing is created in a dry run */
+			skip = &outst;
+	} else if (bc->out_dir) {
+		if (mkdir_p(bc->out_dir) != 0 || stat(bc->out_dir, &outst) != 0) {
+			cli_msg("%s: %s: cannot create directory: %s", cmd, bc->out_dir, strerror(errno));
+			return EXIT_IO;
+		}
+		skip = &outst;
+	}
+	for (int i = 0; i < ninputs && ec == EXIT_OK; i++)
+		ec = add_input(&it, bc, inputs[i], skip, cmd);
+	if (ec == EXIT_OK && bc->files_from)
+		ec = read_files_from(&it, bc, skip, cmd);
+	if (ec == EXIT_OK && it.n == 0) {
+		cli_msg("%s: no SIS packages found", cmd);
+		ec = EXIT_USAGE;
+	}
+	if (ec == EXIT_OK && !bc->dry_run && op != SISIGN_BATCH_VERIFY)
+		ec = map_outputs(&it, bc, cmd);
+	if (ec != EXIT_OK)
+		goto out;
+
+	/* One signer — one login — for the whole batch. */
+	if (op == SISIGN_BATCH_SIGN) {
+		if ((ec = keyopts_load_signer(ko, &signer)) != EXIT_OK)
+			goto out;
+		if ((ec = keyopts_load_identity(ko, signer, &id)) != EXIT_OK)
+			goto out;
+		rc.fingerprint = sisign_identity_fingerprint(id);
+		token_ids(sisign_signer_describe(signer), rc.token_serial, sizeof rc.token_serial, rc.key_id,
+			sizeof rc.key_id);
+		if (bc->dry_run) {
+			sisign_error_clear(&err);
+			if ((r = sisign_batch_preflight(signer, id, &err)) != SISIGN_OK) {
+				if (!err.code)
+					err.code = r;
+				ec = cli_report(sisign_signer_describe(signer), &err);
+				goto out;
+			}
+		}
+	}
+	if (bc->audit_log) {
+		rc.audit_fd = open(bc->audit_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (rc.audit_fd < 0) {
+			cli_msg("%s: %s: %s", cmd, bc->audit_log, strerror(errno));
+			ec = EXIT_IO;
+			goto out;
+		}
+		if (getlogin_r(rc.user, sizeof rc.user) != 0) {
+			const char *u = getenv("USER");
+			snprintf(rc.user, sizeof rc.user, "%s", u ? u : "");
+			if (!rc.user[0])
+				snprintf(rc.user, sizeof rc.user, "uid %u", (unsigned)getuid());
+		}
+		if (gethostname(rc.host, sizeof rc.host) != 0)
+			rc.host[0] = '\0';
+		rc.host[sizeof rc.host - 1] = '\0';
+	}
+
+	memset(&o, 0, sizeof o);
+	o.op = op;
+	o.identity = id;
+	o.signer = signer;
+	o.skip_signed = bc->skip_signed;
+	o.resign = bc->resign;
+	o.unsign_all = bc->unsign_all;
+	o.dry_run = bc->dry_run;
+	o.threads = bc->jobs;
+	o.parallel_sign = bc->parallel_token;
+	o.output_sha256 = bc->json || bc->audit_log;
+	o.clean_stale_temps = 1;
+	o.verify = vo;
+	o.on_result = on_result;
+	o.on_progress = on_progress;
+	o.userdata = &rc;
+	sisign_error_clear(&err);
+	if ((r = sisign_batch_new(&o, &b, &err)) != SISIGN_OK) {
+		ec = cli_report(NULL, &err);
+		goto out;
+	}
+	for (size_t i = 0; i < it.n; i++) {
+		if ((r = sisign_batch_add(b, it.v[i].in, bc->in_place ? NULL : it.v[i].out, &err)) != SISIGN_OK) {
+			ec = cli_report(it.v[i].in, &err);
+			goto out;
+		}
+	}
+	progress_init(&rc.prog, !bc->quiet && (bc->progress || isatty(2)));
+	g_interrupted = 0;
+	g_batch = b;
+	install_signals(&old_int, &old_term);
+	signals = 1;
+	t0 = progress_now();
+	r = sisign_batch_run(b, &err);
+	g_batch = NULL;
+	progress_clear(&rc.prog);
+	if (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED) {
+		ec = cli_report(NULL, &err);
+		goto out;
+	}
+
+	/* Summary. */
+	for (size_t i = 0; i < sisign_batch_count(b); i++) {
+		const struct sisign_batch_result *res = sisign_batch_result(b, i);
+		if (res->status == SISIGN_JOB_FAILED) {
+			failed++;
+			worst_fail = cli_worst(worst_fail, cli_exit_for_error(res->err.code));
+		} else if (res->verdict >= 0 && (worst_verdict < 0 || verdict_rank(res->verdict) > verdict_rank(worst_verdict))) {
+			worst_verdict = res->verdict;
+		}
+	}
+	sisign_batch_summary(b, NULL, &done, &skipped, &checked, &pending);
+	if (!bc->quiet || bc->dry_run || g_interrupted) {
+		const char *verb = op == SISIGN_BATCH_SIGN ? "signed" : op == SISIGN_BATCH_UNSIGN ? "unsigned" : "verified";
+		double el = progress_now() - t0;
+		fprintf(stderr, "%s: %s: %zu %s, %zu skipped, %zu failed, %zu not started, of %zu (%.1f s)\n", cli_progname,
+			cmd, bc->dry_run ? checked : done, bc->dry_run ? "checked" : verb, skipped, failed, pending,
+			sisign_batch_count(b), el);
+	}
+	if (rc.audit_failed)
+		cli_msg("%s: %s: writing the audit log failed", cmd, bc->audit_log);
+	if (g_interrupted || r == SISIGN_ERR_CANCELLED) {
+		cli_msg("%s: interrupted: every output is complete or absent; rerun with --skip-signed to finish", cmd);
+		ec = EXIT_INTERRUPTED;
+	} else if (bc->dry_run) {
+		fprintf(stderr,
+			"%s: *** DRY RUN — NOT SIGNED ***  %zu package(s) checked, nothing was signed or written%s\n",
+			cli_progname, checked, failed ? "; some inputs FAILED their checks" : "");
+		ec = failed ? EXIT_PARTIAL : EXIT_DRY_RUN;
+	} else if (failed && failed == sisign_batch_count(b)) {
+		ec = worst_fail;
+	} else if (failed) {
+		ec = EXIT_PARTIAL;
+	} else {
+		ec = worst_verdict >= 0 ? verdict_exit(worst_verdict) : EXIT_OK;
+	}
+	if (rc.audit_failed && ec == EXIT_OK)
+		ec = EXIT_IO;
+out:
+	if (signals) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	if (rc.audit_fd >= 0)
+		close(rc.audit_fd);
+	sisign_batch_free(b);
+	sisign_identity_free(id);
+	sisign_signer_free(signer);
+	items_free(&it);
+	return ec;
+}

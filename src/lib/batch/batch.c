@@ -1,0 +1,500 @@
+/* The batch engine: N worker threads each take the next job and do the
+ * local work (open, parse, hash check, write, output digest); the signer
+ * call goes through one queue unless parallel_sign (pkcs11.md "serialise
+ * token operations and parallelise only local hashing").  Per-job results
+ * never stop the batch. */
+#include "batch/batch_private.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "format/format_private.h"
+
+struct job {
+	char *input;
+	char *output;            /* NULL: in place (or verify) */
+	struct sisign_batch_result res;
+	char *warnings;
+};
+
+struct sisign_batch {
+	struct sisign_batch_opts opts;
+	struct sisign_parse_opts parse;
+	struct sisign_verify_opts verify;
+	int has_parse, has_verify;
+	struct job *jobs;
+	size_t njobs, cap;
+
+	atomic_int cancel;
+	atomic_size_t next;
+	int running;
+	pthread_mutex_t lock;    /* results bookkeeping and callbacks */
+	pthread_mutex_t queue;   /* the signing queue */
+	struct sisign_batch_progress prog;
+};
+
+const char *sisign_job_status_name(enum sisign_job_status s)
+{
+	switch (s) {
+	case SISIGN_JOB_PENDING: return "pending";
+	case SISIGN_JOB_DONE: return "done";
+	case SISIGN_JOB_SKIPPED: return "skipped";
+	case SISIGN_JOB_FAILED: return "error";
+	case SISIGN_JOB_CHECKED: return "checked";
+	}
+	return "unknown";
+}
+
+int sisign_batch_new(const struct sisign_batch_opts *opts, struct sisign_batch **out, struct sisign_error *err)
+{
+	struct sisign_batch *b;
+
+	if (out)
+		*out = NULL;
+	if (!opts || !out)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_batch_new: NULL argument");
+	if (opts->op != SISIGN_BATCH_SIGN && opts->op != SISIGN_BATCH_UNSIGN && opts->op != SISIGN_BATCH_VERIFY)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "unknown batch operation %d", (int)opts->op);
+	if (opts->op == SISIGN_BATCH_SIGN && (!opts->identity || !opts->signer))
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "signing needs an identity and its signer");
+	if (opts->skip_signed && opts->resign)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "skip-signed and resign exclude each other");
+	if (!(b = calloc(1, sizeof *b)))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	b->opts = *opts;
+	if (opts->parse) {
+		b->parse = *opts->parse;
+		b->opts.parse = &b->parse;
+	}
+	if (opts->verify) {
+		b->verify = *opts->verify;
+		b->opts.verify = &b->verify;
+	}
+	atomic_init(&b->cancel, 0);
+	atomic_init(&b->next, 0);
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_mutex_init(&b->queue, NULL);
+	*out = b;
+	return SISIGN_OK;
+}
+
+void sisign_batch_free(struct sisign_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->njobs; i++) {
+		free(b->jobs[i].input);
+		free(b->jobs[i].output);
+		free(b->jobs[i].warnings);
+	}
+	free(b->jobs);
+	pthread_mutex_destroy(&b->lock);
+	pthread_mutex_destroy(&b->queue);
+	free(b);
+}
+
+int sisign_batch_add(struct sisign_batch *b, const char *input, const char *output, struct sisign_error *err)
+{
+	struct job *j;
+
+	if (!b || !input)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_batch_add: NULL argument");
+	if (b->running)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "the batch is running");
+	if (b->opts.op == SISIGN_BATCH_VERIFY)
+		output = NULL;
+	if (b->njobs == b->cap) {
+		size_t nc = b->cap ? b->cap * 2 : 64;
+		struct job *nj = realloc(b->jobs, nc * sizeof *nj);
+		if (!nj)
+			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		b->jobs = nj;
+		b->cap = nc;
+	}
+	j = &b->jobs[b->njobs];
+	memset(j, 0, sizeof *j);
+	j->input = strdup(input);
+	j->output = output ? strdup(output) : NULL;
+	if (!j->input || (output && !j->output)) {
+		free(j->input);
+		free(j->output);
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	}
+	j->res.input = j->input;
+	j->res.output = j->output ? j->output : (b->opts.op == SISIGN_BATCH_VERIFY ? NULL : j->input);
+	j->res.verdict = -1;
+	j->res.warnings = "";
+	sisign_error_clear(&j->res.err);
+	b->njobs++;
+	return SISIGN_OK;
+}
+
+void sisign_batch_cancel(struct sisign_batch *b)
+{
+	if (b)
+		atomic_store(&b->cancel, 1);
+}
+
+size_t sisign_batch_count(const struct sisign_batch *b)
+{
+	return b ? b->njobs : 0;
+}
+
+const struct sisign_batch_result *sisign_batch_result(const struct sisign_batch *b, size_t i)
+{
+	return b && i < b->njobs ? &b->jobs[i].res : NULL;
+}
+
+void sisign_batch_summary(const struct sisign_batch *b, struct sisign_batch_progress *p, size_t *done,
+	size_t *skipped, size_t *checked, size_t *pending)
+{
+	size_t d = 0, s = 0, c = 0, n = 0, f = 0;
+	uint64_t bytes = 0, total = 0;
+	for (size_t i = 0; b && i < b->njobs; i++) {
+		const struct sisign_batch_result *r = &b->jobs[i].res;
+		total += r->input_size;
+		switch (r->status) {
+		case SISIGN_JOB_DONE: d++; break;
+		case SISIGN_JOB_SKIPPED: s++; break;
+		case SISIGN_JOB_CHECKED: c++; break;
+		case SISIGN_JOB_FAILED: f++; break;
+		case SISIGN_JOB_PENDING: n++; break;
+		}
+		if (r->status != SISIGN_JOB_PENDING)
+			bytes += r->input_size;
+	}
+	if (p) {
+		p->files_total = b ? b->njobs : 0;
+		p->files_done = d + s + c + f;
+		p->failed = f;
+		p->bytes_done = bytes;
+		p->bytes_total = total;
+	}
+	if (done)
+		*done = d;
+	if (skipped)
+		*skipped = s;
+	if (checked)
+		*checked = c;
+	if (pending)
+		*pending = n;
+}
+
+/* ---- one job ---------------------------------------------------------------- */
+
+static void job_warnings(struct job *j, const struct sisign_pkg *pkg)
+{
+	size_t n = pkg ? sisign_pkg_nwarnings(pkg) : 0, len = 0;
+	char *s;
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(sisign_pkg_warning(pkg, i)) + 1;
+	if (!(s = malloc(len + 1)))
+		return;
+	len = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = strlen(sisign_pkg_warning(pkg, i));
+		memcpy(s + len, sisign_pkg_warning(pkg, i), k);
+		len += k;
+		s[len++] = i + 1 < n ? '\n' : '\0';
+	}
+	free(j->warnings);
+	j->warnings = s;
+	j->res.warnings = s;
+	j->res.nwarnings = n;
+}
+
+static int sha256_file(const char *path, char hex[65], struct sisign_error *err)
+{
+	static const char digits[] = "0123456789abcdef";
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	uint8_t *buf = NULL;
+	size_t bufsize = (size_t)1 << 20;
+	int fd = -1, r = SISIGN_ERR_INTERNAL;
+	off_t off = 0;
+
+	hex[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_sys(err, errno, "%s", path);
+	if (!(buf = malloc(bufsize)) || !(ctx = EVP_MD_CTX_new())) {
+		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		goto out;
+	}
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 unavailable");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = pread_full(fd, buf, bufsize, off);
+		if (n < 0) {
+			r = err_sys(err, errno, "%s", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+			r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 failed");
+			goto out;
+		}
+		off += n;
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 failed");
+		goto out;
+	}
+	for (unsigned i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+	r = SISIGN_OK;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	close(fd);
+	return r;
+}
+
+/* The file to write: the job's output, or the input itself in place. */
+static const char *job_dest(const struct job *j)
+{
+	return j->output ? j->output : j->input;
+}
+
+static int write_out(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int mode,
+	struct sisign_error *err)
+{
+	int r = sisign_pkg_write(pkg, job_dest(j), b->opts.mode ? b->opts.mode : mode, err);
+	if (r == SISIGN_OK && b->opts.output_sha256)
+		r = sha256_file(job_dest(j), j->res.output_sha256, err);
+	return r;
+}
+
+/* --skip-signed on an output that exists already: a finished earlier run. */
+static int output_done_before(struct sisign_batch *b, struct job *j)
+{
+	struct sisign_pkg *out = NULL;
+	struct stat st;
+	int done = 0;
+	if (!j->output || stat(j->output, &st) != 0)
+		return 0;
+	if (sisign_pkg_open(j->output, b->opts.parse, &out, NULL) != SISIGN_OK)
+		return 0;
+	if (sisign_pkg_last_chain_is(out, b->opts.identity)) {
+		done = 1;
+		j->res.nchains = sisign_pkg_controller(out)->nchains;
+		job_warnings(j, out);
+	}
+	sisign_pkg_free(out);
+	if (done && b->opts.output_sha256)
+		(void)sha256_file(j->output, j->res.output_sha256, NULL);
+	return done;
+}
+
+static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int mode,
+	struct sisign_error *err)
+{
+	int r, ours = sisign_pkg_last_chain_is(pkg, b->opts.identity);
+
+	if (ours && b->opts.skip_signed) {
+		j->res.status = SISIGN_JOB_SKIPPED;
+		/* A separate output that does not exist yet gets the package
+		 * unchanged, so the output tree is complete. */
+		if (!b->opts.dry_run && j->output && access(j->output, F_OK) != 0) {
+			if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
+				return r;
+		}
+		j->res.nchains = pkg->top.nchains;
+		return SISIGN_OK;
+	}
+	if ((r = batch_pkg_signable(pkg, err)) != SISIGN_OK)
+		return r;
+	/* The expensive part (inflate + SHA-1 of every file), on this worker. */
+	if (pkg->info.kind == SISIGN_PKG_SISX && (r = sisign_pkg_check_data(pkg, err)) != SISIGN_OK)
+		return r; /* as sisign_pkg_sign: no signature over mismatching data */
+	if (ours && b->opts.resign && (r = sisign_pkg_unsign(pkg, 0, err)) != SISIGN_OK)
+		return r;
+	if (b->opts.dry_run) {
+		j->res.status = SISIGN_JOB_CHECKED;
+		j->res.nchains = pkg->top.nchains;
+		return SISIGN_OK;
+	}
+	if ((r = batch_pkg_sign_checked(pkg, b->opts.signer, b->opts.identity,
+		     b->opts.parallel_sign ? NULL : &b->queue, err)) != SISIGN_OK)
+		return r;
+	if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
+		return r;
+	j->res.status = SISIGN_JOB_DONE;
+	j->res.nchains = pkg->top.nchains;
+	return SISIGN_OK;
+}
+
+static int run_unsign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int mode,
+	struct sisign_error *err)
+{
+	int r;
+	if ((r = sisign_pkg_unsign(pkg, b->opts.unsign_all, err)) != SISIGN_OK)
+		return r;
+	if (b->opts.dry_run) {
+		j->res.status = SISIGN_JOB_CHECKED;
+	} else {
+		if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
+			return r;
+		j->res.status = SISIGN_JOB_DONE;
+	}
+	j->res.nchains = pkg->top.nchains;
+	return SISIGN_OK;
+}
+
+static int run_verify(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	struct sisign_verify_report *rep = NULL;
+	int r = sisign_pkg_verify(pkg, b->opts.verify, &rep, err);
+	if (r != SISIGN_OK)
+		return r;
+	j->res.verdict = (int)rep->verdict;
+	j->res.nchains = pkg->top.nchains;
+	j->res.status = SISIGN_JOB_DONE;
+	sisign_verify_report_free(rep);
+	return SISIGN_OK;
+}
+
+static void run_job(struct sisign_batch *b, struct job *j)
+{
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_error e;
+	struct stat st;
+	int r, mode = 0644;
+
+	sisign_error_clear(&e);
+	if (stat(j->input, &st) == 0)
+		mode = (int)(st.st_mode & 07777);
+	if (b->opts.op == SISIGN_BATCH_SIGN && b->opts.skip_signed && output_done_before(b, j)) {
+		j->res.status = SISIGN_JOB_SKIPPED;
+		return;
+	}
+	r = sisign_pkg_open(j->input, b->opts.parse, &pkg, &e);
+	if (r == SISIGN_OK) {
+		switch (b->opts.op) {
+		case SISIGN_BATCH_SIGN: r = run_sign(b, j, pkg, mode, &e); break;
+		case SISIGN_BATCH_UNSIGN: r = run_unsign(b, j, pkg, mode, &e); break;
+		case SISIGN_BATCH_VERIFY: r = run_verify(b, j, pkg, &e); break;
+		}
+	}
+	job_warnings(j, pkg);
+	sisign_pkg_free(pkg);
+	if (r != SISIGN_OK) {
+		if (e.code == 0)
+			e.code = r;
+		j->res.err = e;
+		j->res.status = SISIGN_JOB_FAILED;
+		j->res.output_sha256[0] = '\0';
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct sisign_batch *b = arg;
+	for (;;) {
+		size_t i;
+		struct job *j;
+		if (atomic_load(&b->cancel))
+			break;
+		i = atomic_fetch_add(&b->next, 1);
+		if (i >= b->njobs)
+			break;
+		j = &b->jobs[i];
+		run_job(b, j);
+		pthread_mutex_lock(&b->lock);
+		b->prog.files_done++;
+		b->prog.bytes_done += j->res.input_size;
+		if (j->res.status == SISIGN_JOB_FAILED)
+			b->prog.failed++;
+		if (b->opts.on_result)
+			b->opts.on_result(b->opts.userdata, i, &j->res);
+		if (b->opts.on_progress)
+			b->opts.on_progress(b->opts.userdata, &b->prog);
+		pthread_mutex_unlock(&b->lock);
+	}
+	return NULL;
+}
+
+int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
+{
+	pthread_t *tids = NULL;
+	size_t nthreads, started = 0;
+	int r = SISIGN_ERR_INTERNAL;
+
+	if (!b)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_batch_run: NULL argument");
+	if (b->running)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "the batch is running");
+	b->running = 1;
+	memset(&b->prog, 0, sizeof b->prog);
+	b->prog.files_total = b->njobs;
+	for (size_t i = 0; i < b->njobs; i++) {
+		struct stat st;
+		if (stat(b->jobs[i].input, &st) == 0)
+			b->jobs[i].res.input_size = (uint64_t)st.st_size;
+		b->prog.bytes_total += b->jobs[i].res.input_size;
+	}
+	if (b->opts.clean_stale_temps && !b->opts.dry_run && b->opts.op != SISIGN_BATCH_VERIFY && b->njobs) {
+		const char **outs = malloc(b->njobs * sizeof *outs);
+		if (!outs) {
+			r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < b->njobs; i++)
+			outs[i] = job_dest(&b->jobs[i]);
+		(void)batch_clean_stale_temps(outs, b->njobs);
+		free(outs);
+	}
+	if (b->opts.threads > 0) {
+		nthreads = (size_t)b->opts.threads;
+	} else {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = n > 0 ? (size_t)n : 1;
+	}
+	if (nthreads > b->njobs)
+		nthreads = b->njobs ? b->njobs : 1;
+	if (!(tids = calloc(nthreads, sizeof *tids))) {
+		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		goto out;
+	}
+	atomic_store(&b->next, 0);
+	for (; started < nthreads; started++) {
+		int e = pthread_create(&tids[started], NULL, worker, b);
+		if (e != 0) {
+			if (started == 0) {
+				r = err_sys(err, e, "cannot start a worker thread");
+				goto out;
+			}
+			break; /* fewer workers is fine */
+		}
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	r = SISIGN_OK;
+	if (atomic_load(&b->cancel)) {
+		for (size_t i = 0; i < b->njobs; i++)
+			if (b->jobs[i].res.status == SISIGN_JOB_PENDING) {
+				r = err_set(err, SISIGN_ERR_CANCELLED, -1, "batch cancelled");
+				break;
+			}
+	}
+out:
+	free(tids);
+	b->running = 0;
+	return r;
+}
