@@ -542,6 +542,12 @@ int main(int argc, char **argv)
 		snprintf(q, sizeof q, "%s/out2", dir);
 		mkdir(q, 0755);
 		tok1 = run_batch(p, q, nsmall, tsg, tid, 0);
+		sisign_identity_free(tid);
+		sisign_signer_free(tsg);
+		/* the same token opened for concurrent sessions */
+		to.parallel_sessions = 1;
+		if (sisign_signer_from_pkcs11(uri, &to, &tsg, &e) || sisign_identity_new(tsg, NULL, &tid, &e))
+			die("token identity", &e);
 		tokp = run_batch(p, q, nsmall, tsg, tid, 1);
 	}
 

@@ -68,6 +68,13 @@ struct sisign_token_opts {
 	 * file.  Ignored for PIN-pad tokens and ordinary keys, whose PIN is
 	 * wiped right after login. */
 	int ask_pin_per_signature;
+	/* Non-zero: the token takes concurrent sessions (SoftHSM, network
+	 * HSMs), so signatures from several threads are not serialised here
+	 * and libp11 spreads them over its session pool.  Zero (default):
+	 * one C_Sign at a time, since many smartcard drivers break on
+	 * concurrent use.  Ignored for CKA_ALWAYS_AUTHENTICATE keys, whose
+	 * context-specific login must come right before its C_Sign. */
+	int parallel_sessions;
 };
 
 /* Open the private key that uri names and make a signer of it.

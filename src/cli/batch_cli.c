@@ -557,6 +557,7 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 
 	/* One signer — one login — for the whole batch. */
 	if (op == SISIGN_BATCH_SIGN) {
+		ko->parallel_sessions = bc->parallel_token;
 		if ((ec = keyopts_load_signer(ko, &signer)) != EXIT_OK)
 			goto out;
 		if ((ec = keyopts_load_identity(ko, signer, &id)) != EXIT_OK)

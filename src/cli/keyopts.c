@@ -138,6 +138,7 @@ void keyopts_token_opts(struct keyopts *ko, struct sisign_token_opts *to)
 	to->allowed_module_dirs = ko->nallow_module ? ko->allow_module : NULL;
 	to->allow_pin_in_uri = ko->allow_pin_in_uri;
 	to->force_final_try = ko->force_final_try;
+	to->parallel_sessions = ko->parallel_sessions;
 	fe_secret_src_init(&ko->pin_src);
 	ko->pin_src.fd = ko->pin_fd;
 	ko->pin_src.file = ko->pin_file;

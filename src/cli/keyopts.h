@@ -52,6 +52,7 @@ struct keyopts {
 	const char *pin_file;
 	int allow_pin_in_uri;
 	int force_final_try;
+	int parallel_sessions;    /* batch --parallel-token: the token takes concurrent sessions */
 
 	/* state */
 	struct fe_secret_src pass_src;

@@ -70,6 +70,9 @@ checks=$((checks + 1))
 [ $rc -eq 0 ] || fail "parallel-token batch exit $rc"
 check [ "$(calls C_Login)" -eq 1 ]
 check [ "$(calls C_Sign)" -eq $N ]
+# signatures made concurrently on several sessions are all good
+"$SISIGN" verify -r --json "$T/out2" > "$T/verify2.json" 2>&1
+check [ "$(grep -c '"verdict":"self-signed"' "$T/verify2.json")" -eq $N ]
 
 # ---- --dry-run: one login, one test signature, nothing written ------------------------------
 rm -f "$T/spy.log"

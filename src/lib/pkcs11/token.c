@@ -446,6 +446,7 @@ static int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, 
 
 struct tok_signer {
 	pthread_mutex_t lock;
+	int parallel;           /* no lock around C_Sign (opts->parallel_sessions) */
 	struct tok_sess s;
 	PKCS11_KEY *key;
 	UI_METHOD *ui;
@@ -509,11 +510,13 @@ static int tsig_sign_sha1(void *vctx, const unsigned char digest[20], unsigned c
 	if (!(buf = malloc(ts->siglen)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	tok_sha1_digestinfo(digest, di);
-	pthread_mutex_lock(&ts->lock);
+	if (!ts->parallel)
+		pthread_mutex_lock(&ts->lock);
 	err_ossl_clear();
 	n = PKCS11_private_encrypt(TOK_SHA1_DI_LEN, di, buf, ts->key, RSA_PKCS1_PADDING);
 	rv = n > 0 ? 0 : last_ckr();
-	pthread_mutex_unlock(&ts->lock);
+	if (!ts->parallel)
+		pthread_mutex_unlock(&ts->lock);
 	if (n <= 0 || (size_t)n > ts->siglen) {
 		free(buf);
 		return err_ckr(err, SISIGN_ERR_TOKEN, rv, "signing on the token");
@@ -746,6 +749,8 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 		goto out;
 	}
 	ts->key = key;
+	/* Parallel sessions only where each C_Sign stands alone. */
+	ts->parallel = opts && opts->parallel_sessions && key_always_auth(&ts->s, key) == 0;
 	/* Keep the login PIN only for a key that will ask for it again. */
 	if (ts->pin && key_always_auth(&ts->s, key) != 1) {
 		OPENSSL_secure_clear_free(ts->pin, strlen(ts->pin) + 1);
