@@ -103,9 +103,14 @@ static int inflate_exact(const uint8_t *in, size_t inlen, uint8_t *out, size_t o
 	zs.next_out = out;
 	zs.avail_out = (uInt)outlen;
 	zr = inflate(&zs, Z_FINISH);
-	if (zr == Z_STREAM_END && zs.total_out == outlen) {
+	if (zr == Z_STREAM_END && zs.total_out == outlen && zs.avail_in == 0) {
 		inflateEnd(&zs);
 		return SISIGN_OK;
+	}
+	if (zr == Z_STREAM_END && zs.total_out == outlen) {
+		inflateEnd(&zs);
+		return err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)at,
+			"%u bytes follow the compressed controller's zlib stream inside its field", zs.avail_in);
 	}
 	inflateEnd(&zs);
 	if (zr == Z_STREAM_END)
@@ -283,7 +288,7 @@ static int parse_sisx(struct sisign_pkg *pkg, struct sisign_error *err)
 			return r;
 		if (h.type != want)
 			continue;
-		if (h.len < 2 || h.len > 64 || h.len > cend - pos - h.hdrlen)
+		if (h.len != 2 || h.len > cend - pos - h.hdrlen)
 			return err_set(err, SISIGN_ERR_MALFORMED, (long long)pos, "%s has an invalid length %llu",
 				sisf_type_name(want), (unsigned long long)h.len);
 		total = h.hdrlen + h.len + sisf_pad(h.len);

@@ -95,6 +95,11 @@ static int hash_file_data(struct sisign_pkg *pkg, const struct sis_unit_file *uf
 			produced += n;
 			continue;
 		}
+		if (zr == Z_STREAM_END) {
+			r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+				"file data continues after its zlib stream ends");
+			goto out;
+		}
 		zs.next_in = buf;
 		zs.avail_in = (uInt)n;
 		while (zs.avail_in > 0 && zr != Z_STREAM_END) {
@@ -119,6 +124,11 @@ static int hash_file_data(struct sisign_pkg *pkg, const struct sis_unit_file *uf
 			}
 			if (zr == Z_BUF_ERROR && got == 0)
 				break;
+		}
+		if (zr == Z_STREAM_END && zs.avail_in > 0) {
+			r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+				"%u bytes follow the file data's zlib stream inside its field", zs.avail_in);
+			goto out;
 		}
 	}
 	if (zinit) {

@@ -236,7 +236,12 @@ int sisign_pkg_verify(struct sisign_pkg *pkg, const struct sisign_verify_opts *o
 	v.at = opts && opts->at ? opts->at : time(NULL);
 
 	dmg = first_damage(&pkg->top);
-	if (dmg) {
+	if (pkg->info.kind == SISIGN_PKG_SISX && !pkg->info.uid_checksum_ok) {
+		/* The installer checks this one (KErrCorrupt), unlike the CRCs. */
+		rep->structure = SISIGN_ERR_MALFORMED;
+		snprintf(rep->structure_message, sizeof rep->structure_message,
+			"UID checksum 0x%08x in the header is wrong; the device refuses the package", pkg->info.uid_checksum);
+	} else if (dmg) {
 		rep->structure = dmg->damage;
 		snprintf(rep->structure_message, sizeof rep->structure_message, "%s",
 			dmg->damage_message ? dmg->damage_message : "damaged member field");
