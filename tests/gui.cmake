@@ -8,8 +8,11 @@ if(TARGET sisign_gui_core)
   target_link_libraries(test_gui_model PRIVATE sisign_gui_model)
   set_target_properties(test_gui_model PROPERTIES BUILD_RPATH "${PROJECT_BINARY_DIR}/src")
   add_test(NAME gui.test_gui_model COMMAND test_gui_model)
+  # The PIN prompt part signs with the mock PKCS#11 module (pkcs11.cmake,
+  # included after this file: the target is resolved at generate time).
+  add_dependencies(test_gui_model sisign_mock_p11)
   set_tests_properties(gui.test_gui_model PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
-    ENVIRONMENT "${SISIGN_TEST_ENV}")
+    ENVIRONMENT "${SISIGN_TEST_ENV};MOCK_P11_MODULE=$<TARGET_FILE:sisign_mock_p11>")
 
   # The real window under Xvfb with the SoftHSM token (fixture from
   # pkcs11.cmake, token dir <build>/tests/softhsm); saves a screenshot.
@@ -19,9 +22,10 @@ if(TARGET sisign_gui_core)
   set_target_properties(test_gui_xvfb PROPERTIES BUILD_RPATH "${PROJECT_BINARY_DIR}/src")
   add_test(NAME gui.test_gui_xvfb
     COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/gui/run-xvfb.sh $<TARGET_FILE:test_gui_xvfb>)
+  add_dependencies(test_gui_xvfb sisign_mock_p11)
   set_tests_properties(gui.test_gui_xvfb PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
     FIXTURES_REQUIRED softhsm_token RESOURCE_LOCK softhsm_token
-    ENVIRONMENT "${SISIGN_TEST_ENV};SOFTHSM2_CONF=${CMAKE_CURRENT_BINARY_DIR}/softhsm/softhsm2.conf;SISIGN_SCREENSHOT=${PROJECT_BINARY_DIR}/screenshots/sisign-gtk-signed.png")
+    ENVIRONMENT "${SISIGN_TEST_ENV};SOFTHSM2_CONF=${CMAKE_CURRENT_BINARY_DIR}/softhsm/softhsm2.conf;SISIGN_SCREENSHOT=${PROJECT_BINARY_DIR}/screenshots/sisign-gtk-signed.png;MOCK_P11_MODULE=$<TARGET_FILE:sisign_mock_p11>")
   # Under the sanitizers GTK, GLib and fontconfig keep caches alive to exit,
   # which LeakSanitizer reports as leaks in their own code: leak checking is
   # off for the two GUI programs only; every other ASan and UBSan check stays.

@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 
+#include <sisign/batch.h>
 #include <sisign/keygen.h>
 #include <sisign/package.h>
 #include <sisign/sign.h>
@@ -309,6 +310,7 @@ void gui_settings_clear(struct gui_settings *s)
 	g_free(s->module);
 	g_free(s->suffix);
 	g_free(s->output_folder);
+	g_strfreev(s->trust);
 	memset(s, 0, sizeof *s);
 }
 
@@ -353,6 +355,22 @@ gboolean gui_settings_load(struct gui_settings *s, const char *path, GError **er
 	s->suffix = kf_str(kf, "output", "suffix");
 	s->output_folder = kf_str(kf, "output", "folder");
 	s->in_place = g_key_file_get_boolean(kf, "output", "in-place", NULL);
+	{
+		gsize n = 0, i, k = 0;
+		char **l = g_key_file_get_string_list(kf, "verify", "trust", &n, NULL);
+
+		/* Empty entries are dropped; a list of none is NULL. */
+		for (i = 0; l && i < n; i++)
+			if (*l[i])
+				l[k++] = l[i];
+			else
+				g_free(l[i]);
+		if (l)
+			l[k] = NULL;
+		if (l && k == 0)
+			g_clear_pointer(&l, g_free);
+		s->trust = l;
+	}
 	/* A URI that carries a PIN is never taken from the settings file. */
 	if (s->key_uri && (strstr(s->key_uri, "pin-value=") || strstr(s->key_uri, "pin-source=")))
 		g_clear_pointer(&s->key_uri, g_free);
@@ -390,6 +408,9 @@ gboolean gui_settings_save(const struct gui_settings *s, const char *path, GErro
 	kf_set(kf, "output", "suffix", s->suffix);
 	kf_set(kf, "output", "folder", s->output_folder);
 	g_key_file_set_boolean(kf, "output", "in-place", s->in_place);
+	if (s->trust && s->trust[0])
+		g_key_file_set_string_list(kf, "verify", "trust", (const char *const *)s->trust,
+			g_strv_length(s->trust));
 	data = g_key_file_to_data(kf, &len, NULL);
 	ok = g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, err);
 out:
@@ -682,13 +703,81 @@ enum gui_expiry gui_expiry_class(time_t not_after, time_t now)
 	return GUI_EXPIRY_OK;
 }
 
-/* ---- the batch worker ---------------------------------------------------------- */
+/* ---- verdicts and secret prompts ---------------------------------------------- */
+
+const char *gui_verdict_text(int verdict)
+{
+	switch (verdict) {
+	case SISIGN_VERDICT_TRUSTED: return "Trusted: a chain reaches a trusted root";
+	case SISIGN_VERDICT_SELF_SIGNED: return "Self-signed: signatures good, no trusted root";
+	case SISIGN_VERDICT_UNTRUSTED: return "Untrusted: signatures good, no chain to a trusted root";
+	case SISIGN_VERDICT_INVALID: return "Invalid: a signature, file hash or the structure is wrong";
+	case SISIGN_VERDICT_UNSIGNED: return "Unsigned: no signature";
+	default: return "Verified";
+	}
+}
+
+/* A token label or file name for a one-line prompt: control characters
+ * shown as '?'. */
+static char *printable(const char *s)
+{
+	char *c = g_strdup(s ? s : ""), *p;
+
+	for (p = c; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return c;
+}
+
+void gui_secret_prompt_make(const char *kind, const char *what, int tries_left, struct gui_secret_prompt *out)
+{
+	char *w = printable(what);
+
+	memset(out, 0, sizeof *out);
+	if (g_strcmp0(kind, "passphrase") == 0) {
+		char *base = g_path_get_basename(w);
+		out->title = g_strdup("Key passphrase");
+		out->prompt = g_strdup_printf("Passphrase for the key file %s", base);
+		g_free(base);
+	} else {
+		out->title = g_strdup("Token PIN");
+		out->prompt = g_strdup_printf("PIN for token \"%s\"", w);
+		/* token.h: FINAL_TRY is passed as 1, COUNT_LOW as SISIGN_TRIES_LOW
+		 * (PKCS#11 gives no count, only "a wrong PIN was entered"). */
+		if (tries_left == 1) {
+			out->final = TRUE;
+			out->warning = g_strdup("Final try: one more wrong PIN locks this token.");
+		} else if (tries_left > 1) {
+			out->warning = g_strdup_printf("%d tries left before the token locks.", tries_left);
+		} else if (tries_left == SISIGN_TRIES_LOW) {
+			out->warning = g_strdup("PIN tries left: low. A wrong PIN was entered before; "
+						"a few more wrong ones lock this token.");
+		}
+	}
+	g_free(w);
+}
+
+void gui_secret_prompt_clear(struct gui_secret_prompt *p)
+{
+	g_free(p->title);
+	g_free(p->prompt);
+	g_free(p->warning);
+	memset(p, 0, sizeof *p);
+}
+
+/* ---- the batch worker ----------------------------------------------------------
+ *
+ * Threads: the main thread (model, rows, callbacks to the UI); one GLib
+ * thread per GUI batch that opens the identity (asking for the secret
+ * through the main loop) and then blocks in sisign_batch_run(); and the
+ * library's worker threads, whose result and progress callbacks only copy
+ * what they need and g_idle_add() it to the main loop. */
 
 struct batch_row {
 	guint idx;               /* row in the model */
 	char *input;
-	char *output;            /* NULL: failed before starting (reason in pre_error) */
-	char *pre_error;
+	char *output;            /* the file written; the input itself in place; NULL for verify */
+	char *pre_error;         /* refused before the batch ran: why */
 };
 
 struct gui_batch {
@@ -697,16 +786,19 @@ struct gui_batch {
 	struct gui_settings s;   /* deep copy */
 	char **trust;
 	GArray *rows;            /* struct batch_row */
+	GArray *job_row;         /* guint: library job index -> index into rows */
+	guint npre;              /* rows refused before the run (count as done) */
 	GThread *thread;
 	gint cancelled;          /* atomic */
-	guint done;
 
-	/* Secret hand-over between worker and main loop. */
-	GMutex lock;
+	GMutex lock;             /* lib, and the secret hand-over */
+	struct sisign_batch *lib; /* while sisign_batch_run() may be running */
+
+	/* Secret hand-over between the batch thread and the main loop. */
 	GCond cond;
 	gboolean secret_pending;
 	gboolean secret_answered;
-	char *secret;            /* answer, wiped and freed by the worker */
+	char *secret;            /* answer, wiped and freed by the batch thread */
 };
 
 struct row_update {
@@ -717,6 +809,11 @@ struct row_update {
 	char *output;
 	int verdict;
 	gboolean reload;
+};
+
+struct progress_update {
+	struct gui_batch *b;
+	guint done, total;
 };
 
 struct secret_request {
@@ -742,6 +839,7 @@ static void settings_copy(struct gui_settings *d, const struct gui_settings *s)
 	d->suffix = g_strdup(s->suffix);
 	d->output_folder = g_strdup(s->output_folder);
 	d->in_place = s->in_place;
+	d->trust = s->trust ? g_strdupv(s->trust) : NULL;
 }
 
 static void batch_free(struct gui_batch *b)
@@ -755,6 +853,7 @@ static void batch_free(struct gui_batch *b)
 		g_free(r->pre_error);
 	}
 	g_array_unref(b->rows);
+	g_array_unref(b->job_row);
 	gui_settings_clear(&b->s);
 	g_strfreev(b->trust);
 	if (b->secret) {
@@ -788,18 +887,13 @@ static gboolean row_update_idle(gpointer data)
 		if (b->p.on_row)
 			b->p.on_row(b, r->idx, b->p.user);
 	}
-	if (u->state != GUI_JOB_RUNNING) {
-		b->done++;
-		if (b->p.on_progress)
-			b->p.on_progress(b, b->done, b->rows->len, b->p.user);
-	}
 	g_free(u->status);
 	g_free(u->output);
 	g_free(u);
 	return G_SOURCE_REMOVE;
 }
 
-/* Worker thread: hand a row's new state to the main loop. */
+/* Any thread: hand a row's new state to the main loop. */
 static void post_row(struct gui_batch *b, guint row, enum gui_job_state st, char *status, const char *output,
 	int verdict, gboolean reload)
 {
@@ -813,6 +907,26 @@ static void post_row(struct gui_batch *b, guint row, enum gui_job_state st, char
 	u->verdict = verdict;
 	u->reload = reload;
 	g_idle_add(row_update_idle, u);
+}
+
+static gboolean progress_idle(gpointer data)
+{
+	struct progress_update *u = data;
+
+	if (u->b->p.on_progress)
+		u->b->p.on_progress(u->b, u->done, u->total, u->b->p.user);
+	g_free(u);
+	return G_SOURCE_REMOVE;
+}
+
+static void post_progress(struct gui_batch *b, guint done)
+{
+	struct progress_update *u = g_new0(struct progress_update, 1);
+
+	u->b = b;
+	u->done = done;
+	u->total = b->rows->len;
+	g_idle_add(progress_idle, u);
 }
 
 static gboolean secret_idle(gpointer data)
@@ -834,7 +948,7 @@ static gboolean secret_idle(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* The sisign_secret_cb the library calls on the worker thread: post the
+/* The sisign_secret_cb the library calls on the batch thread: post the
  * request to the main loop and wait for the answer (or a cancel). */
 static int worker_secret_cb(void *userdata, const char *kind, const char *what, int tries_left, char *buf,
 	size_t bufsize)
@@ -894,6 +1008,12 @@ static void batch_detach(struct gui_batch *b)
 void gui_batch_cancel(struct gui_batch *b)
 {
 	g_atomic_int_set(&b->cancelled, 1);
+	/* The batch thread publishes lib under the lock and checks cancelled
+	 * after publishing, so a cancel is never lost between the two. */
+	g_mutex_lock(&b->lock);
+	if (b->lib)
+		sisign_batch_cancel(b->lib);
+	g_mutex_unlock(&b->lock);
 	gui_batch_secret_reply(b, NULL);
 }
 
@@ -927,7 +1047,8 @@ static const char *op_done_word(enum gui_op op)
 	}
 }
 
-/* Open the signing identity once per batch (the PIN is asked here, once). */
+/* Open the signing identity once per batch (the PIN is asked here, once:
+ * the token signer keeps its one login for every package). */
 static int open_identity(struct gui_batch *b, struct sisign_signer **signer, struct sisign_identity **id,
 	char **why)
 {
@@ -944,6 +1065,12 @@ static int open_identity(struct gui_batch *b, struct sisign_signer **signer, str
 		to.module = b->s.module;
 		to.pin_cb = worker_secret_cb;
 		to.pin_cb_data = b;
+		/* The library refuses a login on the final PIN try by default,
+		 * because a CLI may feed a PIN from a file or the environment
+		 * unseen.  Here the PIN is always typed into the dialog, which
+		 * then says "Final try: one more wrong PIN locks this token" and
+		 * can be cancelled; refusing would leave no way to sign at all. */
+		to.force_final_try = 1;
 		r = sisign_signer_from_pkcs11(b->s.key_uri, &to, signer, &err);
 	} else if (b->s.identity == GUI_IDENTITY_FILE && b->s.key_file && b->s.cert_file) {
 		r = sisign_signer_from_key_file(b->s.key_file, worker_secret_cb, b, signer, &err);
@@ -972,63 +1099,40 @@ static int open_identity(struct gui_batch *b, struct sisign_signer **signer, str
 	return SISIGN_OK;
 }
 
-static void run_row(struct gui_batch *b, guint ri, struct sisign_identity *id)
+/* sisign_batch_result_cb: a library worker thread (calls serialised).  Only
+ * copies the result into a row update for the main loop. */
+static void lib_on_result(void *userdata, size_t index, const struct sisign_batch_result *res)
 {
-	struct batch_row *row = &g_array_index(b->rows, struct batch_row, ri);
-	struct sisign_pkg *pkg = NULL;
-	struct sisign_verify_report *rep = NULL;
-	struct sisign_verify_opts vo;
-	struct sisign_error err;
-	struct stat st;
-	char *base;
-	int r;
+	struct gui_batch *b = userdata;
+	guint ri;
+	struct batch_row *row;
 
-	if (row->pre_error) {
-		post_row(b, ri, GUI_JOB_FAILED, g_strdup(row->pre_error), NULL, -1, FALSE);
+	if (index >= b->job_row->len)
 		return;
+	ri = g_array_index(b->job_row, guint, index);
+	row = &g_array_index(b->rows, struct batch_row, ri);
+	if (res->status == SISIGN_JOB_FAILED) {
+		post_row(b, ri, GUI_JOB_FAILED, gui_error_text(res->err.code, &res->err), NULL, -1, FALSE);
+	} else if (b->p.op == GUI_OP_VERIFY) {
+		post_row(b, ri, res->verdict == SISIGN_VERDICT_INVALID ? GUI_JOB_FAILED : GUI_JOB_DONE,
+			g_strdup(gui_verdict_text(res->verdict)), NULL, res->verdict, FALSE);
+	} else if (b->s.in_place) {
+		post_row(b, ri, GUI_JOB_DONE, g_strdup_printf("%s (in place)", op_done_word(b->p.op)), row->output,
+			-1, TRUE);
+	} else {
+		char *base = g_path_get_basename(row->output);
+		post_row(b, ri, GUI_JOB_DONE, g_strdup_printf("%s → %s", op_done_word(b->p.op), base), row->output,
+			-1, FALSE);
+		g_free(base);
 	}
-	post_row(b, ri, GUI_JOB_RUNNING, g_strdup("Working…"), NULL, -1, FALSE);
-	sisign_error_clear(&err);
-	r = sisign_pkg_open(row->input, NULL, &pkg, &err);
-	if (r != SISIGN_OK)
-		goto fail;
-	if (b->p.op == GUI_OP_VERIFY) {
-		memset(&vo, 0, sizeof vo);
-		vo.trust = (const char *const *)b->trust;
-		r = sisign_pkg_verify(pkg, &vo, &rep, &err);
-		if (r != SISIGN_OK)
-			goto fail;
-		post_row(b, ri, rep->verdict == SISIGN_VERDICT_INVALID ? GUI_JOB_FAILED : GUI_JOB_DONE,
-			g_strdup_printf("%s: %s%s%s", op_done_word(b->p.op), sisign_verdict_name(rep->verdict),
-				rep->data != SISIGN_OK ? " — " : "", rep->data != SISIGN_OK ? rep->data_message : ""),
-			NULL, (int)rep->verdict, FALSE);
-		goto out;
-	}
-	if (b->p.op == GUI_OP_SIGN)
-		r = sisign_pkg_sign(pkg, id, &err);
-	else
-		r = sisign_pkg_unsign(pkg, b->p.unsign_all, &err);
-	if (r != SISIGN_OK)
-		goto fail;
-	/* Keep the input's mode, as the CLI does. */
-	r = sisign_pkg_write(pkg, row->output, stat(row->input, &st) == 0 ? (int)(st.st_mode & 0777) : 0644,
-		&err);
-	if (r != SISIGN_OK)
-		goto fail;
-	base = g_path_get_basename(row->output);
-	post_row(b, ri, GUI_JOB_DONE,
-		b->s.in_place ? g_strdup_printf("%s (in place)", op_done_word(b->p.op)) :
-				g_strdup_printf("%s → %s", op_done_word(b->p.op), base),
-		row->output, -1, b->s.in_place);
-	g_free(base);
-	goto out;
-fail:
-	if (err.code == 0)
-		err.code = r;
-	post_row(b, ri, GUI_JOB_FAILED, gui_error_text(r, &err), NULL, -1, FALSE);
-out:
-	sisign_verify_report_free(rep);
-	sisign_pkg_free(pkg);
+}
+
+/* sisign_batch_progress_cb: a library worker thread (calls serialised). */
+static void lib_on_progress(void *userdata, const struct sisign_batch_progress *p)
+{
+	struct gui_batch *b = userdata;
+
+	post_progress(b, b->npre + (guint)p->files_done);
 }
 
 static gpointer batch_thread(gpointer data)
@@ -1036,27 +1140,118 @@ static gpointer batch_thread(gpointer data)
 	struct gui_batch *b = data;
 	struct sisign_signer *signer = NULL;
 	struct sisign_identity *id = NULL;
+	struct sisign_batch *lib = NULL;
+	struct sisign_batch_opts bo;
+	struct sisign_verify_opts vo;
+	struct sisign_error err;
 	struct batch_done *d = g_new0(struct batch_done, 1);
 	guint i;
+	size_t k;
+	int r;
 
 	d->b = b;
+	if (g_atomic_int_get(&b->cancelled)) {
+		/* Cancelled before anything ran. */
+		for (i = 0; i < b->rows->len; i++)
+			post_row(b, i, GUI_JOB_CANCELLED, g_strdup("Cancelled"), NULL, -1, FALSE);
+		goto out;
+	}
 	if (b->p.op == GUI_OP_SIGN && open_identity(b, &signer, &id, &d->error) != SISIGN_OK) {
 		for (i = 0; i < b->rows->len; i++)
 			post_row(b, i, GUI_JOB_FAILED, g_strdup(d->error), NULL, -1, FALSE);
 		goto out;
 	}
+	memset(&vo, 0, sizeof vo);
+	vo.trust = (const char *const *)b->trust;
+	memset(&bo, 0, sizeof bo);
+	bo.op = b->p.op == GUI_OP_SIGN ? SISIGN_BATCH_SIGN :
+		b->p.op == GUI_OP_UNSIGN ? SISIGN_BATCH_UNSIGN : SISIGN_BATCH_VERIFY;
+	bo.identity = id;
+	bo.signer = signer;
+	bo.unsign_all = b->p.unsign_all;
+	bo.threads = 0;            /* one per CPU; token signatures still go one at a time */
+	bo.clean_stale_temps = 1;  /* "OUT.tmpXXXXXX" left by a killed earlier run */
+	bo.verify = &vo;
+	bo.on_result = lib_on_result;
+	bo.on_progress = lib_on_progress;
+	bo.userdata = b;
+	sisign_error_clear(&err);
+	r = sisign_batch_new(&bo, &lib, &err);
+	if (r != SISIGN_OK) {
+		char *t = gui_error_text(r, &err);
+		d->error = g_strdup_printf("Cannot start the batch: %s", t);
+		g_free(t);
+		for (i = 0; i < b->rows->len; i++)
+			post_row(b, i, GUI_JOB_FAILED, g_strdup(d->error), NULL, -1, FALSE);
+		goto out;
+	}
 	for (i = 0; i < b->rows->len; i++) {
-		if (g_atomic_int_get(&b->cancelled)) {
-			post_row(b, i, GUI_JOB_CANCELLED, g_strdup("Cancelled"), NULL, -1, FALSE);
-			continue;
+		struct batch_row *row = &g_array_index(b->rows, struct batch_row, i);
+
+		if (!row->pre_error) {
+			/* In place: NULL output, the library replaces the input
+			 * by rename once the new file is complete. */
+			sisign_error_clear(&err);
+			r = sisign_batch_add(lib, row->input, b->s.in_place ? NULL : row->output, &err);
+			if (r == SISIGN_OK) {
+				g_array_append_val(b->job_row, i);
+				continue;
+			}
+			row->pre_error = gui_error_text(r, &err);
 		}
-		run_row(b, i, id);
+		b->npre++;
+		post_row(b, i, GUI_JOB_FAILED, g_strdup(row->pre_error), NULL, -1, FALSE);
+	}
+	if (b->npre)
+		post_progress(b, b->npre);
+	/* Publish lib for gui_batch_cancel, then look at a cancel that came
+	 * before: either way sisign_batch_cancel is called. */
+	g_mutex_lock(&b->lock);
+	b->lib = lib;
+	g_mutex_unlock(&b->lock);
+	if (g_atomic_int_get(&b->cancelled))
+		sisign_batch_cancel(lib);
+	sisign_error_clear(&err);
+	r = b->job_row->len ? sisign_batch_run(lib, &err) : SISIGN_OK;
+	g_mutex_lock(&b->lock);
+	b->lib = NULL;
+	g_mutex_unlock(&b->lock);
+	if (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED) {
+		char *t = gui_error_text(r, &err);
+		d->error = g_strdup_printf("The batch could not run: %s", t);
+		g_free(t);
+	}
+	/* Jobs never started (cancelled) got no result callback. */
+	for (k = 0; k < sisign_batch_count(lib); k++) {
+		const struct sisign_batch_result *res = sisign_batch_result(lib, k);
+		if (res && res->status == SISIGN_JOB_PENDING)
+			post_row(b, g_array_index(b->job_row, guint, k), GUI_JOB_CANCELLED,
+				g_strdup(d->error ? d->error : "Cancelled"), NULL, -1, FALSE);
 	}
 out:
+	sisign_batch_free(lib);
 	sisign_identity_free(id);
 	sisign_signer_free(signer);
 	g_idle_add(done_idle, d);
 	return NULL;
+}
+
+/* Does another row of this batch write or read `path`?  Output collisions
+ * are the caller's to prevent (batch.h: "two jobs must not share an
+ * output"), and with worker threads a package may be read while another
+ * job replaces it. */
+static char *clash(GHashTable *outputs, GHashTable *inputs, const char *out, const char *in)
+{
+	char *base = g_path_get_basename(out), *why = NULL;
+
+	if (g_hash_table_contains(outputs, out))
+		why = g_strdup_printf("Another package in this batch also writes %s; "
+				      "sign them separately or use the suffix rule.", base);
+	else if (strcmp(out, in) != 0 && g_hash_table_contains(inputs, out))
+		why = g_strdup_printf("The output %s is another package in this batch; "
+				      "it would be replaced while being read.", base);
+	g_free(base);
+	return why;
 }
 
 struct gui_batch *gui_batch_start(struct gui_model *m, const struct gui_batch_params *p, const guint *idx,
@@ -1064,6 +1259,7 @@ struct gui_batch *gui_batch_start(struct gui_model *m, const struct gui_batch_pa
 {
 	struct gui_batch *b;
 	struct gui_output_rules rules;
+	GHashTable *outputs, *inputs;
 	guint i, count = n ? n : m->jobs->len;
 
 	if (m->batch) {
@@ -1079,37 +1275,53 @@ struct gui_batch *gui_batch_start(struct gui_model *m, const struct gui_batch_pa
 	b->p = *p;
 	settings_copy(&b->s, p->settings);
 	b->p.settings = &b->s;
-	b->trust = p->trust ? g_strdupv((char **)p->trust) : NULL;
+	b->trust = p->trust ? g_strdupv((char **)p->trust) : b->s.trust ? g_strdupv(b->s.trust) : NULL;
 	b->p.trust = NULL;
 	g_mutex_init(&b->lock);
 	g_cond_init(&b->cond);
 	b->rows = g_array_new(FALSE, TRUE, sizeof(struct batch_row));
+	b->job_row = g_array_new(FALSE, FALSE, sizeof(guint));
 	memset(&rules, 0, sizeof rules);
 	rules.mode = b->s.output_mode;
 	rules.suffix = b->s.suffix;
 	rules.folder = b->s.output_folder;
 	rules.in_place = b->s.in_place;
+	outputs = g_hash_table_new(g_str_hash, g_str_equal);
+	inputs = g_hash_table_new(g_str_hash, g_str_equal);
+	for (i = 0; i < count; i++) {
+		struct gui_job *j = gui_model_job(m, n ? idx[i] : i);
+		if (j && !j->load_error)
+			g_hash_table_add(inputs, j->path);
+	}
 	for (i = 0; i < count; i++) {
 		struct batch_row r;
 		struct gui_job *j = gui_model_job(m, n ? idx[i] : i);
 		GError *e = NULL;
+		char *why;
 
 		if (!j)
 			continue;
 		memset(&r, 0, sizeof r);
 		r.idx = n ? idx[i] : i;
 		r.input = g_strdup(j->path);
-		if (j->load_error)
+		if (j->load_error) {
 			r.pre_error = g_strdup(j->load_error);
-		else if (p->op != GUI_OP_VERIFY && !(r.output = gui_output_path(j->path, &rules, &e))) {
+		} else if (p->op != GUI_OP_VERIFY && !(r.output = gui_output_path(j->path, &rules, &e))) {
 			r.pre_error = g_strdup(e->message);
 			g_error_free(e);
+		} else if (r.output && (why = clash(outputs, inputs, r.output, r.input))) {
+			r.pre_error = why;
+			g_clear_pointer(&r.output, g_free);
+		} else if (r.output) {
+			g_hash_table_add(outputs, r.output);
 		}
 		j->state = GUI_JOB_QUEUED;
 		g_free(j->status);
 		j->status = g_strdup("Queued");
 		g_array_append_val(b->rows, r);
 	}
+	g_hash_table_unref(outputs);
+	g_hash_table_unref(inputs);
 	m->batch = b;
 	b->thread = g_thread_new("sisign-batch", batch_thread, b);
 	return b;

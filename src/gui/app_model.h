@@ -114,6 +114,9 @@ struct gui_settings {
 	char *suffix;            /* NULL = "_signed" */
 	char *output_folder;
 	gboolean in_place;
+	/* Verify: root certificate files or folders, NULL-terminated (NULL =
+	 * none).  Only the paths are saved ([verify] trust=a;b). */
+	char **trust;
 };
 
 /* g_get_user_config_dir()/sisign/gui.ini; newly allocated. */
@@ -211,6 +214,27 @@ struct gui_wizard_result {
 gboolean gui_wizard_run(const struct gui_wizard_params *p, struct gui_wizard_result *r, GError **err);
 void gui_wizard_result_clear(struct gui_wizard_result *r);
 
+/* ---- verdicts and secret prompts (what the window shows, in words) ---------------- */
+
+/* One line for a package row after Verify: the verdict word and what it
+ * means, e.g. "Trusted: a chain reaches a trusted root".  verdict is an enum
+ * sisign_verdict; anything else gives "Verified".  Static text. */
+const char *gui_verdict_text(int verdict);
+
+/* What the PIN / passphrase dialog says.  kind, what and tries_left as in
+ * sisign_secret_cb (tries_left: >= 0 a count, 1 the final try,
+ * SISIGN_TRIES_LOW "low", -1 unknown).  warning is NULL when there is
+ * nothing to warn about; final is TRUE on the final try (one more wrong PIN
+ * locks the token).  Clear with gui_secret_prompt_clear(). */
+struct gui_secret_prompt {
+	char *title;
+	char *prompt;
+	char *warning;
+	gboolean final;
+};
+void gui_secret_prompt_make(const char *kind, const char *what, int tries_left, struct gui_secret_prompt *out);
+void gui_secret_prompt_clear(struct gui_secret_prompt *p);
+
 /* ---- the batch worker ------------------------------------------------------ */
 
 enum gui_op { GUI_OP_SIGN = 0, GUI_OP_UNSIGN = 1, GUI_OP_VERIFY = 2 };
@@ -224,7 +248,8 @@ typedef void (*gui_secret_fn)(struct gui_batch *b, const char *kind, const char 
 	void *user);
 /* A row changed (main thread; the model's job is already updated). */
 typedef void (*gui_row_fn)(struct gui_batch *b, guint idx, void *user);
-/* Progress: done of total rows (main thread). */
+/* Progress: done of total rows (main thread).  From the library's progress
+ * callback, plus the rows refused before the batch ran. */
 typedef void (*gui_progress_fn)(struct gui_batch *b, guint done, guint total, void *user);
 /* Finished (main thread).  error: a batch-wide failure in plain words (e.g.
  * the key could not be opened), else NULL.  The batch is freed after this
@@ -233,8 +258,9 @@ typedef void (*gui_done_fn)(struct gui_batch *b, const char *error, void *user);
 
 struct gui_batch_params {
 	enum gui_op op;
-	const struct gui_settings *settings; /* identity, module and output rules (copied) */
-	const char *const *trust;            /* verify roots, NULL-terminated, may be NULL (copied) */
+	const struct gui_settings *settings; /* identity, module, output rules and trust roots (copied) */
+	const char *const *trust;            /* verify roots overriding settings->trust, NULL-terminated,
+	                                      * may be NULL (copied) */
 	gboolean unsign_all;                 /* Remove signature: every chain, not just the last */
 	gui_secret_fn on_secret;
 	gui_row_fn on_row;
@@ -243,14 +269,19 @@ struct gui_batch_params {
 	void *user;
 };
 
-/* Start a batch over the given rows (all rows if n == 0) in a worker thread.
+/* Start a batch over the given rows (all rows if n == 0).  A GLib thread
+ * opens the identity (the one PIN / passphrase prompt, through on_secret)
+ * and runs libsisign's batch engine (batch.h), whose worker threads do the
+ * packages; its per-file results and progress are handed to the main loop.
  * Output paths are decided here, on the main thread: a row whose output
- * would overwrite its input fails at once with that reason.  The model must
- * not lose rows while a batch runs (the UI disables removing).  Returns the
- * batch, or NULL with *err set (nothing to do, another batch running). */
+ * would overwrite its input, or that another row of the batch also writes
+ * or reads, fails at once with that reason.  The model must not lose rows
+ * while a batch runs (the UI disables removing).  Returns the batch, or NULL
+ * with *err set (nothing to do, another batch running). */
 struct gui_batch *gui_batch_start(struct gui_model *m, const struct gui_batch_params *p, const guint *idx,
 	guint n, GError **err);
-/* Ask the worker to stop after the current row; a pending secret request is
+/* Ask the batch to stop after the packages in flight (sisign_batch_cancel);
+ * rows not started end GUI_JOB_CANCELLED.  A pending secret request is
  * answered "cancelled".  Main thread. */
 void gui_batch_cancel(struct gui_batch *b);
 /* Answer a secret request.  secret may be NULL (cancel); the caller wipes its

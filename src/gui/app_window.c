@@ -42,12 +42,15 @@ struct win {
 	GtkWidget *add_btn, *remove_btn;
 	GtkWidget *out_suffix, *out_folder, *out_inplace, *suffix_entry, *folder_btn;
 	GtkWidget *progress;
+	GtkWidget *trust_label, *trust_clear;
 	GtkWidget *info_bar, *info_label;
 	char *error_text;
 
 	/* batch */
 	struct gui_batch *batch;
 	GtkWidget *secret_dialog, *secret_entry, *secret_ok;
+	char *secret_text;       /* what the dialog says: prompt, then the warning line */
+	gboolean cancelled;      /* Cancel pressed during this batch */
 };
 
 static struct win *W(GtkWidget *w)
@@ -372,7 +375,7 @@ static void show_details_for(struct win *w, guint idx)
 
 	if (!j)
 		return;
-	text = gui_describe_package(j->path, NULL);
+	text = gui_describe_package(j->path, (const char *const *)w->settings.trust);
 	base = g_path_get_basename(j->path);
 	title = g_strdup_printf("Details — %s", base);
 	dlg = gtk_window_new();
@@ -824,22 +827,16 @@ static void ask_secret(struct gui_batch *b, const char *kind, const char *what, 
 {
 	struct win *w = user;
 	GtkWidget *d, *box, *l, *buttons, *cancel;
-	char prompt[512], *tries = NULL;
-	gboolean pin = g_strcmp0(kind, "pin") == 0;
+	struct gui_secret_prompt sp;
 
 	(void)b;
 	close_secret_dialog(w);
-	fe_secret_prompt_text(kind, what, tries_left, prompt, sizeof prompt);
-	g_strchomp(prompt);
-	if (prompt[0] && prompt[strlen(prompt) - 1] == ':')
-		prompt[strlen(prompt) - 1] = '\0';
-	if (tries_left >= 0)
-		tries = g_strdup_printf("%d tr%s left before the token locks.", tries_left, tries_left == 1 ? "y" : "ies");
-	else if (tries_left == SISIGN_TRIES_LOW)
-		tries = g_strdup("Tries left: low — a wrong PIN was entered before.");
+	gui_secret_prompt_make(kind, what, tries_left, &sp);
+	g_free(w->secret_text);
+	w->secret_text = sp.warning ? g_strdup_printf("%s\n%s", sp.prompt, sp.warning) : g_strdup(sp.prompt);
 
 	d = gtk_window_new();
-	gtk_window_set_title(GTK_WINDOW(d), pin ? "Token PIN" : "Key passphrase");
+	gtk_window_set_title(GTK_WINDOW(d), sp.title);
 	gtk_window_set_modal(GTK_WINDOW(d), TRUE);
 	gtk_window_set_transient_for(GTK_WINDOW(d), GTK_WINDOW(w->window));
 	gtk_window_set_resizable(GTK_WINDOW(d), FALSE);
@@ -849,14 +846,16 @@ static void ask_secret(struct gui_batch *b, const char *kind, const char *what, 
 	gtk_widget_set_margin_end(box, 18);
 	gtk_widget_set_margin_top(box, 18);
 	gtk_widget_set_margin_bottom(box, 18);
-	l = gtk_label_new(prompt);
+	l = gtk_label_new(sp.prompt);
 	gtk_label_set_wrap(GTK_LABEL(l), TRUE);
 	gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
 	gtk_box_append(GTK_BOX(box), l);
-	if (tries) {
-		l = gtk_label_new(tries);
+	if (sp.warning) {
+		l = gtk_label_new(sp.warning);
+		gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+		gtk_label_set_max_width_chars(GTK_LABEL(l), 48);
 		gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
-		gtk_widget_add_css_class(l, "warning");
+		gtk_widget_add_css_class(l, sp.final ? "error" : "warning");
 		gtk_box_append(GTK_BOX(box), l);
 	}
 	w->secret_entry = gtk_password_entry_new();
@@ -882,7 +881,7 @@ static void ask_secret(struct gui_batch *b, const char *kind, const char *what, 
 	w->secret_dialog = d;
 	gtk_window_present(GTK_WINDOW(d));
 	gtk_widget_grab_focus(w->secret_entry);
-	g_free(tries);
+	gui_secret_prompt_clear(&sp);
 }
 
 GtkWidget *sisign_app_window_secret_dialog(GtkWidget *win)
@@ -898,6 +897,13 @@ GtkWidget *sisign_app_window_secret_entry(GtkWidget *win)
 GtkWidget *sisign_app_window_secret_ok(GtkWidget *win)
 {
 	return W(win)->secret_ok;
+}
+
+const char *sisign_app_window_secret_text(GtkWidget *win)
+{
+	struct win *w = W(win);
+
+	return w->secret_dialog ? w->secret_text : NULL;
 }
 
 /* ---- batches ---------------------------------------------------------------------- */
@@ -922,7 +928,7 @@ static void batch_progress(struct gui_batch *b, guint done, guint total, void *u
 static void batch_done(struct gui_batch *b, const char *error, void *user)
 {
 	struct win *w = user;
-	guint i, failed = 0, total = gui_model_njobs(w->model);
+	guint i, failed = 0, cancelled = 0, total = gui_model_njobs(w->model);
 
 	(void)b;
 	close_secret_dialog(w);
@@ -931,7 +937,14 @@ static void batch_done(struct gui_batch *b, const char *error, void *user)
 		struct gui_job *j = gui_model_job(w->model, i);
 		if (j->state == GUI_JOB_FAILED)
 			failed++;
+		if (j->state == GUI_JOB_CANCELLED)
+			cancelled++;
 		update_row(w, i);
+	}
+	if (w->cancelled || cancelled) {
+		char *t = g_strdup_printf("Cancelled; %u not started", cancelled);
+		gtk_progress_bar_set_text(GTK_PROGRESS_BAR(w->progress), t);
+		g_free(t);
 	}
 	if (error)
 		show_error(w, error);
@@ -978,6 +991,7 @@ static void start_batch(struct win *w, enum gui_op op)
 		return;
 	}
 	g_object_ref(w->window);
+	w->cancelled = FALSE;
 	gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(w->progress), 0.0);
 	gtk_progress_bar_set_text(GTK_PROGRESS_BAR(w->progress), "Starting…");
 	for (guint i = 0; i < gui_model_njobs(w->model); i++)
@@ -995,6 +1009,7 @@ static void on_cancel(GtkButton *b, gpointer data)
 
 	(void)b;
 	if (w->batch) {
+		w->cancelled = TRUE;
 		gui_batch_cancel(w->batch);
 		close_secret_dialog(w);
 		gtk_progress_bar_set_text(GTK_PROGRESS_BAR(w->progress), "Cancelling…");
@@ -1070,6 +1085,107 @@ static void on_choose_folder(GtkButton *b, gpointer data)
 	gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }
 
+/* ---- trusted roots for Verify ---------------------------------------------------------------- */
+
+static void sync_trust_widgets(struct win *w)
+{
+	guint n = w->settings.trust ? g_strv_length(w->settings.trust) : 0;
+	char *t, *tip;
+
+	if (n == 0) {
+		t = g_strdup("None: nothing verifies as trusted");
+		tip = g_strdup("Without roots a good signature shows as self-signed or untrusted. Add root "
+			       "certificate files, or a folder of them, to check signatures against.");
+	} else {
+		char *base = g_path_get_basename(w->settings.trust[0]);
+		t = n == 1 ? g_strdup(base) : g_strdup_printf("%s and %u more", base, n - 1);
+		tip = g_strjoinv("\n", w->settings.trust);
+		g_free(base);
+	}
+	gtk_label_set_text(GTK_LABEL(w->trust_label), t);
+	gtk_widget_set_tooltip_text(w->trust_label, tip);
+	gtk_widget_set_sensitive(w->trust_clear, n > 0);
+	g_free(t);
+	g_free(tip);
+}
+
+static void add_trust_path(struct win *w, const char *path)
+{
+	guint n = w->settings.trust ? g_strv_length(w->settings.trust) : 0, i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(w->settings.trust[i], path) == 0)
+			return;
+	w->settings.trust = g_renew(char *, w->settings.trust, n + 2);
+	w->settings.trust[n] = g_strdup(path);
+	w->settings.trust[n + 1] = NULL;
+}
+
+void sisign_app_window_set_trust_roots(GtkWidget *win, const char *const *paths)
+{
+	struct win *w = W(win);
+
+	g_clear_pointer(&w->settings.trust, g_strfreev);
+	for (; paths && *paths; paths++)
+		add_trust_path(w, *paths);
+	sync_trust_widgets(w);
+	save_settings(w);
+}
+
+static void on_trust_chosen(GtkNativeDialog *d, int response, gpointer data)
+{
+	struct win *w = data;
+
+	if (response == GTK_RESPONSE_ACCEPT) {
+		GListModel *files = gtk_file_chooser_get_files(GTK_FILE_CHOOSER(d));
+		guint i, n = g_list_model_get_n_items(files);
+
+		for (i = 0; i < n; i++) {
+			GFile *f = g_list_model_get_item(files, i);
+			char *p = g_file_get_path(f);
+			if (p)
+				add_trust_path(w, p);
+			g_free(p);
+			g_object_unref(f);
+		}
+		g_object_unref(files);
+		sync_trust_widgets(w);
+		save_settings(w);
+	}
+	g_object_unref(d);
+}
+
+static void choose_trust(struct win *w, gboolean folder)
+{
+	GtkFileChooserNative *d = gtk_file_chooser_native_new(
+		folder ? "Folder of trusted root certificates" : "Trusted root certificates (PEM or DER)",
+		GTK_WINDOW(w->window), folder ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_OPEN,
+		"_Add", "_Cancel");
+
+	if (!folder) {
+		GtkFileFilter *f = gtk_file_filter_new();
+		gtk_file_filter_set_name(f, "Certificates");
+		gtk_file_filter_add_pattern(f, "*.pem");
+		gtk_file_filter_add_pattern(f, "*.cer");
+		gtk_file_filter_add_pattern(f, "*.crt");
+		gtk_file_filter_add_pattern(f, "*.der");
+		gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
+		g_object_unref(f);
+		gtk_file_chooser_set_select_multiple(GTK_FILE_CHOOSER(d), TRUE);
+	}
+	g_signal_connect(d, "response", G_CALLBACK(on_trust_chosen), w);
+	gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static void on_trust_files(GtkButton *b, gpointer data) { (void)b; choose_trust(data, FALSE); }
+static void on_trust_folder(GtkButton *b, gpointer data) { (void)b; choose_trust(data, TRUE); }
+
+static void on_trust_clear(GtkButton *b, gpointer data)
+{
+	(void)b;
+	sisign_app_window_set_trust_roots(((struct win *)data)->window, NULL);
+}
+
 /* ---- building the window ------------------------------------------------------------------ */
 
 static void win_free(gpointer p)
@@ -1083,6 +1199,7 @@ static void win_free(gpointer p)
 	g_free(w->settings_path);
 	g_free(w->module_override);
 	g_free(w->error_text);
+	g_free(w->secret_text);
 	if (w->tokens)
 		g_ptr_array_unref(w->tokens);
 	g_ptr_array_unref(w->row_widgets);
@@ -1160,7 +1277,7 @@ static GtkWidget *build_identity_pane(struct win *w)
 
 static GtkWidget *build_packages_pane(struct win *w)
 {
-	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6), *l, *sw, *hdr, *stack, *out, *row;
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6), *l, *sw, *hdr, *stack, *out, *row, *b;
 	GtkDropTarget *drop;
 
 	gtk_widget_set_margin_start(box, 6);
@@ -1217,6 +1334,31 @@ static GtkWidget *build_packages_pane(struct win *w)
 	gtk_widget_set_tooltip_text(w->out_inplace, "Replace each input file with the result (atomically)");
 	gtk_box_append(GTK_BOX(row), w->out_inplace);
 	gtk_box_append(GTK_BOX(out), row);
+
+	/* Verify: trusted roots (paths remembered in gui.ini). */
+	row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+	l = gtk_label_new("Trusted roots:");
+	gtk_widget_add_css_class(l, "heading");
+	gtk_box_append(GTK_BOX(row), l);
+	w->trust_label = gtk_label_new("");
+	gtk_label_set_ellipsize(GTK_LABEL(w->trust_label), PANGO_ELLIPSIZE_MIDDLE);
+	gtk_label_set_xalign(GTK_LABEL(w->trust_label), 0.0f);
+	gtk_widget_set_hexpand(w->trust_label, TRUE);
+	gtk_widget_add_css_class(w->trust_label, "dim-label");
+	gtk_box_append(GTK_BOX(row), w->trust_label);
+	b = gtk_button_new_with_mnemonic("Root _certificates…");
+	gtk_widget_set_tooltip_text(b, "Add root certificate files (PEM or DER) that Verify and Details trust");
+	g_signal_connect(b, "clicked", G_CALLBACK(on_trust_files), w);
+	gtk_box_append(GTK_BOX(row), b);
+	b = gtk_button_new_with_mnemonic("Root _folder…");
+	gtk_widget_set_tooltip_text(b, "Add a folder of root certificates (*.pem, *.cer, *.crt, *.der)");
+	g_signal_connect(b, "clicked", G_CALLBACK(on_trust_folder), w);
+	gtk_box_append(GTK_BOX(row), b);
+	w->trust_clear = gtk_button_new_with_label("Clear");
+	gtk_widget_set_tooltip_text(w->trust_clear, "Trust no roots");
+	g_signal_connect(w->trust_clear, "clicked", G_CALLBACK(on_trust_clear), w);
+	gtk_box_append(GTK_BOX(row), w->trust_clear);
+	gtk_box_append(GTK_BOX(out), row);
 	w->progress = gtk_progress_bar_new();
 	gtk_progress_bar_set_show_text(GTK_PROGRESS_BAR(w->progress), TRUE);
 	gtk_progress_bar_set_text(GTK_PROGRESS_BAR(w->progress), "Idle");
@@ -1269,7 +1411,7 @@ GtkWidget *sisign_app_window_new(GtkApplication *app, const char *settings_path,
 		"Remove the last signature of the selected packages (all if none is selected)", G_CALLBACK(on_unsign));
 	w->btn[SISIGN_BTN_VERIFY] = header_button(w, "_Verify", "Verify the selected packages (all if none is selected)",
 		G_CALLBACK(on_verify));
-	w->btn[SISIGN_BTN_CANCEL] = header_button(w, "_Cancel", "Stop after the current package", G_CALLBACK(on_cancel));
+	w->btn[SISIGN_BTN_CANCEL] = header_button(w, "_Cancel", "Stop after the packages being worked on now", G_CALLBACK(on_cancel));
 	gtk_header_bar_pack_end(GTK_HEADER_BAR(hb), w->btn[SISIGN_BTN_CANCEL]);
 	gtk_header_bar_pack_end(GTK_HEADER_BAR(hb), w->btn[SISIGN_BTN_SIGN]);
 	gtk_header_bar_pack_end(GTK_HEADER_BAR(hb), w->btn[SISIGN_BTN_UNSIGN]);
@@ -1299,6 +1441,7 @@ GtkWidget *sisign_app_window_new(GtkApplication *app, const char *settings_path,
 	gtk_window_set_child(GTK_WINDOW(win), vbox);
 
 	sync_output_widgets(w);
+	sync_trust_widgets(w);
 	g_signal_connect(w->out_suffix, "toggled", G_CALLBACK(on_output_toggled), w);
 	g_signal_connect(w->out_folder, "toggled", G_CALLBACK(on_output_toggled), w);
 	g_signal_connect(w->out_inplace, "toggled", G_CALLBACK(on_output_toggled), w);

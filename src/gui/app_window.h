@@ -36,10 +36,17 @@ enum sisign_app_button { SISIGN_BTN_SIGN, SISIGN_BTN_UNSIGN, SISIGN_BTN_VERIFY, 
 GtkWidget *sisign_app_window_button(GtkWidget *win, enum sisign_app_button which);
 
 /* The PIN / passphrase dialog while one is shown, else NULL; its password
- * entry and OK button; and its prompt label's text. */
+ * entry and OK button; and the text it shows (the prompt, then the tries-left
+ * warning line if any; NULL when no dialog is shown). */
 GtkWidget *sisign_app_window_secret_dialog(GtkWidget *win);
 GtkWidget *sisign_app_window_secret_entry(GtkWidget *win);
 GtkWidget *sisign_app_window_secret_ok(GtkWidget *win);
+const char *sisign_app_window_secret_text(GtkWidget *win);
+
+/* Trusted roots for Verify and Details: root certificate files or folders
+ * (what the "Root certificates…" / "Root folder…" / "Clear" buttons end in);
+ * NULL clears.  Saved in the settings file (paths only). */
+void sisign_app_window_set_trust_roots(GtkWidget *win, const char *const *paths);
 
 gboolean sisign_app_window_busy(GtkWidget *win);
 struct gui_model *sisign_app_window_model(GtkWidget *win);

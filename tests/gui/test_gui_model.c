@@ -1,9 +1,12 @@
 /* sisign-gtk's non-drawing logic (src/gui/app_model.c), without a display:
  * output path rules, settings persistence (never a PIN), adding files and
  * folders, certificate expiry classes, package descriptions, and the batch
- * worker (sign with an encrypted key file whose passphrase is answered from
- * the main loop, cancel, verify, remove signature).  GLib + libsisign only.
- * Key files are made with the openssl command; without it those parts skip. */
+ * worker on libsisign's batch engine (sign with an encrypted key file whose
+ * passphrase is answered from the main loop, cancel, verify with and without
+ * trusted roots, remove signature, output clashes), plus the PIN prompt's
+ * tries-left text with the mock PKCS#11 module (MOCK_P11_MODULE; that part
+ * skips without it).  GLib + libsisign only.  Key files are made with the
+ * openssl command; without it those parts skip. */
 #include "app_model.h"
 
 #include <stdio.h>
@@ -14,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include <sisign/package.h>
+#include <sisign/token.h>
 #include <sisign/verify.h>
 
 static int failures, checks;
@@ -166,6 +170,10 @@ static void test_settings(void)
 	gui_settings_set_str(&s.output_folder, "/srv/out");
 	gui_settings_set_str(&s.suffix, "_s");
 	s.in_place = TRUE;
+	{
+		const char *roots[] = { "/etc/roots/a.pem", "/srv/roots;odd", NULL };
+		s.trust = g_strdupv((char **)roots);
+	}
 	CHECK(gui_settings_save(&s, path, &e));
 	CHECK(g_stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(gui_settings_load(&t, path, &e));
@@ -178,6 +186,9 @@ static void test_settings(void)
 	CHECK_STR(t.output_folder, "/srv/out");
 	CHECK_STR(t.suffix, "_s");
 	CHECK(t.in_place);
+	CHECK(t.trust && g_strv_length(t.trust) == 2);
+	CHECK_STR(t.trust ? t.trust[0] : NULL, "/etc/roots/a.pem");
+	CHECK_STR(t.trust && t.trust[0] ? t.trust[1] : NULL, "/srv/roots;odd");
 	/* Nothing secret-looking is written. */
 	CHECK(g_file_get_contents(path, &data, NULL, NULL));
 	CHECK(data && !strstr(data, "\npin") && !strstr(data, "\npass") && !strstr(data, "pin-value"));
@@ -298,6 +309,9 @@ struct run {
 	const char *answer;      /* secret to give, NULL = cancel */
 	int secrets;             /* times asked */
 	char kind[32];
+	int tries;               /* tries_left of the last request */
+	char prompt[512];        /* what the dialog would show: prompt + warning */
+	gboolean final;
 	int rows, progress_last, total;
 	char *error;
 	gboolean done;
@@ -309,10 +323,16 @@ static void on_secret(struct gui_batch *b, const char *kind, const char *what, i
 {
 	struct run *r = user;
 
-	(void)what;
-	(void)tries;
+	struct gui_secret_prompt sp;
+
 	r->secrets++;
 	g_strlcpy(r->kind, kind, sizeof r->kind);
+	r->tries = tries;
+	/* The window's dialog shows exactly these strings (ask_secret). */
+	gui_secret_prompt_make(kind, what, tries, &sp);
+	g_snprintf(r->prompt, sizeof r->prompt, "%s\n%s", sp.prompt, sp.warning ? sp.warning : "");
+	r->final = sp.final;
+	gui_secret_prompt_clear(&sp);
 	if (g_thread_self() != r->main_thread)
 		r->wrong_thread = TRUE;
 	gui_batch_secret_reply(b, r->answer);
@@ -346,6 +366,18 @@ static void on_done(struct gui_batch *b, const char *error, void *user)
 	r->error = g_strdup(error);
 	r->done = TRUE;
 	g_main_loop_quit(r->loop);
+}
+
+#define NMANY 1000
+
+/* on_progress that cancels its batch at the first report. */
+static void cancel_on_progress(struct gui_batch *b, guint done, guint total, void *user)
+{
+	struct run *r = user;
+
+	if (r->progress_last == 0)
+		gui_batch_cancel(b);
+	on_progress(b, done, total, user);
 }
 
 static gboolean timeout_cb(gpointer data)
@@ -486,7 +518,7 @@ static void test_batch(void)
 	CHECK(r.secrets == 1);
 	CHECK(r.error == NULL);
 	CHECK(r.total == 2 && r.progress_last == 2);
-	CHECK(r.rows >= 4); /* running + done per row */
+	CHECK(r.rows >= 2); /* a result per row */
 	j = gui_model_job(m, 0);
 	CHECK(j->state == GUI_JOB_DONE);
 	CHECK_STR(j->output, out);
@@ -526,7 +558,63 @@ static void test_batch(void)
 	j = gui_model_job(m, 1);
 	CHECK(j->state == GUI_JOB_DONE);
 	CHECK(j->verdict == SISIGN_VERDICT_UNSIGNED);
-	CHECK(j->status && strstr(j->status, "unsigned"));
+	CHECK_STR(j->status, "Unsigned: no signature");
+
+	/* Verify against trusted roots (settings.trust, what the window's
+	 * "Trusted roots" row sets): the signed output's own certificate as a
+	 * root file, then a folder holding it; without roots it is
+	 * self-signed; a missing root file fails the row in words. */
+	{
+		struct gui_model *mv = gui_model_new();
+		char *rootdir = g_build_filename(dir, "roots", NULL), *rootcopy = g_build_filename(rootdir, "dev.pem", NULL);
+		char *data = NULL;
+		gsize len = 0;
+
+		g_mkdir_with_parents(rootdir, 0700);
+		CHECK(g_file_get_contents(cert, &data, &len, NULL) && g_file_set_contents(rootcopy, data, (gssize)len, NULL));
+		g_free(data);
+		CHECK(gui_model_add_path(mv, out, NULL) == 1);
+		CHECK(gui_model_add_path(mv, b, NULL) == 1);
+		run_batch(mv, GUI_OP_VERIFY, &s, NULL, NULL, 0, &r);
+		CHECK(gui_model_job(mv, 0)->verdict == SISIGN_VERDICT_SELF_SIGNED);
+		CHECK_STR(gui_model_job(mv, 0)->status, "Self-signed: signatures good, no trusted root");
+		CHECK(gui_model_job(mv, 1)->verdict == SISIGN_VERDICT_UNSIGNED);
+		CHECK(r.total == 2 && r.progress_last == 2);
+		{
+			const char *roots[] = { cert, NULL };
+			s.trust = g_strdupv((char **)roots);
+		}
+		run_batch(mv, GUI_OP_VERIFY, &s, NULL, NULL, 0, &r);
+		CHECK(gui_model_job(mv, 0)->state == GUI_JOB_DONE);
+		CHECK(gui_model_job(mv, 0)->verdict == SISIGN_VERDICT_TRUSTED);
+		CHECK_STR(gui_model_job(mv, 0)->status, "Trusted: a chain reaches a trusted root");
+		CHECK(gui_model_job(mv, 1)->verdict == SISIGN_VERDICT_UNSIGNED);
+		g_strfreev(s.trust);
+		{
+			const char *roots[] = { rootdir, NULL };
+			s.trust = g_strdupv((char **)roots);
+		}
+		run_batch(mv, GUI_OP_VERIFY, &s, NULL, NULL, 0, &r);
+		CHECK(gui_model_job(mv, 0)->verdict == SISIGN_VERDICT_TRUSTED);
+		/* Details use the same roots. */
+		{
+			char *t = gui_describe_package(out, (const char *const *)s.trust);
+			CHECK(strstr(t, "Verdict:      trusted") != NULL);
+			g_free(t);
+		}
+		g_strfreev(s.trust);
+		{
+			const char *roots[] = { "/nonexistent/root.pem", NULL };
+			s.trust = g_strdupv((char **)roots);
+		}
+		run_batch(mv, GUI_OP_VERIFY, &s, NULL, NULL, 0, &r);
+		CHECK(gui_model_job(mv, 0)->state == GUI_JOB_FAILED);
+		CHECK(gui_model_job(mv, 0)->status && strstr(gui_model_job(mv, 0)->status, "/nonexistent/root.pem"));
+		g_clear_pointer(&s.trust, g_strfreev);
+		gui_model_free(mv);
+		g_free(rootcopy);
+		g_free(rootdir);
+	}
 
 	/* Folder mode onto the inputs' own folder: each row refused, inputs intact. */
 	s.output_mode = GUI_OUTPUT_FOLDER;
@@ -552,6 +640,132 @@ static void test_batch(void)
 	run_batch(m, GUI_OP_UNSIGN, &s, NULL, one, 1, &r);
 	CHECK(gui_model_job(m, 1)->state == GUI_JOB_FAILED);
 	CHECK(gui_model_job(m, 1)->status != NULL);
+
+	/* Folder mode, two inputs with the same name from two folders: the
+	 * second would write the first's output, and is refused (the library
+	 * leaves that to its caller). */
+	{
+		struct gui_model *mc = gui_model_new();
+		char *d1 = g_build_filename(dir, "c1", NULL), *d2 = g_build_filename(dir, "c2", NULL);
+		char *od = g_build_filename(dir, "cout", NULL), *p1 = g_build_filename(d1, "same.sis", NULL);
+		char *p2 = g_build_filename(d2, "same.sis", NULL), *o1 = g_build_filename(od, "same.sis", NULL);
+		struct gui_settings sc;
+
+		g_mkdir_with_parents(d1, 0700);
+		g_mkdir_with_parents(d2, 0700);
+		g_mkdir_with_parents(od, 0700);
+		make_package(p1, 0xE0002101, "Same1");
+		make_package(p2, 0xE0002102, "Same2");
+		CHECK(gui_model_add_path(mc, p1, NULL) == 1 && gui_model_add_path(mc, p2, NULL) == 1);
+		memset(&sc, 0, sizeof sc);
+		sc.output_mode = GUI_OUTPUT_FOLDER;
+		gui_settings_set_str(&sc.output_folder, od);
+		run_batch(mc, GUI_OP_UNSIGN, &sc, NULL, NULL, 0, &r);
+		/* Row 0 runs (and fails: nothing to remove); row 1 is refused up front. */
+		CHECK(gui_model_job(mc, 0)->state == GUI_JOB_FAILED);
+		CHECK(gui_model_job(mc, 0)->status && !strstr(gui_model_job(mc, 0)->status, "also writes"));
+		CHECK(gui_model_job(mc, 1)->state == GUI_JOB_FAILED);
+		CHECK(gui_model_job(mc, 1)->status && strstr(gui_model_job(mc, 1)->status, "also writes same.sis"));
+		CHECK(r.total == 2 && r.progress_last == 2);
+		CHECK(!g_file_test(o1, G_FILE_TEST_EXISTS));
+		/* Suffix mode with x.sis and x_signed.sis both listed: x.sis's
+		 * output is the other row's input; refused. */
+		gui_model_clear(mc);
+		g_free(o1);
+		o1 = g_build_filename(d1, "same_signed.sis", NULL);
+		make_package(o1, 0xE0002103, "Same1 signed");
+		CHECK(gui_model_add_path(mc, d1, NULL) == 2);
+		s.output_mode = GUI_OUTPUT_SUFFIX;
+		s.in_place = FALSE;
+		run_batch(mc, GUI_OP_SIGN, &s, "sesame", NULL, 0, &r);
+		CHECK(r.secrets == 1);
+		CHECK(gui_model_job(mc, 0)->state == GUI_JOB_FAILED);
+		CHECK(strstr(gui_model_job(mc, 0)->status, "another package in this batch") != NULL);
+		CHECK(gui_model_job(mc, 1)->state == GUI_JOB_DONE);
+		CHECK(verdict_of(o1, NULL, 0) == SISIGN_VERDICT_UNSIGNED); /* not replaced */
+		gui_settings_clear(&sc);
+		gui_model_free(mc);
+		g_free(d1);
+		g_free(d2);
+		g_free(od);
+		g_free(p1);
+		g_free(p2);
+		g_free(o1);
+	}
+
+	/* Cancel a running library batch (sisign_batch_cancel): jobs not
+	 * started stay PENDING in the library and end "Cancelled" here; the
+	 * rest finish normally.  Cancelled from the first progress report, so
+	 * the library batch is surely running; with 1000 packages some are
+	 * surely not started yet.  Then a cancel before the batch thread ran:
+	 * every row "Cancelled". */
+	{
+		struct gui_model *mk = gui_model_new();
+		char *kd = g_build_filename(dir, "many", NULL), *data = NULL;
+		gsize len = 0;
+		struct gui_batch_params p;
+		struct gui_batch *bt;
+		guint i, ncancelled = 0, ndone = 0;
+		int spins = 0;
+
+		g_mkdir_with_parents(kd, 0700);
+		CHECK(g_file_get_contents(a, &data, &len, NULL));
+		for (i = 0; i < NMANY; i++) {
+			char name[32], *pth;
+			g_snprintf(name, sizeof name, "p%03u.sis", i);
+			pth = g_build_filename(kd, name, NULL);
+			g_file_set_contents(pth, data, (gssize)len, NULL);
+			g_free(pth);
+		}
+		g_free(data);
+		CHECK(gui_model_add_path(mk, kd, NULL) == NMANY);
+		memset(&r, 0, sizeof r);
+		r.main_thread = g_thread_self();
+		r.loop = g_main_loop_new(NULL, FALSE);
+		memset(&p, 0, sizeof p);
+		p.op = GUI_OP_VERIFY;
+		p.settings = &s;
+		p.on_progress = cancel_on_progress;
+		p.on_done = on_done;
+		p.user = &r;
+		bt = gui_batch_start(mk, &p, NULL, 0, NULL);
+		CHECK(bt != NULL);
+		while (!r.done && spins++ < 1000000)
+			g_main_context_iteration(NULL, TRUE);
+		CHECK(r.done);
+		CHECK(r.error == NULL);
+		for (i = 0; i < NMANY; i++) {
+			struct gui_job *jj = gui_model_job(mk, i);
+			if (jj->state == GUI_JOB_CANCELLED && g_strcmp0(jj->status, "Cancelled") == 0)
+				ncancelled++;
+			else if (jj->state == GUI_JOB_DONE && jj->verdict == SISIGN_VERDICT_UNSIGNED)
+				ndone++;
+		}
+		CHECK(ncancelled + ndone == NMANY);
+		CHECK(ncancelled > 0 && ndone > 0);
+		CHECK(r.progress_last >= 1 && r.progress_last <= (int)ndone);
+		g_free(r.error);
+
+		memset(&r, 0, sizeof r);
+		r.main_thread = g_thread_self();
+		p.on_progress = on_progress;
+		bt = gui_batch_start(mk, &p, NULL, 0, NULL);
+		CHECK(bt != NULL);
+		if (bt)
+			gui_batch_cancel(bt);
+		spins = 0;
+		while (!r.done && spins++ < 1000000)
+			g_main_context_iteration(NULL, TRUE);
+		CHECK(r.done);
+		for (i = 0, ncancelled = 0; i < NMANY; i++)
+			if (gui_model_job(mk, i)->state == GUI_JOB_CANCELLED)
+				ncancelled++;
+		CHECK(ncancelled == NMANY);
+		g_free(r.error);
+		g_main_loop_unref(r.loop);
+		gui_model_free(mk);
+		g_free(kd);
+	}
 
 	/* Cancel while the passphrase is being asked: every row cancelled. */
 	s.in_place = FALSE;
@@ -589,6 +803,154 @@ static void test_batch(void)
 	g_free(out);
 	g_free(key);
 	g_free(cert);
+	g_free(dir);
+}
+
+/* ---- the PIN prompt with the mock PKCS#11 module ---------------------------------- */
+
+static int count_lines(const char *path, const char *prefix)
+{
+	char *data = NULL, **lines, **l;
+	int n = 0;
+
+	if (!g_file_get_contents(path, &data, NULL, NULL))
+		return 0;
+	lines = g_strsplit(data, "\n", -1);
+	for (l = lines; *l; l++)
+		if (g_str_has_prefix(*l, prefix))
+			n++;
+	g_strfreev(lines);
+	g_free(data);
+	return n;
+}
+
+/* The identity is the mock token's key (tests/mock/mock_p11.c: token
+ * "sisign mock", key "mockkey", PIN 1234), its module the mock.  The mock
+ * reads MOCK_P11_MODE when the batch loads it, so each run sets it first.
+ * Asserts what the PIN dialog says (gui_secret_prompt_make, which the
+ * window shows verbatim): the low count, the final try, nothing extra
+ * normally; and one login for a batch of three packages. */
+static void test_token_prompt(void)
+{
+	const char *module = g_getenv("MOCK_P11_MODULE");
+	struct gui_model *m;
+	struct gui_settings s;
+	struct run r;
+	char *dir, *log, *in[3], *out;
+	struct gui_secret_prompt sp;
+	char subject[512] = "";
+	guint i;
+
+	/* The texts themselves. */
+	gui_secret_prompt_make("pin", "Dev\ttoken", SISIGN_TRIES_LOW, &sp);
+	CHECK_STR(sp.title, "Token PIN");
+	CHECK_STR(sp.prompt, "PIN for token \"Dev?token\"");
+	CHECK(sp.warning && strstr(sp.warning, "tries left: low") && !sp.final);
+	gui_secret_prompt_clear(&sp);
+	gui_secret_prompt_make("pin", "Dev", 1, &sp);
+	CHECK(sp.warning && strstr(sp.warning, "Final try") && strstr(sp.warning, "locks") && sp.final);
+	gui_secret_prompt_clear(&sp);
+	gui_secret_prompt_make("pin", "Dev", 3, &sp);
+	CHECK_STR(sp.warning, "3 tries left before the token locks.");
+	CHECK(!sp.final);
+	gui_secret_prompt_clear(&sp);
+	gui_secret_prompt_make("pin", "Dev", -1, &sp);
+	CHECK(sp.warning == NULL);
+	gui_secret_prompt_clear(&sp);
+	gui_secret_prompt_make("passphrase", "/keys/dev.key", -1, &sp);
+	CHECK_STR(sp.title, "Key passphrase");
+	CHECK_STR(sp.prompt, "Passphrase for the key file dev.key");
+	CHECK(sp.warning == NULL);
+	gui_secret_prompt_clear(&sp);
+
+	if (!module || !g_file_test(module, G_FILE_TEST_EXISTS)) {
+		printf("skip: no mock PKCS#11 module (MOCK_P11_MODULE) for the PIN prompt test\n");
+		return;
+	}
+	dir = g_build_filename(tmp, "mock", NULL);
+	log = g_build_filename(tmp, "mock.log", NULL);
+	g_mkdir_with_parents(dir, 0700);
+	for (i = 0; i < 3; i++) {
+		char name[16];
+		g_snprintf(name, sizeof name, "m%u.sis", i);
+		in[i] = g_build_filename(dir, name, NULL);
+		make_package(in[i], 0xE0004001 + i, "Mock");
+	}
+	m = gui_model_new();
+	CHECK(gui_model_add_path(m, dir, NULL) == 3);
+	memset(&s, 0, sizeof s);
+	s.identity = GUI_IDENTITY_TOKEN;
+	gui_settings_set_str(&s.key_uri, "pkcs11:token=sisign%20mock;object=mockkey;type=private");
+	gui_settings_set_str(&s.module, module);
+	g_setenv("MOCK_P11_LOG", log, TRUE);
+
+	/* CKF_USER_PIN_COUNT_LOW: the prompt says the count is low; the PIN
+	 * is asked once and the token logged in once for all three. */
+	g_setenv("MOCK_P11_MODE", "countlow", TRUE);
+	g_unlink(log);
+	run_batch(m, GUI_OP_SIGN, &s, "1234", NULL, 0, &r);
+	CHECK(r.error == NULL);
+	if (r.error)
+		fprintf(stderr, "countlow batch: %s\n", r.error);
+	CHECK(r.secrets == 1);
+	CHECK_STR(r.kind, "pin");
+	CHECK(r.tries == SISIGN_TRIES_LOW);
+	CHECK(strstr(r.prompt, "PIN for token \"sisign mock\"") != NULL);
+	CHECK(strstr(r.prompt, "PIN tries left: low") != NULL);
+	CHECK(!r.final);
+	CHECK(count_lines(log, "login 1") == 1); /* CKU_USER, once */
+	CHECK(count_lines(log, "sign ") == 3);
+	CHECK(r.total == 3 && r.progress_last == 3);
+	for (i = 0; i < 3; i++)
+		CHECK(gui_model_job(m, i)->state == GUI_JOB_DONE);
+	out = g_build_filename(dir, "m0_signed.sis", NULL);
+	CHECK(verdict_of(out, subject, sizeof subject) == SISIGN_VERDICT_SELF_SIGNED);
+	CHECK(strstr(subject, "sisign mock") != NULL);
+	g_free(r.error);
+
+	/* CKF_USER_PIN_FINAL_TRY: the prompt says this is the final try; the
+	 * user cancels, nothing is logged in or written. */
+	g_setenv("MOCK_P11_MODE", "final", TRUE);
+	g_unlink(log);
+	s.in_place = TRUE;
+	run_batch(m, GUI_OP_SIGN, &s, NULL, NULL, 0, &r);
+	CHECK(r.secrets == 1);
+	CHECK(r.tries == 1);
+	CHECK(strstr(r.prompt, "Final try: one more wrong PIN locks this token.") != NULL);
+	CHECK(r.final);
+	CHECK(r.error && strstr(r.error, "Cancelled"));
+	CHECK(count_lines(log, "login") == 0);
+	CHECK(verdict_of(in[0], NULL, 0) == SISIGN_VERDICT_UNSIGNED);
+	g_free(r.error);
+	/* ... or types the PIN knowingly: signed (the GUI forces the final
+	 * try because its dialog warned; the CLI refuses by default). */
+	run_batch(m, GUI_OP_SIGN, &s, "1234", NULL, 0, &r);
+	CHECK(r.error == NULL);
+	CHECK(count_lines(log, "login 1") == 1);
+	CHECK(verdict_of(in[0], NULL, 0) == SISIGN_VERDICT_SELF_SIGNED);
+	g_free(r.error);
+
+	/* Normal token: no warning line. */
+	g_setenv("MOCK_P11_MODE", "normal", TRUE);
+	run_batch(m, GUI_OP_VERIFY, &s, NULL, NULL, 0, &r);
+	CHECK(r.secrets == 0);
+	run_batch(m, GUI_OP_UNSIGN, &s, NULL, NULL, 0, &r);
+	CHECK(r.secrets == 0);
+	s.in_place = FALSE;
+	g_unlink(out);
+	run_batch(m, GUI_OP_SIGN, &s, "1234", NULL, 0, &r);
+	CHECK(r.secrets == 1 && r.tries == -1);
+	CHECK(g_str_has_suffix(r.prompt, "\n")); /* prompt, no warning */
+	g_free(r.error);
+
+	g_unsetenv("MOCK_P11_MODE");
+	g_unsetenv("MOCK_P11_LOG");
+	gui_settings_clear(&s);
+	gui_model_free(m);
+	for (i = 0; i < 3; i++)
+		g_free(in[i]);
+	g_free(out);
+	g_free(log);
 	g_free(dir);
 }
 
@@ -735,6 +1097,7 @@ int main(void)
 	test_expiry();
 	test_error_text();
 	test_batch();
+	test_token_prompt();
 	test_wizard();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmp);

@@ -6,8 +6,11 @@
  * activated, then wait for the batch.  Asserts: every output verifies
  * (self-signed by the token's certificate), inputs are untouched, the
  * settings file remembers the key URI but no PIN; then photographs the
- * window into SISIGN_SCREENSHOT (a PNG in the build tree), and opens the
- * certificate wizard.  GTK criticals are fatal (G_DEBUG in run-xvfb.sh).
+ * window into SISIGN_SCREENSHOT (a PNG in the build tree); Verify shows each
+ * row's verdict in words and the trusted roots are remembered (paths only);
+ * opens the certificate wizard; and, with the mock PKCS#11 module
+ * (MOCK_P11_MODULE, MOCK_P11_MODE=countlow), the PIN dialog on screen says
+ * the PIN tries are low.  GTK criticals are fatal (G_DEBUG in run-xvfb.sh).
  *
  * Run by tests/gui/run-xvfb.sh (xvfb-run -a, GSK_RENDERER=cairo) with the
  * ctest fixture "softhsm_token".  Exit 77 when SoftHSM's token is missing. */
@@ -38,6 +41,17 @@ static int failures, checks;
 		}                                                                                 \
 	} while (0)
 
+#define CHECK_STR_EQ(a, b)                                                                \
+	do {                                                                                  \
+		const char *a_ = (a), *b_ = (b);                                                  \
+		checks++;                                                                         \
+		if (g_strcmp0(a_, b_) != 0) {                                                     \
+			failures++;                                                                   \
+			fprintf(stderr, "%s:%d: CHECK failed: \"%s\" == \"%s\"\n", __FILE__, __LINE__, \
+				a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                   \
+		}                                                                                 \
+	} while (0)
+
 typedef gboolean (*cond_fn)(GtkWidget *win);
 
 /* Run the main loop until cond holds (or seconds pass). */
@@ -57,6 +71,7 @@ static gboolean wait_for(GtkWidget *win, cond_fn cond, int seconds)
 static gboolean tokens_listed(GtkWidget *w) { return !sisign_app_window_tokens_busy(w); }
 static gboolean dialog_shown(GtkWidget *w) { return sisign_app_window_secret_dialog(w) != NULL; }
 static gboolean batch_idle(GtkWidget *w) { return !sisign_app_window_busy(w); }
+static gboolean batch_busy(GtkWidget *w) { return sisign_app_window_busy(w); }
 static gboolean drawn(GtkWidget *w) { return gtk_widget_get_mapped(w) && gtk_widget_get_width(w) > 0; }
 
 static void settle(int ms)
@@ -96,7 +111,7 @@ static void make_package(const char *dir, const char *file, uint32_t uid, const 
 
 /* The key URI the window builds for the test token's key, found the same
  * way (gui_tokens_scan), so a mismatch in the tree shows as "no row". */
-static char *expected_key_uri(const char *module)
+static char *expected_key_uri(const char *module, const char *token_label, const char *key_label)
 {
 	GError *e = NULL;
 	GPtrArray *toks = gui_tokens_scan(module, &e);
@@ -110,11 +125,11 @@ static char *expected_key_uri(const char *module)
 	}
 	for (i = 0; i < toks->len && !uri; i++) {
 		struct gui_token *t = g_ptr_array_index(toks, i);
-		if (strcmp(t->label, TOKEN_LABEL) != 0)
+		if (strcmp(t->label, token_label) != 0)
 			continue;
 		for (k = 0; k < t->keys->len; k++) {
 			struct gui_token_key *key = g_ptr_array_index(t->keys, k);
-			if (strcmp(key->label, "sisign") == 0 && key->subject)
+			if (strcmp(key->label, key_label) == 0 && key->subject)
 				uri = g_strdup(key->key_uri);
 		}
 	}
@@ -145,6 +160,7 @@ int main(void)
 	const char *conf = g_getenv("SOFTHSM2_CONF");
 	const char *module = g_getenv("SOFTHSM2_MODULE");
 	const char *shot = g_getenv("SISIGN_SCREENSHOT");
+	const char *mock = g_getenv("MOCK_P11_MODULE");
 	char *tmpl = g_build_filename(g_get_tmp_dir(), "sisign-gui-xvfb-XXXXXX", NULL), *tmp, *pkgdir, *settings;
 	char *uri = NULL, *ini = NULL;
 	GtkWidget *win;
@@ -167,7 +183,7 @@ int main(void)
 	make_package(pkgdir, "clock.sisx", 0xE0005002, "Pocket Clock");
 	make_package(pkgdir, "notes.sis", 0xE0005003, "Field Notes");
 
-	uri = expected_key_uri(module);
+	uri = expected_key_uri(module, TOKEN_LABEL, "sisign");
 	CHECK(uri != NULL);
 
 	win = sisign_app_window_new(NULL, settings, module);
@@ -258,7 +274,31 @@ int main(void)
 		g_free(dir);
 	}
 
-	/* 8. the certificate wizard opens over the window (its work is
+	/* 8. Verify: each row says its verdict in words (no roots: the
+	 * token's certificate is self-signed); roots are remembered as paths. */
+	CHECK(gtk_widget_get_sensitive(sisign_app_window_button(win, SISIGN_BTN_VERIFY)));
+	/* A button's "activate" plays the press and emits "clicked" a moment
+	 * later: wait for the batch to start, then to end. */
+	CHECK(gtk_widget_activate(sisign_app_window_button(win, SISIGN_BTN_VERIFY)));
+	CHECK(wait_for(win, batch_busy, 10));
+	CHECK(wait_for(win, batch_idle, 60));
+	if (sisign_app_window_error(win))
+		fprintf(stderr, "verify: %s\n", sisign_app_window_error(win));
+	for (i = 0; i < gui_model_njobs(m); i++) {
+		struct gui_job *j = gui_model_job(m, i);
+		CHECK(j->state == GUI_JOB_DONE && j->verdict == SISIGN_VERDICT_UNSIGNED);
+		CHECK_STR_EQ(j->status, "Unsigned: no signature");
+	}
+	{
+		const char *roots[] = { "/etc/ssl/certs/sisign-test-root.pem", NULL };
+		sisign_app_window_set_trust_roots(win, roots);
+		CHECK(g_file_get_contents(settings, &ini, NULL, NULL));
+		CHECK(ini && strstr(ini, "[verify]") && strstr(ini, "trust=/etc/ssl/certs/sisign-test-root.pem"));
+		g_free(ini);
+		sisign_app_window_set_trust_roots(win, NULL);
+	}
+
+	/* 9. the certificate wizard opens over the window (its work is
 	 * covered by test_gui_model) */
 	{
 		GtkWidget *wz = sisign_wizard_new(GTK_WINDOW(win), NULL, module, NULL, NULL);
@@ -270,6 +310,48 @@ int main(void)
 
 	gtk_window_destroy(GTK_WINDOW(win));
 	settle(100);
+
+	/* 10. the mock token with CKF_USER_PIN_COUNT_LOW: the PIN dialog on
+	 * screen says so; the PIN is typed and the package signed. */
+	if (mock && g_file_test(mock, G_FILE_TEST_EXISTS)) {
+		char *mock_uri, *mock_settings = g_build_filename(tmp, "config-mock", "gui.ini", NULL);
+		const char *text;
+		guint one[1] = { 0 };
+
+		g_setenv("MOCK_P11_MODE", "countlow", TRUE);
+		mock_uri = expected_key_uri(mock, "sisign mock", "mockkey");
+		CHECK(mock_uri != NULL);
+		win = sisign_app_window_new(NULL, mock_settings, mock);
+		gtk_window_present(GTK_WINDOW(win));
+		CHECK(wait_for(win, drawn, 20));
+		CHECK(wait_for(win, tokens_listed, 60));
+		drop_files(win, pkgdir);
+		m = sisign_app_window_model(win);
+		CHECK(mock_uri && sisign_app_window_select_key_uri(win, mock_uri));
+		sisign_app_window_select_rows(win, one, 1);
+		gtk_widget_activate(sisign_app_window_button(win, SISIGN_BTN_SIGN));
+		CHECK(wait_for(win, dialog_shown, 60));
+		text = sisign_app_window_secret_text(win);
+		CHECK(text && strstr(text, "PIN for token \"sisign mock\""));
+		CHECK(text && strstr(text, "PIN tries left: low"));
+		if (text)
+			printf("PIN dialog: %s\n", text);
+		if (sisign_app_window_secret_dialog(win)) {
+			gtk_editable_set_text(GTK_EDITABLE(sisign_app_window_secret_entry(win)), PIN);
+			gtk_widget_activate(sisign_app_window_secret_ok(win));
+		}
+		CHECK(wait_for(win, batch_idle, 60));
+		CHECK(sisign_app_window_error(win) == NULL);
+		CHECK(gui_model_njobs(m) > 0 && gui_model_job(m, 0)->state == GUI_JOB_DONE);
+		gtk_window_destroy(GTK_WINDOW(win));
+		settle(100);
+		g_unsetenv("MOCK_P11_MODE");
+		g_free(mock_uri);
+		g_free(mock_settings);
+	} else {
+		printf("skip: no mock PKCS#11 module (MOCK_P11_MODULE) for the PIN dialog check\n");
+	}
+
 	{
 		char *argv[] = { "rm", "-rf", tmp, NULL };
 		g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
