@@ -2,6 +2,7 @@
 #include "certopts.h"
 #include "cli.h"
 #include "fe.h"
+#include "keyopts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -77,6 +78,26 @@ long certopts_parse_hex(const char *s, unsigned char *buf, size_t size)
 		hi = -1;
 	}
 	return hi >= 0 || n == 0 ? -1 : (long)n;
+}
+
+void certopts_token_longopts(int which, const struct option *own, struct option *tmp, size_t ntmp,
+	struct option *out, size_t max)
+{
+	size_t n = certopts_longopts(which, tmp, ntmp);
+
+	for (size_t i = 0; own && own[i].name && n + 1 < ntmp; i++)
+		tmp[n++] = own[i];
+	memset(&tmp[n], 0, sizeof tmp[n]);
+	keyopts_longopts(KEYOPTS_F_TOKEN, tmp, out, max);
+}
+
+int certopts_keyopts_handle(struct certopts *co, struct keyopts *ko, const char *cmd, int c, const char *arg)
+{
+	int r;
+
+	if ((r = certopts_handle(co, cmd, c, arg)) != 0)
+		return r;
+	return keyopts_handle(ko, cmd, c, arg);
 }
 
 int certopts_handle(struct certopts *co, const char *cmd, int c, const char *arg)

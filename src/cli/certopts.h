@@ -42,6 +42,18 @@ int certopts_handle(struct certopts *co, const char *cmd, int c, const char *arg
 struct option;
 size_t certopts_longopts(int which, struct option *out, size_t max);
 
+/* The long options of a command that takes certificate options (which, as
+ * for certopts_longopts), its own options own (NULL-terminated; may be NULL)
+ * and the token options of keyopts, in that order, into out (max entries,
+ * terminated).  tmp (ntmp entries) is scratch. */
+struct keyopts;
+void certopts_token_longopts(int which, const struct option *own, struct option *tmp, size_t ntmp,
+	struct option *out, size_t max);
+
+/* certopts_handle, then keyopts_handle: 1 handled, 0 neither's, -1 after a
+ * usage message. */
+int certopts_keyopts_handle(struct certopts *co, struct keyopts *ko, const char *cmd, int c, const char *arg);
+
 /* Parse hex (with optional ':' separators) into buf; returns the length
  * or -1. */
 long certopts_parse_hex(const char *s, unsigned char *buf, size_t size);

@@ -72,6 +72,12 @@ int cli_getopt_error(const char *cmd, int c, char **argv);
  * cli_exit_for_error(err->code). */
 int cli_report(const char *file, const struct sisign_error *err);
 
+/* For an input that failed, under --json: still one line on stdout, so line
+ * N of the output always belongs to input N.  {"file", "verdict" (only when
+ * verdict is not NULL), "error": {"code", "code_text", "message", "offset"
+ * (only with with_offset; null when unknown)}}. */
+void cli_json_error(const char *path, const char *verdict, int with_offset, const struct sisign_error *err);
+
 /* A one-line "PROG: message" on stderr (warnings, notes). */
 void cli_msg(const char *fmt, ...) SISIGN_PRINTF(1, 2);
 

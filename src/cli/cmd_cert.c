@@ -35,7 +35,7 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 	struct sisign_token_opts to;
 	struct sisign_error err;
 	unsigned char *der = NULL;
-	size_t len = 0, n;
+	size_t len = 0;
 	unsigned flags = 0;
 	int c, r;
 
@@ -43,9 +43,8 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 	certopts_init(&co);
 	sisign_error_clear(&err);
 	memset(&ref, 0, sizeof ref);
-	n = certopts_longopts(CO_F_CERT | CO_F_OUT, tmp, sizeof tmp / sizeof tmp[0]);
-	memcpy(tmp + n, own, sizeof own);
-	keyopts_longopts(KEYOPTS_F_TOKEN, tmp, longopts, sizeof longopts / sizeof longopts[0]);
+	certopts_token_longopts(CO_F_CERT | CO_F_OUT, own, tmp, sizeof tmp / sizeof tmp[0], longopts,
+		sizeof longopts / sizeof longopts[0]);
 
 	opterr = 0;
 	optind = 1;
@@ -54,7 +53,7 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 			c = CO_OUT;
 		if (csr && (c == CO_DAYS || c == CO_NOT_BEFORE || c == CO_NOT_AFTER || c == CE_STORE))
 			return cli_getopt_error(cmd, '?', argv);
-		if ((r = certopts_handle(&co, cmd, c, optarg)) != 0 || (r = keyopts_handle(&ko, cmd, c, optarg)) != 0) {
+		if ((r = certopts_keyopts_handle(&co, &ko, cmd, c, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
@@ -79,11 +78,7 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 		ref.uri = ko.key;
 		ref.token_opts = &to;
 	} else {
-		fe_secret_src_init(&ko.pass_src);
-		ko.pass_src.fd = ko.pass_fd;
-		ko.pass_src.file = ko.pass_file;
-		ko.pass_src.env_name = "SISIGN_PASS";
-		ko.pass_src.allow_prompt = 1;
+		keyopts_pass_src(&ko);
 		ref.key_file = ko.key;
 		ref.pass_cb = fe_secret_cb;
 		ref.pass_cb_data = &ko.pass_src;
@@ -92,11 +87,8 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 		r = sisign_csr_make(&ref, co.cp.subject, co.cp.digest, &der, &len, &err);
 	else
 		r = sisign_cert_selfsign(&ref, &co.cp, flags, &der, &len, &err);
-	if (r != SISIGN_OK) {
-		if (err.code == 0)
-			err.code = r;
-		return keyopts_report(&ko, ko.key, &err);
-	}
+	if (r != SISIGN_OK)
+		return keyopts_fail(&ko, ko.key, r, &err);
 	r = EXIT_OK;
 	/* Stored on the token and no -o: nothing to print. */
 	if (co.out || !(flags & SISIGN_CERT_STORE))

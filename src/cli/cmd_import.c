@@ -27,20 +27,17 @@ static int run_import(int argc, char **argv)
 	struct sisign_token_opts to;
 	struct sisign_error err;
 	char *uri = NULL;
-	size_t n;
 	int c, r;
 
 	keyopts_init(&ko);
 	certopts_init(&co);
 	sisign_error_clear(&err);
-	n = certopts_longopts(CO_F_OBJ, tmp, sizeof tmp / sizeof tmp[0]);
-	memcpy(tmp + n, own, sizeof own);
-	keyopts_longopts(KEYOPTS_F_TOKEN, tmp, longopts, sizeof longopts / sizeof longopts[0]);
+	certopts_token_longopts(CO_F_OBJ, own, tmp, sizeof tmp / sizeof tmp[0], longopts,
+		sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
-		if ((r = certopts_handle(&co, "import", c, optarg)) != 0 ||
-		    (r = keyopts_handle(&ko, "import", c, optarg)) != 0) {
+		if ((r = certopts_keyopts_handle(&co, &ko, "import", c, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
@@ -51,19 +48,12 @@ static int run_import(int argc, char **argv)
 		return cli_usage_error("import", "name one token: pkcs11:token=LABEL");
 	if (!ko.key)
 		return cli_usage_error("import", "--key FILE (PEM, DER or PKCS#12) is required");
-	fe_secret_src_init(&ko.pass_src);
-	ko.pass_src.fd = ko.pass_fd;
-	ko.pass_src.file = ko.pass_file;
-	ko.pass_src.env_name = "SISIGN_PASS";
-	ko.pass_src.allow_prompt = 1;
+	keyopts_pass_src(&ko);
 	keyopts_token_opts(&ko, &to);
 	r = sisign_token_import(argv[optind], &to, ko.key, ko.cert, fe_secret_cb, &ko.pass_src, co.label,
 		co.id_len ? co.id : NULL, co.id_len, &uri, &err);
-	if (r != SISIGN_OK) {
-		if (err.code == 0)
-			err.code = r;
-		return keyopts_report(&ko, ko.key, &err);
-	}
+	if (r != SISIGN_OK)
+		return keyopts_fail(&ko, ko.key, r, &err);
 	printf("%s\n", uri);
 	free(uri);
 	return EXIT_OK;
@@ -102,15 +92,14 @@ static int run_export(int argc, char **argv)
 	keyopts_init(&ko);
 	certopts_init(&co);
 	sisign_error_clear(&err);
-	certopts_longopts(CO_F_OUT, tmp, sizeof tmp / sizeof tmp[0]);
-	keyopts_longopts(KEYOPTS_F_TOKEN, tmp, longopts, sizeof longopts / sizeof longopts[0]);
+	certopts_token_longopts(CO_F_OUT, NULL, tmp, sizeof tmp / sizeof tmp[0], longopts,
+		sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:o:", longopts, NULL)) != -1) {
 		if (c == 'o')
 			c = CO_OUT;
-		if ((r = certopts_handle(&co, "export-cert", c, optarg)) != 0 ||
-		    (r = keyopts_handle(&ko, "export-cert", c, optarg)) != 0) {
+		if ((r = certopts_keyopts_handle(&co, &ko, "export-cert", c, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
@@ -126,11 +115,8 @@ static int run_export(int argc, char **argv)
 		to.pin_cb_data = NULL;
 	}
 	r = sisign_token_export_cert(argv[optind], &to, &der, &len, &err);
-	if (r != SISIGN_OK) {
-		if (err.code == 0)
-			err.code = r;
-		return keyopts_report(&ko, argv[optind], &err);
-	}
+	if (r != SISIGN_OK)
+		return keyopts_fail(&ko, argv[optind], r, &err);
 	r = certopts_write(&co, "export-cert", der, len, "CERTIFICATE");
 	free(der);
 	return r;

@@ -707,30 +707,6 @@ static int json_report(const char *path, struct sisign_pkg *pkg, int checked, in
 	return fe_json_finish(&j);
 }
 
-/* For an input that does not parse: still one JSON line, so line N of the
- * output always belongs to input N. */
-static void json_error(const char *path, const struct sisign_error *err)
-{
-	struct fe_json j;
-
-	fe_json_init(&j, stdout);
-	fe_json_begin_object(&j);
-	fe_json_kv_string(&j, "file", path);
-	fe_json_key(&j, "error");
-	fe_json_begin_object(&j);
-	fe_json_kv_int(&j, "code", err->code);
-	fe_json_kv_string(&j, "code_text", sisign_strerror(err->code));
-	fe_json_kv_string(&j, "message", err->message[0] ? err->message : sisign_strerror(err->code));
-	fe_json_key(&j, "offset");
-	if (err->offset >= 0)
-		fe_json_int(&j, err->offset);
-	else
-		fe_json_null(&j);
-	fe_json_end_object(&j);
-	fe_json_end_object(&j);
-	putchar('\n');
-}
-
 /* ---- the command ------------------------------------------------------------ */
 
 static const struct sisign_controller *first_damage(const struct sisign_controller *c)
@@ -758,7 +734,7 @@ static int info_one(const char *path, const struct info_opts *o)
 		if (err.code == 0)
 			err.code = r;
 		if (o->json)
-			json_error(path, &err);
+			cli_json_error(path, NULL, 1, &err);
 		return cli_report(path, &err);
 	}
 	if (o->check && sisign_pkg_info(pkg)->kind == SISIGN_PKG_SISX) {

@@ -45,23 +45,20 @@ static int run(int argc, char **argv)
 	const char *target;
 	int c, r, want_cert = 0, no_pass = 0;
 	unsigned flags = 0;
-	size_t n;
 
 	keyopts_init(&ko);
 	certopts_init(&co);
 	memset(&kp, 0, sizeof kp);
 	sisign_error_clear(&err);
-	n = certopts_longopts(CO_F_CERT | CO_F_OUT | CO_F_OBJ, tmp, sizeof tmp / sizeof tmp[0]);
-	memcpy(tmp + n, own, sizeof own);
-	keyopts_longopts(KEYOPTS_F_TOKEN, tmp, longopts, sizeof longopts / sizeof longopts[0]);
+	certopts_token_longopts(CO_F_CERT | CO_F_OUT | CO_F_OBJ, own, tmp, sizeof tmp / sizeof tmp[0], longopts,
+		sizeof longopts / sizeof longopts[0]);
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+:o:", longopts, NULL)) != -1) {
 		if (c == 'o')
 			c = CO_OUT;
-		if ((r = certopts_handle(&co, "keygen", c, optarg)) != 0 ||
-		    (r = keyopts_handle(&ko, "keygen", c, optarg)) != 0) {
+		if ((r = certopts_keyopts_handle(&co, &ko, "keygen", c, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
@@ -120,11 +117,8 @@ static int run(int argc, char **argv)
 		kp.id_len = co.id_len;
 		keyopts_token_opts(&ko, &to);
 		r = sisign_keygen_token(target, &to, &kp, want_cert ? &co.cp : NULL, &res, &err);
-		if (r != SISIGN_OK) {
-			if (err.code == 0)
-				err.code = r;
-			return keyopts_report(&ko, target, &err);
-		}
+		if (r != SISIGN_OK)
+			return keyopts_fail(&ko, target, r, &err);
 	} else {
 		if (co.label || co.id_len || ko.module || ko.pin_fd >= 0 || ko.pin_file)
 			return cli_usage_error("keygen", "--label, --id and token options are for token keys");
@@ -132,18 +126,11 @@ static int run(int argc, char **argv)
 			return cli_usage_error("keygen", "a key file's certificate needs --out FILE");
 		if (no_pass && (ko.pass_fd >= 0 || ko.pass_file))
 			return cli_usage_error("keygen", "--no-passphrase and --pass-fd/--pass-file contradict");
-		fe_secret_src_init(&ko.pass_src);
-		ko.pass_src.fd = ko.pass_fd;
-		ko.pass_src.file = ko.pass_file;
-		ko.pass_src.env_name = "SISIGN_PASS";
-		ko.pass_src.allow_prompt = 1;
+		keyopts_pass_src(&ko);
 		r = sisign_keygen_file(&kp, target, flags, no_pass ? NULL : fe_secret_cb, &ko.pass_src,
 			want_cert ? &co.cp : NULL, &res, &err);
-		if (r != SISIGN_OK) {
-			if (err.code == 0)
-				err.code = r;
-			return keyopts_report(&ko, target, &err);
-		}
+		if (r != SISIGN_OK)
+			return keyopts_fail(&ko, target, r, &err);
 	}
 	r = EXIT_OK;
 	if (want_cert && co.out)

@@ -129,11 +129,8 @@ static int cmd_keys(int argc, char **argv)
 	keyopts_token_opts(&ko, &to);
 	sisign_error_clear(&err);
 	r = sisign_token_objects(uri, &to, &arr, &n, &err);
-	if (r != SISIGN_OK) {
-		if (err.code == 0)
-			err.code = r;
-		return keyopts_report(&ko, uri, &err);
-	}
+	if (r != SISIGN_OK)
+		return keyopts_fail(&ko, uri, r, &err);
 	for (i = 0; i < n; i++) {
 		if (json) {
 			json_object(arr, n, i);

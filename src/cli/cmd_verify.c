@@ -204,24 +204,6 @@ static int json_report(const char *path, const struct sisign_verify_report *rep,
 	return fe_json_finish(&j);
 }
 
-static void json_error(const char *path, const struct sisign_error *err)
-{
-	struct fe_json j;
-
-	fe_json_init(&j, stdout);
-	fe_json_begin_object(&j);
-	fe_json_kv_string(&j, "file", path);
-	fe_json_kv_string(&j, "verdict", "error");
-	fe_json_key(&j, "error");
-	fe_json_begin_object(&j);
-	fe_json_kv_int(&j, "code", err->code);
-	fe_json_kv_string(&j, "code_text", sisign_strerror(err->code));
-	fe_json_kv_string(&j, "message", err->message[0] ? err->message : sisign_strerror(err->code));
-	fe_json_end_object(&j);
-	fe_json_end_object(&j);
-	putchar('\n');
-}
-
 static int verify_one(const char *path, const struct verify_args *a)
 {
 	struct sisign_pkg *pkg = NULL;
@@ -242,7 +224,7 @@ static int verify_one(const char *path, const struct verify_args *a)
 		if (err.code == 0)
 			err.code = r;
 		if (a->json)
-			json_error(path, &err);
+			cli_json_error(path, "error", 0, &err);
 		rc = cli_report(path, &err);
 		goto out;
 	}

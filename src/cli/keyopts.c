@@ -194,6 +194,22 @@ int keyopts_report(struct keyopts *ko, const char *what, const struct sisign_err
 	return report_file(what, err);
 }
 
+int keyopts_fail(struct keyopts *ko, const char *what, int r, struct sisign_error *err)
+{
+	if (err->code == 0)
+		err->code = r;
+	return keyopts_report(ko, what, err);
+}
+
+void keyopts_pass_src(struct keyopts *ko)
+{
+	fe_secret_src_init(&ko->pass_src);
+	ko->pass_src.fd = ko->pass_fd;
+	ko->pass_src.file = ko->pass_file;
+	ko->pass_src.env_name = "SISIGN_PASS";
+	ko->pass_src.allow_prompt = 1;
+}
+
 int keyopts_load_signer(struct keyopts *ko, struct sisign_signer **out)
 {
 	struct sisign_error err;
@@ -212,11 +228,7 @@ int keyopts_load_signer(struct keyopts *ko, struct sisign_signer **out)
 		if (ko->pin_fd >= 0 || ko->pin_file || ko->module || ko->nallow_module)
 			cli_msg("warning: token options (--pin-*, --module, --allow-module) are ignored "
 				"for a key file");
-		fe_secret_src_init(&ko->pass_src);
-		ko->pass_src.fd = ko->pass_fd;
-		ko->pass_src.file = ko->pass_file;
-		ko->pass_src.env_name = "SISIGN_PASS";
-		ko->pass_src.allow_prompt = 1;
+		keyopts_pass_src(ko);
 		r = sisign_signer_from_key_file(ko->key, fe_secret_cb, &ko->pass_src, out, &err);
 	}
 	if (r != SISIGN_OK) {

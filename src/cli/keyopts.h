@@ -94,6 +94,14 @@ int keyopts_load_identity(struct keyopts *ko, struct sisign_signer *signer,
  * passphrase/PIN callback failed.  Returns the exit code. */
 int keyopts_report(struct keyopts *ko, const char *what, const struct sisign_error *err);
 
+/* keyopts_report for a library call that returned r: err->code is set to r
+ * first when the library left it 0. */
+int keyopts_fail(struct keyopts *ko, const char *what, int r, struct sisign_error *err);
+
+/* Set up ko->pass_src for a key file's passphrase: --pass-fd, --pass-file,
+ * else $SISIGN_PASS, else a prompt. */
+void keyopts_pass_src(struct keyopts *ko);
+
 /* Before any key or PIN is touched: refuse a ROM stub and check every
  * file's SHA-1 against its data, so a bad package fails without a prompt.
  * Prints the error; returns an exit code. */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <openssl/evp.h>
+
 extern int tu_failures;
 extern int tu_checks;
 
@@ -55,5 +57,26 @@ int tu_write_file(const char *path, const void *p, size_t n);
 /* A fresh temporary directory (malloc'd path), removed by tu_rmrf. */
 char *tu_tmpdir(void);
 void tu_rmrf(const char *path);
+
+/* ---- keys and certificates (tu_identity.c; OpenSSL only) ---- */
+
+/* A fresh DSA key with a 160-bit q (Symbian's DSA-SHA1), or NULL. */
+EVP_PKEY *tu_gen_dsa(int bits);
+
+/* What tu_make_identity makes: a key and a self-signed certificate. */
+struct tu_identity {
+	const char *type;     /* "RSA" or "DSA" */
+	int bits;
+	long serial;
+	long not_before;      /* validity, seconds from now */
+	long not_after;
+	const char *cn;       /* subject = issuer = CN=cn */
+	const char *eku;      /* extendedKeyUsage value (e.g. "codeSigning"), or NULL */
+};
+
+/* Writes a fresh key (unencrypted PEM) to keypath and its self-signed
+ * certificate (SHA-256, PEM) to certpath.  0, or -1 if the key or the
+ * signature could not be made (the files are written all the same). */
+int tu_make_identity(const struct tu_identity *id, const char *keypath, const char *certpath);
 
 #endif

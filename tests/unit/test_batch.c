@@ -28,28 +28,8 @@ static char *tmp;
 
 static void make_identity(const char *keypath, const char *certpath)
 {
-	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	X509 *x = X509_new();
-	X509_NAME *n;
-	FILE *f;
-	CHECK(pk != NULL);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 11);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400);
-	X509_set_pubkey(x, pk);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"sisign batch test", -1, -1, 0);
-	X509_set_issuer_name(x, n);
-	CHECK(X509_sign(x, pk, EVP_sha256()) > 0);
-	f = fopen(keypath, "w");
-	PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	f = fopen(certpath, "w");
-	PEM_write_X509(f, x);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(pk);
+	static const struct tu_identity id = { "RSA", 2048, 11, -86400, 365L * 86400, "sisign batch test", NULL };
+	CHECK(tu_make_identity(&id, keypath, certpath) == 0);
 }
 
 static void path_of(char *buf, size_t n, const char *sub, size_t i)

@@ -62,24 +62,6 @@ static EVP_PKEY *gen_rsa(int bits)
 	return EVP_RSA_gen((unsigned int)bits);
 }
 
-static EVP_PKEY *gen_dsa(int bits)
-{
-	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "DSA", NULL), *kc = NULL;
-	EVP_PKEY *params = NULL, *key = NULL;
-
-	if (pc == NULL || EVP_PKEY_paramgen_init(pc) <= 0 || EVP_PKEY_CTX_set_dsa_paramgen_bits(pc, bits) <= 0 ||
-		EVP_PKEY_CTX_set_dsa_paramgen_q_bits(pc, 160) <= 0 || EVP_PKEY_paramgen(pc, &params) <= 0)
-		goto out;
-	if ((kc = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL)) == NULL || EVP_PKEY_keygen_init(kc) <= 0 ||
-		EVP_PKEY_keygen(kc, &key) <= 0)
-		key = NULL;
-out:
-	EVP_PKEY_CTX_free(pc);
-	EVP_PKEY_CTX_free(kc);
-	EVP_PKEY_free(params);
-	return key;
-}
-
 /* Self-signed certificate, valid 2000..2040, optional EKU ("codeSigning", ...). */
 static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *eku)
 {
@@ -183,7 +165,7 @@ static void test_sign_verify_rsa(void)
 static void test_sign_verify_dsa(void)
 {
 	struct sisign_error err;
-	EVP_PKEY *k = gen_dsa(1024), *r = gen_rsa(1024);
+	EVP_PKEY *k = tu_gen_dsa(1024), *r = gen_rsa(1024);
 	X509 *c = NULL, *rc = NULL;
 	uint8_t *sig = NULL, buf[64];
 	size_t siglen = 0;

@@ -23,27 +23,8 @@ static const char *trust[2];
 
 static void make_identity(const char *keypath, const char *certpath)
 {
-	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
-	X509 *x = X509_new();
-	X509_NAME *n;
-	FILE *f;
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 3);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400 * 30);
-	X509_set_pubkey(x, pk);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"mutation", -1, -1, 0);
-	X509_set_issuer_name(x, n);
-	X509_sign(x, pk, EVP_sha256());
-	f = fopen(keypath, "w");
-	PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	f = fopen(certpath, "w");
-	PEM_write_X509(f, x);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(pk);
+	static const struct tu_identity id = { "RSA", 1024, 3, -86400, 86400 * 30, "mutation", NULL };
+	(void)tu_make_identity(&id, keypath, certpath);
 }
 
 static uint8_t *orig_ctrl;

@@ -22,52 +22,9 @@ static char *tmp;
 static void make_identity(const char *keytype, const char *keypath, const char *certpath, long days_from,
 	long days_to)
 {
-	EVP_PKEY *pk = NULL;
-	X509 *x = X509_new();
-	X509_NAME *n;
-	FILE *f;
-	if (strcmp(keytype, "RSA") == 0) {
-		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	} else {
-		EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "DSA", NULL);
-		EVP_PKEY *params = NULL;
-		EVP_PKEY_paramgen_init(pc);
-		EVP_PKEY_CTX_set_dsa_paramgen_bits(pc, 1024);
-		EVP_PKEY_CTX_set_dsa_paramgen_q_bits(pc, 160);
-		EVP_PKEY_paramgen(pc, &params);
-		EVP_PKEY_CTX_free(pc);
-		pc = EVP_PKEY_CTX_new(params, NULL);
-		EVP_PKEY_keygen_init(pc);
-		EVP_PKEY_keygen(pc, &pk);
-		EVP_PKEY_CTX_free(pc);
-		EVP_PKEY_free(params);
-	}
-	CHECK(pk != NULL);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_gmtime_adj(X509_getm_notBefore(x), days_from * 86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), days_to * 86400);
-	X509_set_pubkey(x, pk);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"sisign test", -1, -1, 0);
-	X509_set_issuer_name(x, n);
-	{
-		X509V3_CTX ctx;
-		X509_EXTENSION *e;
-		X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-		e = X509V3_EXT_conf_nid(NULL, &ctx, NID_ext_key_usage, "codeSigning");
-		X509_add_ext(x, e, -1);
-		X509_EXTENSION_free(e);
-	}
-	CHECK(X509_sign(x, pk, EVP_sha256()) > 0);
-	f = fopen(keypath, "w");
-	PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	f = fopen(certpath, "w");
-	PEM_write_X509(f, x);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(pk);
+	const struct tu_identity id = { keytype, strcmp(keytype, "RSA") == 0 ? 2048 : 1024, 7, days_from * 86400,
+		days_to * 86400, "sisign test", "codeSigning" };
+	CHECK(tu_make_identity(&id, keypath, certpath) == 0);
 }
 
 static struct sisign_identity *identity(const char *key, const char *cert, struct sisign_signer **sg, int allow_expired,

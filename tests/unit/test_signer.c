@@ -50,24 +50,6 @@ static char *tpath(const char *name)
 	return p;
 }
 
-static EVP_PKEY *gen_dsa(int bits)
-{
-	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "DSA", NULL), *kc = NULL;
-	EVP_PKEY *params = NULL, *key = NULL;
-
-	if (pc == NULL || EVP_PKEY_paramgen_init(pc) <= 0 || EVP_PKEY_CTX_set_dsa_paramgen_bits(pc, bits) <= 0 ||
-		EVP_PKEY_CTX_set_dsa_paramgen_q_bits(pc, 160) <= 0 || EVP_PKEY_paramgen(pc, &params) <= 0)
-		goto out;
-	if ((kc = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL)) == NULL || EVP_PKEY_keygen_init(kc) <= 0 ||
-		EVP_PKEY_keygen(kc, &key) <= 0)
-		key = NULL;
-out:
-	EVP_PKEY_CTX_free(pc);
-	EVP_PKEY_CTX_free(kc);
-	EVP_PKEY_free(params);
-	return key;
-}
-
 static X509 *make_cert(EVP_PKEY *key)
 {
 	X509 *x = X509_new();
@@ -210,7 +192,7 @@ static void test_generated(const char *label, EVP_PKEY *k, enum sisign_key_type 
 
 static void test_generated_keys(void)
 {
-	EVP_PKEY *rsa = EVP_RSA_gen(2048), *dsa = gen_dsa(1024);
+	EVP_PKEY *rsa = EVP_RSA_gen(2048), *dsa = tu_gen_dsa(1024);
 
 	CHECK(rsa != NULL && dsa != NULL);
 	if (rsa != NULL)

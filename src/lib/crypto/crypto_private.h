@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/core.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -66,6 +67,30 @@ int crypto_certs_to_der_blob(STACK_OF(X509) *certs, uint8_t **out, size_t *len, 
 void crypto_certs_free(STACK_OF(X509) *certs);
 
 /* ---- keys and signatures ----------------------------------------------------- */
+
+/* Passphrase buffer handed to the front end. */
+#define CRYPTO_PASSPHRASE_MAX 1024
+
+/* State of crypto_pw_cb; zero it and fill in cb, userdata and path. */
+struct crypto_pw {
+	sisign_secret_cb cb;
+	void *userdata;
+	const char *path;
+	int asked;   /* the key turned out to be encrypted */
+	int cb_err;  /* negative code the front end returned (e.g. CANCELLED) */
+};
+
+/* OSSL_PASSPHRASE_CALLBACK asking the front end through a struct crypto_pw
+ * (arg).  OpenSSL calls it only for an encrypted key, and the decoder caches
+ * the answer, so the front end is asked once.  OpenSSL's convention: 1 with
+ * the passphrase in pass, 0 on failure (the reason left in the state). */
+int crypto_pw_cb(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[], void *arg);
+
+/* A standalone, public-only copy of pkey (re-decoded from its DER
+ * SubjectPublicKeyInfo): no secret, and no provider or libp11 method
+ * attached.  NULL on failure (OpenSSL's error queue says why).  Caller frees
+ * with EVP_PKEY_free(). */
+EVP_PKEY *crypto_pkey_public_copy(EVP_PKEY *pkey) SISIGN_WARN_UNUSED;
 
 /* SISIGN_KEY_RSA, SISIGN_KEY_DSA or SISIGN_KEY_UNKNOWN (also for NULL). */
 enum sisign_key_type crypto_pkey_type(const EVP_PKEY *pkey);

@@ -6,6 +6,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
@@ -75,6 +76,90 @@ out:
 	return r;
 }
 
+EVP_PKEY *crypto_pkey_public_copy(EVP_PKEY *pkey)
+{
+	unsigned char *der = NULL;
+	const unsigned char *q;
+	EVP_PKEY *pub = NULL;
+	int n;
+
+	if ((n = i2d_PUBKEY(pkey, &der)) <= 0)
+		return NULL;
+	q = der;
+	pub = d2i_PUBKEY(NULL, &q, n);
+	OPENSSL_free(der);
+	return pub;
+}
+
+int crypto_pw_cb(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[], void *arg)
+{
+	struct crypto_pw *st = arg;
+	char buf[CRYPTO_PASSPHRASE_MAX];
+	int n;
+	size_t len;
+
+	(void)params;
+	*pass_len = 0;
+	st->asked = 1;
+	if (st->cb == NULL || st->cb_err != 0)
+		return 0;
+	memset(buf, 0, sizeof buf);
+	n = st->cb(st->userdata, "passphrase", st->path, -1, buf, sizeof buf);
+	if (n < 0) {
+		st->cb_err = n;
+		OPENSSL_cleanse(buf, sizeof buf);
+		return 0;
+	}
+	len = strnlen(buf, sizeof buf);
+	if ((size_t)n < len)
+		len = (size_t)n;
+	if (len >= sizeof buf || len > pass_size) {
+		st->cb_err = SISIGN_ERR_INVALID_ARG;
+		OPENSSL_cleanse(buf, sizeof buf);
+		return 0;
+	}
+	memcpy(pass, buf, len);
+	*pass_len = len;
+	OPENSSL_cleanse(buf, sizeof buf);
+	return 1;
+}
+
+/* A signing (verify = 0) or verification context for SHA-1 digests with
+ * pkey, as Symbian makes and checks them.  RSA: block type 1 over DER
+ * DigestInfo{sha1, digest}, what RSA_sign(NID_sha1) produces.  DSA: the md
+ * only tells the provider the digest size. */
+static int sha1_pkey_ctx(EVP_PKEY *pkey, enum sisign_key_type kt, int verify, EVP_PKEY_CTX **out,
+	struct sisign_error *err)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	int r = SISIGN_ERR_INTERNAL;
+
+	*out = NULL;
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot create a %s context", verify ? "verification" : "signing");
+		goto out;
+	}
+	if ((verify ? EVP_PKEY_verify_init(ctx) : EVP_PKEY_sign_init(ctx)) <= 0) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot initialise %s", verify ? "verification" : "signing");
+		goto out;
+	}
+	if (kt == SISIGN_KEY_RSA && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot select PKCS#1 v1.5 padding");
+		goto out;
+	}
+	if (EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha1()) <= 0) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot select SHA-1");
+		goto out;
+	}
+	/* success */
+	*out = ctx;
+	ctx = NULL; /* transferred */
+	r = SISIGN_OK;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
 int crypto_sign_sha1_with_pkey(EVP_PKEY *pkey, const uint8_t digest[20], uint8_t **sig, size_t *siglen,
 	struct sisign_error *err)
 {
@@ -95,24 +180,8 @@ int crypto_sign_sha1_with_pkey(EVP_PKEY *pkey, const uint8_t digest[20], uint8_t
 		return err_set(err, SISIGN_ERR_BAD_KEY, -1, "key type %s cannot sign SIS files (only RSA and DSA)",
 			EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "?");
 
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot create a signing context");
+	if ((r = sha1_pkey_ctx(pkey, kt, 0, &ctx, err)) != SISIGN_OK)
 		goto out;
-	}
-	if (EVP_PKEY_sign_init(ctx) <= 0) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot initialise signing");
-		goto out;
-	}
-	/* RSA: block type 1 over DER DigestInfo{sha1, digest}, what RSA_sign(NID_sha1)
-	 * produces.  DSA: the md only tells the provider the digest size. */
-	if (kt == SISIGN_KEY_RSA && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot select PKCS#1 v1.5 padding");
-		goto out;
-	}
-	if (EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha1()) <= 0) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot select SHA-1");
-		goto out;
-	}
 	if (EVP_PKEY_sign(ctx, NULL, &len, digest, 20) <= 0 || len == 0) {
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot size the signature");
 		goto out;
@@ -241,22 +310,8 @@ int crypto_verify_sha1_sig(X509 *signer, const char *oid, const uint8_t digest[2
 		vlen = dl;
 	}
 
-	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot create a verification context");
+	if ((r = sha1_pkey_ctx(pk, kt, 1, &ctx, err)) != SISIGN_OK)
 		goto out;
-	}
-	if (EVP_PKEY_verify_init(ctx) <= 0) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot initialise verification");
-		goto out;
-	}
-	if (kt == SISIGN_KEY_RSA && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot select PKCS#1 v1.5 padding");
-		goto out;
-	}
-	if (EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha1()) <= 0) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot select SHA-1");
-		goto out;
-	}
 	ok = EVP_PKEY_verify(ctx, vsig, vlen, digest, 20);
 	if (ok != 1) {
 		/* 0 is "does not verify"; a negative value is a malformed

@@ -25,10 +25,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/crypto_private.h"
 #include "util/util_private.h"
 
 #define KEY_FILE_MAX ((size_t)1024 * 1024)
-#define PASS_MAX 1024
 
 /* ---- digests ---------------------------------------------------------------- */
 
@@ -494,6 +494,30 @@ static int random_serial(X509 *x, struct sisign_error *err)
 	return ok ? SISIGN_OK : err_ossl(err, SISIGN_ERR_CRYPTO, "cannot make a serial number");
 }
 
+/* The start shared by certificates and requests: check the arguments (fn
+ * names the caller in the message), parse the subject, with cp work out the
+ * validity, and make the signature algorithm for the key and digest.  On
+ * failure the caller frees whatever *name and *alg hold. */
+static int build_begin(const struct xb_signer *s, const char *fn, const char *subject, enum sisign_digest digest,
+	const struct sisign_cert_params *cp, time_t *nb, time_t *na, X509_NAME **name, X509_ALGOR **alg,
+	int *md_nid, struct sisign_error *err)
+{
+	int r;
+
+	if (!s || !s->pub || !s->sign)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "%s: bad arguments", fn);
+	if (digest != SISIGN_DIGEST_SHA1 && digest != SISIGN_DIGEST_SHA256)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "unknown digest");
+	*md_nid = xb_md_nid(digest);
+	if ((r = xb_name_parse(subject, name, err)) != 0)
+		return r;
+	if (cp && (r = xb_validity(cp, time(NULL), nb, na, err)) != 0)
+		return r;
+	if (!(*alg = X509_ALGOR_new()))
+		return err_ossl(err, SISIGN_ERR_NOMEM, "out of memory");
+	return sig_algor(s->pub, *md_nid, *alg, err);
+}
+
 int xb_cert_build(const struct xb_signer *s, const struct sisign_cert_params *cp, X509 **out,
 	struct sisign_error *err)
 {
@@ -508,21 +532,15 @@ int xb_cert_build(const struct xb_signer *s, const struct sisign_cert_params *cp
 	int r = SISIGN_ERR_INTERNAL;
 
 	*out = NULL;
-	if (!s || !s->pub || !s->sign || !cp)
+	if (!cp)
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "xb_cert_build: bad arguments");
-	if (cp->digest != SISIGN_DIGEST_SHA1 && cp->digest != SISIGN_DIGEST_SHA256)
-		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "unknown digest");
-	md_nid = xb_md_nid(cp->digest);
-	if ((r = xb_name_parse(cp->subject, &name, err)) != 0)
+	if ((r = build_begin(s, "xb_cert_build", cp->subject, cp->digest, cp, &nb, &na, &name, &alg, &md_nid,
+		     err)) != 0)
 		goto out;
-	if ((r = xb_validity(cp, time(NULL), &nb, &na, err)) != 0)
-		goto out;
-	if (!(x = X509_new()) || !(alg = X509_ALGOR_new())) {
+	if (!(x = X509_new())) {
 		r = err_ossl(err, SISIGN_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = sig_algor(s->pub, md_nid, alg, err)) != 0)
-		goto out;
 	if (!X509_set_version(x, X509_VERSION_3) || !X509_set_subject_name(x, name) ||
 	    !X509_set_issuer_name(x, name) || !ASN1_TIME_set(X509_getm_notBefore(x), nb) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), na) || !X509_set_pubkey(x, s->pub)) {
@@ -588,19 +606,12 @@ int xb_req_build(const struct xb_signer *s, const char *subject, enum sisign_dig
 	int r = SISIGN_ERR_INTERNAL;
 
 	*out = NULL;
-	if (!s || !s->pub || !s->sign)
-		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "xb_req_build: bad arguments");
-	if (digest != SISIGN_DIGEST_SHA1 && digest != SISIGN_DIGEST_SHA256)
-		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "unknown digest");
-	md_nid = xb_md_nid(digest);
-	if ((r = xb_name_parse(subject, &name, err)) != 0)
+	if ((r = build_begin(s, "xb_req_build", subject, digest, NULL, NULL, NULL, &name, &alg, &md_nid, err)) != 0)
 		goto out;
-	if (!(req = X509_REQ_new()) || !(alg = X509_ALGOR_new())) {
+	if (!(req = X509_REQ_new())) {
 		r = err_ossl(err, SISIGN_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = sig_algor(s->pub, md_nid, alg, err)) != 0)
-		goto out;
 	if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, name) ||
 	    !X509_REQ_set_pubkey(req, s->pub)) {
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot fill in the request");
@@ -694,54 +705,14 @@ out:
 	return r;
 }
 
-struct xb_pw {
-	sisign_secret_cb cb;
-	void *ud;
-	const char *path;
-	int asked, cb_err;
-};
-
-static int xb_pw_cb(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[], void *arg)
-{
-	struct xb_pw *st = arg;
-	char buf[PASS_MAX];
-	int n;
-	size_t len;
-
-	(void)params;
-	*pass_len = 0;
-	st->asked = 1;
-	if (!st->cb || st->cb_err)
-		return 0;
-	memset(buf, 0, sizeof buf);
-	n = st->cb(st->ud, "passphrase", st->path, -1, buf, sizeof buf);
-	if (n < 0) {
-		st->cb_err = n;
-		OPENSSL_cleanse(buf, sizeof buf);
-		return 0;
-	}
-	len = strnlen(buf, sizeof buf);
-	if ((size_t)n < len)
-		len = (size_t)n;
-	if (len >= sizeof buf || len > pass_size) {
-		st->cb_err = SISIGN_ERR_INVALID_ARG;
-		OPENSSL_cleanse(buf, sizeof buf);
-		return 0;
-	}
-	memcpy(pass, buf, len);
-	*pass_len = len;
-	OPENSSL_cleanse(buf, sizeof buf);
-	return 1;
-}
-
 /* PKCS#12: DER only (no PEM form exists).  Returns 1 if data is a PKCS#12
  * file and sets *key / *cert (or an error in *r), 0 if it is not one. */
-static int try_p12(const uint8_t *data, size_t len, struct xb_pw *st, EVP_PKEY **key, X509 **cert, int *r,
+static int try_p12(const uint8_t *data, size_t len, struct crypto_pw *st, EVP_PKEY **key, X509 **cert, int *r,
 	struct sisign_error *err)
 {
 	const unsigned char *q = data;
 	PKCS12 *p12 = NULL;
-	char buf[PASS_MAX];
+	char buf[CRYPTO_PASSPHRASE_MAX];
 	int n, found;
 
 	if (len > INT32_MAX || !(p12 = d2i_PKCS12(NULL, &q, (long)len))) {
@@ -756,7 +727,7 @@ static int try_p12(const uint8_t *data, size_t len, struct xb_pw *st, EVP_PKEY *
 		*r = err_set(err, SISIGN_ERR_BAD_PASSPHRASE, -1, "%s: PKCS#12 file needs a passphrase", st->path);
 		goto out;
 	} else {
-		n = st->cb(st->ud, "passphrase", st->path, -1, buf, sizeof buf);
+		n = st->cb(st->userdata, "passphrase", st->path, -1, buf, sizeof buf);
 		if (n < 0) {
 			*r = err_set(err, n, -1, "%s: no passphrase given", st->path);
 			goto out;
@@ -790,7 +761,7 @@ int xb_load_key_file(const char *path, sisign_secret_cb cb, void *ud, EVP_PKEY *
 	OSSL_DECODER_CTX *dctx = NULL;
 	EVP_PKEY *pkey = NULL;
 	X509 *cert = NULL;
-	struct xb_pw st;
+	struct crypto_pw st;
 	int r = SISIGN_ERR_INTERNAL;
 
 	*out = NULL;
@@ -798,7 +769,7 @@ int xb_load_key_file(const char *path, sisign_secret_cb cb, void *ud, EVP_PKEY *
 		*p12cert = NULL;
 	memset(&st, 0, sizeof st);
 	st.cb = cb;
-	st.ud = ud;
+	st.userdata = ud;
 	st.path = path;
 	if ((r = file_read_all(path, KEY_FILE_MAX, &data, &len, err)) != SISIGN_OK)
 		goto out;
@@ -811,7 +782,7 @@ int xb_load_key_file(const char *path, sisign_secret_cb cb, void *ud, EVP_PKEY *
 			goto out;
 	} else {
 		if (!(dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL)) ||
-		    !OSSL_DECODER_CTX_set_passphrase_cb(dctx, xb_pw_cb, &st)) {
+		    !OSSL_DECODER_CTX_set_passphrase_cb(dctx, crypto_pw_cb, &st)) {
 			r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot set up key decoding", path);
 			goto out;
 		}

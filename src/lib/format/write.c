@@ -51,6 +51,19 @@ int sis_build_compressed(const uint8_t *p, size_t n, int store, struct wbuf *out
 
 /* ---- data checks -------------------------------------------------------- */
 
+/* Hash got bytes of inflated output, refusing more than cap in all. */
+static int hash_inflated(EVP_MD_CTX *ctx, const uint8_t *obuf, size_t got, uint64_t cap, uint64_t *produced,
+	const struct sis_unit_file *uf, struct sisign_error *err)
+{
+	if (got > cap - *produced)
+		return err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+			"file data inflates to more than the %llu bytes declared", (unsigned long long)cap);
+	*produced += got;
+	if (got && EVP_DigestUpdate(ctx, obuf, got) != 1)
+		return err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+	return SISIGN_OK;
+}
+
 static int hash_file_data(struct sisign_pkg *pkg, const struct sis_unit_file *uf, uint8_t md[20],
 	uint64_t *outlen, uint8_t *buf, uint8_t *obuf, struct sisign_error *err)
 {
@@ -112,16 +125,8 @@ static int hash_file_data(struct sisign_pkg *pkg, const struct sis_unit_file *uf
 				goto out;
 			}
 			size_t got = CHUNK - zs.avail_out;
-			if (got > cap - produced) {
-				r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
-					"file data inflates to more than the %llu bytes declared", (unsigned long long)cap);
+			if ((r = hash_inflated(ctx, obuf, got, cap, &produced, uf, err)) != SISIGN_OK)
 				goto out;
-			}
-			produced += got;
-			if (got && EVP_DigestUpdate(ctx, obuf, got) != 1) {
-				r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
-				goto out;
-			}
 			if (zr == Z_BUF_ERROR && got == 0)
 				break;
 		}
@@ -138,16 +143,8 @@ static int hash_file_data(struct sisign_pkg *pkg, const struct sis_unit_file *uf
 			zs.avail_out = (uInt)CHUNK;
 			zr = inflate(&zs, Z_FINISH);
 			size_t got = CHUNK - zs.avail_out;
-			if (got > cap - produced) {
-				r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
-					"file data inflates to more than the %llu bytes declared", (unsigned long long)cap);
+			if ((r = hash_inflated(ctx, obuf, got, cap, &produced, uf, err)) != SISIGN_OK)
 				goto out;
-			}
-			produced += got;
-			if (got && EVP_DigestUpdate(ctx, obuf, got) != 1) {
-				r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
-				goto out;
-			}
 			if (zr != Z_STREAM_END && got == 0) {
 				r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
 					"file data ends before its zlib stream does");

@@ -382,6 +382,30 @@ static int pick_label_id(struct rawtok *t, const char *label_in, const unsigned 
 	return SISIGN_OK;
 }
 
+/* Open the token read-write and logged in, pick the label and id of a new
+ * object (see pick_label_id) and make sure nothing uses them yet. */
+static int open_for_new(struct rawtok *t, const char *uri, const struct sisign_token_opts *opts,
+	const char *label_in, const unsigned char *id_in, size_t id_len_in, const char *fallback_label, char **label,
+	unsigned char **id, size_t *id_len, struct sisign_error *err)
+{
+	int r;
+
+	if ((r = rawtok_open(t, uri, opts, 1, 1, err)) != 0)
+		return r;
+	if ((r = pick_label_id(t, label_in, id_in, id_len_in, fallback_label, label, id, id_len, err)) != 0)
+		return r;
+	return check_free(t, *label, *id, *id_len, err);
+}
+
+/* Destroy what a failed creation left behind, in the order given; invalid
+ * handles (objects never made) are skipped. */
+static void destroy_objs(struct rawtok *t, const CK_OBJECT_HANDLE *objs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (objs[i] != CK_INVALID_HANDLE)
+			(void)t->f->C_DestroyObject(t->sh, objs[i]);
+}
+
 static int store_cert(struct rawtok *t, X509 *x, const char *label, const unsigned char *id, size_t id_len,
 	CK_OBJECT_HANDLE *out, struct sisign_error *err)
 {
@@ -476,11 +500,8 @@ int sisign_keygen_token(const char *token_uri, const struct sisign_token_opts *o
 	if ((r = check_cert_params(cp, err)) != 0)
 		return r;
 
-	if ((r = rawtok_open(&t, token_uri, opts, 1, 1, err)) != 0)
-		goto out;
-	if ((r = pick_label_id(&t, kp->label, kp->id, kp->id_len, NULL, &label, &id, &id_len, err)) != 0)
-		goto out;
-	if ((r = check_free(&t, label, id, id_len, err)) != 0)
+	if ((r = open_for_new(&t, token_uri, opts, kp->label, kp->id, kp->id_len, NULL, &label, &id, &id_len,
+		     err)) != 0)
 		goto out;
 	{
 		CK_MECHANISM mech = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
@@ -546,10 +567,7 @@ out:
 	if (created) {
 		/* No half-made identity left behind: the caller will retry with
 		 * the same label, which check_free would then refuse. */
-		if (certh != CK_INVALID_HANDLE)
-			(void)t.f->C_DestroyObject(t.sh, certh);
-		(void)t.f->C_DestroyObject(t.sh, privh);
-		(void)t.f->C_DestroyObject(t.sh, pubh);
+		destroy_objs(&t, (CK_OBJECT_HANDLE[]){ certh, privh, pubh }, 3);
 	}
 	X509_free(x);
 	EVP_PKEY_free(pub);
@@ -945,12 +963,8 @@ int sisign_token_import(const char *token_uri, const struct sisign_token_opts *o
 		}
 	err_ossl_clear();
 
-	if ((r = rawtok_open(&t, token_uri, opts, 1, 1, err)) != 0)
-		goto out;
 	cn = cert_cn(cert);
-	if ((r = pick_label_id(&t, label_in, id_in, id_len_in, cn, &label, &id, &id_len, err)) != 0)
-		goto out;
-	if ((r = check_free(&t, label, id, id_len, err)) != 0)
+	if ((r = open_for_new(&t, token_uri, opts, label_in, id_in, id_len_in, cn, &label, &id, &id_len, err)) != 0)
 		goto out;
 	{
 		CK_OBJECT_CLASS pc = CKO_PRIVATE_KEY, uc = CKO_PUBLIC_KEY;
@@ -1009,11 +1023,7 @@ int sisign_token_import(const char *token_uri, const struct sisign_token_opts *o
 	r = SISIGN_OK;
 out:
 	if (created) {
-		if (certh != CK_INVALID_HANDLE)
-			(void)t.f->C_DestroyObject(t.sh, certh);
-		if (pubh != CK_INVALID_HANDLE)
-			(void)t.f->C_DestroyObject(t.sh, pubh);
-		(void)t.f->C_DestroyObject(t.sh, privh);
+		destroy_objs(&t, (CK_OBJECT_HANDLE[]){ certh, pubh, privh }, 3);
 	}
 	for (size_t i = 0; i < 8; i++)
 		if (val[i])

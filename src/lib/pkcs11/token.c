@@ -20,6 +20,7 @@
  *   the callback as SISIGN_TRIES_LOW, FINAL_TRY as 1.
  */
 #include "pkcs11/token_private.h"
+#include "crypto/crypto_private.h"
 #include "sign/signer_private.h"
 #include "util/util_private.h"
 
@@ -288,6 +289,26 @@ static int slot_matches(struct tok_sess *s, PKCS11_SLOT *slot)
 	return 1;
 }
 
+/* Append ", u" (just "u" for the first entry; "?" for a NULL u) to a
+ * message buffer holding used bytes, and free u.  Returns 0 once the buffer
+ * is full. */
+static int list_add(char *buf, size_t size, size_t *used, int *first, char *u)
+{
+	int w = snprintf(buf + *used, size > *used ? size - *used : 0, "%s%s", *first ? "" : ", ", u ? u : "?");
+	if (w > 0)
+		*used += (size_t)w;
+	free(u);
+	*first = 0;
+	return *used < size;
+}
+
+/* Close a list that list_add never added to. */
+static void list_end(char *buf, size_t size, size_t used, int first)
+{
+	if (first && used < size)
+		snprintf(buf + used, size - used, "none");
+}
+
 /* Append the short URIs of the tokens in slots (only those in match, if
  * match is given) to a message buffer. */
 static void list_tokens(struct tok_sess *s, const unsigned char *match, char *buf, size_t size)
@@ -295,21 +316,12 @@ static void list_tokens(struct tok_sess *s, const unsigned char *match, char *bu
 	size_t used = strlen(buf);
 	int first = 1;
 	for (unsigned int i = 0; i < s->nslots; i++) {
-		char *u;
-		int w;
 		if (!s->slots[i].token || (match && !match[i]))
 			continue;
-		u = make_uri(s->slots[i].token, 0, (unsigned long)-1, NULL, NULL, 0);
-		w = snprintf(buf + used, size > used ? size - used : 0, "%s%s", first ? "" : ", ", u ? u : "?");
-		if (w > 0)
-			used += (size_t)w;
-		free(u);
-		first = 0;
-		if (used >= size)
+		if (!list_add(buf, size, &used, &first, make_uri(s->slots[i].token, 0, (unsigned long)-1, NULL, NULL, 0)))
 			break;
 	}
-	if (first && used < size)
-		snprintf(buf + used, size - used, "none");
+	list_end(buf, size, used, first);
 }
 
 /* Choose the one token the URI names. */
@@ -551,42 +563,19 @@ static int key_matches(P11KitUri *uri, const PKCS11_KEY *k)
 	return 1;
 }
 
-/* A standalone public key (no libp11 method attached). */
-static EVP_PKEY *detach_pub(EVP_PKEY *in)
-{
-	unsigned char *der = NULL;
-	const unsigned char *p;
-	EVP_PKEY *out;
-	int n = i2d_PUBKEY(in, &der);
-	if (n <= 0)
-		return NULL;
-	p = der;
-	out = d2i_PUBKEY(NULL, &p, n);
-	OPENSSL_free(der);
-	return out;
-}
-
 static void list_keys(struct tok_sess *s, PKCS11_KEY *keys, unsigned int n, const unsigned char *match,
 	char *buf, size_t size)
 {
 	size_t used = strlen(buf);
 	int first = 1;
 	for (unsigned int i = 0; i < n; i++) {
-		char *u;
-		int w;
 		if (match && !match[i])
 			continue;
-		u = make_uri(s->slot->token, 0, CKO_PRIVATE_KEY, keys[i].label, keys[i].id, keys[i].id_len);
-		w = snprintf(buf + used, size > used ? size - used : 0, "%s%s", first ? "" : ", ", u ? u : "?");
-		if (w > 0)
-			used += (size_t)w;
-		free(u);
-		first = 0;
-		if (used >= size)
+		if (!list_add(buf, size, &used, &first,
+			    make_uri(s->slot->token, 0, CKO_PRIVATE_KEY, keys[i].label, keys[i].id, keys[i].id_len)))
 			break;
 	}
-	if (first && used < size)
-		snprintf(buf + used, size - used, "none");
+	list_end(buf, size, used, first);
 }
 
 /* CKA_ALWAYS_AUTHENTICATE of key: 1, 0, or -1 if it cannot be read.
@@ -771,9 +760,9 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 
 	/* Public half: from the key object (n, e), else the certificate. */
 	if ((priv = PKCS11_get_private_key(key)) != NULL)
-		pub = detach_pub(priv);
+		pub = crypto_pkey_public_copy(priv);
 	if (!pub && (tmp = PKCS11_get_public_key(key)) != NULL)
-		pub = detach_pub(tmp);
+		pub = crypto_pkey_public_copy(tmp);
 	if (!pub && cert)
 		pub = X509_get_pubkey(cert);
 	err_ossl_clear();

@@ -16,8 +16,6 @@
 
 /* Key files are small; this only guards against reading a huge file. */
 #define KEY_FILE_MAX ((size_t)1024 * 1024)
-/* Passphrase buffer handed to the front end. */
-#define PASSPHRASE_MAX 1024
 
 int signer_new(const struct signer_ops *ops, void *ctx, EVP_PKEY *pub, const char *desc,
 	struct sisign_signer **out, struct sisign_error *err)
@@ -154,49 +152,6 @@ static const struct signer_ops file_key_ops = {
 	.destroy = file_key_destroy,
 };
 
-struct pw_state {
-	sisign_secret_cb cb;
-	void *userdata;
-	const char *path;
-	int asked;   /* the key turned out to be encrypted */
-	int cb_err;  /* negative code the front end returned (e.g. CANCELLED) */
-};
-
-/* OSSL_PASSPHRASE_CALLBACK.  OpenSSL calls it only for an encrypted key,
- * and the decoder caches the answer, so the front end is asked once. */
-static int pw_cb(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[], void *arg)
-{
-	struct pw_state *st = arg;
-	char buf[PASSPHRASE_MAX];
-	int n;
-	size_t len;
-
-	(void)params;
-	*pass_len = 0;
-	st->asked = 1;
-	if (st->cb == NULL || st->cb_err != 0)
-		return 0;
-	memset(buf, 0, sizeof buf);
-	n = st->cb(st->userdata, "passphrase", st->path, -1, buf, sizeof buf);
-	if (n < 0) {
-		st->cb_err = n;
-		OPENSSL_cleanse(buf, sizeof buf);
-		return 0;
-	}
-	len = strnlen(buf, sizeof buf);
-	if ((size_t)n < len)
-		len = (size_t)n;
-	if (len >= sizeof buf || len > pass_size) {
-		st->cb_err = SISIGN_ERR_INVALID_ARG;
-		OPENSSL_cleanse(buf, sizeof buf);
-		return 0;
-	}
-	memcpy(pass, buf, len);
-	*pass_len = len;
-	OPENSSL_cleanse(buf, sizeof buf);
-	return 1;
-}
-
 static int has_private_part(const EVP_PKEY *pkey, enum sisign_key_type kt)
 {
 	BIGNUM *bn = NULL;
@@ -209,22 +164,6 @@ static int has_private_part(const EVP_PKEY *pkey, enum sisign_key_type kt)
 	return ok;
 }
 
-/* A public-only copy of pkey, so the signer's `pub` carries no secret. */
-static EVP_PKEY *public_copy(EVP_PKEY *pkey)
-{
-	unsigned char *der = NULL;
-	const unsigned char *q;
-	EVP_PKEY *pub = NULL;
-	int n;
-
-	if ((n = i2d_PUBKEY(pkey, &der)) <= 0)
-		return NULL;
-	q = der;
-	pub = d2i_PUBKEY(NULL, &q, n);
-	OPENSSL_free(der);
-	return pub;
-}
-
 int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *userdata, struct sisign_signer **out,
 	struct sisign_error *err)
 {
@@ -234,7 +173,7 @@ int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *use
 	OSSL_DECODER_CTX *dctx = NULL;
 	EVP_PKEY *pkey = NULL, *pub = NULL;
 	struct file_key *fk = NULL;
-	struct pw_state st;
+	struct crypto_pw st;
 	const unsigned char *p;
 	size_t plen;
 	enum sisign_key_type kt;
@@ -263,7 +202,7 @@ int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *use
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot set up key decoding", path);
 		goto out;
 	}
-	if (!OSSL_DECODER_CTX_set_passphrase_cb(dctx, pw_cb, &st)) {
+	if (!OSSL_DECODER_CTX_set_passphrase_cb(dctx, crypto_pw_cb, &st)) {
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot set up key decoding", path);
 		goto out;
 	}
@@ -297,7 +236,8 @@ int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *use
 		r = err_set(err, SISIGN_ERR_BAD_KEY, -1, "%s: holds a public key only, not a private key", path);
 		goto out;
 	}
-	if ((pub = public_copy(pkey)) == NULL) {
+	/* A public-only copy, so the signer's `pub` carries no secret. */
+	if ((pub = crypto_pkey_public_copy(pkey)) == NULL) {
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot extract the public key", path);
 		goto out;
 	}
