@@ -18,6 +18,7 @@ done
 packages=(
 	build-essential cmake pkg-config git ca-certificates
 	clang libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes for clang
+	cppcheck                            # static analysis step of scripts/test.sh
 	libssl-dev openssl zlib1g-dev
 	libp11-dev libp11-kit-dev p11-kit p11-kit-modules
 	softhsm2 opensc

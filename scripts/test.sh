@@ -1,7 +1,8 @@
 #!/bin/bash
-# Every test, twice: a normal build (warnings are errors) in build/, then an
-# ASan + UBSan build in build-asan/ where any sanitizer report fails the test.
-# This is what .ci/run runs.  Exit 0 only if both runs pass.
+# Static analysis (cppcheck: warning and portability checks, any finding
+# fails), then every test twice: a normal build (warnings are errors) in
+# build/, then an ASan + UBSan build in build-asan/ where any sanitizer
+# report fails the test.  This is what .ci/run runs.  Exit 0 only if all pass.
 #
 #   scripts/test.sh [--no-deps] [--no-asan]
 # Environment: JOBS (default 2).
@@ -41,6 +42,11 @@ start=$(date +%s)
 normal=1
 sanitized=skipped
 
+echo "=== cppcheck ==="
+cppcheck --quiet --enable=warning,portability --std=c11 --inline-suppr -I include -I src/lib \
+	-DSISIGN_BUILD --error-exitcode=1 src/lib src/cli src/fe src/gui
+static=$?
+
 run_suite normal "$root/build" -DSISIGN_WERROR=ON
 normal=$?
 
@@ -60,8 +66,8 @@ fi
 
 word() { case "$1" in 0) echo PASS ;; skipped) echo skipped ;; *) echo FAIL ;; esac; }
 elapsed=$(( $(date +%s) - start ))
-echo "test.sh: normal build $(word "$normal"), ASan+UBSan build $(word "$sanitized") ($((elapsed / 60))m$((elapsed % 60))s)"
-if [ "$normal" != 0 ] || { [ "$sanitized" != 0 ] && [ "$sanitized" != skipped ]; }; then
+echo "test.sh: cppcheck $(word "$static"), normal build $(word "$normal"), ASan+UBSan build $(word "$sanitized") ($((elapsed / 60))m$((elapsed % 60))s)"
+if [ "$static" != 0 ] || [ "$normal" != 0 ] || { [ "$sanitized" != 0 ] && [ "$sanitized" != skipped ]; }; then
 	exit 1
 fi
 exit 0

@@ -24,7 +24,7 @@ enum sisign_pkg_kind {
 };
 
 struct sisign_parse_opts {
-	uint64_t max_controller; /* cap on the decompressed controller; 0 = 64 MiB */
+	uint64_t max_controller; /* cap on the decompressed controller; 0 = 16 MiB */
 	uint64_t max_file;       /* cap on one file's declared uncompressed size; 0 = 4 GiB */
 	int max_depth;           /* embedding depth cap; 0 = 8 (the device's limit) */
 };

@@ -8,6 +8,7 @@ struct pctx {
 	struct sisign_pkg *pkg;
 	struct sisign_error *err;
 	int max_depth;
+	int too_many;   /* the last failed push hit SIS_MAX_ELEMENTS, not memory */
 };
 
 #define TRY(expr)                                                                                  \
@@ -19,18 +20,25 @@ struct pctx {
 
 static int nomem(struct pctx *p)
 {
+	if (p->too_many)
+		return err_set(p->err, SISIGN_ERR_TOO_LARGE, -1, "more than %u entries in one list", SIS_MAX_ELEMENTS);
 	return err_set(p->err, SISIGN_ERR_NOMEM, -1, "out of memory");
 }
 
-/* Grow an array of `size`-byte elements by one; returns the new slot or NULL. */
-static void *push(void **arr, size_t *n, size_t *cap, size_t size)
+/* Grow an array of `size`-byte elements by one; returns the new slot or
+ * NULL (out of memory, or p->too_many past SIS_MAX_ELEMENTS: a zlib bomb
+ * of a controller could otherwise ask for millions of tiny entries). */
+static void *push(struct pctx *p, void **arr, size_t *n, size_t *cap, size_t size)
 {
+	p->too_many = *n >= SIS_MAX_ELEMENTS;
+	if (p->too_many)
+		return NULL;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 4;
-		void *p = realloc(*arr, ncap * size);
-		if (!p)
+		void *grown = realloc(*arr, ncap * size);
+		if (!grown)
 			return NULL;
-		*arr = p;
+		*arr = grown;
 		*cap = ncap;
 	}
 	void *slot = (uint8_t *)*arr + (*n)++ * size;
@@ -83,7 +91,7 @@ static int get_string_array(struct pctx *p, struct sbuf *b, char ***out, size_t 
 		char **slot;
 		if (e.len & 1)
 			return err_set(p->err, SISIGN_ERR_MALFORMED, (long long)e.base, "SISString has an odd length");
-		slot = push((void **)out, n, &cap, sizeof(char *));
+		slot = push(p, (void **)out, n, &cap, sizeof(char *));
 		if (!slot)
 			return nomem(p);
 		*slot = utf16le_to_utf8(e.data, e.len);
@@ -170,7 +178,7 @@ static int parse_options(struct pctx *p, struct sbuf *b, struct sisign_controlle
 		char **names = NULL, **slot;
 		size_t n = 0;
 		r = get_string_array(p, &e, &names, &n);
-		slot = push((void **)&c->options, &c->noptions, &cap, sizeof(char *));
+		slot = push(p, (void **)&c->options, &c->noptions, &cap, sizeof(char *));
 		if (!slot) {
 			for (size_t i = 0; i < n; i++)
 				free(names[i]);
@@ -197,7 +205,7 @@ static int parse_languages(struct pctx *p, struct sbuf *b, struct sisign_control
 	TRY(sisf_get_field(b, SISF_SUPPORTED_LANGUAGES, &v, p->err));
 	TRY(sisf_get_array(&v, SISF_LANGUAGE, &elems, p->err));
 	while ((r = sisf_next_elem(&elems, &e, p->err)) == 1) {
-		uint32_t *slot = push((void **)&c->languages, &c->nlanguages, &cap, sizeof(uint32_t));
+		uint32_t *slot = push(p, (void **)&c->languages, &c->nlanguages, &cap, sizeof(uint32_t));
 		if (!slot)
 			return nomem(p);
 		if (sbuf_get_u32le(&e, slot))
@@ -213,7 +221,7 @@ static int parse_deps(struct pctx *p, struct sbuf *b, struct sisign_dependency *
 	int r;
 	TRY(sisf_get_array(b, SISF_DEPENDENCY, &elems, p->err));
 	while ((r = sisf_next_elem(&elems, &e, p->err)) == 1) {
-		struct sisign_dependency *d = push((void **)arr, n, &cap, sizeof *d);
+		struct sisign_dependency *d = push(p, (void **)arr, n, &cap, sizeof *d);
 		uint32_t t;
 		if (!d)
 			return nomem(p);
@@ -336,7 +344,7 @@ static int parse_file_array(struct pctx *p, struct sbuf *blk, struct sisign_cont
 	int r;
 	TRY(sisf_get_array(blk, SISF_FILE_DESCRIPTION, &elems, p->err));
 	while ((r = sisf_next_elem(&elems, &e, p->err)) == 1) {
-		struct sisign_file *f = push((void **)&c->files, &c->nfiles, fcap, sizeof *f);
+		struct sisign_file *f = push(p, (void **)&c->files, &c->nfiles, fcap, sizeof *f);
 		if (!f)
 			return nomem(p);
 		f->conditional = conditional;
@@ -364,7 +372,7 @@ static int parse_embedded(struct pctx *p, struct sbuf *blk, struct sisign_contro
 		if (c->depth + 1 > p->max_depth)
 			return err_set(p->err, SISIGN_ERR_TOO_DEEP, (long long)base,
 				"embedded packages nested deeper than %d levels", p->max_depth);
-		child = push((void **)&c->embedded, &c->nembedded, ecap, sizeof *child);
+		child = push(p, (void **)&c->embedded, &c->nembedded, ecap, sizeof *child);
 		if (!child)
 			return nomem(p);
 		child->depth = c->depth + 1;
@@ -419,7 +427,7 @@ static int parse_chain(struct pctx *p, struct sbuf *b, struct sisign_chain *ch)
 	TRY(sisf_get_field(b, SISF_SIGNATURE_CERT_CHAIN, &v, p->err));
 	TRY(sisf_get_array(&v, SISF_SIGNATURE, &elems, p->err));
 	while ((r = sisf_next_elem(&elems, &e, p->err)) == 1) {
-		struct sisign_signature *s = push((void **)&ch->sigs, &ch->nsigs, &cap, sizeof *s);
+		struct sisign_signature *s = push(p, (void **)&ch->sigs, &ch->nsigs, &cap, sizeof *s);
 		struct sbuf alg, sb;
 		if (!s)
 			return nomem(p);
@@ -483,7 +491,7 @@ static int member(struct pctx *p, struct sbuf *val, uint32_t type, struct sisign
 		return err_set(outer, r, -1, "out of memory");
 	if (!c->damage) {
 		c->damage = r;
-		c->damage_offset = sub.offset;
+		c->damage_offset = sub.offset >= 0 ? sub.offset : (long long)(val->base + start); /* else: the member itself */
 		c->damage_message = malloc(strlen(sub.message) + 64);
 		if (c->damage_message)
 			snprintf(c->damage_message, strlen(sub.message) + 64, "%s: %s", sisf_type_name(type), sub.message);
@@ -500,7 +508,7 @@ static int parse_install_top(struct pctx *p, struct sbuf *b, struct sisign_contr
 int ctrl_parse(struct sisign_pkg *pkg, const uint8_t *ctrl, size_t len, int typed, uint64_t base,
 	struct sisign_controller *c, size_t *used, struct sisign_error *err)
 {
-	struct pctx p = { pkg, err, pkg->opts.max_depth };
+	struct pctx p = { pkg, err, pkg->opts.max_depth, 0 };
 	struct sbuf whole, val;
 	struct sisf_hdr h;
 	size_t chcap = 0, val_start;
@@ -536,7 +544,7 @@ int ctrl_parse(struct sisign_pkg *pkg, const uint8_t *ctrl, size_t len, int type
 		TRY(member(&p, &val, SISF_LOGO, c, parse_logo));
 	TRY(member(&p, &val, SISF_INSTALL_BLOCK, c, parse_install_top));
 	while (peek_type(&val, &t) && t == SISF_SIGNATURE_CERT_CHAIN) {
-		struct sisign_chain *ch = push((void **)&c->chains, &c->nchains, &chcap, sizeof *ch);
+		struct sisign_chain *ch = push(&p, (void **)&c->chains, &c->nchains, &chcap, sizeof *ch);
 		if (!ch)
 			return nomem(&p);
 		/* §7.1: chain k signs the controller value up to its own start. */

@@ -28,11 +28,12 @@ enum sisf_type {
 
 #define SIS_UID1 0x10201A7Au
 #define SIS_LEGACY_UID3 0x10000419u
-#define SIS_DEFAULT_MAX_CONTROLLER ((uint64_t)64 << 20)
+#define SIS_DEFAULT_MAX_CONTROLLER ((uint64_t)16 << 20) /* real ones are kilobytes */
 #define SIS_DEFAULT_MAX_FILE ((uint64_t)4 << 30)
 #define SIS_DEFAULT_MAX_DEPTH 8
 #define SIS_MAX_NESTING 64          /* IF blocks and expressions */
 #define SIS_MAX_FILE_ENTRIES (1u << 20)
+#define SIS_MAX_ELEMENTS 65536u         /* entries in one list of a controller */
 
 const char *sisf_type_name(uint32_t type);
 

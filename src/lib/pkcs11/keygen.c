@@ -956,11 +956,13 @@ int sisign_token_import(const char *token_uri, const struct sisign_token_opts *o
 			cert_file ? cert_file : key_file, key_file);
 		goto out;
 	}
-	for (size_t i = 0; i < 8; i++)
-		if (rsa_param(pk, names[i], &val[i], &len[i]) != 0 && i < 3) {
+	for (size_t i = 0; i < 8; i++) {
+		int missing = rsa_param(pk, names[i], &val[i], &len[i]) != 0;
+		if (missing && i < 3) { /* n, e, d are required; the CRT values are optional */
 			r = err_ossl(err, SISIGN_ERR_BAD_KEY, "%s: incomplete RSA private key", key_file);
 			goto out;
 		}
+	}
 	err_ossl_clear();
 
 	cn = cert_cn(cert);
