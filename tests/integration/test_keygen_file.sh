@@ -8,17 +8,10 @@ set -u
 if [ -z "${SISIGN:-}" ] || [ ! -x "$SISIGN" ]; then echo "SKIP: \$SISIGN not set"; exit 77; fi
 command -v openssl >/dev/null || { echo "SKIP: openssl not found"; exit 77; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sisign-keygen-file.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
+TU_STDERR_ICASE=1
+. "$(dirname "$0")/lib/common.sh"
+tu_init keygen-file
 unset SISIGN_PASS SISIGN_PIN
-failures=0
-checks=0
-fail() { echo "FAIL: $*"; echo "  stdout: $(head -c 600 "$T/out")"; echo "  stderr: $(head -c 600 "$T/err")"; failures=$((failures + 1)); }
-run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
-expect_rc() { checks=$((checks + 1)); [ "$rc" -eq "$1" ] || fail "$2: exit $rc, expected $1"; }
-expect_no_stderr() { checks=$((checks + 1)); [ ! -s "$T/err" ] || fail "$1: stderr not empty"; }
-expect_stderr_has() { checks=$((checks + 1)); grep -qiF -- "$1" "$T/err" || fail "$2: stderr lacks '$1'"; }
-check() { checks=$((checks + 1)); if ! eval "$1"; then fail "$2"; fi; }
 
 # check_cert FILE SIGALG CN DAYS: the profile of keygen.h, checked by openssl.
 check_cert() {

@@ -14,22 +14,15 @@ for tool in softhsm2-util pkcs11-tool openssl; do
 done
 [ -r "$M" ] || { echo "SKIP: no SoftHSM module"; exit 77; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sisign-keygen-token.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
+TU_STDERR_ICASE=1
+. "$(dirname "$0")/lib/common.sh"
+tu_init keygen-token
 unset SISIGN_PASS
 mkdir "$T/tokens"
 sed "s|@TOKENDIR@|$T/tokens|" "${SISIGN_SRCDIR:-$(dirname "$0")/../..}/softhsm-config/softhsm2.conf.in" >"$T/softhsm2.conf"
 export SOFTHSM2_CONF=$T/softhsm2.conf
 softhsm2-util --init-token --free --label kg --pin 1234 --so-pin 12345678 >/dev/null || exit 1
 export SISIGN_PIN=1234
-failures=0
-checks=0
-fail() { echo "FAIL: $*"; echo "  stdout: $(head -c 600 "$T/out")"; echo "  stderr: $(head -c 600 "$T/err")"; failures=$((failures + 1)); }
-run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
-expect_rc() { checks=$((checks + 1)); [ "$rc" -eq "$1" ] || fail "$2: exit $rc, expected $1"; }
-expect_no_stderr() { checks=$((checks + 1)); [ ! -s "$T/err" ] || fail "$1: stderr not empty"; }
-expect_stderr_has() { checks=$((checks + 1)); grep -qiF -- "$1" "$T/err" || fail "$2: stderr lacks '$1'"; }
-check() { checks=$((checks + 1)); if ! eval "$1"; then fail "$2"; fi; }
 p11() { pkcs11-tool --module "$M" --token-label kg --login --pin 1234 "$@" 2>&1; }
 
 # object KIND LABEL: pkcs11-tool's listing of the object of KIND ("Private

@@ -10,23 +10,9 @@ if [ -z "${SISIGN:-}" ] || [ ! -x "$SISIGN" ]; then
 fi
 command -v openssl >/dev/null || { echo "SKIP: openssl not found"; exit 77; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/sisign-signsis.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib/common.sh"
+tu_init signsis
 unset SISIGN_PASS SISIGN_PIN
-failures=0
-checks=0
-fail() {
-	echo "FAIL: $*"
-	echo "  stdout: $(head -c 800 "$T/out")"
-	echo "  stderr: $(head -c 800 "$T/err")"
-	failures=$((failures + 1))
-}
-run() { "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?; }
-expect_rc() { checks=$((checks + 1)); [ "$rc" -eq "$1" ] || fail "$2: exit $rc, expected $1"; }
-expect_no_stderr() { checks=$((checks + 1)); [ ! -s "$T/err" ] || fail "$1: stderr not empty"; }
-expect_stderr_has() { checks=$((checks + 1)); grep -qF -- "$1" "$T/err" || fail "$2: stderr lacks '$1'"; }
-expect_stdout_has() { checks=$((checks + 1)); grep -qF -- "$1" "$T/out" || fail "$2: stdout lacks '$1'"; }
-expect_absent() { checks=$((checks + 1)); [ ! -e "$1" ] || fail "$2: $1 exists"; }
 
 cd "$T" || exit 1
 ln -s "$SISIGN" signsis
