@@ -76,6 +76,9 @@ struct sisign_batch_progress {
 typedef void (*sisign_batch_result_cb)(void *userdata, size_t index, const struct sisign_batch_result *res);
 /* Called after each finished job, serialised likewise. */
 typedef void (*sisign_batch_progress_cb)(void *userdata, const struct sisign_batch_progress *p);
+/* Called when a worker starts a job (before any of its work), serialised
+ * likewise; lets a front end show which packages are in progress. */
+typedef void (*sisign_batch_start_cb)(void *userdata, size_t index);
 
 struct sisign_batch_opts {
 	enum sisign_batch_op op;
@@ -95,9 +98,9 @@ struct sisign_batch_opts {
 	/* 0 (default): signatures go through ONE queue, one at a time, in
 	 * whatever order workers reach it — many tokens break on concurrent use.
 	 * 1: workers call the signer concurrently.  A file-key signer then
-	 * signs on all cores.  The PKCS#11 signer (token.c) still serialises
-	 * its own calls on its one session, so for tokens this changes nothing
-	 * until the token layer offers a session pool (XXX). */
+	 * signs on all cores; a token signer does so only if it was opened
+	 * with sisign_token_opts.parallel_sessions (else it still serialises
+	 * its own calls). */
 	int parallel_sign;
 	int output_sha256;   /* compute each output's SHA-256 (one extra read of the output) */
 	int mode;            /* output permission bits; 0 = the input's */
@@ -108,6 +111,7 @@ struct sisign_batch_opts {
 	sisign_batch_result_cb on_result;
 	sisign_batch_progress_cb on_progress;
 	void *userdata;
+	sisign_batch_start_cb on_start;  /* may be NULL */
 };
 
 /* Copies opts.  Caller frees *out with sisign_batch_free(). */

@@ -1038,6 +1038,15 @@ static gboolean done_idle(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+static const char *op_running_word(enum gui_op op)
+{
+	switch (op) {
+	case GUI_OP_SIGN: return "Signing";
+	case GUI_OP_UNSIGN: return "Removing signature";
+	default: return "Verifying";
+	}
+}
+
 static const char *op_done_word(enum gui_op op)
 {
 	switch (op) {
@@ -1127,6 +1136,18 @@ static void lib_on_result(void *userdata, size_t index, const struct sisign_batc
 	}
 }
 
+/* sisign_batch_start_cb: a library worker thread (calls serialised). */
+static void lib_on_start(void *userdata, size_t index)
+{
+	struct gui_batch *b = userdata;
+	guint ri;
+
+	if (index >= b->job_row->len)
+		return;
+	ri = g_array_index(b->job_row, guint, index);
+	post_row(b, ri, GUI_JOB_RUNNING, g_strdup_printf("%s…", op_running_word(b->p.op)), NULL, -1, FALSE);
+}
+
 /* sisign_batch_progress_cb: a library worker thread (calls serialised). */
 static void lib_on_progress(void *userdata, const struct sisign_batch_progress *p)
 {
@@ -1174,6 +1195,7 @@ static gpointer batch_thread(gpointer data)
 	bo.verify = &vo;
 	bo.on_result = lib_on_result;
 	bo.on_progress = lib_on_progress;
+	bo.on_start = lib_on_start;
 	bo.userdata = b;
 	sisign_error_clear(&err);
 	r = sisign_batch_new(&bo, &lib, &err);

@@ -313,6 +313,8 @@ struct run {
 	char prompt[512];        /* what the dialog would show: prompt + warning */
 	gboolean final;
 	int rows, progress_last, total;
+	int running;             /* row updates that showed a package in progress */
+	struct gui_model *m;
 	char *error;
 	gboolean done;
 	GThread *main_thread;
@@ -343,8 +345,12 @@ static void on_row(struct gui_batch *b, guint idx, void *user)
 	struct run *r = user;
 
 	(void)b;
-	(void)idx;
 	r->rows++;
+	if (r->m) {
+		const struct gui_job *j = gui_model_job(r->m, idx);
+		if (j && j->state == GUI_JOB_RUNNING && j->status && strstr(j->status, "…"))
+			r->running++;
+	}
 	if (g_thread_self() != r->main_thread)
 		r->wrong_thread = TRUE;
 }
@@ -397,6 +403,7 @@ static void run_batch(struct gui_model *m, enum gui_op op, const struct gui_sett
 	guint to;
 
 	memset(r, 0, sizeof *r);
+	r->m = m;
 	r->loop = g_main_loop_new(NULL, FALSE);
 	r->answer = answer;
 	r->main_thread = g_thread_self();
@@ -519,6 +526,7 @@ static void test_batch(void)
 	CHECK(r.error == NULL);
 	CHECK(r.total == 2 && r.progress_last == 2);
 	CHECK(r.rows >= 2); /* a result per row */
+	CHECK(r.running == 2); /* and each row showed "Signing…" while in progress */
 	j = gui_model_job(m, 0);
 	CHECK(j->state == GUI_JOB_DONE);
 	CHECK_STR(j->output, out);

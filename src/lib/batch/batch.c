@@ -415,6 +415,11 @@ static void *worker(void *arg)
 		if (i >= b->njobs)
 			break;
 		j = &b->jobs[i];
+		if (b->opts.on_start) {
+			pthread_mutex_lock(&b->lock);
+			b->opts.on_start(b->opts.userdata, i);
+			pthread_mutex_unlock(&b->lock);
+		}
 		run_job(b, j);
 		pthread_mutex_lock(&b->lock);
 		b->prog.files_done++;
