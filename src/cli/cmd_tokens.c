@@ -86,7 +86,12 @@ static int cmd_tokens(int argc, char **argv)
 		if (i > 0)
 			putchar('\n');
 		printf("token:  ");
-		fe_fputs_safe(t->label, stdout);
+		if (t->label && t->label[0])
+			fe_fputs_safe(t->label, stdout);
+		else if (!(t->flags & SISIGN_TOKEN_INITIALIZED))
+			printf("(not initialised: an empty slot, nothing to sign with)");
+		else
+			printf("(no label)");
 		printf("\n  uri:    ");
 		fe_fputs_safe(t->uri, stdout);
 		printf("\n  serial: ");
@@ -104,6 +109,10 @@ static int cmd_tokens(int argc, char **argv)
 				printf("%s%s", first ? "" : ", ", token_flags[f].text);
 				first = 0;
 			}
+		if (!(t->flags & SISIGN_TOKEN_INITIALIZED)) {
+			printf("%snot initialised", first ? "" : ", ");
+			first = 0;
+		}
 		printf("%s\n", first ? "(none)" : "");
 	}
 	if (!json && n == 0)
