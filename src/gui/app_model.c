@@ -1130,8 +1130,16 @@ static void lib_on_result(void *userdata, size_t index, const struct sisign_batc
 			-1, TRUE);
 	} else {
 		char *base = g_path_get_basename(row->output);
-		post_row(b, ri, GUI_JOB_DONE, g_strdup_printf("%s → %s", op_done_word(b->p.op), base), row->output,
-			-1, FALSE);
+		char *status = g_strdup_printf("%s → %s", op_done_word(b->p.op), base);
+		/* The first warning (weak key, stale CRC, ...) goes on the row too. */
+		if (res->nwarnings && res->warnings && res->warnings[0]) {
+			size_t len = strcspn(res->warnings, "\n");
+			char *w = g_strdup_printf("%s — warning: %.*s%s", status, (int)len, res->warnings,
+				res->nwarnings > 1 ? " (and more)" : "");
+			g_free(status);
+			status = w;
+		}
+		post_row(b, ri, GUI_JOB_DONE, status, row->output, -1, FALSE);
 		g_free(base);
 	}
 }

@@ -190,27 +190,34 @@ void sisign_batch_summary(const struct sisign_batch *b, struct sisign_batch_prog
 
 /* ---- one job ---------------------------------------------------------------- */
 
-static void job_warnings(struct job *j, const struct sisign_pkg *pkg)
+/* The job's warnings: the identity's (weak key, no code-signing EKU: they
+ * hold for every package it signs) and then the package's, one per line. */
+static void job_warnings(const struct sisign_batch *b, struct job *j, const struct sisign_pkg *pkg)
 {
+	const struct sisign_identity *id = b->opts.op == SISIGN_BATCH_SIGN ? b->opts.identity : NULL;
+	size_t nid = id ? sisign_identity_nwarnings(id) : 0;
 	size_t n = pkg ? sisign_pkg_nwarnings(pkg) : 0, len = 0;
 	char *s;
-	if (n == 0)
+	if (n + nid == 0)
 		return;
+	for (size_t i = 0; i < nid; i++)
+		len += strlen(sisign_identity_warning(id, i)) + 1;
 	for (size_t i = 0; i < n; i++)
 		len += strlen(sisign_pkg_warning(pkg, i)) + 1;
 	if (!(s = malloc(len + 1)))
 		return;
 	len = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t k = strlen(sisign_pkg_warning(pkg, i));
-		memcpy(s + len, sisign_pkg_warning(pkg, i), k);
+	for (size_t i = 0; i < nid + n; i++) {
+		const char *w = i < nid ? sisign_identity_warning(id, i) : sisign_pkg_warning(pkg, i - nid);
+		size_t k = strlen(w);
+		memcpy(s + len, w, k);
 		len += k;
-		s[len++] = i + 1 < n ? '\n' : '\0';
+		s[len++] = i + 1 < nid + n ? '\n' : '\0';
 	}
 	free(j->warnings);
 	j->warnings = s;
 	j->res.warnings = s;
-	j->res.nwarnings = n;
+	j->res.nwarnings = nid + n;
 }
 
 static int sha256_file(const char *path, char hex[65], struct sisign_error *err)
@@ -294,7 +301,7 @@ static int output_done_before(struct sisign_batch *b, struct job *j)
 	if (sisign_pkg_last_chain_is(out, b->opts.identity)) {
 		done = 1;
 		j->res.nchains = sisign_pkg_controller(out)->nchains;
-		job_warnings(j, out);
+		job_warnings(b, j, out);
 	}
 	sisign_pkg_free(out);
 	if (done && b->opts.output_sha256)
@@ -392,7 +399,7 @@ static void run_job(struct sisign_batch *b, struct job *j)
 		case SISIGN_BATCH_VERIFY: r = run_verify(b, j, pkg, &e); break;
 		}
 	}
-	job_warnings(j, pkg);
+	job_warnings(b, j, pkg);
 	sisign_pkg_free(pkg);
 	if (r != SISIGN_OK) {
 		if (e.code == 0)
