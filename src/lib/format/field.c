@@ -190,3 +190,19 @@ uint32_t sis_uid_checksum(uint32_t uid1, uint32_t uid2, uint32_t uid3)
 	}
 	return ((uint32_t)crc16_update(0, odd, 6) << 16) | crc16_update(0, even, 6);
 }
+
+void sis_put_uid_header(struct wbuf *w, uint32_t uid2, uint32_t uid3)
+{
+	wbuf_put_u32le(w, SIS_UID1);
+	wbuf_put_u32le(w, uid2);
+	wbuf_put_u32le(w, uid3);
+	wbuf_put_u32le(w, sis_uid_checksum(SIS_UID1, uid2, uid3));
+}
+
+void sis_put_crc_field(struct wbuf *w, uint32_t type, uint16_t crc)
+{
+	wbuf_put_u32le(w, type);
+	wbuf_put_u32le(w, 2);
+	wbuf_put_u16le(w, crc);
+	wbuf_put_zeros(w, 2);
+}

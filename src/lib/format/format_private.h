@@ -103,13 +103,11 @@ struct sisign_pkg {
 	uint64_t data_off, data_len;                        /* SISData field incl. header and padding */
 	uint64_t contents_vend;                             /* file offset where SISContents' value ends */
 	uint64_t contents_end;                              /* ... and after its padding */
-	uint64_t trailing_off, trailing_len;                /* bytes after SISContents */
 
 	/* the controller: for SISX the decompressed payload; for stubs the file */
 	uint8_t *ctrl;          /* whole controller field as stored (type/len header first) */
 	size_t ctrl_len;        /* bytes of ctrl used by the field, incl. padding if present */
 	size_t ctrl_buf_len;    /* bytes in the buffer (SISX: declared uncompressed size) */
-	size_t ctrl_hdrlen;     /* 8/12 typed (SISX, stub), 4/8 for .ctl */
 	struct sisign_controller top;
 
 	size_t nunits;
@@ -142,6 +140,11 @@ int pkg_replace_controller(struct sisign_pkg *pkg, uint8_t *buf, size_t len, str
 	SISIGN_WARN_UNUSED;
 
 uint32_t sis_uid_checksum(uint32_t uid1, uint32_t uid2, uint32_t uid3);
+/* The 16-byte SISX header: UID1, uid2, uid3 and their checksum (§2). */
+void sis_put_uid_header(struct wbuf *w, uint32_t uid2, uint32_t uid3);
+/* A SISControllerChecksum or SISDataChecksum field (§5.3): 12 bytes.
+ * Writers omit the field when the CRC is 0, as makesis and signsis do. */
+void sis_put_crc_field(struct wbuf *w, uint32_t type, uint16_t crc);
 
 /* zlib at the default level, or stored when deflate does not shrink it
  * (what signsis does, §3.6).  Builds the whole SISCompressed field incl.

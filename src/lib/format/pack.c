@@ -477,23 +477,12 @@ int sisign_pack(const struct sisign_pack_opts *o, const char *path, struct sisig
 	{
 		uint64_t clen = (ccrc ? 12 : 0) + (e.crc ? 12 : 0) + comp.len + e.n;
 		uint8_t h[12];
-		wbuf_put_u32le(&head, SIS_UID1);
-		wbuf_put_u32le(&head, 0);
-		wbuf_put_u32le(&head, o->uid);
-		wbuf_put_u32le(&head, sis_uid_checksum(SIS_UID1, 0, o->uid));
+		sis_put_uid_header(&head, 0, o->uid);
 		wbuf_put(&head, h, sisf_put_hdr(h, 1, SISF_CONTENTS, clen));
-		if (ccrc) {
-			wbuf_put_u32le(&head, SISF_CONTROLLER_CHECKSUM);
-			wbuf_put_u32le(&head, 2);
-			wbuf_put_u16le(&head, ccrc);
-			wbuf_put_zeros(&head, 2);
-		}
-		if (e.crc) {
-			wbuf_put_u32le(&head, SISF_DATA_CHECKSUM);
-			wbuf_put_u32le(&head, 2);
-			wbuf_put_u16le(&head, e.crc);
-			wbuf_put_zeros(&head, 2);
-		}
+		if (ccrc)
+			sis_put_crc_field(&head, SISF_CONTROLLER_CHECKSUM, ccrc);
+		if (e.crc)
+			sis_put_crc_field(&head, SISF_DATA_CHECKSUM, e.crc);
 		wbuf_put(&head, comp.data, comp.len);
 		if (wbuf_failed(&head)) {
 			r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");

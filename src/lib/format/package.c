@@ -273,10 +273,9 @@ static int parse_sisx(struct sisign_pkg *pkg, struct sisign_error *err)
 	pkg->contents_end = cend + sisf_pad(h.len);
 	if (pkg->contents_end > pkg->size)
 		pkg->contents_end = pkg->size;
-	pkg->trailing_off = pkg->contents_end;
-	pkg->trailing_len = pkg->size - pkg->contents_end;
-	if (pkg->trailing_len)
-		(void)pkg_warn(pkg, "%llu bytes after SISContents are ignored", (unsigned long long)pkg->trailing_len);
+	if (pkg->size > pkg->contents_end) /* kept as they are when written */
+		(void)pkg_warn(pkg, "%llu bytes after SISContents are ignored",
+			(unsigned long long)(pkg->size - pkg->contents_end));
 
 	/* Optional checksums (§5.2, §5.3). */
 	for (int pass = 0; pass < 2; pass++) {
@@ -382,26 +381,45 @@ static int parse_sisx(struct sisign_pkg *pkg, struct sisign_error *err)
 	return SISIGN_OK;
 }
 
-static int parse_controller_bytes(struct sisign_pkg *pkg, int typed, struct sisign_error *err)
+/* Parse buf (a whole controller field, header first; typed unless .ctl) and
+ * make it the package's controller: the model, the bytes (pkg takes buf,
+ * also on failure) and the data-unit links.  Shared by parsing and by
+ * sign/unsign, which hand over a rebuilt controller. */
+static int adopt_controller(struct sisign_pkg *pkg, uint8_t *buf, size_t len, int typed, struct sisign_error *err)
 {
+	struct sisign_controller nc;
 	size_t used = 0;
 	int r;
-	struct sbuf b;
-	struct sisf_hdr h;
 
-	sbuf_init(&b, pkg->ctrl, pkg->ctrl_buf_len, 0);
-	if ((r = sisf_get_hdr(&b, typed, &h, err)))
+	memset(&nc, 0, sizeof nc);
+	r = ctrl_parse(pkg, buf, len, typed, 0, &nc, &used, err);
+	if (r != SISIGN_OK) {
+		ctrl_free(&nc);
+		if (buf != pkg->ctrl)
+			free(buf);
 		return r;
-	pkg->ctrl_hdrlen = h.hdrlen;
-	r = ctrl_parse(pkg, pkg->ctrl, pkg->ctrl_buf_len, typed, 0, &pkg->top, &used, err);
+	}
+	ctrl_free(&pkg->top);
+	pkg->top = nc;
+	if (buf != pkg->ctrl) {
+		free(pkg->ctrl);
+		pkg->ctrl = buf;
+	}
+	pkg->ctrl_len = used;
+	pkg->ctrl_buf_len = len;
+	pkg->info.controller_size = used;
+	assign_units(pkg, &pkg->top, 0);
+	return SISIGN_OK;
+}
+
+static int parse_controller_bytes(struct sisign_pkg *pkg, int typed, struct sisign_error *err)
+{
+	int r = adopt_controller(pkg, pkg->ctrl, pkg->ctrl_buf_len, typed, err);
 	if (r != SISIGN_OK)
 		return r;
-	pkg->ctrl_len = used;
-	assign_units(pkg, &pkg->top, 0);
-	pkg->info.controller_size = used;
-	if (pkg->info.kind == SISIGN_PKG_SISX && used != pkg->ctrl_buf_len)
+	if (pkg->info.kind == SISIGN_PKG_SISX && pkg->ctrl_len != pkg->ctrl_buf_len)
 		(void)pkg_warn(pkg, "decompressed controller has %zu bytes after the SISController field",
-			pkg->ctrl_buf_len - used);
+			pkg->ctrl_buf_len - pkg->ctrl_len);
 	if (pkg->top.trailing)
 		(void)pkg_warn(pkg, "%zu unsigned bytes follow SISDataIndex in the controller", pkg->top.trailing);
 	return SISIGN_OK;
@@ -592,28 +610,11 @@ const char *sisign_pkg_warning(const struct sisign_pkg *pkg, size_t i)
 
 int pkg_replace_controller(struct sisign_pkg *pkg, uint8_t *buf, size_t len, struct sisign_error *err)
 {
-	struct sisign_controller nc;
-	uint8_t *old = pkg->ctrl;
-	size_t used = 0;
-	int typed = pkg->info.kind != SISIGN_PKG_CTL;
-	int r;
-
-	memset(&nc, 0, sizeof nc);
-	r = ctrl_parse(pkg, buf, len, typed, 0, &nc, &used, err);
-	if (r != SISIGN_OK) {
-		ctrl_free(&nc);
-		free(buf);
-		return r;
-	}
-	/* Keep hash results already computed for the same files. */
-	ctrl_free(&pkg->top);
-	pkg->top = nc;
-	assign_units(pkg, &pkg->top, 0);
-	pkg->ctrl = buf;
-	pkg->ctrl_len = used;
-	pkg->ctrl_buf_len = len;
-	pkg->info.controller_size = used;
-	pkg->dirty = 1;
-	free(old);
-	return SISIGN_OK;
+	/* File data does not change, so a data check already made still
+	 * holds (pkg->data_checked); the new model's per-file hash_status
+	 * starts unchecked. */
+	int r = adopt_controller(pkg, buf, len, pkg->info.kind != SISIGN_PKG_CTL, err);
+	if (r == SISIGN_OK)
+		pkg->dirty = 1;
+	return r;
 }

@@ -205,10 +205,7 @@ static void check_file(struct check_ctx *cx, const struct sisign_controller *c, 
 		}
 		return;
 	}
-	u = &cx->pkg->units[c->abs_data_unit];
-	f->data_offset = u->files[f->file_index].payload_off;
-	f->data_stored = u->files[f->file_index].payload_len;
-	f->data_algorithm = u->files[f->file_index].algorithm;
+	u = &cx->pkg->units[c->abs_data_unit]; /* f->data_* were filled in at parse (link_file) */
 	if (u->files[f->file_index].uncompressed > cx->pkg->opts.max_file) {
 		f->hash_status = SISIGN_HASH_CORRUPT;
 		if (!cx->first_err)
@@ -350,12 +347,12 @@ static int copy_range(struct sisign_pkg *pkg, struct atomic_file *af, uint64_t o
 	return r;
 }
 
-/* Assemble the file head (everything before SISData) into `head`. */
-static int build_head(struct sisign_pkg *pkg, struct wbuf *head, struct sisign_error *err)
+/* Assemble the file head (everything before SISData) into `head`; for a
+ * changed controller also give the new SISContents length. */
+static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *contents_len, struct sisign_error *err)
 {
 	struct wbuf comp;
 	uint8_t hdr[12];
-	uint64_t data_tail, contents_len;
 	uint16_t crc;
 	int r;
 
@@ -377,24 +374,13 @@ static int build_head(struct sisign_pkg *pkg, struct wbuf *head, struct sisign_e
 	crc = crc16_update(0, comp.data, comp.len);
 	/* The header's UID3 is the package UID and its checksum is recomputed
 	 * (§2); UID2 is kept as found. */
-	{
-		uint32_t uid2 = le32(pkg->header + 4), uid3 = pkg->top.uid;
-		wbuf_put_u32le(head, SIS_UID1);
-		wbuf_put_u32le(head, uid2);
-		wbuf_put_u32le(head, uid3);
-		wbuf_put_u32le(head, sis_uid_checksum(SIS_UID1, uid2, uid3));
-	}
+	sis_put_uid_header(head, le32(pkg->header + 4), pkg->top.uid);
 	/* SISData and whatever followed it inside SISContents are copied as they
 	 * are: signing never touches file data. */
-	data_tail = pkg->contents_vend - pkg->data_off;
-	contents_len = (crc ? 12 : 0) + pkg->data_crc_field_len + comp.len + data_tail;
-	wbuf_put(head, hdr, sisf_put_hdr(hdr, 1, SISF_CONTENTS, contents_len));
-	if (crc) {
-		wbuf_put_u32le(head, SISF_CONTROLLER_CHECKSUM);
-		wbuf_put_u32le(head, 2);
-		wbuf_put_u16le(head, crc);
-		wbuf_put_zeros(head, 2);
-	}
+	*contents_len = (crc ? 12 : 0) + pkg->data_crc_field_len + comp.len + (pkg->contents_vend - pkg->data_off);
+	wbuf_put(head, hdr, sisf_put_hdr(hdr, 1, SISF_CONTENTS, *contents_len));
+	if (crc)
+		sis_put_crc_field(head, SISF_CONTROLLER_CHECKSUM, crc);
 	if (pkg->data_crc_field)
 		wbuf_put(head, pkg->data_crc_field, pkg->data_crc_field_len);
 	wbuf_put(head, comp.data, comp.len);
@@ -406,6 +392,7 @@ int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode, struct 
 {
 	struct atomic_file af;
 	struct wbuf head;
+	uint64_t contents_len = 0;
 	int r;
 
 	if ((r = atomic_open(&af, path, mode, err)))
@@ -419,21 +406,18 @@ int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode, struct 
 			r = atomic_write(&af, pkg->ctrl, pkg->ctrl_buf_len, err);
 		goto done;
 	}
-	if ((r = build_head(pkg, &head, err)))
+	if ((r = build_head(pkg, &head, &contents_len, err)))
 		goto done;
 	if ((r = atomic_write(&af, head.data, head.len, err)))
 		goto done;
 	if (!pkg->dirty) {
 		r = copy_range(pkg, &af, pkg->data_off, pkg->size - pkg->data_off, err);
 	} else {
-		struct sbuf hb;
-		struct sisf_hdr nh;
 		static const uint8_t zeros[4];
 		r = copy_range(pkg, &af, pkg->data_off, pkg->contents_vend - pkg->data_off, err);
 		/* new SISContents padding, then whatever trailed the old one */
-		sbuf_init(&hb, head.data + 16, head.len - 16, 16);
-		if (r == SISIGN_OK && sisf_get_hdr(&hb, 1, &nh, NULL) == SISIGN_OK && sisf_pad(nh.len))
-			r = atomic_write(&af, zeros, (size_t)sisf_pad(nh.len), err);
+		if (r == SISIGN_OK && sisf_pad(contents_len))
+			r = atomic_write(&af, zeros, (size_t)sisf_pad(contents_len), err);
 		if (r == SISIGN_OK)
 			r = copy_range(pkg, &af, pkg->contents_end, pkg->size - pkg->contents_end, err);
 	}
