@@ -168,6 +168,10 @@ SISIGN_API void sisign_pkg_free(struct sisign_pkg *pkg);
 SISIGN_API const struct sisign_pkg_info *sisign_pkg_info(const struct sisign_pkg *pkg);
 SISIGN_API const struct sisign_controller *sisign_pkg_controller(const struct sisign_pkg *pkg);
 
+/* The first damaged controller (the top level, else an embedded one in
+ * order), or NULL if none is: see struct sisign_controller.damage. */
+SISIGN_API const struct sisign_controller *sisign_pkg_damaged(const struct sisign_pkg *pkg);
+
 /* Non-fatal findings (stale CRC, UID3 mismatch, ...), one line each. */
 SISIGN_API size_t sisign_pkg_nwarnings(const struct sisign_pkg *pkg);
 SISIGN_API const char *sisign_pkg_warning(const struct sisign_pkg *pkg, size_t i);

@@ -709,18 +709,6 @@ static int json_report(const char *path, struct sisign_pkg *pkg, int checked, in
 
 /* ---- the command ------------------------------------------------------------ */
 
-static const struct sisign_controller *first_damage(const struct sisign_controller *c)
-{
-	if (c->damage)
-		return c;
-	for (size_t i = 0; i < c->nembedded; i++) {
-		const struct sisign_controller *d = first_damage(&c->embedded[i]);
-		if (d)
-			return d;
-	}
-	return NULL;
-}
-
 static int info_one(const char *path, const struct info_opts *o)
 {
 	struct sisign_pkg *pkg = NULL;
@@ -762,7 +750,7 @@ static int info_one(const char *path, const struct info_opts *o)
 	if (dr != SISIGN_OK)
 		rc = cli_worst(rc, cli_report(path, &derr));
 	{
-		const struct sisign_controller *dc = first_damage(sisign_pkg_controller(pkg));
+		const struct sisign_controller *dc = sisign_pkg_damaged(pkg);
 		if (dc) {
 			struct sisign_error de;
 			sisign_error_clear(&de);

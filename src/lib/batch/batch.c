@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "format/format_private.h"
+#include "sign/sign_private.h"
 
 struct job {
 	char *input;
@@ -325,11 +326,10 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 		j->res.nchains = pkg->top.nchains;
 		return SISIGN_OK;
 	}
-	if ((r = batch_pkg_signable(pkg, err)) != SISIGN_OK)
+	/* The expensive part (inflate + SHA-1 of every file) runs here on this
+	 * worker, outside the queue; sign_pkg_queued finds the result cached. */
+	if ((r = sign_check_signable(pkg, err)) != SISIGN_OK)
 		return r;
-	/* The expensive part (inflate + SHA-1 of every file), on this worker. */
-	if (pkg->info.kind == SISIGN_PKG_SISX && (r = sisign_pkg_check_data(pkg, err)) != SISIGN_OK)
-		return r; /* as sisign_pkg_sign: no signature over mismatching data */
 	if (ours && b->opts.resign && (r = sisign_pkg_unsign(pkg, 0, err)) != SISIGN_OK)
 		return r;
 	if (b->opts.dry_run) {
@@ -337,8 +337,7 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 		j->res.nchains = pkg->top.nchains;
 		return SISIGN_OK;
 	}
-	if ((r = batch_pkg_sign_checked(pkg, b->opts.signer, b->opts.identity,
-		     b->opts.parallel_sign ? NULL : &b->queue, err)) != SISIGN_OK)
+	if ((r = sign_pkg_queued(pkg, b->opts.identity, b->opts.parallel_sign ? NULL : &b->queue, err)) != SISIGN_OK)
 		return r;
 	if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 		return r;

@@ -598,6 +598,23 @@ const struct sisign_controller *sisign_pkg_controller(const struct sisign_pkg *p
 	return &pkg->top;
 }
 
+static const struct sisign_controller *first_damage(const struct sisign_controller *c)
+{
+	if (c->damage)
+		return c;
+	for (size_t i = 0; i < c->nembedded; i++) {
+		const struct sisign_controller *d = first_damage(&c->embedded[i]);
+		if (d)
+			return d;
+	}
+	return NULL;
+}
+
+const struct sisign_controller *sisign_pkg_damaged(const struct sisign_pkg *pkg)
+{
+	return first_damage(&pkg->top);
+}
+
 size_t sisign_pkg_nwarnings(const struct sisign_pkg *pkg)
 {
 	return pkg->nwarn;

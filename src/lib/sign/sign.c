@@ -12,6 +12,7 @@
 
 #include "crypto/crypto_private.h"
 #include "format/format_private.h"
+#include "sign/sign_private.h"
 #include "sign/signer_private.h"
 
 struct sisign_identity {
@@ -190,19 +191,6 @@ out:
 	return r;
 }
 
-static int check_undamaged(const struct sisign_controller *c, struct sisign_error *err)
-{
-	if (c->damage)
-		return err_set(err, SISIGN_ERR_MALFORMED, c->damage_offset, "package is damaged: %s",
-			c->damage_message ? c->damage_message : "unreadable member field");
-	for (size_t i = 0; i < c->nembedded; i++) {
-		int r = check_undamaged(&c->embedded[i], err);
-		if (r)
-			return r;
-	}
-	return SISIGN_OK;
-}
-
 /* Rebuild the controller field around a new value: header (typed, or a
  * bare length word for .ctl files), value, padding. */
 static int rebuild(struct sisign_pkg *pkg, const uint8_t *a, size_t alen, const uint8_t *mid, size_t midlen,
@@ -230,36 +218,53 @@ static int rebuild(struct sisign_pkg *pkg, const uint8_t *a, size_t alen, const 
 	return pkg_replace_controller(pkg, buf, n, err);
 }
 
-int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
+int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	const struct sisign_controller *dmg = sisign_pkg_damaged(pkg);
+
+	if (pkg->info.kind == SISIGN_PKG_STUB)
+		return err_set(err, SISIGN_ERR_UNSUPPORTED, 0,
+			"a ROM stub controller (type-prefixed, made by makesis -s) is not a signable package");
+	if (dmg)
+		return err_set(err, SISIGN_ERR_MALFORMED, dmg->damage_offset, "package is damaged: %s",
+			dmg->damage_message ? dmg->damage_message : "unreadable member field");
+	/* signsis refuses too: "stored and computed hash values do not match".
+	 * The result is cached per package, so a caller that checked first
+	 * does not pay twice. */
+	if (pkg->info.kind == SISIGN_PKG_SISX)
+		return sisign_pkg_check_data(pkg, err);
+	return SISIGN_OK;
+}
+
+int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_mutex_t *queue,
+	struct sisign_error *err)
 {
 	const struct sisign_controller *c = &pkg->top;
 	uint8_t digest[20];
 	unsigned int dlen = 0;
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
-	const char *oid;
+	const char *oid = crypto_sig_oid_for_pkey(id->signer->pub);
 	uint8_t *u16 = NULL;
 	size_t u16len = 0;
-	struct wbuf chain, arr, elem, alg;
+	struct wbuf chain, arr, elem, alg, cc, field;
 	int r;
 
-	if (pkg->info.kind == SISIGN_PKG_STUB)
-		return err_set(err, SISIGN_ERR_UNSUPPORTED, 0,
-			"a ROM stub controller (type-prefixed, made by makesis -s) is not a signable package");
-	if ((r = check_undamaged(c, err)))
+	if ((r = sign_check_signable(pkg, err)))
 		return r;
-	if (pkg->info.kind == SISIGN_PKG_SISX && (r = sisign_pkg_check_data(pkg, err)))
-		return r; /* signsis refuses too: "stored and computed hash values do not match" */
-	switch (sisign_signer_key_type(id->signer)) {
-	case SISIGN_KEY_RSA: oid = CRYPTO_OID_RSA_SHA1; break;
-	case SISIGN_KEY_DSA: oid = CRYPTO_OID_DSA_SHA1; break;
-	default: return err_set(err, SISIGN_ERR_BAD_KEY, -1, "only RSA and DSA keys can sign SIS packages");
-	}
+	if (!oid)
+		return err_set(err, SISIGN_ERR_BAD_KEY, -1, "only RSA and DSA keys can sign SIS packages");
 	/* §7.1: everything in the value before SISDataIndex, i.e. the members
 	 * and every earlier chain. */
 	if (EVP_Digest(c->value, c->data_index_offset, digest, &dlen, EVP_sha1(), NULL) != 1)
 		return err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
-	if ((r = sisign_signer_sign_sha1(id->signer, digest, &sig, &siglen, err)))
+	/* With a queue, the signer call is the only serialised step. */
+	if (queue)
+		pthread_mutex_lock(queue);
+	r = sisign_signer_sign_sha1(id->signer, digest, &sig, &siglen, err);
+	if (queue)
+		pthread_mutex_unlock(queue);
+	if (r)
 		return r;
 	if ((r = utf8_to_utf16le(oid, &u16, &u16len))) {
 		free(sig);
@@ -270,37 +275,31 @@ int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct s
 	wbuf_init(&arr);
 	wbuf_init(&elem);
 	wbuf_init(&alg);
+	wbuf_init(&cc);
+	wbuf_init(&field);
 	sisf_put_field(&alg, SISF_STRING, u16, u16len);
 	sisf_put_wrapped(&elem, 1, SISF_SIGNATURE_ALGORITHM, &alg);
 	sisf_put_field(&elem, SISF_BLOB, sig, siglen);
 	wbuf_put_u32le(&arr, SISF_SIGNATURE);
 	sisf_put_wrapped(&arr, 0, SISF_SIGNATURE, &elem);
 	sisf_put_wrapped(&chain, 1, SISF_ARRAY, &arr);
-	{
-		struct wbuf cc;
-		wbuf_init(&cc);
-		sisf_put_field(&cc, SISF_BLOB, id->chain, id->chain_len);
-		sisf_put_wrapped(&chain, 1, SISF_CERTIFICATE_CHAIN, &cc);
-	}
+	sisf_put_field(&cc, SISF_BLOB, id->chain, id->chain_len);
+	sisf_put_wrapped(&chain, 1, SISF_CERTIFICATE_CHAIN, &cc);
+	sisf_put_wrapped(&field, 1, SISF_SIGNATURE_CERT_CHAIN, &chain);
 	free(sig);
 	free(u16);
-	if (wbuf_failed(&chain)) {
-		wbuf_free(&chain);
-		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-	}
-	{
-		struct wbuf field;
-		wbuf_init(&field);
-		sisf_put_wrapped(&field, 1, SISF_SIGNATURE_CERT_CHAIN, &chain);
-		if (wbuf_failed(&field)) {
-			wbuf_free(&field);
-			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-		}
+	if (wbuf_failed(&field))
+		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	else /* the new chain goes just before SISDataIndex (§7.5 step 4) */
 		r = rebuild(pkg, c->value, c->data_index_offset, field.data, field.len, c->value + c->data_index_offset,
 			c->value_len - c->data_index_offset, err);
-		wbuf_free(&field);
-	}
+	wbuf_free(&field);
 	return r;
+}
+
+int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
+{
+	return sign_pkg_queued(pkg, id, NULL, err);
 }
 
 int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err)

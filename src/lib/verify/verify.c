@@ -204,18 +204,6 @@ static int verify_ctrl(struct vctx *v, const struct sisign_controller *c, struct
 	return SISIGN_OK;
 }
 
-static const struct sisign_controller *first_damage(const struct sisign_controller *c)
-{
-	if (c->damage)
-		return c;
-	for (size_t i = 0; i < c->nembedded; i++) {
-		const struct sisign_controller *d = first_damage(&c->embedded[i]);
-		if (d)
-			return d;
-	}
-	return NULL;
-}
-
 int sisign_pkg_verify(struct sisign_pkg *pkg, const struct sisign_verify_opts *opts,
 	struct sisign_verify_report **out, struct sisign_error *err)
 {
@@ -235,7 +223,7 @@ int sisign_pkg_verify(struct sisign_pkg *pkg, const struct sisign_verify_opts *o
 			goto out;
 	v.at = opts && opts->at ? opts->at : time(NULL);
 
-	dmg = first_damage(&pkg->top);
+	dmg = sisign_pkg_damaged(pkg);
 	if (pkg->info.kind == SISIGN_PKG_SISX && !pkg->info.uid_checksum_ok) {
 		/* The installer checks this one (KErrCorrupt), unlike the CRCs. */
 		rep->structure = SISIGN_ERR_MALFORMED;

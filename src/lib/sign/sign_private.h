@@ -1,0 +1,24 @@
+/* Internal side of sign.c, for the batch engine: the refusals made before
+ * signing, and signing with an optional queue held around the signer call
+ * only (the digest and the rebuilt controller are worked out outside it). */
+#ifndef SISIGN_SIGN_PRIVATE_H
+#define SISIGN_SIGN_PRIVATE_H
+
+#if !defined(SISIGN_BUILD) && !defined(SISIGN_TEST)
+#error "sign_private.h is internal to libsisign"
+#endif
+
+#include <pthread.h>
+
+#include <sisign/sign.h>
+
+/* What sisign_pkg_sign refuses: a ROM stub, a damaged controller, file
+ * data that does not match its hashes (sisign_pkg_check_data, cached). */
+int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* sisign_pkg_sign, with queue (if not NULL) held exactly around the
+ * signer call. */
+int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_mutex_t *queue,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+#endif
