@@ -99,6 +99,10 @@ enum sisign_key_type crypto_pkey_type(const EVP_PKEY *pkey);
  * for a key type Symbian does not support. */
 const char *crypto_sig_oid_for_pkey(const EVP_PKEY *pkey);
 
+/* 1 if an RSA or DSA key holds its private part (the decoders also accept
+ * a bare public key where a private key was asked for). */
+int crypto_pkey_has_private(const EVP_PKEY *pkey);
+
 /* SISIGN_OK when key (private or public) has the same public key as cert,
  * else SISIGN_ERR_KEY_MISMATCH (also for NULL arguments or a certificate
  * whose key cannot be decoded).  For DSA the public value y is compared, so a

@@ -25,6 +25,19 @@ enum sisign_key_type crypto_pkey_type(const EVP_PKEY *pkey)
 	return SISIGN_KEY_UNKNOWN;
 }
 
+int crypto_pkey_has_private(const EVP_PKEY *pkey)
+{
+	BIGNUM *bn = NULL;
+	int ok;
+
+	ok = EVP_PKEY_get_bn_param(pkey,
+		     crypto_pkey_type(pkey) == SISIGN_KEY_RSA ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY, &bn) == 1 &&
+		bn != NULL;
+	BN_clear_free(bn);
+	err_ossl_clear();
+	return ok;
+}
+
 const char *crypto_sig_oid_for_pkey(const EVP_PKEY *pkey)
 {
 	switch (crypto_pkey_type(pkey)) {

@@ -810,6 +810,10 @@ int xb_load_key_file(const char *path, sisign_secret_cb cb, void *ud, EVP_PKEY *
 		r = err_set(err, SISIGN_ERR_BAD_KEY, -1, "%s: only RSA and DSA keys are supported", path);
 		goto out;
 	}
+	if (!crypto_pkey_has_private(pkey)) {
+		r = err_set(err, SISIGN_ERR_BAD_KEY, -1, "%s: holds a public key only, not a private key", path);
+		goto out;
+	}
 	/* success */
 	*out = pkey;
 	pkey = NULL; /* transferred */

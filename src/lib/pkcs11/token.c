@@ -675,6 +675,7 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 	CK_ATTRIBUTE *cls;
 	struct sisign_signer *signer = NULL;
 	char *desc = NULL;
+	int aa;
 	char msg[sizeof(((struct sisign_error *)0)->message)];
 	int r = SISIGN_ERR_INTERNAL;
 
@@ -738,10 +739,12 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 		goto out;
 	}
 	ts->key = key;
-	/* Parallel sessions only where each C_Sign stands alone. */
-	ts->parallel = opts && opts->parallel_sessions && key_always_auth(&ts->s, key) == 0;
-	/* Keep the login PIN only for a key that will ask for it again. */
-	if (ts->pin && key_always_auth(&ts->s, key) != 1) {
+	/* One look at CKA_ALWAYS_AUTHENTICATE (a session of its own): parallel
+	 * sessions only where each C_Sign stands alone, and the login PIN kept
+	 * only for a key that will ask for it again. */
+	aa = key_always_auth(&ts->s, key);
+	ts->parallel = opts && opts->parallel_sessions && aa == 0;
+	if (ts->pin && aa != 1) {
 		OPENSSL_secure_clear_free(ts->pin, strlen(ts->pin) + 1);
 		ts->pin = NULL;
 	}

@@ -152,18 +152,6 @@ static const struct signer_ops file_key_ops = {
 	.destroy = file_key_destroy,
 };
 
-static int has_private_part(const EVP_PKEY *pkey, enum sisign_key_type kt)
-{
-	BIGNUM *bn = NULL;
-	int ok;
-
-	ok = EVP_PKEY_get_bn_param(pkey, kt == SISIGN_KEY_RSA ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY,
-		&bn) == 1 && bn != NULL;
-	BN_clear_free(bn);
-	err_ossl_clear();
-	return ok;
-}
-
 int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *userdata, struct sisign_signer **out,
 	struct sisign_error *err)
 {
@@ -232,7 +220,7 @@ int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *use
 			EVP_PKEY_get0_type_name(pkey) != NULL ? EVP_PKEY_get0_type_name(pkey) : "unsupported");
 		goto out;
 	}
-	if (!has_private_part(pkey, kt)) {
+	if (!crypto_pkey_has_private(pkey)) {
 		r = err_set(err, SISIGN_ERR_BAD_KEY, -1, "%s: holds a public key only, not a private key", path);
 		goto out;
 	}
