@@ -965,6 +965,15 @@ static int worker_secret_cb(void *userdata, const char *kind, const char *what, 
 	q->what = g_strdup(what ? what : "");
 	q->tries_left = tries_left;
 	g_mutex_lock(&b->lock);
+	/* Again under the lock: a Cancel between the first look and here found
+	 * no prompt pending to answer, so it must not open one now. */
+	if (g_atomic_int_get(&b->cancelled)) {
+		g_mutex_unlock(&b->lock);
+		g_free(q->kind);
+		g_free(q->what);
+		g_free(q);
+		return SISIGN_ERR_CANCELLED;
+	}
 	b->secret_pending = TRUE;
 	b->secret_answered = FALSE;
 	g_idle_add(secret_idle, q);
