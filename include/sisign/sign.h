@@ -51,6 +51,12 @@ SISIGN_API const unsigned char *sisign_identity_chain(const struct sisign_identi
 SISIGN_API int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
+/* What sisign_pkg_sign refuses before it signs: a ROM stub, a damaged
+ * controller, file data that does not match its hashes.  Lets a front end
+ * refuse a package before it asks for a passphrase or PIN; the data check
+ * is cached, so sisign_pkg_sign does not hash the files again. */
+SISIGN_API int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
 /* Remove the last chain (all = 0) or every chain (all = 1).
  * SISIGN_ERR_NOT_SIGNED if there is none. */
 SISIGN_API int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err) SISIGN_WARN_UNUSED;

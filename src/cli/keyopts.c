@@ -161,16 +161,10 @@ int keyopts_precheck(struct sisign_pkg *pkg, const char *path)
 	struct sisign_error err;
 	int r;
 
+	/* The library's own refusals (stub, damage, hashes), before any
+	 * passphrase or PIN is asked for. */
 	sisign_error_clear(&err);
-	if (sisign_pkg_info(pkg)->kind == SISIGN_PKG_STUB) {
-		err.code = SISIGN_ERR_UNSUPPORTED;
-		snprintf(err.message, sizeof err.message,
-			"a ROM stub controller (made by makesis -s) is not a signable package");
-		return cli_report(path, &err);
-	}
-	if (sisign_pkg_info(pkg)->kind != SISIGN_PKG_SISX)
-		return EXIT_OK;
-	r = sisign_pkg_check_data(pkg, &err);
+	r = sisign_pkg_check_signable(pkg, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;

@@ -297,6 +297,11 @@ int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_
 	return r;
 }
 
+int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	return sign_check_signable(pkg, err);
+}
+
 int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
 {
 	return sign_pkg_queued(pkg, id, NULL, err);
