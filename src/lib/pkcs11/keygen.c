@@ -4,11 +4,11 @@
  * Token objects are made through the module's raw function list, not
  * libp11: libp11 0.4.12's PKCS11_generate_key and PKCS11_store_private_key
  * set CKA_SENSITIVE but never CKA_EXTRACTABLE=FALSE, and add CKA_DECRYPT and
- * CKA_UNWRAP to a key that should only sign.  libp11 (through token.c's
+ * CKA_UNWRAP to a key that should only sign.  libp11 (through tok_handle.c's
  * tok_handle) still does module loading, token choice and the login; the
  * login state is per application, so our own R/W session is logged in too.
  * The function list is taken from the module libp11 already loaded
- * (dlopen RTLD_NOLOAD), as token.c does for CKA_ALWAYS_AUTHENTICATE.
+ * (dlopen RTLD_NOLOAD), as tok_signer.c does for CKA_ALWAYS_AUTHENTICATE.
  *
  * Token keys sign certificates with CKM_RSA_PKCS over a DigestInfo that is
  * built here (SHA-1 or SHA-256), so only the digest reaches the token. */

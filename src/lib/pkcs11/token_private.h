@@ -1,5 +1,5 @@
 /* Internal helpers of the PKCS#11 backend (tok_ prefix), exposed for unit
- * tests.  The libp11 work itself stays inside token.c. */
+ * tests.  The libp11 work lives in the tok_*.c files (map in tok_sess.h). */
 #ifndef SISIGN_TOKEN_PRIVATE_H
 #define SISIGN_TOKEN_PRIVATE_H
 
@@ -50,7 +50,7 @@ int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len,
 /* Symbolic name of a CK_RV ("CKR_PIN_INCORRECT"), or "CKR_0x..." in buf. */
 const char *tok_ckr_name(unsigned long rv, char *buf, size_t size);
 
-/* ---- logged-in token sessions (token.c, used by keygen.c) -----------------
+/* ---- logged-in token sessions (tok_handle.c, used by keygen.c) -----------------
  * tok_handle_open: load the module uri/opts select, pick the one token the
  * URI names and log in as for signing (same PIN sources and errors as
  * sisign_signer_from_pkcs11).  need_login 0: log in only if a PIN source
@@ -85,7 +85,7 @@ int tok_handle_read_only(const struct tok_handle *h);
  * malloc'd, NULL on allocation failure.  cls is a CKO_* value. */
 char *tok_handle_object_uri(const struct tok_handle *h, unsigned long cls, const char *label,
 	const unsigned char *id, size_t id_len);
-/* Set err from a CK_RV as token.c does (PIN codes mapped); returns the code. */
+/* Set err from a CK_RV as the backend does (PIN codes mapped); returns the code. */
 int tok_handle_ckr_error(struct sisign_error *err, int fallback, unsigned long rv, const char *what);
 
 #endif

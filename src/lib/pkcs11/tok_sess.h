@@ -1,0 +1,67 @@
+/* Internal to the libp11 half of the token backend: the loaded-module
+ * session every public call works through, and the helpers the files that
+ * use libp11 share.  One room per concern:
+ *   tok_module.c  loading and initialising a module (tok_sess)
+ *   tok_select.c  choosing the one token a URI names; URIs for messages
+ *   tok_login.c   the PIN and C_Login
+ *   tok_signer.c  the signer on a token key
+ *   tok_list.c    listing tokens and objects
+ *   tok_handle.c  logged-in handles and raw function lists for keygen.c
+ * tok_uri.c holds what needs no libp11 (URI parsing, module resolution,
+ * PIN files). */
+#ifndef SISIGN_TOK_SESS_H
+#define SISIGN_TOK_SESS_H
+
+#include "pkcs11/token_private.h"
+
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+
+/* libp11 0.4.12 marks PKCS11_private_encrypt and friends deprecated (they
+ * go in 0.5.0); the token backend is the one place that uses them. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <libp11.h>
+
+struct tok_sess {
+	PKCS11_CTX *ctx;
+	int loaded;
+	PKCS11_SLOT *slots;
+	unsigned int nslots;
+	PKCS11_SLOT *slot;   /* the chosen token's slot */
+	char *module;
+	P11KitUri *uri;
+};
+
+/* tok_module.c */
+int sess_load(struct tok_sess *s, struct sisign_error *err);
+int sess_open(struct tok_sess *s, const char *uri, const struct sisign_token_opts *opts, struct sisign_error *err);
+void sess_close(struct tok_sess *s);
+
+/* tok_select.c */
+int sess_pick_token(struct tok_sess *s, struct sisign_error *err);
+/* Does a key (or any object's label and id) match the URI's object
+ * attributes? */
+int key_matches(P11KitUri *uri, const PKCS11_KEY *k);
+int id_eq(const unsigned char *a, size_t an, const unsigned char *b, size_t bn);
+/* A URI for a token, and optionally an object on it (cls (unsigned long)-1
+ * for none).  full: label, manufacturer, model, serial; otherwise label and
+ * serial only (lists in error messages).  NULL on allocation failure. */
+char *make_uri(const PKCS11_TOKEN *t, int full, unsigned long cls, const char *label, const unsigned char *id,
+	size_t id_len);
+/* Message lists: append ", u" (u is freed; "?" for NULL); 0 once full. */
+int list_add(char *buf, size_t size, size_t *used, int *first, char *u);
+void list_end(char *buf, size_t size, size_t used, int first);
+
+/* tok_login.c: log in on s->slot (rules in the file).  keep: if not NULL,
+ * receives a copy of the PIN in the secure heap. */
+int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int need_pin, char **keep,
+	struct sisign_error *err);
+
+/* tok_module.c: CK_RV helpers. */
+/* The last CK_RV libp11 put on the OpenSSL error queue (0 if none). */
+unsigned long last_ckr(void);
+/* Set a token error carrying rv; the code is chosen from rv where it has a
+ * specific meaning, else fallback. */
+int err_ckr(struct sisign_error *err, int fallback, unsigned long rv, const char *what);
+
+#endif
