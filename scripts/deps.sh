@@ -23,6 +23,10 @@ packages=(
 	libp11-dev libp11-kit-dev p11-kit p11-kit-modules
 	softhsm2 opensc
 	python3
+	# tests/integration/test_opensc_card.sh: a card through pcscd and OpenSC,
+	# emulated by virt_cacard (built from ../shared/third_party/virt_cacard)
+	pcscd vsmartcard-vpcd libnss3-tools iproute2
+	libcacard-dev libglib2.0-dev libnss3-dev
 )
 if [ "$gui" = 1 ]; then
 	packages+=(libgtk-4-dev xvfb xauth dbus dbus-x11)
