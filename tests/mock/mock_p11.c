@@ -12,9 +12,15 @@
  *                CKR_USER_NOT_LOGGED_IN unless C_Login(CKU_CONTEXT_SPECIFIC)
  *                came after the C_SignInit
  *   removed      C_Sign returns CKR_DEVICE_REMOVED
- * MOCK_P11_LOG names a file that gets one line per C_Login ("login U" with
- * U the user type), per C_SignInit and per C_Sign ("sign N" with N the input
- * length), so tests can count calls. */
+ *   noslots      C_GetSlotList shows no slot (p11-kit server whose module
+ *                lost the token)
+ *   flaky        C_GetTokenInfo returns CKR_GENERAL_ERROR in the first two
+ *                initialisations (a SoftHSM that read its token file while
+ *                another process rewrote it); needs MOCK_P11_LOG
+ *   login_general  C_Login returns CKR_GENERAL_ERROR
+ * MOCK_P11_LOG names a file that gets one line per C_Initialize ("init"),
+ * per C_Login ("login U" with U the user type), per C_SignInit and per
+ * C_Sign ("sign N" with N the input length), so tests can count calls. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +39,12 @@
 #define H_PUB 2
 #define H_CERT 3
 
-enum mode { M_NORMAL, M_LOCKED, M_FINAL, M_COUNTLOW, M_PINPAD, M_ALWAYS_AUTH, M_REMOVED };
+enum mode { M_NORMAL, M_LOCKED, M_FINAL, M_COUNTLOW, M_PINPAD, M_ALWAYS_AUTH, M_REMOVED, M_NOSLOTS, M_FLAKY,
+	M_LOGIN_GENERAL };
 
 static struct {
 	int initialized;
+	int init_no;     /* this initialisation's number, from the log (mode flaky) */
 	enum mode mode;
 	EVP_PKEY *key;
 	unsigned char *cert_der, *subject_der, *mod, *exp;
@@ -136,6 +144,23 @@ out:
 	return ok;
 }
 
+/* The number of "init" lines in the log: initialisations so far, across
+ * the unloads that reset this module's memory. */
+static int count_inits(void)
+{
+	const char *path = getenv("MOCK_P11_LOG");
+	char line[256];
+	int n = 0;
+	FILE *f;
+	if (!path || !(f = fopen(path, "r")))
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, "init", 4) == 0)
+			n++;
+	fclose(f);
+	return n;
+}
+
 static CK_RV mock_C_Initialize(void *args)
 {
 	const char *m = getenv("MOCK_P11_MODE");
@@ -151,7 +176,12 @@ static CK_RV mock_C_Initialize(void *args)
 		else if (!strcmp(m, "pinpad")) g.mode = M_PINPAD;
 		else if (!strcmp(m, "always_auth")) g.mode = M_ALWAYS_AUTH;
 		else if (!strcmp(m, "removed")) g.mode = M_REMOVED;
+		else if (!strcmp(m, "noslots")) g.mode = M_NOSLOTS;
+		else if (!strcmp(m, "flaky")) g.mode = M_FLAKY;
+		else if (!strcmp(m, "login_general")) g.mode = M_LOGIN_GENERAL;
 	}
+	mlog("init");
+	g.init_no = count_inits();
 	if (!make_key_and_cert())
 		return CKR_GENERAL_ERROR;
 	g.initialized = 1;
@@ -188,6 +218,10 @@ static CK_RV mock_C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_
 	(void)present;
 	if (!g.initialized)
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	if (g.mode == M_NOSLOTS) {
+		*count = 0;
+		return CKR_OK;
+	}
 	if (list) {
 		if (*count < 1) {
 			*count = 1;
@@ -214,6 +248,8 @@ static CK_RV mock_C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
 {
 	if (id != 7)
 		return CKR_SLOT_ID_INVALID;
+	if (g.mode == M_FLAKY && g.init_no <= 2)
+		return CKR_GENERAL_ERROR;
 	memset(info, 0, sizeof *info);
 	pad(info->label, sizeof info->label, "sisign mock");
 	pad(info->manufacturerID, sizeof info->manufacturerID, "sisign tests");
@@ -325,6 +361,8 @@ static CK_RV mock_C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE type, CK_UTF8CHAR_PT
 	mlog("login %lu", (unsigned long)type);
 	if (g.mode == M_LOCKED)
 		return CKR_PIN_LOCKED;
+	if (g.mode == M_LOGIN_GENERAL)
+		return CKR_GENERAL_ERROR;
 	if (g.mode == M_PINPAD) {
 		if (pin != NULL)
 			return CKR_ARGUMENTS_BAD;

@@ -436,6 +436,61 @@ static void test_listing(void)
 	CHECK(ob == NULL);
 }
 
+/* Start-up under a remote token's race (docs/performance.md "Remote token
+ * under load"): a slot listing that fails with CKR_GENERAL_ERROR, or shows
+ * no slot, is worth a new initialisation; a C_Login is never repeated. */
+static void test_startup_retry(void)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, ""};
+	struct sisign_signer *s = NULL;
+	struct sisign_token_info *ti = NULL;
+	struct sisign_error err;
+	size_t n = 0;
+
+	/* Token info unreadable in the first two initialisations: the third
+	 * one signs, with one login and one PIN request. */
+	set_mode("flaky");
+	init_opts(&o, &ps);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(log_count("init"), 3);
+	CHECK_EQ_INT(log_count("login"), 1);
+	CHECK_EQ_INT(ps.calls, 1);
+	if (s)
+		CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+	sisign_signer_free(s);
+	s = NULL;
+
+	/* Listing goes through the same start-up. */
+	set_mode("flaky");
+	CHECK_EQ_INT(sisign_token_list(&o, &ti, &n, &err), SISIGN_OK);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(log_count("init"), 3);
+	sisign_token_info_free(ti, n);
+
+	/* No slot at all, every time: a bounded number of tries, then an error
+	 * that says so (libp11 alone gives "listing failed" with no reason). */
+	set_mode("noslots");
+	ps.calls = 0;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_TOKEN_NOT_FOUND);
+	CHECK(s == NULL);
+	CHECK_EQ_INT(log_count("init"), 6);
+	CHECK(strstr(err.message, "shows no slot") != NULL);
+	CHECK_EQ_INT(log_count("login"), 0);
+	CHECK_EQ_INT(ps.calls, 0);
+
+	/* A failed C_Login is reported, never repeated, and the module is
+	 * initialised only once. */
+	set_mode("login_general");
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_TOKEN);
+	CHECK(s == NULL);
+	CHECK_EQ_INT(err.ckr, CKR_GENERAL_ERROR);
+	CHECK(strstr(err.message, "not retried") != NULL);
+	CHECK_EQ_INT(log_count("login"), 1);
+	CHECK_EQ_INT(log_count("init"), 1);
+	CHECK_EQ_INT(ps.calls, 1);
+}
+
 int main(void)
 {
 	char *tmp;
@@ -455,6 +510,7 @@ int main(void)
 	test_always_auth();
 	test_removed();
 	test_listing();
+	test_startup_retry();
 
 	tu_rmrf(tmp);
 	free(tmp);

@@ -87,7 +87,20 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 			err_set(err, SISIGN_ERR_PIN_INCORRECT, -1, "wrong PIN for token \"%s\" (not retrying)", t->label);
 		else if (rv == CKR_PIN_LOCKED)
 			err_set(err, SISIGN_ERR_PIN_LOCKED, -1, "the user PIN of token \"%s\" is now locked", t->label);
-		else
+		else if (rv == CKR_GENERAL_ERROR) {
+			/* SoftHSM 2.6 (also behind p11-kit server) answers this when
+			 * another process's login rewrites the token file at the same
+			 * moment (see tok_module.c); it fails before the PIN is
+			 * checked, but a module in general may have counted the try,
+			 * so the login is not repeated. */
+			err_set(err, SISIGN_ERR_TOKEN, -1,
+				"login on token \"%s\" failed: CKR_GENERAL_ERROR (not retried; SoftHSM, also behind "
+				"p11-kit server, fails this way when another process logs in at the same moment: "
+				"run the command again)", t->label);
+			if (err)
+				err->ckr = rv;
+			return SISIGN_ERR_TOKEN;
+		} else
 			return err_ckr(err, SISIGN_ERR_TOKEN, rv, "login");
 		if (err)
 			err->ckr = rv;

@@ -4,7 +4,20 @@
  * Each public call loads the module afresh (PKCS11_CTX_load) and releases
  * everything before returning; a signer keeps its context until freed.
  * libp11 keeps its own heap copy of the login PIN (for re-login after fork)
- * until the slots are released; sess_close releases them. */
+ * until the slots are released; sess_close releases them.
+ *
+ * Start-up retry: SoftHSM 2.6 rewrites its token.object on every C_Login
+ * and lets go of the file lock before its buffered data reach the file, so
+ * another process that reads the token in that moment sees an empty file
+ * and keeps the token invalid until C_Finalize.  That instance then
+ * answers C_GetTokenInfo with CKR_GENERAL_ERROR, or (behind p11-kit server,
+ * whose token filter no longer sees the token) shows no slot at all.  Only
+ * a new initialisation (a new connection to p11-kit server) reads the
+ * token again, so sess_load starts over, a bounded number of times, when
+ * the slot listing fails in exactly those two ways.  Nothing before the
+ * slot listing holds a PIN or a session, so no PIN try can be spent;
+ * C_Login itself is never repeated (tok_login.c).  See docs/performance.md
+ * "Remote token under load". */
 #include "pkcs11/tok_sess.h"
 #include "util/util_private.h"
 
@@ -14,9 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/rand.h>
+
+/* Attempts at loading and listing slots, and the first pause between
+ * them (doubled each time, plus up to half again at random so that clients
+ * started together do not come back together): at most about 1.2 s. */
+#define LOAD_TRIES 6
+#define LOAD_PAUSE_MS 20
 
 const char *sisign_token_default_module(void)
 {
@@ -68,7 +89,9 @@ int err_ckr(struct sisign_error *err, int fallback, unsigned long rv, const char
 	return code;
 }
 
-void sess_close(struct tok_sess *s)
+/* Release the slots and finalise and unload the module; s->module and
+ * s->uri stay. */
+static void sess_unload(struct tok_sess *s)
 {
 	if (s->ctx) {
 		if (s->slots)
@@ -77,6 +100,16 @@ void sess_close(struct tok_sess *s)
 			PKCS11_CTX_unload(s->ctx);
 		PKCS11_CTX_free(s->ctx);
 	}
+	s->ctx = NULL;
+	s->loaded = 0;
+	s->slots = NULL;
+	s->nslots = 0;
+	s->slot = NULL;
+}
+
+void sess_close(struct tok_sess *s)
+{
+	sess_unload(s);
 	if (s->uri)
 		p11_kit_uri_free(s->uri);
 	free(s->module);
@@ -88,35 +121,34 @@ static int is_softhsm(const char *path)
 	return strstr(path, "softhsm") != NULL;
 }
 
-/* Load and initialise path, with a diagnosis when that fails. */
-int sess_load(struct tok_sess *s, struct sisign_error *err)
+/* Is the module p11-kit's RPC client (a token served by p11-kit server)? */
+static int is_p11kit_client(const char *path)
 {
-	struct stat st;
-	void *h;
+	return strstr(path, "p11-kit-client") != NULL;
+}
+
+/* The error for a module that shows no slot. */
+static int err_no_slots(const struct tok_sess *s, struct sisign_error *err)
+{
+	const char *addr = getenv("P11_KIT_SERVER_ADDRESS");
+	if (is_p11kit_client(s->module))
+		return err_set(err, SISIGN_ERR_TOKEN_NOT_FOUND, -1,
+			"p11-kit server (%s) showed no token, %d times: the server exports no token that matches "
+			"its own token URI, or its module cannot read the token (SoftHSM: see \"Remote token "
+			"under load\" in docs/performance.md)", addr && *addr ? addr : "P11_KIT_SERVER_ADDRESS unset",
+			LOAD_TRIES);
+	return err_set(err, SISIGN_ERR_TOKEN_NOT_FOUND, -1, "PKCS#11 module %s shows no slot (%d tries)", s->module,
+		LOAD_TRIES);
+}
+
+/* One PKCS11_CTX_load and slot listing.  *again is set when the failure is
+ * one that a new initialisation can cure (see the top of this file). */
+static int load_once(struct tok_sess *s, int *again, struct sisign_error *err)
+{
+	unsigned int n = 0;
 	unsigned long rv;
 
-	if (stat(s->module, &st) != 0) {
-		int e = errno;
-		err_set(err, SISIGN_ERR_MODULE, -1, "PKCS#11 module %s: %s", s->module, strerror(e));
-		if (err)
-			err->sys_errno = e;
-		return SISIGN_ERR_MODULE;
-	}
-	/* Probe with dlopen first: libp11 only says "load module error", the
-	 * dynamic loader says why (wrong architecture, missing dependency). */
-	h = dlopen(s->module, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *m = dlerror();
-		return err_set(err, SISIGN_ERR_MODULE, -1, "cannot load PKCS#11 module %s: %s", s->module,
-			m ? m : "dlopen failed");
-	}
-	if (!dlsym(h, "C_GetFunctionList")) {
-		dlclose(h);
-		return err_set(err, SISIGN_ERR_MODULE, -1, "%s is not a PKCS#11 module (no C_GetFunctionList)",
-			s->module);
-	}
-	dlclose(h);
-
+	*again = 0;
 	if (!(s->ctx = PKCS11_CTX_new()))
 		return err_ossl(err, SISIGN_ERR_NOMEM, "out of memory");
 	err_ossl_clear();
@@ -141,12 +173,82 @@ int sess_load(struct tok_sess *s, struct sisign_error *err)
 		return SISIGN_ERR_MODULE;
 	}
 	s->loaded = 1;
+	/* Count first: libp11 0.4.12 fails a listing of zero slots with no
+	 * CK_RV at all (its OPENSSL_malloc(0) returns NULL). */
+	if (PKCS11_enumerate_slots(s->ctx, NULL, &n) != 0) {
+		rv = last_ckr();
+		*again = rv == CKR_GENERAL_ERROR;
+		return err_ckr(err, SISIGN_ERR_MODULE, rv, "listing the module's slots");
+	}
+	if (n == 0) {
+		*again = 1;
+		return err_no_slots(s, err);
+	}
 	if (PKCS11_enumerate_slots(s->ctx, &s->slots, &s->nslots) != 0) {
 		s->slots = NULL;
 		s->nslots = 0;
-		return err_ckr(err, SISIGN_ERR_MODULE, last_ckr(), "listing the module's slots");
+		rv = last_ckr();
+		*again = rv == CKR_GENERAL_ERROR;
+		return err_ckr(err, SISIGN_ERR_MODULE, rv, "listing the module's slots");
 	}
 	return SISIGN_OK;
+}
+
+/* Sleep before attempt try (1, 2, ...) of load_once. */
+static void load_pause(int try)
+{
+	unsigned char j = 0;
+	long ms = (long)LOAD_PAUSE_MS << (try - 1);
+	struct timespec ts;
+	if (RAND_bytes(&j, 1) == 1)
+		ms += ms * j / 510;
+	err_ossl_clear();
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Load and initialise path, with a diagnosis when that fails. */
+int sess_load(struct tok_sess *s, struct sisign_error *err)
+{
+	struct stat st;
+	void *h;
+	int again = 0;
+	int r = SISIGN_ERR_INTERNAL;
+
+	if (stat(s->module, &st) != 0) {
+		int e = errno;
+		err_set(err, SISIGN_ERR_MODULE, -1, "PKCS#11 module %s: %s", s->module, strerror(e));
+		if (err)
+			err->sys_errno = e;
+		return SISIGN_ERR_MODULE;
+	}
+	/* Probe with dlopen first: libp11 only says "load module error", the
+	 * dynamic loader says why (wrong architecture, missing dependency). */
+	h = dlopen(s->module, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *m = dlerror();
+		return err_set(err, SISIGN_ERR_MODULE, -1, "cannot load PKCS#11 module %s: %s", s->module,
+			m ? m : "dlopen failed");
+	}
+	if (!dlsym(h, "C_GetFunctionList")) {
+		dlclose(h);
+		return err_set(err, SISIGN_ERR_MODULE, -1, "%s is not a PKCS#11 module (no C_GetFunctionList)",
+			s->module);
+	}
+	dlclose(h);
+
+	for (int try = 1; try <= LOAD_TRIES; try++) {
+		if (try > 1) {
+			sess_unload(s);
+			load_pause(try - 1);
+		}
+		r = load_once(s, &again, err);
+		if (r == SISIGN_OK || !again)
+			break;
+	}
+	return r;
 }
 
 /* Open uri's module (opts may be NULL). */
