@@ -125,6 +125,7 @@ int cli_exit_for_error(int code)
 	case SISIGN_ERR_PIN_INCORRECT:
 	case SISIGN_ERR_PIN_LOCKED:
 	case SISIGN_ERR_PIN_FINAL_TRY:
+	case SISIGN_ERR_BAD_PIN:
 		return EXIT_PIN;
 	case SISIGN_ERR_CANCELLED: /* the user gave up at a prompt */
 	case SISIGN_ERR_INTERNAL:

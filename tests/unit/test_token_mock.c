@@ -141,9 +141,9 @@ static void test_helpers(const char *tmp)
 	CHECK(strcmp(pin, "4321") == 0);
 	CHECK_EQ_INT(len, 4);
 	chmod(path, 0644);
-	CHECK_EQ_INT(tok_read_pin_source(src, pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(tok_read_pin_source(src, pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_PIN);
 	CHECK(strstr(err.message, "group or others") != NULL);
-	CHECK_EQ_INT(tok_read_pin_source("https://x/pin", pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(tok_read_pin_source("https://x/pin", pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_PIN);
 }
 
 static void test_sign_ok(void)
@@ -192,7 +192,7 @@ static void test_uri_policy(const char *tmp)
 
 	set_mode(NULL);
 	init_opts(&o, &ps);
-	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI "?pin-value=1234", &o, &s, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI "?pin-value=1234", &o, &s, &err), SISIGN_ERR_BAD_PIN);
 	CHECK(strstr(err.message, "pin-value") != NULL);
 	CHECK_EQ_INT(log_count("login"), 0);
 
@@ -200,7 +200,7 @@ static void test_uri_policy(const char *tmp)
 	CHECK(tu_write_file(path, "1234", 4) == 0);
 	chmod(path, 0644);
 	snprintf(uri, sizeof uri, "%s?pin-source=file:%s", KEY_URI, path);
-	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_ERR_BAD_PIN);
 	CHECK_EQ_INT(ps.calls, 0);
 	chmod(path, 0600);
 	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_OK);
