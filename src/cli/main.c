@@ -321,6 +321,7 @@ static int run_command(const struct cli_command *c, int argc, char **argv)
 
 static int finish(int rc)
 {
+	fe_secret_env_wipe();
 	/* A full disk or closed pipe on stdout must not pass as success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_msg("error writing to standard output");
