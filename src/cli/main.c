@@ -71,7 +71,7 @@ static const struct {
 	{ EXIT_BAD_INPUT, "BAD_INPUT", "an input is not a valid SIS package (corrupt, legacy, truncated)" },
 	{ EXIT_KEY, "KEY", "key or certificate problem (unreadable, wrong passphrase, mismatch, expired)" },
 	{ EXIT_TOKEN, "TOKEN", "PKCS#11 module, token or object not found, ambiguous, or failed" },
-	{ EXIT_PIN, "PIN", "PIN incorrect, locked, or on its final try" },
+	{ EXIT_PIN, "PIN", "PIN incorrect, locked, on its final try, or refused before login (empty, several lines, NUL byte, unsafe PIN file or pin-source, pin-value not allowed)" },
 	{ EXIT_INVALID, "INVALID", "a signature or file hash is wrong" },
 	{ EXIT_UNTRUSTED, "UNTRUSTED", "verify: signatures good but no chain reaches a trusted root" },
 	{ EXIT_SELF_SIGNED, "SELF_SIGNED", "verify: signatures good, only self-signed chains" },
