@@ -42,3 +42,8 @@ if(TEST integration.test_softhsm_token)
   set_property(TEST integration.test_softhsm_token APPEND PROPERTY ENVIRONMENT ${SISIGN_P11_TEST_ENV})
   set_tests_properties(integration.test_softhsm_token PROPERTIES FIXTURES_REQUIRED softhsm_token RESOURCE_LOCK softhsm_token)
 endif()
+# PIN and passphrase handling through the CLI, against the mock module.
+if(TEST integration.test_pin_secrets)
+  set_property(TEST integration.test_pin_secrets APPEND PROPERTY ENVIRONMENT
+    "MOCK_P11_MODULE=$<TARGET_FILE:sisign_mock_p11>")
+endif()

@@ -68,6 +68,8 @@ enum sisign_err {
 	SISIGN_ERR_EXISTS = -39,       /* refusing to overwrite */
 
 	SISIGN_ERR_CRYPTO = -40,       /* OpenSSL failed; reason in sisign_error.ossl_reason */
+	SISIGN_ERR_BAD_PIN = -41,      /* a PIN refused before any login: empty, NUL byte, several
+	                                * lines, pin-value not allowed, unsafe pin-source file */
 };
 
 /* Filled where a failure happens.  Callers may pass NULL where they only want

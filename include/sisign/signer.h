@@ -24,11 +24,32 @@ enum sisign_key_type {
  *   kind:       "passphrase" or "pin"
  *   what:       what it is for, e.g. a key file name or a token label
  *   tries_left: remaining PIN tries if the token tells (-1: unknown)
- * Write a NUL-terminated secret into buf (bufsize bytes) and return its
- * length, or return a negative sisign_err (SISIGN_ERR_CANCELLED to give up).
- * The library wipes buf after use. */
+ * Write the secret into buf (bufsize bytes, in the secure heap) and return
+ * its length, or return a negative sisign_err (SISIGN_ERR_CANCELLED to give
+ * up).  The library then applies sisign_secret_check to exactly that many
+ * bytes (so a NUL inside is refused, not cut) before any login or
+ * decryption, and wipes buf after use. */
 typedef int (*sisign_secret_cb)(void *userdata, const char *kind, const char *what, int tries_left,
 	char *buf, size_t bufsize);
+
+/* The one rule every PIN and passphrase passes, whatever its source (file,
+ * descriptor, environment, prompt, dialog, a URI's pin-source or
+ * pin-value): buf holds len bytes (and has room for one more); exactly one
+ * trailing line end is removed ("\n", or "\r\n" as one), then an empty
+ * secret, one with a NUL byte and one with a line break ("\n" or "\r")
+ * left in it are refused.  On success buf[*out_len] is '\0'.  Errors:
+ * SISIGN_ERR_BAD_PIN when kind is "pin", else SISIGN_ERR_BAD_PASSPHRASE;
+ * the message names the problem, never the secret. */
+SISIGN_API int sisign_secret_check(const char *kind, char *buf, size_t len, size_t *out_len,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Memory for secrets: OpenSSL's secure heap, which the library sets up on
+ * first use (64 KiB, locked in RAM where RLIMIT_MEMLOCK allows, left out of
+ * core dumps) unless the application already called
+ * CRYPTO_secure_malloc_init.  Zeroed; NULL when out of memory.
+ * sisign_secret_free wipes and frees n bytes (p may be NULL). */
+SISIGN_API void *sisign_secret_alloc(size_t n);
+SISIGN_API void sisign_secret_free(void *p, size_t n);
 
 /* Load a private key from a PEM or DER file: PKCS#1 RSA, PKCS#8 (plain or
  * encrypted), traditional DSA (plain or encrypted).  The callback is asked

@@ -15,6 +15,35 @@
  *   4. the p11-kit proxy (sisign_token_default_module()), which offers every
  *      module registered with p11-kit.
  *
+ * The user PIN, in this order (the first that applies is the only one
+ * used; a wrong PIN is never retried):
+ *   1. none at all on a PIN-pad token (CKF_PROTECTED_AUTHENTICATION_PATH);
+ *   2. opts->pin_cb when opts->pin_cb_explicit is set (the front end's
+ *      --pin-fd, --pin-file or $SISIGN_PIN);
+ *   3. the URI's pin-source (a file, refused unless only its owner may
+ *      access it);
+ *   4. the URI's pin-value, only with opts->allow_pin_in_uri (without it a
+ *      URI holding pin-value is refused whatever the other sources);
+ *   5. opts->pin_cb as a prompt.
+ * Every PIN passes sisign_secret_check (signer.h) before any C_Login: an
+ * empty PIN, one with a NUL byte or with more than one line is refused with
+ * SISIGN_ERR_BAD_PIN and costs no try.
+ *
+ * Memory: the PIN is read into the secure heap (sisign_secret_alloc) and
+ * wiped as soon as C_Login returns.  C_Login goes through the module's own
+ * function list on a session the library keeps open until the call (or the
+ * signer) ends, not through libp11, whose PKCS11_login (0.4.12) would keep
+ * a plain-heap copy of the PIN (for a re-login after fork) until its slots
+ * are released.  Exception: a module other than p11-kit's proxy that gives
+ * each caller its own instance (p11-kit-client.so) would not share that
+ * login, so there the PIN goes to PKCS11_login and libp11's copy (wiped on
+ * release) lives as long as the call or the signer.  The one copy
+ * that outlives the login is a signer's for a CKA_ALWAYS_AUTHENTICATE key
+ * (see ask_pin_per_signature), kept in the secure heap and wiped when the
+ * signer is freed; libp11 copies it into a stack buffer for each
+ * context-specific C_Login and wipes that right after.  What the module
+ * itself keeps is up to the module.
+ *
  * Token keys are RSA only: libp11 0.4.12 has no DSA.  DSA stays with key
  * files. */
 #ifndef SISIGN_TOKEN_H
@@ -45,27 +74,28 @@ struct sisign_token_opts {
 	 * DIR), NULL-terminated; or NULL for none. */
 	const char *const *allowed_module_dirs;
 	/* Non-zero: accept a PIN inside the URI (pin-value=).  Default refuses
-	 * it with SISIGN_ERR_BAD_URI, since URIs end up in shell history,
-	 * project files and logs. */
+	 * it with SISIGN_ERR_BAD_PIN before any login, since URIs end up in
+	 * shell history, project files and logs. */
 	int allow_pin_in_uri;
 	/* Non-zero: log in even when the token says the next wrong PIN locks
 	 * it (CKF_USER_PIN_FINAL_TRY).  Default stops with
 	 * SISIGN_ERR_PIN_FINAL_TRY before any C_Login. */
 	int force_final_try;
 	/* Asked for the user PIN (kind "pin", what = token label) when the
-	 * token needs a login, has no PIN pad and the URI brings no
-	 * pin-source/pin-value.  May be NULL: a login that needs a PIN then
-	 * fails with SISIGN_ERR_CANCELLED (listing just shows public
-	 * objects).  Called at most once per call; a wrong PIN is never
-	 * retried. */
+	 * token needs a login and has no PIN pad: before the URI's PIN
+	 * sources if pin_cb_explicit is set, else only when the URI brings no
+	 * pin-source/pin-value (order above).  May be NULL: a login that
+	 * needs a PIN then fails with SISIGN_ERR_CANCELLED (listing just
+	 * shows public objects).  Called at most once per call; a wrong PIN
+	 * is never retried.  Its answer passes sisign_secret_check. */
 	sisign_secret_cb pin_cb;
 	void *pin_cb_data;
 	/* For keys with CKA_ALWAYS_AUTHENTICATE only: non-zero asks pin_cb
 	 * again (kind "pin", what = key label) before every signature, so
 	 * pin_cb and pin_cb_data must stay valid as long as the signer.
 	 * Zero (default) re-uses the login PIN, which the signer then keeps
-	 * in memory (wiped when freed) — otherwise a batch would prompt per
-	 * file.  Ignored for PIN-pad tokens and ordinary keys, whose PIN is
+	 * in the secure heap (wiped when freed) — otherwise a batch would
+	 * prompt per file.  Ignored for PIN-pad tokens and ordinary keys, whose PIN is
 	 * wiped right after login. */
 	int ask_pin_per_signature;
 	/* Non-zero: the token takes concurrent sessions (SoftHSM, network
@@ -75,6 +105,11 @@ struct sisign_token_opts {
 	 * concurrent use.  Ignored for CKA_ALWAYS_AUTHENTICATE keys, whose
 	 * context-specific login must come right before its C_Sign. */
 	int parallel_sessions;
+	/* Non-zero: pin_cb answers with a PIN the user gave explicitly for
+	 * this run (a descriptor, a file, the environment), which outranks the
+	 * URI's pin-source and pin-value.  Zero: pin_cb would prompt, and is
+	 * the last resort. */
+	int pin_cb_explicit;
 };
 
 /* Open the private key that uri names and make a signer of it.
@@ -86,7 +121,9 @@ struct sisign_token_opts {
  * to the signer (it must match the key: SISIGN_ERR_KEY_MISMATCH otherwise);
  * none is fine — the caller may supply a certificate file.
  * Errors: SISIGN_ERR_BAD_URI (syntax, unknown attribute, disallowed
- * module-path or pin-value, unsafe pin-source file), SISIGN_ERR_MODULE,
+ * module-path), SISIGN_ERR_BAD_PIN (pin-value not allowed; pin-source file
+ * unsafe, unreadable or not a file; a PIN that is empty, has a NUL byte or
+ * several lines: all before any login), SISIGN_ERR_MODULE,
  * SISIGN_ERR_TOKEN_NOT_FOUND / SISIGN_ERR_KEY_NOT_FOUND (the message lists
  * what exists, as URIs), SISIGN_ERR_AMBIGUOUS (lists the candidates),
  * SISIGN_ERR_PIN_LOCKED, SISIGN_ERR_PIN_FINAL_TRY, SISIGN_ERR_PIN_INCORRECT
@@ -161,6 +198,16 @@ SISIGN_API int sisign_token_objects(const char *uri, const struct sisign_token_o
 	struct sisign_token_object **arr, size_t *n, struct sisign_error *err) SISIGN_WARN_UNUSED;
 /* Accepts NULL. */
 SISIGN_API void sisign_token_objects_free(struct sisign_token_object *arr, size_t n);
+
+/* A copy of uri fit for a message, JSON, a log or a window: every pin-value
+ * and pin-source attribute (path or query part; the name compared in any
+ * case and after percent-decoding) is left out, the rest kept byte for
+ * byte.  Works on any string, parsable or not; one that does not start with
+ * "pkcs11:" (a key file name) is copied unchanged.  Every URI the user gave
+ * that sisign shows goes through this; URIs the library makes (listings,
+ * sisign_signer_describe, error messages) never hold a PIN.  malloc'd; NULL
+ * if uri is NULL or out of memory. */
+SISIGN_API char *sisign_token_uri_redact(const char *uri);
 
 /* The module loaded when nothing else is named (the p11-kit proxy), and the
  * system module directory a URI module-path may always point into. */

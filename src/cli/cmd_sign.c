@@ -170,11 +170,16 @@ const struct cli_command cli_cmd_sign = {
 	"                         PIN try\n"
 	"PIN, first that applies: --pin-fd, --pin-file, $SISIGN_PIN (empty = unset),\n"
 	"the URI's pin-source, its pin-value (with --allow-pin-in-uri), a prompt.\n"
+	"One trailing newline is removed; an empty PIN, one with a NUL byte or more\n"
+	"than one line is refused before any login (exit 7); passphrases likewise\n"
+	"(exit 5).  $SISIGN_PIN/$SISIGN_PASS are removed from the environment once\n"
+	"read; no core dumps while a secret is held; messages never show pin-value.\n"
 	"\n"
 	"Exit: 0 signed; 2 usage; 3 I/O; 4 IN is not a signable package; 5 key or\n"
 	"certificate problem (wrong passphrase, key/cert mismatch, expired); 6 token\n"
 	"problem (not found, ambiguous URI: the candidates are listed); 7 PIN\n"
-	"(incorrect, locked, final try, unsafe --pin-file, no PIN); 8 a file's hash\n"
+	"(incorrect, locked, final try, empty or malformed, unsafe --pin-file or\n"
+	"pin-source, refused pin-value, no PIN); 8 a file's hash\n"
 	"does not match its data; 12 a batch where some files failed; 13 --dry-run;\n"
 	"130 interrupted.\n",
 };

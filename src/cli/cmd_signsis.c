@@ -328,6 +328,7 @@ static int ss_sign(const struct ss_args *a, struct sisign_pkg *pkg, int mode)
 	if (pass) {
 		fprintf(stderr, "%s: warning: passphrase given on the command line is visible to other users; "
 				"use SISIGN_PASS or a prompt\n", cli_progname);
+		(void)fe_protect_process();
 		r = sisign_signer_from_key_file(ko.key, argv_pass_cb, (void *)pass, &signer, &err);
 		if (r != SISIGN_OK) {
 			if (err.code == 0)
@@ -340,7 +341,11 @@ static int ss_sign(const struct ss_args *a, struct sisign_pkg *pkg, int mode)
 	}
 	kt = sisign_signer_key_type(signer);
 	if ((a->alg == 'r' && kt != SISIGN_KEY_RSA) || (a->alg == 'd' && kt != SISIGN_KEY_DSA)) {
-		fprintf(stderr, "%s: %s: not %s key\n", cli_progname, ko.key, a->alg == 'r' ? "an RSA" : "a DSA");
+		char *safe = sisign_token_uri_redact(ko.key);
+		fprintf(stderr, "%s: ", cli_progname);
+		fe_fputs_safe(safe ? safe : "?", stderr);
+		fprintf(stderr, ": not %s key\n", a->alg == 'r' ? "an RSA" : "a DSA");
+		free(safe);
 		goto out;
 	}
 	if (keyopts_load_identity(&ko, signer, &id) != EXIT_OK)

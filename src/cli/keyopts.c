@@ -139,21 +139,35 @@ void keyopts_token_opts(struct keyopts *ko, struct sisign_token_opts *to)
 	to->allow_pin_in_uri = ko->allow_pin_in_uri;
 	to->force_final_try = ko->force_final_try;
 	to->parallel_sessions = ko->parallel_sessions;
+	(void)fe_protect_process();
 	fe_secret_src_init(&ko->pin_src);
 	ko->pin_src.fd = ko->pin_fd;
 	ko->pin_src.file = ko->pin_file;
-	ko->pin_src.env_name = "SISIGN_PIN";
+	fe_secret_src_take_env(&ko->pin_src, "SISIGN_PIN");
 	ko->pin_src.allow_prompt = 1;
 	to->pin_cb = fe_secret_cb;
 	to->pin_cb_data = &ko->pin_src;
+	/* --pin-fd, --pin-file and $SISIGN_PIN outrank the URI's pin-source
+	 * and pin-value; the prompt comes after them. */
+	to->pin_cb_explicit = fe_secret_src_explicit(&ko->pin_src);
 }
 
-/* cli_report, leaving out the file name when the message already says it. */
+/* cli_report, leaving out the file name when the message already says it.
+ * A pkcs11: URI is shown without its pin-value and pin-source. */
 static int report_file(const char *file, const struct sisign_error *err)
 {
+	char *safe = sisign_token_uri_redact(file);
+	int rc;
+
+	if (file && !safe)
+		file = "(out of memory)";
+	else
+		file = safe;
 	if (file && err && strstr(err->message, file))
 		file = NULL;
-	return cli_report(file, err);
+	rc = cli_report(file, err);
+	free(safe);
+	return rc;
 }
 
 int keyopts_precheck(struct sisign_pkg *pkg, const char *path)
@@ -177,13 +191,20 @@ int keyopts_report(struct keyopts *ko, const char *what, const struct sisign_err
 {
 	/* A secret source that failed knows why better than the library,
 	 * which only saw a negative return from the callback. */
-	if (ko->pin_src.err.code != 0) {
-		fe_print_error(stderr, cli_progname, what, &ko->pin_src.err);
-		return EXIT_PIN;
-	}
-	if (ko->pass_src.err.code != 0) {
-		fe_print_error(stderr, cli_progname, what, &ko->pass_src.err);
-		return EXIT_KEY;
+	char *safe;
+	int rc = -1;
+
+	if (ko->pin_src.err.code != 0 || ko->pass_src.err.code != 0) {
+		safe = sisign_token_uri_redact(what);
+		if (ko->pin_src.err.code != 0) {
+			fe_print_error(stderr, cli_progname, safe, &ko->pin_src.err);
+			rc = EXIT_PIN;
+		} else {
+			fe_print_error(stderr, cli_progname, safe, &ko->pass_src.err);
+			rc = EXIT_KEY;
+		}
+		free(safe);
+		return rc;
 	}
 	return report_file(what, err);
 }
@@ -197,10 +218,11 @@ int keyopts_fail(struct keyopts *ko, const char *what, int r, struct sisign_erro
 
 void keyopts_pass_src(struct keyopts *ko)
 {
+	(void)fe_protect_process();
 	fe_secret_src_init(&ko->pass_src);
 	ko->pass_src.fd = ko->pass_fd;
 	ko->pass_src.file = ko->pass_file;
-	ko->pass_src.env_name = "SISIGN_PASS";
+	fe_secret_src_take_env(&ko->pass_src, "SISIGN_PASS");
 	ko->pass_src.allow_prompt = 1;
 }
 

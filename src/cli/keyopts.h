@@ -5,8 +5,13 @@
  * (empty = unset), a no-echo prompt on /dev/tty.  PIN precedence (tokens,
  * pkcs11.md rule 6): --pin-fd, --pin-file (refused if group/other may read
  * it), $SISIGN_PIN (empty = unset), the URI's pin-source, its pin-value
- * (only with --allow-pin-in-uri), a no-echo prompt.  Secrets never come
- * from argv. */
+ * (only with --allow-pin-in-uri), a no-echo prompt: the first three reach
+ * the library as an explicit pin_cb (pin_cb_explicit), which it uses before
+ * the URI's sources.  Secrets never come from argv.  Setting up a PIN or
+ * passphrase source first calls fe_protect_process (no core dumps, not
+ * dumpable) and takes $SISIGN_PIN / $SISIGN_PASS out of the environment
+ * (fe_secret_src_take_env).  Every key or URI printed goes through
+ * sisign_token_uri_redact. */
 #ifndef SISIGN_CLI_KEYOPTS_H
 #define SISIGN_CLI_KEYOPTS_H
 

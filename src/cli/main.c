@@ -71,7 +71,7 @@ static const struct {
 	{ EXIT_BAD_INPUT, "BAD_INPUT", "an input is not a valid SIS package (corrupt, legacy, truncated)" },
 	{ EXIT_KEY, "KEY", "key or certificate problem (unreadable, wrong passphrase, mismatch, expired)" },
 	{ EXIT_TOKEN, "TOKEN", "PKCS#11 module, token or object not found, ambiguous, or failed" },
-	{ EXIT_PIN, "PIN", "PIN incorrect, locked, or on its final try" },
+	{ EXIT_PIN, "PIN", "PIN incorrect, locked, on its final try, or refused before login (empty, several lines, NUL byte, unsafe PIN file or pin-source, pin-value not allowed)" },
 	{ EXIT_INVALID, "INVALID", "a signature or file hash is wrong" },
 	{ EXIT_UNTRUSTED, "UNTRUSTED", "verify: signatures good but no chain reaches a trusted root" },
 	{ EXIT_SELF_SIGNED, "SELF_SIGNED", "verify: signatures good, only self-signed chains" },
@@ -125,6 +125,7 @@ int cli_exit_for_error(int code)
 	case SISIGN_ERR_PIN_INCORRECT:
 	case SISIGN_ERR_PIN_LOCKED:
 	case SISIGN_ERR_PIN_FINAL_TRY:
+	case SISIGN_ERR_BAD_PIN:
 		return EXIT_PIN;
 	case SISIGN_ERR_CANCELLED: /* the user gave up at a prompt */
 	case SISIGN_ERR_INTERNAL:
@@ -320,6 +321,7 @@ static int run_command(const struct cli_command *c, int argc, char **argv)
 
 static int finish(int rc)
 {
+	fe_secret_env_wipe();
 	/* A full disk or closed pipe on stdout must not pass as success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_msg("error writing to standard output");

@@ -30,35 +30,64 @@ void fe_fputs_safe(const char *s, FILE *fp);
 /* ---- secrets ----------------------------------------------------------- */
 
 /* Where a passphrase or PIN comes from, in this order:
- *   fd        >= 0: read up to the first newline (or EOF).  The descriptor is
- *             consumed: a second request fails (never falls through to the
- *             next source, so a wrong secret is not silently retried).
- *   file      the whole file minus one trailing "\n" (or "\r\n").  Refused
- *             if its mode grants any group/other permission (chmod 600 it).
- *   env_name  the environment variable's value; unset or empty = no secret.
+ *   fd        >= 0: one line, read up to and including the first newline (or
+ *             EOF); what follows stays unread.  The descriptor is consumed: a
+ *             second request fails (never falls through to the next source,
+ *             so a wrong secret is not silently retried).
+ *   file      the whole file.  Refused if its mode grants any group/other
+ *             permission (chmod 600 it).
+ *   env       the value fe_secret_src_take_env took out of the environment;
+ *             unset or empty = no secret.
  *   allow_prompt  ask on /dev/tty with echo off.
- * Nothing applicable → SISIGN_ERR_BAD_PASSPHRASE without prompting.
+ * Nothing applicable → SISIGN_ERR_BAD_PASSPHRASE without prompting.  Every
+ * answer passes sisign_secret_check (one trailing "\n" or "\r\n" removed;
+ * empty, NUL byte or several lines refused with SISIGN_ERR_BAD_PIN for kind
+ * "pin", SISIGN_ERR_BAD_PASSPHRASE otherwise), so a bad secret never
+ * reaches a token or a decryption.
  * Initialise with fe_secret_src_init() and then set the public fields. */
 struct fe_secret_src {
 	int fd;                   /* -1 = none */
 	const char *file;         /* NULL = none */
-	const char *env_name;     /* NULL = none */
+	const char *env_name;     /* NULL = none; taken on first use if not yet */
 	int allow_prompt;
 	/* Output: why the last fe_secret_cb call failed (code 0 if it did not).
 	 * Never contains the secret. */
 	struct sisign_error err;
 	/* private */
 	int fd_consumed;
+	const char *env_value;    /* secure heap, owned by fe_secret.c */
+	size_t env_len;
 };
 
 void fe_secret_src_init(struct fe_secret_src *src);
+
+/* Take the environment variable name out of the environment for src: its
+ * value (if set and non-empty) is copied into the secure heap, the bytes of
+ * the original are overwritten in place (unsetenv alone leaves them on the
+ * stack and in /proc/PID/environ) and the variable is removed.  Once per
+ * name and process: later calls, for any src, get the same copy.  Sets
+ * src->env_name. */
+void fe_secret_src_take_env(struct fe_secret_src *src, const char *name);
+/* Wipe and free every value taken from the environment (before exit). */
+void fe_secret_env_wipe(void);
+/* Does src hold a secret the user gave explicitly (fd, file, environment),
+ * as opposed to only a prompt?  For sisign_token_opts.pin_cb_explicit. */
+int fe_secret_src_explicit(const struct fe_secret_src *src);
+
+/* Before a front end holds any secret: no core dumps (RLIMIT_CORE 0) and
+ * no longer dumpable (PR_SET_DUMPABLE 0, which also stops ptrace attach
+ * and reading /proc/PID/mem or environ by other processes of the same
+ * user).  Lasts for the rest of the process.  0, or -1 if a call failed. */
+int fe_protect_process(void);
 
 /* A sisign_secret_cb: userdata is a struct fe_secret_src *.  kind is
  * "passphrase" or "pin"; what names the key file or token; tries_left as in
  * signer.h/token.h (-1 unknown, SISIGN_TRIES_LOW (-2) "low").  Writes a
  * NUL-terminated secret to buf and returns its length, or a negative
  * sisign_err (src->err says why):
- *   SISIGN_ERR_BAD_PASSPHRASE  no source / fd already consumed / empty
+ *   SISIGN_ERR_BAD_PASSPHRASE  no source / fd already consumed / a
+ *                              passphrase that fails sisign_secret_check
+ *   SISIGN_ERR_BAD_PIN         a PIN that fails sisign_secret_check
  *   SISIGN_ERR_INVALID_ARG     secret file readable by group or others
  *   SISIGN_ERR_TOO_LARGE       secret does not fit in buf
  *   SISIGN_ERR_SYSTEM          a read failed

@@ -1,7 +1,10 @@
-/* Passphrase and PIN sources: descriptor, file, environment, terminal.
+/* Passphrase and PIN sources: descriptor, file, environment, terminal; the
+ * process hardening a front end applies before it holds a secret.
  *
- * The secret is written straight into the caller's buffer wherever possible;
- * the one temporary buffer (file contents) is wiped before it is freed.  The
+ * The secret is written straight into the caller's buffer wherever possible
+ * (the library hands out a secure-heap buffer); the temporary file buffer
+ * and the values taken from the environment live in the secure heap too.
+ * Every answer passes sisign_secret_check before it is returned.  The
  * terminal prompt turns echo off and restores it on every path, including
  * SIGINT/SIGTERM/SIGHUP/SIGQUIT, whose handler restores the terminal and then
  * re-raises the signal with the previous disposition. */
@@ -13,9 +16,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include <sisign/signer.h>
 
 static int src_fail(struct fe_secret_src *src, int code, const char *fmt, ...) SISIGN_PRINTF(3, 4);
 
@@ -75,11 +82,11 @@ void fe_secret_prompt_text(const char *kind, const char *what, int tries_left, c
 	}
 }
 
-/* Read one line from fd into buf (NUL-terminated, without "\n" / "\r\n"),
- * one byte at a time so nothing after the newline is consumed.  Returns the
- * length, SISIGN_ERR_TOO_LARGE (rest of the line is drained), 
- * SISIGN_ERR_SYSTEM (errno kept) or SISIGN_ERR_CANCELLED (EOF before any
- * byte and eof_is_cancel). */
+/* Read one line from fd into buf (NUL-terminated, the "\n" kept for
+ * sisign_secret_check to strip), one byte at a time so nothing after the
+ * newline is consumed.  Returns the length, SISIGN_ERR_TOO_LARGE (rest of
+ * the line is drained), SISIGN_ERR_SYSTEM (errno kept) or
+ * SISIGN_ERR_CANCELLED (EOF before any byte and eof_is_cancel). */
 static int read_line(int fd, char *buf, size_t size, int eof_is_cancel,
 	volatile sig_atomic_t *stop)
 {
@@ -101,12 +108,12 @@ static int read_line(int fd, char *buf, size_t size, int eof_is_cancel,
 		if (r == 0)
 			break;
 		got_any = 1;
-		if (c == '\n')
-			break;
 		if (n + 1 < size)
 			buf[n++] = c;
 		else
 			too_long = 1;
+		if (c == '\n')
+			break;
 	}
 	sisign_memzero(&c, sizeof c);
 	if (too_long) {
@@ -117,10 +124,24 @@ static int read_line(int fd, char *buf, size_t size, int eof_is_cancel,
 		sisign_memzero(buf, size);
 		return SISIGN_ERR_CANCELLED;
 	}
-	if (n > 0 && buf[n - 1] == '\r')
-		buf[--n] = '\0';
 	buf[n] = '\0';
 	return (int)n;
+}
+
+/* Apply the library's rule to the n bytes in buf; the message names the
+ * source.  Returns the secret's length or a negative code. */
+static int check(struct fe_secret_src *src, const char *kind, const char *where, char *buf, size_t n)
+{
+	struct sisign_error e;
+	size_t len = 0;
+	int r;
+
+	sisign_error_clear(&e);
+	if ((r = sisign_secret_check(kind, buf, n, &len, &e)) != SISIGN_OK) {
+		sisign_memzero(buf, n);
+		return src_fail(src, r, "%s: %s", where, e.message);
+	}
+	return (int)len;
 }
 
 static int from_fd(struct fe_secret_src *src, const char *kind, char *buf, size_t size)
@@ -137,8 +158,12 @@ static int from_fd(struct fe_secret_src *src, const char *kind, char *buf, size_
 			strerror(errno));
 	if (r == SISIGN_ERR_TOO_LARGE)
 		return src_fail(src, r, "the %s from file descriptor %d is too long (at most %zu bytes)",
-			kind_label(kind), src->fd, size ? size - 1 : 0);
-	return r;
+			kind_label(kind), src->fd, size ? size - 2 : 0);
+	{
+		char where[48];
+		snprintf(where, sizeof where, "file descriptor %d", src->fd);
+		return check(src, kind, where, buf, (size_t)r);
+	}
 }
 
 static int from_file(struct fe_secret_src *src, const char *kind, char *buf, size_t size)
@@ -165,7 +190,7 @@ static int from_file(struct fe_secret_src *src, const char *kind, char *buf, siz
 			src->file, kind_label(kind), (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
-	if ((tmp = malloc(cap)) == NULL) {
+	if ((tmp = sisign_secret_alloc(cap + 1)) == NULL) {
 		r = src_fail(src, SISIGN_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -183,38 +208,109 @@ static int from_file(struct fe_secret_src *src, const char *kind, char *buf, siz
 			break;
 		n += (size_t)got;
 	}
-	if (n > 0 && tmp[n - 1] == '\n') {
-		n--;
-		if (n > 0 && tmp[n - 1] == '\r')
-			n--;
-	}
-	if (size == 0 || n > size - 1 || n > (size_t)INT32_MAX) {
+	if (n < cap && (r = check(src, kind, src->file, tmp, n)) < 0)
+		goto out;
+	if (n == cap || size == 0 || (size_t)r > size - 1 || (size_t)r > (size_t)INT32_MAX) {
 		r = src_fail(src, SISIGN_ERR_TOO_LARGE, "%s: the %s is too long (at most %zu bytes)",
 			src->file, kind_label(kind), size ? size - 1 : 0);
 		goto out;
 	}
-	memcpy(buf, tmp, n);
-	buf[n] = '\0';
-	r = (int)n;
+	memcpy(buf, tmp, (size_t)r + 1);
 out:
-	if (tmp)
-		sisign_freezero(tmp, cap);
+	sisign_secret_free(tmp, cap + 1);
 	if (fd >= 0)
 		close(fd);
 	return r;
 }
 
-static int from_env(struct fe_secret_src *src, const char *kind, const char *val, char *buf,
-	size_t size)
+static int from_env(struct fe_secret_src *src, const char *kind, char *buf, size_t size)
 {
-	size_t n = strlen(val);
+	char where[80];
+	size_t n = src->env_len;
 
 	if (size == 0 || n > size - 1)
 		return src_fail(src, SISIGN_ERR_TOO_LARGE,
 			"the %s in $%s is too long (at most %zu bytes)", kind_label(kind), src->env_name,
 			size ? size - 1 : 0);
-	memcpy(buf, val, n + 1);
-	return (int)n;
+	memcpy(buf, src->env_value, n);
+	buf[n] = '\0';
+	snprintf(where, sizeof where, "$%s", src->env_name);
+	return check(src, kind, where, buf, n);
+}
+
+/* Values taken out of the environment, one per variable name, kept in the
+ * secure heap until fe_secret_env_wipe. */
+#define ENV_SLOTS 4
+static struct {
+	char name[32];
+	char *value;
+	size_t len;
+	size_t cap;
+} env_taken[ENV_SLOTS];
+
+void fe_secret_src_take_env(struct fe_secret_src *src, const char *name)
+{
+	size_t i, free_slot = ENV_SLOTS;
+	char *v;
+
+	src->env_name = name;
+	src->env_value = NULL;
+	src->env_len = 0;
+	if (!name)
+		return;
+	for (i = 0; i < ENV_SLOTS; i++) {
+		if (env_taken[i].name[0] && strcmp(env_taken[i].name, name) == 0) {
+			src->env_value = env_taken[i].value;
+			src->env_len = env_taken[i].len;
+			return;
+		}
+		if (!env_taken[i].name[0] && free_slot == ENV_SLOTS)
+			free_slot = i;
+	}
+	if (free_slot == ENV_SLOTS || strlen(name) >= sizeof env_taken[0].name)
+		return;
+	snprintf(env_taken[free_slot].name, sizeof env_taken[free_slot].name, "%s", name);
+	v = getenv(name);
+	if (v && *v) {
+		size_t n = strlen(v);
+		if ((env_taken[free_slot].value = sisign_secret_alloc(n + 1)) != NULL) {
+			memcpy(env_taken[free_slot].value, v, n + 1);
+			env_taken[free_slot].len = n;
+			env_taken[free_slot].cap = n + 1;
+		}
+		/* Overwrite the bytes themselves: unsetenv only drops the
+		 * pointer, and the initial environment (on the stack) is what
+		 * /proc/PID/environ shows. */
+		sisign_memzero(v, n);
+	}
+	(void)unsetenv(name);
+	src->env_value = env_taken[free_slot].value;
+	src->env_len = env_taken[free_slot].len;
+}
+
+void fe_secret_env_wipe(void)
+{
+	for (size_t i = 0; i < ENV_SLOTS; i++) {
+		sisign_secret_free(env_taken[i].value, env_taken[i].cap);
+		memset(&env_taken[i], 0, sizeof env_taken[i]);
+	}
+}
+
+int fe_secret_src_explicit(const struct fe_secret_src *src)
+{
+	return src && (src->fd >= 0 || src->file || src->env_value);
+}
+
+int fe_protect_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+	int r = 0;
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		r = -1;
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		r = -1;
+	return r;
 }
 
 /* ---- terminal prompt ----------------------------------------------------- */
@@ -309,6 +405,8 @@ static int from_tty(struct fe_secret_src *src, const char *kind, const char *wha
 			size ? size - 1 : 0);
 	else if (r == SISIGN_ERR_CANCELLED)
 		r = src_fail(src, r, "no %s entered", kind_label(kind));
+	else if (r >= 0)
+		r = check(src, kind, "the prompt", buf, (size_t)r);
 out:
 	if (tty_restore_needed) {
 		(void)tcsetattr(fd, TCSAFLUSH, &tty_saved);
@@ -325,7 +423,6 @@ int fe_secret_cb(void *userdata, const char *kind, const char *what, int tries_l
 	size_t size)
 {
 	struct fe_secret_src *src = userdata;
-	const char *env;
 
 	if (!src || !buf || size == 0)
 		return SISIGN_ERR_INVALID_ARG;
@@ -335,8 +432,10 @@ int fe_secret_cb(void *userdata, const char *kind, const char *what, int tries_l
 		return from_fd(src, kind, buf, size);
 	if (src->file)
 		return from_file(src, kind, buf, size);
-	if (src->env_name && (env = getenv(src->env_name)) != NULL && *env)
-		return from_env(src, kind, env, buf, size);
+	if (src->env_name && !src->env_value)
+		fe_secret_src_take_env(src, src->env_name);
+	if (src->env_value)
+		return from_env(src, kind, buf, size);
 	if (src->allow_prompt)
 		return from_tty(src, kind, what, tries_left, buf, size);
 	return src_fail(src, SISIGN_ERR_BAD_PASSPHRASE, "no %s given for %s", kind_label(kind), nz(what));

@@ -857,8 +857,8 @@ static void batch_free(struct gui_batch *b)
 	gui_settings_clear(&b->s);
 	g_strfreev(b->trust);
 	if (b->secret) {
-		sisign_memzero(b->secret, strlen(b->secret));
-		g_free(b->secret);
+		sisign_secret_free(b->secret, strlen(b->secret) + 1);
+		b->secret = NULL;
 	}
 	g_mutex_clear(&b->lock);
 	g_cond_clear(&b->cond);
@@ -988,8 +988,8 @@ static int worker_secret_cb(void *userdata, const char *kind, const char *what, 
 			memcpy(buf, b->secret, len + 1);
 			r = (int)len;
 		}
-		sisign_memzero(b->secret, len);
-		g_clear_pointer(&b->secret, g_free);
+		sisign_secret_free(b->secret, len + 1);
+		b->secret = NULL;
 	}
 	g_mutex_unlock(&b->lock);
 	return r;
@@ -999,7 +999,11 @@ void gui_batch_secret_reply(struct gui_batch *b, const char *secret)
 {
 	g_mutex_lock(&b->lock);
 	if (b->secret_pending && !b->secret_answered) {
-		b->secret = secret ? g_strdup(secret) : NULL;
+		/* In the secure heap; the library applies sisign_secret_check
+		 * to it, so an empty answer never reaches C_Login. */
+		b->secret = NULL;
+		if (secret && (b->secret = sisign_secret_alloc(strlen(secret) + 1)) != NULL)
+			memcpy(b->secret, secret, strlen(secret) + 1);
 		b->secret_answered = TRUE;
 		g_cond_signal(&b->cond);
 	}

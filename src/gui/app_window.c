@@ -796,11 +796,23 @@ static void close_secret_dialog(struct win *w)
 	}
 }
 
+/* OK stays off while the field is empty: an empty PIN or passphrase is
+ * never sent (the library would refuse it anyway, before any login). */
+static void on_secret_changed(GtkEditable *e, gpointer data)
+{
+	struct win *w = data;
+
+	if (w->secret_ok)
+		gtk_widget_set_sensitive(w->secret_ok, gtk_editable_get_text(e)[0] != '\0');
+}
+
 static void on_secret_ok(GtkButton *b, gpointer data)
 {
 	struct win *w = data;
 
 	(void)b;
+	if (w->secret_entry && gtk_editable_get_text(GTK_EDITABLE(w->secret_entry))[0] == '\0')
+		return; /* Enter in an empty field */
 	if (w->batch && w->secret_entry)
 		gui_batch_secret_reply(w->batch, gtk_editable_get_text(GTK_EDITABLE(w->secret_entry)));
 	close_secret_dialog(w);
@@ -873,6 +885,8 @@ static void ask_secret(struct gui_batch *b, const char *kind, const char *what, 
 	w->secret_ok = gtk_button_new_with_mnemonic("_OK");
 	gtk_widget_add_css_class(w->secret_ok, "suggested-action");
 	g_signal_connect(w->secret_ok, "clicked", G_CALLBACK(on_secret_ok), w);
+	gtk_widget_set_sensitive(w->secret_ok, FALSE);
+	g_signal_connect(w->secret_entry, "changed", G_CALLBACK(on_secret_changed), w);
 	gtk_box_append(GTK_BOX(buttons), cancel);
 	gtk_box_append(GTK_BOX(buttons), w->secret_ok);
 	gtk_box_append(GTK_BOX(box), buttons);

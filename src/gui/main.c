@@ -2,6 +2,8 @@
  *   sisign-gtk [--module PATH] [PACKAGE-OR-FOLDER...] */
 #include <gtk/gtk.h>
 
+#include "fe.h"
+
 #include "app_window.h"
 
 static char *opt_module;
@@ -41,6 +43,9 @@ int main(int argc, char **argv)
 	GtkApplication *app;
 	int rc;
 
+	/* The app asks for PINs and passphrases: no core dumps, not
+	 * dumpable, from the start (fe.h). */
+	(void)fe_protect_process();
 	app = gtk_application_new("io.github.sisign.SisignGtk", G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
 	g_application_add_main_option_entries(G_APPLICATION(app), entries);
 	g_application_set_option_context_parameter_string(G_APPLICATION(app), "[PACKAGE-OR-FOLDER…]");

@@ -216,7 +216,13 @@ int main(void)
 	gtk_widget_activate(sisign_app_window_button(win, SISIGN_BTN_SIGN));
 	CHECK(wait_for(win, dialog_shown, 60));
 	if (sisign_app_window_secret_dialog(win)) {
+		/* An empty field cannot be sent (issue #10 item 4): OK is off
+		 * and Enter does nothing. */
+		CHECK(!gtk_widget_get_sensitive(sisign_app_window_secret_ok(win)));
+		gtk_widget_activate(sisign_app_window_secret_entry(win));
+		CHECK(sisign_app_window_secret_dialog(win) != NULL);
 		gtk_editable_set_text(GTK_EDITABLE(sisign_app_window_secret_entry(win)), PIN);
+		CHECK(gtk_widget_get_sensitive(sisign_app_window_secret_ok(win)));
 		gtk_widget_activate(sisign_app_window_secret_ok(win));
 	}
 	CHECK(wait_for(win, batch_idle, 120));

@@ -78,7 +78,7 @@ check_chains after.sis 1 "after wrong PIN"
 
 # PIN in the URI: refused unless --allow-pin-in-uri.
 run env -u SISIGN_PIN "$SISIGN" sign --key "$KEY?pin-value=$PIN" --module "$M" -o uri.sis in.sis
-expect_rc 6 "pin-value in URI refused by default"
+expect_rc 7 "pin-value in URI refused by default (a PIN problem)"
 expect_absent uri.sis "pin-value refused"
 run env -u SISIGN_PIN "$SISIGN" sign --key "$KEY?pin-value=$PIN" --allow-pin-in-uri --module "$M" -o uri.sis in.sis
 expect_rc 0 "pin-value with --allow-pin-in-uri"

@@ -14,6 +14,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/crypto.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 /* Run fn over a memstream and return what it wrote (malloc'd). */
 static char *capture_json(void (*fn)(struct fe_json *j), int *finish)
@@ -187,10 +190,26 @@ static void test_secret(void)
 	CHECK_EQ_INT(r, 6);
 	CHECK(strcmp(buf, "s3cret") == 0);
 	CHECK_EQ_INT(src.err.code, 0);
+	/* Exactly one line end goes; what is left must be one non-empty line
+	 * without NUL (issue #10 item 4): refused, PIN and passphrase alike. */
 	write_secret(path, "a b\n\n", 0400);
-	CHECK_EQ_INT(fe_secret_cb(&src, "passphrase", "k", -1, buf, sizeof buf), 4);
-	CHECK(strcmp(buf, "a b\n") == 0);
+	CHECK_EQ_INT(fe_secret_cb(&src, "passphrase", "k", -1, buf, sizeof buf), SISIGN_ERR_BAD_PASSPHRASE);
+	CHECK(strstr(src.err.message, "more than one line") != NULL);
 	CHECK_EQ_INT(chmod(path, 0600), 0);
+	write_secret(path, "1234\n5678\n", 0600);
+	CHECK_EQ_INT(fe_secret_cb(&src, "pin", "Dev", -1, buf, sizeof buf), SISIGN_ERR_BAD_PIN);
+	CHECK(strstr(src.err.message, "more than one line") != NULL);
+	CHECK(strstr(src.err.message, "5678") == NULL);
+	CHECK_EQ_INT(tu_write_file(path, "1234\0junk", 9), 0);
+	CHECK_EQ_INT(fe_secret_cb(&src, "pin", "Dev", -1, buf, sizeof buf), SISIGN_ERR_BAD_PIN);
+	CHECK(strstr(src.err.message, "NUL") != NULL);
+	write_secret(path, "", 0600);
+	CHECK_EQ_INT(fe_secret_cb(&src, "pin", "Dev", -1, buf, sizeof buf), SISIGN_ERR_BAD_PIN);
+	CHECK(strstr(src.err.message, "empty") != NULL);
+	write_secret(path, "\n", 0600);
+	CHECK_EQ_INT(fe_secret_cb(&src, "passphrase", "k", -1, buf, sizeof buf), SISIGN_ERR_BAD_PASSPHRASE);
+	write_secret(path, "cr\r", 0600);
+	CHECK_EQ_INT(fe_secret_cb(&src, "pin", "Dev", -1, buf, sizeof buf), SISIGN_ERR_BAD_PIN);
 	write_secret(path, "crlf\r\n", 0600);
 	CHECK_EQ_INT(fe_secret_cb(&src, "passphrase", "k", -1, buf, sizeof buf), 4);
 	CHECK(strcmp(buf, "crlf") == 0);
@@ -207,19 +226,39 @@ static void test_secret(void)
 	src.file = "/nonexistent/sisign-secret";
 	CHECK_EQ_INT(fe_secret_cb(&src, "passphrase", "k", -1, buf, sizeof buf), SISIGN_ERR_SYSTEM);
 
-	/* environment: empty = unset */
+	/* environment: empty = unset; taken out of the environment once, the
+	 * original bytes overwritten (issue #10 item 5) */
 	fe_secret_src_init(&src);
-	src.env_name = "SISIGN_TEST_FE_SECRET";
 	src.allow_prompt = 0;
-	unsetenv("SISIGN_TEST_FE_SECRET");
+	unsetenv("SISIGN_TEST_FE_UNSET");
+	fe_secret_src_take_env(&src, "SISIGN_TEST_FE_UNSET");
+	CHECK(!fe_secret_src_explicit(&src));
 	CHECK_EQ_INT(fe_secret_cb(&src, "pin", "Dev", -1, buf, sizeof buf), SISIGN_ERR_BAD_PASSPHRASE);
-	setenv("SISIGN_TEST_FE_SECRET", "", 1);
+	setenv("SISIGN_TEST_FE_EMPTY", "", 1);
+	fe_secret_src_take_env(&src, "SISIGN_TEST_FE_EMPTY");
+	CHECK(!fe_secret_src_explicit(&src));
+	CHECK(getenv("SISIGN_TEST_FE_EMPTY") == NULL);
 	CHECK_EQ_INT(fe_secret_cb(&src, "pin", "Dev", -1, buf, sizeof buf), SISIGN_ERR_BAD_PASSPHRASE);
 	CHECK_EQ_INT(src.err.code, SISIGN_ERR_BAD_PASSPHRASE);
-	setenv("SISIGN_TEST_FE_SECRET", "1234", 1);
+	{
+		static char envbuf[] = "SISIGN_TEST_FE_SECRET=1234";
+		CHECK_EQ_INT(putenv(envbuf), 0);
+		fe_secret_src_take_env(&src, "SISIGN_TEST_FE_SECRET");
+		CHECK(getenv("SISIGN_TEST_FE_SECRET") == NULL);
+		CHECK(memchr(envbuf, '1', sizeof envbuf) == NULL);
+		CHECK(fe_secret_src_explicit(&src));
+		CHECK(CRYPTO_secure_allocated(src.env_value));
+	}
 	CHECK_EQ_INT(fe_secret_cb(&src, "pin", "Dev", -1, buf, sizeof buf), 4);
 	CHECK(strcmp(buf, "1234") == 0);
 	CHECK_EQ_INT(fe_secret_cb(&src, "pin", "Dev", -1, buf, 4), SISIGN_ERR_TOO_LARGE);
+	/* a second source for the same name gets the same copy */
+	{
+		struct fe_secret_src again;
+		fe_secret_src_init(&again);
+		fe_secret_src_take_env(&again, "SISIGN_TEST_FE_SECRET");
+		CHECK_EQ_INT(fe_secret_cb(&again, "pin", "Dev", -1, buf, sizeof buf), 4);
+	}
 
 	/* file wins over the environment */
 	write_secret(path, "fromfile\n", 0600);
@@ -242,14 +281,32 @@ static void test_secret(void)
 	CHECK(strstr(src.err.message, "already used") != NULL);
 	close(fds[0]);
 
-	/* fd at EOF right away: an empty secret */
+	/* fd at EOF right away, or an empty line: refused, not an empty
+	 * secret */
 	CHECK_EQ_INT(pipe(fds), 0);
 	close(fds[1]);
 	fe_secret_src_init(&src);
 	src.fd = fds[0];
-	CHECK_EQ_INT(fe_secret_cb(&src, "passphrase", "k", -1, buf, sizeof buf), 0);
-	CHECK_EQ_INT(buf[0], '\0');
+	CHECK_EQ_INT(fe_secret_cb(&src, "passphrase", "k", -1, buf, sizeof buf), SISIGN_ERR_BAD_PASSPHRASE);
+	CHECK(strstr(src.err.message, "empty") != NULL);
 	close(fds[0]);
+	CHECK_EQ_INT(pipe(fds), 0);
+	CHECK_EQ_INT(write(fds[1], "\n", 1), 1);
+	close(fds[1]);
+	fe_secret_src_init(&src);
+	src.fd = fds[0];
+	CHECK_EQ_INT(fe_secret_cb(&src, "pin", "Dev", -1, buf, sizeof buf), SISIGN_ERR_BAD_PIN);
+	close(fds[0]);
+	fe_secret_env_wipe();
+
+	/* a process about to hold a secret: no core dumps, not dumpable */
+	{
+		struct rlimit rl;
+		CHECK_EQ_INT(fe_protect_process(), 0);
+		CHECK_EQ_INT(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+		CHECK_EQ_INT(getrlimit(RLIMIT_CORE, &rl), 0);
+		CHECK(rl.rlim_cur == 0 && rl.rlim_max == 0);
+	}
 
 	/* nothing at all, no prompt allowed */
 	fe_secret_src_init(&src);

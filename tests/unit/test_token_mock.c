@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -28,12 +29,20 @@ struct pinstate {
 	int calls;
 	int last_tries;
 	char last_what[64];
+	int len;        /* >= 0: return this length (a NUL inside is then seen) */
+	int insecure;   /* calls whose buffer was not in the secure heap */
 };
 
 static int pin_cb(void *data, const char *kind, const char *what, int tries, char *buf, size_t size)
 {
 	struct pinstate *ps = data;
 	ps->calls++;
+	if (!CRYPTO_secure_allocated(buf))
+		ps->insecure++;
+	if (ps->len >= 0 && ps->pin && (size_t)ps->len < size) {
+		memcpy(buf, ps->pin, (size_t)ps->len);
+		return ps->len;
+	}
 	ps->last_tries = tries;
 	snprintf(ps->last_what, sizeof ps->last_what, "%s", what ? what : "");
 	if (strcmp(kind, "pin") != 0 || !ps->pin)
@@ -141,15 +150,15 @@ static void test_helpers(const char *tmp)
 	CHECK(strcmp(pin, "4321") == 0);
 	CHECK_EQ_INT(len, 4);
 	chmod(path, 0644);
-	CHECK_EQ_INT(tok_read_pin_source(src, pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(tok_read_pin_source(src, pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_PIN);
 	CHECK(strstr(err.message, "group or others") != NULL);
-	CHECK_EQ_INT(tok_read_pin_source("https://x/pin", pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(tok_read_pin_source("https://x/pin", pin, sizeof pin, &len, &err), SISIGN_ERR_BAD_PIN);
 }
 
 static void test_sign_ok(void)
 {
 	struct sisign_token_opts o;
-	struct pinstate ps = {"1234", 0, 0, ""};
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
 	struct sisign_signer *s = NULL;
 	struct sisign_error err;
 
@@ -185,14 +194,14 @@ static void test_sign_ok(void)
 static void test_uri_policy(const char *tmp)
 {
 	struct sisign_token_opts o;
-	struct pinstate ps = {"1234", 0, 0, ""};
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
 	struct sisign_signer *s = NULL;
 	struct sisign_error err;
 	char uri[4400], path[4300];
 
 	set_mode(NULL);
 	init_opts(&o, &ps);
-	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI "?pin-value=1234", &o, &s, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI "?pin-value=1234", &o, &s, &err), SISIGN_ERR_BAD_PIN);
 	CHECK(strstr(err.message, "pin-value") != NULL);
 	CHECK_EQ_INT(log_count("login"), 0);
 
@@ -200,7 +209,7 @@ static void test_uri_policy(const char *tmp)
 	CHECK(tu_write_file(path, "1234", 4) == 0);
 	chmod(path, 0644);
 	snprintf(uri, sizeof uri, "%s?pin-source=file:%s", KEY_URI, path);
-	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_ERR_BAD_PIN);
 	CHECK_EQ_INT(ps.calls, 0);
 	chmod(path, 0600);
 	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_OK);
@@ -236,10 +245,83 @@ static void test_uri_policy(const char *tmp)
 	CHECK(s == NULL);
 }
 
+/* Issue #10: an explicit PIN outranks the URI's pin-source and pin-value;
+ * malformed PINs never reach C_Login; PIN buffers are in the secure heap. */
+static void test_pin_rules(const char *tmp)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+	char uri[4400], path[4300];
+
+	set_mode(NULL);
+	init_opts(&o, &ps);
+	snprintf(path, sizeof path, "%s/wrongpin", tmp);
+	CHECK(tu_write_file(path, "9999\n", 5) == 0);
+	chmod(path, 0600);
+	snprintf(uri, sizeof uri, "%s?pin-source=file:%s", KEY_URI, path);
+	/* A prompt-like callback comes after pin-source: the wrong one is used. */
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_ERR_PIN_INCORRECT);
+	CHECK_EQ_INT(ps.calls, 0);
+	/* An explicit one comes first. */
+	set_mode(NULL);
+	o.pin_cb_explicit = 1;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(uri, &o, &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(ps.calls, 1);
+	CHECK_EQ_INT(log_count("login 1"), 1);
+	sisign_signer_free(s);
+	s = NULL;
+	o.allow_pin_in_uri = 1;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI "?pin-value=9999", &o, &s, &err), SISIGN_OK);
+	sisign_signer_free(s);
+	s = NULL;
+	CHECK_EQ_INT(ps.insecure, 0);
+
+	/* Malformed PINs: refused with SISIGN_ERR_BAD_PIN, no C_Login. */
+	set_mode(NULL);
+	ps.pin = "";
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_BAD_PIN);
+	CHECK(strstr(err.message, "empty") != NULL);
+	ps.pin = "1234\n5678";
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_BAD_PIN);
+	ps.pin = "1234\0junk";
+	ps.len = 9;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_BAD_PIN);
+	CHECK(strstr(err.message, "NUL") != NULL);
+	ps.len = -1;
+	ps.pin = "1234\n"; /* exactly one line end is fine */
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	sisign_signer_free(s);
+	s = NULL;
+	CHECK_EQ_INT(log_count("login"), 1);
+	o.pin_cb_explicit = 0;
+	o.pin_cb = NULL;
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI "?pin-value=12%0A34", &o, &s, &err), SISIGN_ERR_BAD_PIN);
+	CHECK(strstr(err.message, "12") == NULL);
+	CHECK(s == NULL);
+	CHECK_EQ_INT(log_count("login"), 1);
+	CHECK(CRYPTO_secure_malloc_initialized());
+
+	/* The redaction every front end uses. */
+	{
+		char *r = sisign_token_uri_redact("pkcs11:token=a;PIN-Value=1;object=k?pin-source=file:/p&module-name=m"
+						  "&pin%2dvalue=2");
+		CHECK(r && strcmp(r, "pkcs11:token=a;object=k?module-name=m") == 0);
+		free(r);
+		r = sisign_token_uri_redact("pkcs11:?pin-value=1");
+		CHECK(r && strcmp(r, "pkcs11:") == 0);
+		free(r);
+		r = sisign_token_uri_redact("key.pem");
+		CHECK(r && strcmp(r, "key.pem") == 0);
+		free(r);
+	}
+}
+
 static void test_pin_flags(void)
 {
 	struct sisign_token_opts o;
-	struct pinstate ps = {"1234", 0, 0, ""};
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
 	struct sisign_signer *s = NULL;
 	struct sisign_error err;
 
@@ -302,7 +384,7 @@ static void test_pin_flags(void)
 static void test_always_auth(void)
 {
 	struct sisign_token_opts o;
-	struct pinstate ps = {"1234", 0, 0, ""};
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
 	struct sisign_signer *s = NULL;
 	struct sisign_error err;
 
@@ -350,7 +432,7 @@ static void test_always_auth(void)
 static void test_removed(void)
 {
 	struct sisign_token_opts o;
-	struct pinstate ps = {"1234", 0, 0, ""};
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
 	struct sisign_signer *s = NULL;
 	struct sisign_error err;
 	unsigned char d[20] = {0}, *sig = NULL;
@@ -372,7 +454,7 @@ static void test_removed(void)
 static void test_listing(void)
 {
 	struct sisign_token_opts o;
-	struct pinstate ps = {"1234", 0, 0, ""};
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
 	struct sisign_token_info *ti = NULL;
 	struct sisign_token_object *ob = NULL;
 	struct sisign_error err;
@@ -442,7 +524,7 @@ static void test_listing(void)
 static void test_startup_retry(void)
 {
 	struct sisign_token_opts o;
-	struct pinstate ps = {"1234", 0, 0, ""};
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
 	struct sisign_signer *s = NULL;
 	struct sisign_token_info *ti = NULL;
 	struct sisign_error err;
@@ -506,6 +588,7 @@ int main(void)
 	test_helpers(tmp);
 	test_sign_ok();
 	test_uri_policy(tmp);
+	test_pin_rules(tmp);
 	test_pin_flags();
 	test_always_auth();
 	test_removed();

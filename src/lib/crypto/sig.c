@@ -107,33 +107,33 @@ EVP_PKEY *crypto_pkey_public_copy(EVP_PKEY *pkey)
 int crypto_pw_cb(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[], void *arg)
 {
 	struct crypto_pw *st = arg;
-	char buf[CRYPTO_PASSPHRASE_MAX];
-	int n;
-	size_t len;
+	char *buf;
+	size_t len = 0;
+	int r;
 
 	(void)params;
 	*pass_len = 0;
 	st->asked = 1;
 	if (st->cb == NULL || st->cb_err != 0)
 		return 0;
-	memset(buf, 0, sizeof buf);
-	n = st->cb(st->userdata, "passphrase", st->path, -1, buf, sizeof buf);
-	if (n < 0) {
-		st->cb_err = n;
-		OPENSSL_cleanse(buf, sizeof buf);
+	if (!(buf = sisign_secret_alloc(CRYPTO_PASSPHRASE_MAX))) {
+		st->cb_err = SISIGN_ERR_NOMEM;
 		return 0;
 	}
-	len = strnlen(buf, sizeof buf);
-	if ((size_t)n < len)
-		len = (size_t)n;
-	if (len >= sizeof buf || len > pass_size) {
-		st->cb_err = SISIGN_ERR_INVALID_ARG;
-		OPENSSL_cleanse(buf, sizeof buf);
+	/* The front end's answer passes sisign_secret_check (empty, NUL,
+	 * several lines are refused before any decryption). */
+	r = util_secret_ask(st->cb, st->userdata, "passphrase", st->path, -1, buf, CRYPTO_PASSPHRASE_MAX, &len,
+		NULL);
+	if (r == SISIGN_OK && len > pass_size)
+		r = SISIGN_ERR_INVALID_ARG;
+	if (r != SISIGN_OK) {
+		st->cb_err = r;
+		sisign_secret_free(buf, CRYPTO_PASSPHRASE_MAX);
 		return 0;
 	}
 	memcpy(pass, buf, len);
 	*pass_len = len;
-	OPENSSL_cleanse(buf, sizeof buf);
+	sisign_secret_free(buf, CRYPTO_PASSPHRASE_MAX);
 	return 1;
 }
 

@@ -712,14 +712,18 @@ static int try_p12(const uint8_t *data, size_t len, struct crypto_pw *st, EVP_PK
 {
 	const unsigned char *q = data;
 	PKCS12 *p12 = NULL;
-	char buf[CRYPTO_PASSPHRASE_MAX];
-	int n, found;
+	char *buf = NULL;
+	size_t n = 0;
+	int found, rc;
 
 	if (len > INT32_MAX || !(p12 = d2i_PKCS12(NULL, &q, (long)len))) {
 		err_ossl_clear();
 		return 0;
 	}
-	memset(buf, 0, sizeof buf);
+	if (!(buf = sisign_secret_alloc(CRYPTO_PASSPHRASE_MAX))) {
+		*r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		goto out;
+	}
 	/* An empty password first (common for test files), then ask. */
 	if (PKCS12_verify_mac(p12, "", 0) || PKCS12_verify_mac(p12, NULL, 0)) {
 		n = 0;
@@ -727,12 +731,13 @@ static int try_p12(const uint8_t *data, size_t len, struct crypto_pw *st, EVP_PK
 		*r = err_set(err, SISIGN_ERR_BAD_PASSPHRASE, -1, "%s: PKCS#12 file needs a passphrase", st->path);
 		goto out;
 	} else {
-		n = st->cb(st->userdata, "passphrase", st->path, -1, buf, sizeof buf);
-		if (n < 0) {
-			*r = err_set(err, n, -1, "%s: no passphrase given", st->path);
+		rc = util_secret_ask(st->cb, st->userdata, "passphrase", st->path, -1, buf, CRYPTO_PASSPHRASE_MAX,
+			&n, err);
+		if (rc != SISIGN_OK) {
+			*r = rc;
 			goto out;
 		}
-		if (!PKCS12_verify_mac(p12, buf, (int)strnlen(buf, sizeof buf))) {
+		if (!PKCS12_verify_mac(p12, buf, (int)n)) {
 			*r = err_ossl(err, SISIGN_ERR_BAD_PASSPHRASE, "%s: wrong passphrase", st->path);
 			goto out;
 		}
@@ -747,7 +752,7 @@ static int try_p12(const uint8_t *data, size_t len, struct crypto_pw *st, EVP_PK
 	err_ossl_clear();
 	*r = SISIGN_OK;
 out:
-	OPENSSL_cleanse(buf, sizeof buf);
+	sisign_secret_free(buf, CRYPTO_PASSPHRASE_MAX);
 	PKCS12_free(p12);
 	return 1;
 }

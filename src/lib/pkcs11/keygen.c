@@ -588,14 +588,14 @@ int sisign_keygen_file(const struct sisign_keygen_params *kp, const char *path, 
 	X509 *x = NULL;
 	BIO *b = NULL;
 	struct sisign_keygen_result *res = NULL;
-	char pass[PASS_MAX];
+	char *pass = NULL;
+	size_t pl = 0;
 	int plen = 0, ok, r = SISIGN_ERR_INTERNAL;
 	char *data;
 	long n;
 
 	if (out)
 		*out = NULL;
-	memset(pass, 0, sizeof pass);
 	if (!kp || !path)
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_keygen_file: NULL argument");
 	if ((r = check_cert_params(cp, err)) != 0)
@@ -603,12 +603,13 @@ int sisign_keygen_file(const struct sisign_keygen_params *kp, const char *path, 
 	if (!(flags & SISIGN_KEYFILE_OVERWRITE) && (r = refuse_existing(path, err)) != 0)
 		return r;
 	if (pass_cb) {
-		plen = pass_cb(pass_cb_data, "passphrase", path, -1, pass, sizeof pass);
-		if (plen < 0) {
-			r = err_set(err, plen, -1, "%s: no passphrase for the new key", path);
+		if (!(pass = sisign_secret_alloc(PASS_MAX))) {
+			r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 			goto out;
 		}
-		plen = (int)strnlen(pass, sizeof pass);
+		if ((r = util_secret_ask(pass_cb, pass_cb_data, "passphrase", path, -1, pass, PASS_MAX, &pl, err)) != 0)
+			goto out;
+		plen = (int)pl;
 		if (plen < 4) {
 			r = err_set(err, SISIGN_ERR_BAD_PASSPHRASE, -1,
 				"%s: the passphrase must be at least 4 characters", path);
@@ -661,7 +662,7 @@ int sisign_keygen_file(const struct sisign_keygen_params *kp, const char *path, 
 	}
 	r = SISIGN_OK;
 out:
-	OPENSSL_cleanse(pass, sizeof pass);
+	sisign_secret_free(pass, PASS_MAX);
 	if (b) {
 		/* The mem BIO held the (maybe unencrypted) key: wipe it. */
 		n = BIO_get_mem_data(b, &data);

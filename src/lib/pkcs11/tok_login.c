@@ -1,7 +1,22 @@
 /* The PIN and C_Login: where the PIN comes from, the lockout checks made
  * before any login, and the errors a failed login gives.  A wrong PIN is
  * never retried.  PIN counters: PKCS#11 has only flags, no counts;
- * COUNT_LOW is passed to the callback as SISIGN_TRIES_LOW, FINAL_TRY as 1. */
+ * COUNT_LOW is passed to the callback as SISIGN_TRIES_LOW, FINAL_TRY as 1.
+ *
+ * The user login does not go through libp11: PKCS11_login (0.4.12) keeps
+ * an OPENSSL_strdup copy of the PIN in its slot, in the ordinary heap, for
+ * a re-login after fork, until the slots are released — for a signer, its
+ * whole life.  Instead C_Login goes through the module's own function list
+ * (tok_raw_open) on a session of ours that stays open until sess_close: a
+ * PKCS#11 login belongs to the application, so every session libp11 opens
+ * on the token is logged in too.  libp11 then never sees the PIN.
+ *
+ * That holds when the raw list is libp11's own instance (an ordinary
+ * module) or an instance of p11-kit's proxy, which share the real module
+ * in this process.  Other modules that hand each caller a new instance
+ * (p11-kit-client.so opens a new connection to its server, a new
+ * application there) would not share the login: for those the PIN goes to
+ * PKCS11_login, and libp11's copy lives until sess_close. */
 #include "pkcs11/tok_sess.h"
 #include "util/util_private.h"
 
@@ -9,19 +24,94 @@
 
 #include <openssl/crypto.h>
 
+static int is_p11kit_proxy(const char *module)
+{
+	const char *b = strrchr(module, '/');
+	return strcmp(b ? b + 1 : module, "p11-kit-proxy.so") == 0;
+}
+
+static int login_error(struct tok_sess *s, unsigned long rv, int pinpad, struct sisign_error *err)
+{
+	PKCS11_TOKEN *t = s->slot->token;
+
+	if (rv == CKR_PIN_INCORRECT)
+		err_set(err, SISIGN_ERR_PIN_INCORRECT, -1, "wrong PIN for token \"%s\" (not retrying)", t->label);
+	else if (rv == CKR_PIN_LOCKED)
+		err_set(err, SISIGN_ERR_PIN_LOCKED, -1, "the user PIN of token \"%s\" is now locked", t->label);
+	else if (rv == CKR_GENERAL_ERROR) {
+		/* SoftHSM 2.6 (also behind p11-kit server) answers this when
+		 * another process's login rewrites the token file at the same
+		 * moment (see tok_module.c); it fails before the PIN is
+		 * checked, but a module in general may have counted the try,
+		 * so the login is not repeated. */
+		err_set(err, SISIGN_ERR_TOKEN, -1,
+			"login on token \"%s\" failed: CKR_GENERAL_ERROR (not retried; SoftHSM, also behind "
+			"p11-kit server, fails this way when another process logs in at the same moment: "
+			"run the command again)", t->label);
+		if (err)
+			err->ckr = rv;
+		return SISIGN_ERR_TOKEN;
+	} else
+		return err_ckr(err, SISIGN_ERR_TOKEN, rv, pinpad ? "login on the PIN pad" : "login");
+	if (err)
+		err->ckr = rv;
+	return rv == CKR_PIN_INCORRECT ? SISIGN_ERR_PIN_INCORRECT : SISIGN_ERR_PIN_LOCKED;
+}
+
+/* C_Login(CKU_USER) on a session of our own, kept open in s; through
+ * libp11 where that session would not share the login (above). */
+static int raw_login(struct tok_sess *s, const char *pin, size_t len, struct sisign_error *err)
+{
+	CK_FUNCTION_LIST *f;
+	CK_RV rv;
+
+	if (tok_raw_open(s->module, &s->login_raw) != 0 ||
+	    (s->login_raw.initialised_here && !is_p11kit_proxy(s->module))) {
+		tok_raw_close(&s->login_raw);
+		err_ossl_clear();
+		if (PKCS11_login(s->slot, 0, pin) != 0)
+			return login_error(s, last_ckr(), pin == NULL, err);
+		return SISIGN_OK;
+	}
+	f = s->login_raw.f;
+	rv = f->C_OpenSession(PKCS11_get_slotid_from_slot(s->slot), CKF_SERIAL_SESSION, NULL, NULL, &s->login_sh);
+	if (rv != CKR_OK) {
+		tok_raw_close(&s->login_raw);
+		return err_ckr(err, SISIGN_ERR_TOKEN, rv, "opening a session to log in");
+	}
+	s->login_open = 1;
+	rv = f->C_Login(s->login_sh, CKU_USER, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)len);
+	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
+		return SISIGN_OK;
+	sess_logout(s);
+	return login_error(s, rv, pin == NULL, err);
+}
+
+void sess_logout(struct tok_sess *s)
+{
+	if (s->login_open) {
+		s->login_raw.f->C_CloseSession(s->login_sh);
+		s->login_open = 0;
+	}
+	tok_raw_close(&s->login_raw);
+}
+
 /* Where the PIN comes from, before any C_Login: NULL PIN for a PIN pad;
- * else URI pin-source, URI pin-value (if allowed), then the callback.
- * need_pin=0 means "only if a source is available" (listing): returns
- * SISIGN_ERR_CANCELLED quietly when there is none.  Never retries. */
+ * else the front end's explicit PIN (opts->pin_cb with pin_cb_explicit),
+ * the URI's pin-source, its pin-value (if allowed), then the callback as a
+ * prompt.  Every PIN passes sisign_secret_check first.  need_pin=0 means
+ * "only if a source is available" (listing): returns SISIGN_ERR_CANCELLED
+ * quietly when there is none.  Never retries. */
 int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int need_pin, char **keep,
 	struct sisign_error *err)
 {
 	PKCS11_TOKEN *t = s->slot->token;
 	const char *src = p11_kit_uri_get_pin_source(s->uri);
 	const char *val = p11_kit_uri_get_pin_value(s->uri);
-	char pin[TOK_PIN_MAX + 1];
+	int explicit_pin = opts && opts->pin_cb && opts->pin_cb_explicit;
+	char *pin = NULL;
 	size_t len = 0;
-	int tries = -1, r = SISIGN_ERR_INTERNAL, have = 0;
+	int tries = -1, r = SISIGN_ERR_INTERNAL;
 
 	if (keep)
 		*keep = NULL;
@@ -40,78 +130,49 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 		tries = SISIGN_TRIES_LOW;
 
 	if (val && !(opts && opts->allow_pin_in_uri))
-		return err_set(err, SISIGN_ERR_BAD_URI, -1,
+		return err_set(err, SISIGN_ERR_BAD_PIN, -1,
 			"the URI contains pin-value: a PIN in a URI leaks into shell history, logs and project "
 			"files; use pin-source=file:..., a PIN file or fd, or allow it explicitly");
 
-	if (t->secureLogin) {
-		/* PIN pad: the token collects the PIN itself. */
-		err_ossl_clear();
-		if (PKCS11_login(s->slot, 0, NULL) != 0)
-			return err_ckr(err, SISIGN_ERR_TOKEN, last_ckr(), "login on the PIN pad");
-		return SISIGN_OK;
-	}
+	if (t->secureLogin) /* PIN pad: the token collects the PIN itself. */
+		return raw_login(s, NULL, 0, err);
 
-	if (src && *src) {
-		if ((r = tok_read_pin_source(src, pin, sizeof pin, &len, err)) != 0)
-			return r;
-		have = 1;
-	} else if (val) {
-		len = strlen(val);
-		if (len > TOK_PIN_MAX)
-			return err_set(err, SISIGN_ERR_BAD_URI, -1, "pin-value too long");
-		memcpy(pin, val, len + 1);
-		have = 1;
-	} else if (opts && opts->pin_cb) {
-		int n = opts->pin_cb(opts->pin_cb_data, "pin", t->label, tries, pin, sizeof pin);
-		if (n < 0) {
-			OPENSSL_cleanse(pin, sizeof pin);
-			return err_set(err, n, -1, "no PIN for token \"%s\"", t->label);
-		}
-		pin[(size_t)n < sizeof pin ? (size_t)n : sizeof pin - 1] = '\0';
-		len = strlen(pin);
-		have = 1;
-	}
-	if (!have) {
+	if (!explicit_pin && !(src && *src) && !val && !(opts && opts->pin_cb)) {
 		if (!need_pin)
 			return SISIGN_ERR_CANCELLED;
 		return err_set(err, SISIGN_ERR_CANCELLED, -1, "token \"%s\" needs a PIN and none was given",
 			t->label);
 	}
-
-	err_ossl_clear();
-	if (PKCS11_login(s->slot, 0, pin) != 0) {
-		unsigned long rv = last_ckr();
-		OPENSSL_cleanse(pin, sizeof pin);
-		if (rv == CKR_PIN_INCORRECT)
-			err_set(err, SISIGN_ERR_PIN_INCORRECT, -1, "wrong PIN for token \"%s\" (not retrying)", t->label);
-		else if (rv == CKR_PIN_LOCKED)
-			err_set(err, SISIGN_ERR_PIN_LOCKED, -1, "the user PIN of token \"%s\" is now locked", t->label);
-		else if (rv == CKR_GENERAL_ERROR) {
-			/* SoftHSM 2.6 (also behind p11-kit server) answers this when
-			 * another process's login rewrites the token file at the same
-			 * moment (see tok_module.c); it fails before the PIN is
-			 * checked, but a module in general may have counted the try,
-			 * so the login is not repeated. */
-			err_set(err, SISIGN_ERR_TOKEN, -1,
-				"login on token \"%s\" failed: CKR_GENERAL_ERROR (not retried; SoftHSM, also behind "
-				"p11-kit server, fails this way when another process logs in at the same moment: "
-				"run the command again)", t->label);
-			if (err)
-				err->ckr = rv;
-			return SISIGN_ERR_TOKEN;
-		} else
-			return err_ckr(err, SISIGN_ERR_TOKEN, rv, "login");
-		if (err)
-			err->ckr = rv;
-		return rv == CKR_PIN_INCORRECT ? SISIGN_ERR_PIN_INCORRECT : SISIGN_ERR_PIN_LOCKED;
+	if (!(pin = sisign_secret_alloc(TOK_PIN_MAX + 1)))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	if (explicit_pin) {
+		r = util_secret_ask(opts->pin_cb, opts->pin_cb_data, "pin", t->label, tries, pin, TOK_PIN_MAX + 1,
+			&len, err);
+	} else if (src && *src) {
+		r = tok_read_pin_source(src, pin, TOK_PIN_MAX + 1, &len, err);
+	} else if (val) {
+		size_t n = strlen(val);
+		if (n > TOK_PIN_MAX)
+			r = err_set(err, SISIGN_ERR_BAD_PIN, -1, "pin-value too long (at most %d bytes)", TOK_PIN_MAX);
+		else {
+			memcpy(pin, val, n);
+			r = sisign_secret_check("pin", pin, n, &len, err);
+		}
+	} else {
+		r = util_secret_ask(opts->pin_cb, opts->pin_cb_data, "pin", t->label, tries, pin, TOK_PIN_MAX + 1,
+			&len, err);
 	}
+	if (r != SISIGN_OK)
+		goto out;
+
+	if ((r = raw_login(s, pin, len, err)) != SISIGN_OK)
+		goto out;
 	if (keep) {
-		*keep = OPENSSL_secure_malloc(len + 1);
-		if (*keep)
+		if ((*keep = sisign_secret_alloc(len + 1)) != NULL)
 			memcpy(*keep, pin, len + 1);
 	}
-	OPENSSL_cleanse(pin, sizeof pin);
-	(void)len;
-	return SISIGN_OK;
+	r = SISIGN_OK;
+out:
+	sisign_secret_free(pin, TOK_PIN_MAX + 1);
+	return r;
 }

@@ -3,8 +3,9 @@
  *
  * Each public call loads the module afresh (PKCS11_CTX_load) and releases
  * everything before returning; a signer keeps its context until freed.
- * libp11 keeps its own heap copy of the login PIN (for re-login after fork)
- * until the slots are released; sess_close releases them.
+ * The login itself bypasses libp11 where it can (tok_login.c), so libp11
+ * holds no copy of the PIN; sess_close ends our login session before
+ * releasing libp11's slots.
  *
  * Start-up retry: SoftHSM 2.6 rewrites its token.object on every C_Login
  * and lets go of the file lock before its buffered data reach the file, so
@@ -93,6 +94,7 @@ int err_ckr(struct sisign_error *err, int fallback, unsigned long rv, const char
  * s->uri stay. */
 static void sess_unload(struct tok_sess *s)
 {
+	sess_logout(s);
 	if (s->ctx) {
 		if (s->slots)
 			PKCS11_release_all_slots(s->ctx, s->slots, s->nslots);

@@ -30,6 +30,11 @@ struct tok_sess {
 	PKCS11_SLOT *slot;   /* the chosen token's slot */
 	char *module;
 	P11KitUri *uri;
+	/* The user login (tok_login.c): our own session on the module's raw
+	 * function list, kept open so the login lasts until sess_close. */
+	struct tok_raw login_raw;
+	CK_SESSION_HANDLE login_sh;
+	int login_open;
 };
 
 /* tok_module.c */
@@ -53,9 +58,12 @@ int list_add(char *buf, size_t size, size_t *used, int *first, char *u);
 void list_end(char *buf, size_t size, size_t used, int first);
 
 /* tok_login.c: log in on s->slot (rules in the file).  keep: if not NULL,
- * receives a copy of the PIN in the secure heap. */
+ * receives a copy of the PIN in the secure heap (sisign_secret_alloc). */
 int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int need_pin, char **keep,
 	struct sisign_error *err);
+/* Close the login session (ends the login if it was the last session);
+ * sess_close calls it. */
+void sess_logout(struct tok_sess *s);
 
 /* tok_module.c: CK_RV helpers. */
 /* The last CK_RV libp11 put on the OpenSSL error queue (0 if none). */

@@ -31,7 +31,7 @@ struct tok_signer {
 	struct tok_sess s;
 	PKCS11_KEY *key;
 	UI_METHOD *ui;
-	char *pin;              /* kept for context-specific logins, secure heap */
+	char *pin;              /* kept for context-specific logins, secure heap (sisign_secret_alloc) */
 	size_t siglen;
 	sisign_secret_cb cb;    /* only with ask_pin_per_signature */
 	void *cb_data;
@@ -56,7 +56,8 @@ static int tsig_ui_read(UI *ui, UI_STRING *uis)
 {
 	struct tok_signer *ts = UI_get0_user_data(ui);
 	enum UI_string_types type = UI_get_string_type(uis);
-	char pin[TOK_PIN_MAX + 1];
+	char *pin;
+	size_t len;
 	int ok = 0;
 
 	if (type != UIT_PROMPT && type != UIT_VERIFY)
@@ -64,13 +65,12 @@ static int tsig_ui_read(UI *ui, UI_STRING *uis)
 	if (!ts)
 		return 0;
 	if (ts->cb) {
-		int n = ts->cb(ts->cb_data, "pin", ts->key && ts->key->label ? ts->key->label : "key", -1, pin,
-			sizeof pin);
-		if (n >= 0) {
-			pin[(size_t)n < sizeof pin ? (size_t)n : sizeof pin - 1] = '\0';
+		if (!(pin = sisign_secret_alloc(TOK_PIN_MAX + 1)))
+			return 0;
+		if (util_secret_ask(ts->cb, ts->cb_data, "pin", ts->key && ts->key->label ? ts->key->label : "key",
+			    -1, pin, TOK_PIN_MAX + 1, &len, NULL) == SISIGN_OK)
 			ok = UI_set_result(ui, uis, pin) == 0;
-		}
-		OPENSSL_cleanse(pin, sizeof pin);
+		sisign_secret_free(pin, TOK_PIN_MAX + 1);
 	} else if (ts->pin) {
 		ok = UI_set_result(ui, uis, ts->pin) == 0;
 	}

@@ -1,13 +1,15 @@
-/* PKCS#11 URI parsing, module resolution and PIN files: everything of the
- * token backend that needs no libp11. */
+/* PKCS#11 URI parsing, module resolution, PIN files and the redaction of
+ * URIs for display: everything of the token backend that needs no libp11. */
 #include "pkcs11/token_private.h"
 #include "util/util_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -287,25 +289,25 @@ int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len,
 		if (strncmp(path, "//", 2) == 0)
 			path += 2;
 	} else if (strchr(path, ':') && path[0] != '/') {
-		return err_set(err, SISIGN_ERR_BAD_URI, -1,
+		return err_set(err, SISIGN_ERR_BAD_PIN, -1,
 			"pin-source \"%s\": only file: sources are supported", source);
 	}
 	if (path[0] != '/')
-		return err_set(err, SISIGN_ERR_BAD_URI, -1, "pin-source \"%s\" is not an absolute file path", source);
+		return err_set(err, SISIGN_ERR_BAD_PIN, -1, "pin-source \"%s\" is not an absolute file path", source);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
-		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "pin-source file %s: %s", path, strerror(e));
+		r = err_set(err, SISIGN_ERR_BAD_PIN, -1, "pin-source file %s: %s", path, strerror(e));
 		if (err)
 			err->sys_errno = e;
 		return r;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "pin-source %s is not a regular file", path);
+		r = err_set(err, SISIGN_ERR_BAD_PIN, -1, "pin-source %s is not a regular file", path);
 		goto out;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		r = err_set(err, SISIGN_ERR_BAD_URI, -1,
+		r = err_set(err, SISIGN_ERR_BAD_PIN, -1,
 			"pin-source file %s is accessible by group or others (mode %03o); refusing to use it "
 			"(chmod 600 %s)", path, (unsigned)(st.st_mode & 0777), path);
 		goto out;
@@ -324,22 +326,100 @@ int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len,
 		if (got == size - 1) {
 			char extra;
 			if (read(fd, &extra, 1) > 0) {
-				r = err_set(err, SISIGN_ERR_BAD_URI, -1, "pin-source file %s: PIN too long", path);
+				r = err_set(err, SISIGN_ERR_BAD_PIN, -1, "pin-source file %s: PIN too long", path);
 				goto out;
 			}
 			break;
 		}
 	}
-	if (got > 0 && buf[got - 1] == '\n')
-		got--;
-	if (got > 0 && buf[got - 1] == '\r')
-		got--;
-	buf[got] = '\0';
-	*len = got;
-	r = SISIGN_OK;
+	if ((r = sisign_secret_check("pin", buf, got, len, err)) != SISIGN_OK) {
+		char why[sizeof err->message];
+		if (err) {
+			snprintf(why, sizeof why, "%s", err->message);
+			err_set(err, r, -1, "pin-source file %s: %s", path, why);
+		}
+		goto out;
+	}
 out:
 	if (r != SISIGN_OK)
 		OPENSSL_cleanse(buf, size);
 	close(fd);
 	return r;
+}
+
+/* Does the attribute segment seg (n bytes, "name=value") name pin-value or
+ * pin-source?  The name is compared after percent-decoding, in any case. */
+static int is_pin_attr(const char *seg, size_t n)
+{
+	char name[16];
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && seg[i] != '='; i++) {
+		int c = (unsigned char)seg[i];
+		if (c == '%' && i + 2 < n) {
+			unsigned v;
+			char hex[3] = {seg[i + 1], seg[i + 2], '\0'};
+			if (sscanf(hex, "%2x", &v) == 1) {
+				c = (int)v;
+				i += 2;
+			}
+		}
+		if (o + 1 >= sizeof name)
+			return 0;
+		name[o++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	name[o] = '\0';
+	return strcmp(name, "pin-value") == 0 || strcmp(name, "pin-source") == 0;
+}
+
+/* Append the segments of [p, end) (split at any of seps) that are not PIN
+ * attributes; *kept counts what was written, lead is written before the
+ * first one. */
+static void copy_segments(const char *p, const char *end, const char *seps, char lead, char *out, size_t *o,
+	int *kept)
+{
+	while (p < end) {
+		size_t n = 0;
+		while (p + n < end && !strchr(seps, p[n]))
+			n++;
+		if (n > 0 && !is_pin_attr(p, n)) {
+			if (*kept)
+				out[(*o)++] = *(p - 1) && strchr(seps, *(p - 1)) ? *(p - 1) : seps[0];
+			else if (lead)
+				out[(*o)++] = lead;
+			memcpy(out + *o, p, n);
+			*o += n;
+			(*kept)++;
+		}
+		p += n;
+		if (p < end)
+			p++; /* the separator */
+	}
+}
+
+char *sisign_token_uri_redact(const char *uri)
+{
+	const char *body, *q, *end;
+	char *out;
+	size_t o;
+	int kept = 0;
+
+	if (!uri)
+		return NULL;
+	if (strncasecmp(uri, "pkcs11:", 7) != 0)
+		return strdup(uri);
+	if (!(out = malloc(strlen(uri) + 2)))
+		return NULL;
+	memcpy(out, uri, 7);
+	o = 7;
+	body = uri + 7;
+	end = body + strlen(body);
+	q = strchr(body, '?');
+	copy_segments(body, q ? q : end, ";", '\0', out, &o, &kept);
+	if (q) {
+		kept = 0;
+		copy_segments(q + 1, end, "&;", '?', out, &o, &kept);
+	}
+	out[o] = '\0';
+	return out;
 }

@@ -29,6 +29,18 @@ int err_ossl(struct sisign_error *err, int code, const char *fmt, ...) SISIGN_PR
 /* Drain and discard the OpenSSL error queue. */
 void err_ossl_clear(void);
 
+/* ---- secrets (secret.c) ------------------------------------------------ */
+
+/* Ask cb for a secret into buf (size bytes, ideally from
+ * sisign_secret_alloc) and apply sisign_secret_check to the length the
+ * callback returned, so a NUL inside is seen, not cut.  Returns SISIGN_OK
+ * with *len set, the callback's negative code (err says "no PIN/passphrase";
+ * the front end knows the real reason), or the check's error.  buf is wiped
+ * on failure. */
+int util_secret_ask(int (*cb)(void *, const char *, const char *, int, char *, size_t), void *data,
+	const char *kind, const char *what, int tries_left, char *buf, size_t size, size_t *len,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
 /* ---- bounded reader ---------------------------------------------------- */
 
 /* A read-only view.  `base` is the absolute offset of data[0] in whatever the
