@@ -9,6 +9,33 @@
 
 #include <openssl/crypto.h>
 
+int tok_login_error(struct sisign_error *err, unsigned long rv, const char *kind, const char *label)
+{
+	int code;
+
+	switch (rv) {
+	case CKR_PIN_INCORRECT:
+		code = err_set(err, SISIGN_ERR_PIN_INCORRECT, -1, "wrong PIN for %s \"%s\" (not retrying)", kind, label);
+		break;
+	case CKR_PIN_LOCKED:
+		code = err_set(err, SISIGN_ERR_PIN_LOCKED, -1, "the user PIN of %s \"%s\" is now locked", kind, label);
+		break;
+	case CKR_GENERAL_ERROR:
+		/* OpenSC's CAC driver answers a wrong PIN this way.  Read as a
+		 * PIN error, so nobody is invited to try the same PIN again,
+		 * but said as what the card did. */
+		code = err_set(err, SISIGN_ERR_PIN_INCORRECT, -1,
+			"%s \"%s\": the card refused the login (CKR_GENERAL_ERROR); some cards report a wrong PIN "
+			"this way — check the PIN before trying again (not retrying)", kind, label);
+		break;
+	default:
+		return err_ckr(err, SISIGN_ERR_TOKEN, rv, "login");
+	}
+	if (err)
+		err->ckr = rv;
+	return code;
+}
+
 /* Where the PIN comes from, before any C_Login: NULL PIN for a PIN pad;
  * else URI pin-source, URI pin-value (if allowed), then the callback.
  * need_pin=0 means "only if a source is available" (listing): returns
@@ -48,7 +75,7 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 		/* PIN pad: the token collects the PIN itself. */
 		err_ossl_clear();
 		if (PKCS11_login(s->slot, 0, NULL) != 0)
-			return err_ckr(err, SISIGN_ERR_TOKEN, last_ckr(), "login on the PIN pad");
+			return tok_login_error(err, last_ckr(), "token", t->label);
 		return SISIGN_OK;
 	}
 
@@ -83,15 +110,7 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 	if (PKCS11_login(s->slot, 0, pin) != 0) {
 		unsigned long rv = last_ckr();
 		OPENSSL_cleanse(pin, sizeof pin);
-		if (rv == CKR_PIN_INCORRECT)
-			err_set(err, SISIGN_ERR_PIN_INCORRECT, -1, "wrong PIN for token \"%s\" (not retrying)", t->label);
-		else if (rv == CKR_PIN_LOCKED)
-			err_set(err, SISIGN_ERR_PIN_LOCKED, -1, "the user PIN of token \"%s\" is now locked", t->label);
-		else
-			return err_ckr(err, SISIGN_ERR_TOKEN, rv, "login");
-		if (err)
-			err->ckr = rv;
-		return rv == CKR_PIN_INCORRECT ? SISIGN_ERR_PIN_INCORRECT : SISIGN_ERR_PIN_LOCKED;
+		return tok_login_error(err, rv, "token", t->label);
 	}
 	if (keep) {
 		*keep = OPENSSL_secure_malloc(len + 1);

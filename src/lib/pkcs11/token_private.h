@@ -47,6 +47,18 @@ int tok_resolve_module(P11KitUri *uri, const struct sisign_token_opts *opts, cha
 int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
+/* 1 if rv says the token is gone or broken (removed, session lost,
+ * CKR_DEVICE_ERROR, CKR_GENERAL_ERROR): errors with it are
+ * SISIGN_ERR_TOKEN_FAILED, and a batch stops.  tok_module.c. */
+int tok_ckr_fatal(unsigned long rv);
+
+/* Set err for a failed C_Login (user or context-specific) with rv, for
+ * kind ("token" or "key") called label: CKR_PIN_INCORRECT and CKR_GENERAL_ERROR (which
+ * some cards, OpenSC's CAC driver among them, give for a wrong PIN) are
+ * SISIGN_ERR_PIN_INCORRECT, CKR_PIN_LOCKED SISIGN_ERR_PIN_LOCKED, the rest
+ * as err_ckr.  err->ckr keeps rv.  Never retries anything.  tok_login.c. */
+int tok_login_error(struct sisign_error *err, unsigned long rv, const char *kind, const char *label);
+
 /* Symbolic name of a CK_RV ("CKR_PIN_INCORRECT"), or "CKR_0x..." in buf. */
 const char *tok_ckr_name(unsigned long rv, char *buf, size_t size);
 
