@@ -42,3 +42,7 @@ if(TEST integration.test_softhsm_token)
   set_property(TEST integration.test_softhsm_token APPEND PROPERTY ENVIRONMENT ${SISIGN_P11_TEST_ENV})
   set_tests_properties(integration.test_softhsm_token PROPERTIES FIXTURES_REQUIRED softhsm_token RESOURCE_LOCK softhsm_token)
 endif()
+# CLI against the mock module (token faults, CKA_ALWAYS_AUTHENTICATE keys).
+if(TEST integration.test_token_faults)
+  set_property(TEST integration.test_token_faults APPEND PROPERTY ENVIRONMENT ${SISIGN_P11_TEST_ENV})
+endif()

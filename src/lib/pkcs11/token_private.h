@@ -67,6 +67,9 @@ const char *tok_ckr_name(unsigned long rv, char *buf, size_t size);
  * URI names and log in as for signing (same PIN sources and errors as
  * sisign_signer_from_pkcs11).  need_login 0: log in only if a PIN source
  * exists (URI or opts->pin_cb), else carry on without (public objects).
+ * keep_pin: keep a copy of the login PIN in the secure heap for
+ * tok_handle_context_login, until tok_handle_forget_pin or _free; opts
+ * must then outlive the handle.
  * Object attributes in the URI are ignored here; tok_handle_uri gives the
  * parsed URI for the caller's own use.
  * Caller frees *out with tok_handle_free (accepts NULL). */
@@ -84,9 +87,19 @@ struct tok_raw {
 };
 int tok_raw_open(const char *module, struct tok_raw *raw);
 void tok_raw_close(struct tok_raw *raw);
-int tok_handle_open(const char *uri, const struct sisign_token_opts *opts, int need_login,
+int tok_handle_open(const char *uri, const struct sisign_token_opts *opts, int need_login, int keep_pin,
 	struct tok_handle **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* Wipes a kept PIN.  Accepts NULL. */
 void tok_handle_free(struct tok_handle *h);
+/* Wipe the kept login PIN now (once it is known the key never asks again). */
+void tok_handle_forget_pin(struct tok_handle *h);
+/* C_Login(CKU_CONTEXT_SPECIFIC) on the raw session sh of f, for a key with
+ * CKA_ALWAYS_AUTHENTICATE, between its C_SignInit and C_Sign: a NULL PIN on
+ * a PIN-pad token, else the login PIN kept by tok_handle_open(keep_pin),
+ * else opts->pin_cb (kind "pin", what = the key's label), else
+ * SISIGN_ERR_CANCELLED.  A refused login: see tok_login_error. */
+int tok_handle_context_login(struct tok_handle *h, CK_FUNCTION_LIST *f, CK_SESSION_HANDLE sh, const char *label,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
 P11KitUri *tok_handle_uri(struct tok_handle *h);
 /* The module file loaded (for its raw function list via dlopen RTLD_NOLOAD). */
 const char *tok_handle_module(const struct tok_handle *h);
