@@ -65,6 +65,15 @@ expect_rc 6 "corrupted signatures, batch"
 check '[ "$(grep -c "does not verify" "$T/err")" -eq 1 ]' "corrupted batch: one error line"
 check '[ -z "$(find bad -type f 2>/dev/null)" ]' "corrupted batch: nothing written"
 
+# ... and for a certificate or a request made with the token key.
+run env MOCK_P11_CORRUPT=1 "$SISIGN" cert --module "$M" --key "$KEY" --subject "CN=Bad" -o bad-cert.pem
+expect_rc 5 "corrupted certificate signature"
+expect_stderr_has "self-signature does not verify" "corrupted certificate signature"
+expect_absent bad-cert.pem "corrupted certificate signature"
+run env MOCK_P11_CORRUPT=1 "$SISIGN" csr --module "$M" --key "$KEY" --subject "CN=Bad" -o bad.csr
+expect_rc 5 "corrupted request signature"
+expect_absent bad.csr "corrupted request signature"
+
 # A certificate of another key, on a key object without its public part.
 run env MOCK_P11_NO_PUBLIC=1 MOCK_P11_CERT_KEY="$T/other.pem" "$SISIGN" sign --module "$M" --key "$KEY" -o mm.sis one.sis
 expect_rc 5 "key object without public part, foreign certificate"
