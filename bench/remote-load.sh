@@ -55,7 +55,7 @@ for c in $(seq 1 "$clients"); do
 	read -r rc s e < "$work/time$c"
 	k=$(find "$work/out$c" -name '*.sis' 2>/dev/null | wc -l)
 	done_total=$((done_total + k))
-	grep -q 'CKR_GENERAL_ERROR (not retried' "$work/err$c" && races=$((races + 1))
+	grep -q 'CKR_GENERAL_ERROR).*not retried' "$work/err$c" && races=$((races + 1))
 	printf 'client %d: exit %d, %d packages, %.1f s%s\n' "$c" "$rc" "$k" "$(echo "$e - $s" | bc)" \
 		"$([ "$rc" -eq 0 ] || echo ": $(head -c 200 "$work/err$c")")"
 done

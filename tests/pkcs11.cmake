@@ -47,3 +47,7 @@ if(TEST integration.test_pin_secrets)
   set_property(TEST integration.test_pin_secrets APPEND PROPERTY ENVIRONMENT
     "MOCK_P11_MODULE=$<TARGET_FILE:sisign_mock_p11>")
 endif()
+# CLI against the mock module (token faults, CKA_ALWAYS_AUTHENTICATE keys).
+if(TEST integration.test_token_faults)
+  set_property(TEST integration.test_token_faults APPEND PROPERTY ENVIRONMENT ${SISIGN_P11_TEST_ENV})
+endif()

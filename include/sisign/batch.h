@@ -40,7 +40,8 @@ enum sisign_batch_op {
 };
 
 enum sisign_job_status {
-	SISIGN_JOB_PENDING = 0,   /* not started (the batch was cancelled first) */
+	SISIGN_JOB_PENDING = 0,   /* not started: the batch was cancelled, or stopped by a token failure,
+	                           * before this job's signature; nothing was written for it */
 	SISIGN_JOB_DONE = 1,      /* output written (verify: report produced) */
 	SISIGN_JOB_SKIPPED = 2,   /* --skip-signed: already signed by this identity */
 	SISIGN_JOB_FAILED = 3,    /* see err; no output was written for it */
@@ -127,10 +128,18 @@ SISIGN_API int sisign_batch_add(struct sisign_batch *b, const char *input, const
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Run every job.  One bad package does not stop the batch: each job gets
- * its own status and error.  Returns SISIGN_OK when every job ran (whatever
- * their statuses), SISIGN_ERR_CANCELLED when sisign_batch_cancel() stopped
- * it (jobs in flight finish; the rest stay PENDING), or another error when
- * the batch could not run at all (threads, memory). */
+ * its own status and error.  A token that is gone or broken does: at the
+ * first signature that fails with SISIGN_ERR_TOKEN_FAILED (removed,
+ * session lost, CKR_DEVICE_ERROR, CKR_GENERAL_ERROR, or a signature that
+ * does not verify) no further signature is asked for; that job is FAILED,
+ * and every job that has not reached its signature stays PENDING and gets
+ * no result callback.  Jobs past their signature finish normally.
+ * Returns SISIGN_OK when every job ran (whatever their statuses),
+ * SISIGN_ERR_TOKEN_FAILED when a token failure stopped it (err gets that
+ * failure, as the FAILED job has it), SISIGN_ERR_CANCELLED when
+ * sisign_batch_cancel() stopped it (jobs in flight finish; the rest stay
+ * PENDING), or another error when the batch could not run at all (threads,
+ * memory). */
 SISIGN_API int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Ask a running batch to stop after the jobs in flight.  Async-signal-safe
@@ -153,7 +162,8 @@ SISIGN_API void sisign_batch_summary(const struct sisign_batch *b, struct sisign
 SISIGN_API int sisign_batch_preflight(struct sisign_signer *signer, const struct sisign_identity *id,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
-SISIGN_API const char *sisign_job_status_name(enum sisign_job_status s); /* "done", "skipped", ... */
+/* "done", "skipped", "error", "checked", "not_started" (PENDING). */
+SISIGN_API const char *sisign_job_status_name(enum sisign_job_status s);
 
 #ifdef __cplusplus
 }

@@ -70,6 +70,14 @@ enum sisign_err {
 	SISIGN_ERR_CRYPTO = -40,       /* OpenSSL failed; reason in sisign_error.ossl_reason */
 	SISIGN_ERR_BAD_PIN = -41,      /* a PIN refused before any login: empty, NUL byte, several
 	                                * lines, pin-value not allowed, unsafe pin-source file */
+
+	/* The token is gone or broken: removed (CKR_DEVICE_REMOVED,
+	 * CKR_TOKEN_NOT_PRESENT), its session lost (CKR_SESSION_HANDLE_INVALID,
+	 * CKR_SESSION_CLOSED), or failing (CKR_DEVICE_ERROR, CKR_GENERAL_ERROR
+	 * from a signing call), or it returned a signature that does not
+	 * verify.  Further operations on it are pointless: a batch stops at the
+	 * first one.  sisign_error.ckr holds the CK_RV (0 for a bad signature). */
+	SISIGN_ERR_TOKEN_FAILED = -42,
 };
 
 /* Filled where a failure happens.  Callers may pass NULL where they only want

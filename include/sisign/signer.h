@@ -69,7 +69,11 @@ SISIGN_API int sisign_signer_key_bits(const struct sisign_signer *s);
 SISIGN_API const char *sisign_signer_describe(const struct sisign_signer *s);
 
 /* Sign a 20-byte SHA-1 digest: RSA PKCS#1 v1.5 over the SHA-1 DigestInfo, or
- * DSA giving DER SEQUENCE{r,s}.  *sig is malloc'd; caller frees. */
+ * DSA giving DER SEQUENCE{r,s}.  *sig is malloc'd; caller frees.
+ * Every signature is verified against the signer's public key (the one the
+ * certificate was matched against) before it is returned; one that does not
+ * verify is discarded and gives SISIGN_ERR_TOKEN_FAILED for a token key (a
+ * faulty token or driver) or SISIGN_ERR_CRYPTO for a key file. */
 SISIGN_API int sisign_signer_sign_sha1(struct sisign_signer *s, const unsigned char digest[20],
 	unsigned char **sig, size_t *siglen, struct sisign_error *err) SISIGN_WARN_UNUSED;
 

@@ -90,13 +90,19 @@ struct sisign_token_opts {
 	 * is never retried.  Its answer passes sisign_secret_check. */
 	sisign_secret_cb pin_cb;
 	void *pin_cb_data;
-	/* For keys with CKA_ALWAYS_AUTHENTICATE only: non-zero asks pin_cb
-	 * again (kind "pin", what = key label) before every signature, so
-	 * pin_cb and pin_cb_data must stay valid as long as the signer.
-	 * Zero (default) re-uses the login PIN, which the signer then keeps
-	 * in the secure heap (wiped when freed) — otherwise a batch would
-	 * prompt per file.  Ignored for PIN-pad tokens and ordinary keys, whose PIN is
-	 * wiped right after login. */
+	/* For keys with CKA_ALWAYS_AUTHENTICATE only (PIV slot 9C, "user
+	 * consent" keys), which need C_Login(CKU_CONTEXT_SPECIFIC) right
+	 * before each C_Sign — libp11 0.4.12 does that login itself and asks
+	 * the signer for the PIN: non-zero asks pin_cb again (kind "pin",
+	 * what = key label) before every signature, so pin_cb and pin_cb_data
+	 * must stay valid as long as the signer.  Zero (default) re-uses the
+	 * login PIN, which the signer then keeps in OpenSSL's secure heap
+	 * (wiped when freed) — otherwise a batch would prompt per file.
+	 * Ignored for PIN-pad tokens (the context login goes to the pad) and
+	 * ordinary keys, whose PIN is wiped right after login.  The key
+	 * functions of keygen.h (cert, csr, keygen with a certificate) do the
+	 * same context login with the login PIN, which they keep only while
+	 * the call runs and only for such a key; without one they ask pin_cb. */
 	int ask_pin_per_signature;
 	/* Non-zero: the token takes concurrent sessions (SoftHSM, network
 	 * HSMs), so signatures from several threads are not serialised here
@@ -119,7 +125,18 @@ struct sisign_token_opts {
  *   opts: may be NULL (all defaults).
  * The certificate with the key's CKA_ID, if the token has one, is attached
  * to the signer (it must match the key: SISIGN_ERR_KEY_MISMATCH otherwise);
- * none is fine — the caller may supply a certificate file.
+ * none is fine — the caller may supply a certificate file.  The key's
+ * public part comes from the private key object (CKA_MODULUS and
+ * CKA_PUBLIC_EXPONENT), else from the public key object with its id, else
+ * from that certificate; in the last case the match is checked with one
+ * test signature over a random digest at open (on a
+ * CKA_ALWAYS_AUTHENTICATE key that is one more context-specific login, and
+ * with ask_pin_per_signature one more PIN request).  libp11 0.4.12 cannot
+ * sign with a key object that has no CKA_MODULUS unless the module
+ * ignores the output length it is given; strict modules answer
+ * CKR_BUFFER_TOO_SMALL, reported as SISIGN_ERR_TOKEN at open.
+ * Every signature the signer makes is verified before it is returned
+ * (signer.h).
  * Errors: SISIGN_ERR_BAD_URI (syntax, unknown attribute, disallowed
  * module-path), SISIGN_ERR_BAD_PIN (pin-value not allowed; pin-source file
  * unsafe, unreadable or not a file; a PIN that is empty, has a NUL byte or
@@ -127,8 +144,17 @@ struct sisign_token_opts {
  * SISIGN_ERR_TOKEN_NOT_FOUND / SISIGN_ERR_KEY_NOT_FOUND (the message lists
  * what exists, as URIs), SISIGN_ERR_AMBIGUOUS (lists the candidates),
  * SISIGN_ERR_PIN_LOCKED, SISIGN_ERR_PIN_FINAL_TRY, SISIGN_ERR_PIN_INCORRECT
- * (err->ckr holds the CK_RV), SISIGN_ERR_CANCELLED, SISIGN_ERR_TOKEN,
- * SISIGN_ERR_BAD_KEY (not RSA).
+ * (err->ckr holds the CK_RV: CKR_PIN_INCORRECT, or CKR_GENERAL_ERROR, which
+ * some cards — OpenSC's CAC driver — give for a wrong PIN; never retried),
+ * SISIGN_ERR_CANCELLED, SISIGN_ERR_TOKEN, SISIGN_ERR_TOKEN_FAILED (token
+ * removed or failing), SISIGN_ERR_BAD_KEY (not RSA).
+ * Signing errors (sisign_signer_sign_sha1): SISIGN_ERR_TOKEN_FAILED for
+ * CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_SESSION_HANDLE_INVALID,
+ * CKR_SESSION_CLOSED, CKR_DEVICE_ERROR, CKR_GENERAL_ERROR (from C_Sign or,
+ * indistinguishably through libp11, from the context-specific login) and
+ * for a signature that does not verify; SISIGN_ERR_PIN_INCORRECT /
+ * SISIGN_ERR_PIN_LOCKED for a refused context-specific login; else
+ * SISIGN_ERR_TOKEN.
  * The signer serialises its token operations, so it may be shared between
  * threads.  Caller frees *out with sisign_signer_free(). */
 SISIGN_API int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *opts,

@@ -470,6 +470,28 @@ static void on_progress(void *ud, const struct sisign_batch_progress *p)
 	progress_update(&rc->prog, p);
 }
 
+/* After a token failure stopped the batch: a JSON (and audit) record for
+ * every job that never reached its signature, status "not_started". */
+static void report_not_started(struct run_ctx *rc, const struct sisign_batch *b)
+{
+	if (!rc->bc->json && rc->audit_fd < 0)
+		return;
+	for (size_t i = 0; i < sisign_batch_count(b); i++) {
+		const struct sisign_batch_result *res = sisign_batch_result(b, i);
+		char *line;
+		if (res->status != SISIGN_JOB_PENDING || !(line = record_json(rc, res)))
+			continue;
+		if (rc->bc->json)
+			fputs(line, stdout);
+		if (rc->audit_fd >= 0 && write_all_fd(rc->audit_fd, line) != 0)
+			rc->audit_failed = 1;
+		free(line);
+	}
+	fflush(stdout);
+	if (rc->audit_fd >= 0 && fsync(rc->audit_fd) != 0)
+		rc->audit_failed = 1;
+}
+
 /* verify's "worst wins" order: invalid > unsigned > untrusted >
  * self-signed > trusted (as cmd_verify ranks several files). */
 static int verdict_rank(int v)
@@ -629,10 +651,12 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	r = sisign_batch_run(b, &err);
 	g_batch = NULL;
 	progress_clear(&rc.prog);
-	if (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED) {
+	if (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED && r != SISIGN_ERR_TOKEN_FAILED) {
 		ec = cli_report(NULL, &err);
 		goto out;
 	}
+	if (r == SISIGN_ERR_TOKEN_FAILED)
+		report_not_started(&rc, b);
 
 	/* Summary. */
 	for (size_t i = 0; i < sisign_batch_count(b); i++) {
@@ -654,7 +678,15 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	}
 	if (rc.audit_failed)
 		cli_msg("%s: %s: writing the audit log failed", cmd, bc->audit_log);
-	if (g_interrupted || r == SISIGN_ERR_CANCELLED) {
+	if (r == SISIGN_ERR_TOKEN_FAILED) {
+		/* The failure itself was reported with its package (on stderr,
+		 * or in the JSON record). */
+		if (bc->json)
+			fe_print_error(stderr, cli_progname, NULL, &err);
+		cli_msg("%s: stopped at the first token failure: %zu package(s) not started, nothing written for "
+			"them; rerun with --skip-signed once the token works", cmd, pending);
+		ec = EXIT_TOKEN;
+	} else if (g_interrupted || r == SISIGN_ERR_CANCELLED) {
 		cli_msg("%s: interrupted: every output is complete or absent; rerun with --skip-signed to finish", cmd);
 		ec = EXIT_INTERRUPTED;
 	} else if (bc->dry_run) {

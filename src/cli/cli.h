@@ -12,8 +12,10 @@ enum cli_exit {
 	EXIT_IO = 3,            /* a file could not be read or written */
 	EXIT_BAD_INPUT = 4,     /* an input is not a valid SIS package (corrupt, legacy, truncated) */
 	EXIT_KEY = 5,           /* key or certificate problem (unreadable, wrong passphrase, mismatch, expired) */
-	EXIT_TOKEN = 6,         /* PKCS#11 module, token or object not found, ambiguous, or failed */
-	EXIT_PIN = 7,           /* PIN incorrect, locked, final try, or refused before login */
+	EXIT_TOKEN = 6,         /* PKCS#11 module, token or object not found, ambiguous, or failed
+	                         * (a token removed or failing mid-batch stops the batch) */
+	EXIT_PIN = 7,           /* PIN incorrect, locked, final try, or refused before login; or the
+	                         * card refused the login with CKR_GENERAL_ERROR */
 	EXIT_INVALID = 8,       /* verify: a signature or file hash is wrong */
 	EXIT_UNTRUSTED = 9,     /* verify: signatures good but no chain reaches a trusted root */
 	EXIT_SELF_SIGNED = 10,  /* verify: signatures good, only self-signed chains */

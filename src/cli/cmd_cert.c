@@ -121,5 +121,8 @@ const struct cli_command cli_cmd_cert = {
 	"                         label and id (refused if the key already has one)\n"
 	"  --pass-fd N, --pass-file FILE   key file passphrase (else $SISIGN_PASS, else asked)\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri, --force\n"
-	"                         token access, as for `sisign sign`\n",
+	"                         token access, as for `sisign sign`\n"
+	"The new certificate's signature is checked before it is written or stored.  A\n"
+	"token key that asks for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE)\n"
+	"gets the login PIN again.\n",
 };

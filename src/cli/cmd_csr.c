@@ -23,5 +23,7 @@ const struct cli_command cli_cmd_csr = {
 	"  -o, --out FILE         output file (PEM; --der for DER)\n"
 	"  --pass-fd N, --pass-file FILE   key file passphrase (else $SISIGN_PASS, else asked)\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri, --force\n"
-	"                         token access, as for `sisign sign`\n",
+	"                         token access, as for `sisign sign`\n"
+	"The request's signature is checked before it is written.  A token key that asks\n"
+	"for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE) gets the login PIN again.\n",
 };

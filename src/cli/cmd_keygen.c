@@ -170,5 +170,8 @@ const struct cli_command cli_cmd_keygen = {
 	"  --traditional          file: makekeys' format (\"RSA/DSA PRIVATE KEY\", DES-EDE3-CBC)\n"
 	"  --overwrite            file: replace an existing key file\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri, --force\n"
-	"                         token access, as for `sisign sign` (PIN also from $SISIGN_PIN)\n",
+	"                         token access, as for `sisign sign` (PIN also from $SISIGN_PIN)\n"
+	"With --cert, the certificate's signature is checked before it is stored or written, and a\n"
+	"token that makes keys ask for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE) gets\n"
+	"the login PIN again.\n",
 };

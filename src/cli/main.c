@@ -70,8 +70,11 @@ static const struct {
 	{ EXIT_IO, "IO", "a file could not be read or written" },
 	{ EXIT_BAD_INPUT, "BAD_INPUT", "an input is not a valid SIS package (corrupt, legacy, truncated)" },
 	{ EXIT_KEY, "KEY", "key or certificate problem (unreadable, wrong passphrase, mismatch, expired)" },
-	{ EXIT_TOKEN, "TOKEN", "PKCS#11 module, token or object not found, ambiguous, or failed" },
-	{ EXIT_PIN, "PIN", "PIN incorrect, locked, on its final try, or refused before login (empty, several lines, NUL byte, unsafe PIN file or pin-source, pin-value not allowed)" },
+	{ EXIT_TOKEN, "TOKEN", "PKCS#11 module, token or object not found, ambiguous, or failed; a token removed "
+			       "or failing mid-batch stops the batch with this status" },
+	{ EXIT_PIN, "PIN", "PIN incorrect, locked, on its final try, or refused before login (empty, several lines, "
+			   "NUL byte, unsafe PIN file or pin-source, pin-value not allowed); or the card refused the "
+			   "login with CKR_GENERAL_ERROR" },
 	{ EXIT_INVALID, "INVALID", "a signature or file hash is wrong" },
 	{ EXIT_UNTRUSTED, "UNTRUSTED", "verify: signatures good but no chain reaches a trusted root" },
 	{ EXIT_SELF_SIGNED, "SELF_SIGNED", "verify: signatures good, only self-signed chains" },
@@ -120,6 +123,7 @@ int cli_exit_for_error(int code)
 	case SISIGN_ERR_AMBIGUOUS:
 	case SISIGN_ERR_MODULE:
 	case SISIGN_ERR_TOKEN:
+	case SISIGN_ERR_TOKEN_FAILED:
 	case SISIGN_ERR_BAD_URI:
 		return EXIT_TOKEN;
 	case SISIGN_ERR_PIN_INCORRECT:

@@ -9,7 +9,7 @@
 # Asserted, for every client of every round:
 #   - exit 0, all N outputs present, JSON "done" with the token's serial and
 #     key id 01; or, the one failure that is SoftHSM's and cannot be retried
-#     (C_Login answered CKR_GENERAL_ERROR: sisign says "not retried"), exit 6
+#     (C_Login answered CKR_GENERAL_ERROR: sisign says "not retried"), exit 7
 #     with NO output and no temp file, after which a rerun with
 #     --skip-signed (as a CI job would) completes the batch;
 #   - never a start-up failure ("listing the module's slots failed", "no
@@ -128,7 +128,7 @@ while [ "$round" -lt "$ROUNDS" ] && [ $(($(date +%s) - start)) -lt "$BUDGET" ]; 
 		if [ $rc -eq 0 ]; then
 			[ ! -s "$d/err" ] || fail "round $round client $c: exit 0 but stderr: $(head -c 300 "$d/err")"
 			check_client "$d"
-		elif [ $rc -eq 6 ] && grep -q 'login on token .* failed: CKR_GENERAL_ERROR (not retried' "$d/err"; then
+		elif [ $rc -eq 7 ] && grep -q 'the card refused the login (CKR_GENERAL_ERROR).*not retried; SoftHSM' "$d/err"; then
 			# SoftHSM's login race: nothing written, then a rerun finishes.
 			login_races=$((login_races + 1))
 			[ -z "$(find "$d/out" -type f 2>/dev/null)" ] || fail "round $round client $c: files after a failed login"

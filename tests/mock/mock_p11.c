@@ -18,6 +18,23 @@
  *                initialisations (a SoftHSM that read its token file while
  *                another process rewrote it); needs MOCK_P11_LOG
  *   login_general  C_Login returns CKR_GENERAL_ERROR
+ *   cac          a wrong PIN gives CKR_GENERAL_ERROR, as OpenSC's CAC driver
+ *                does, instead of CKR_PIN_INCORRECT
+ * Further knobs (each independent of the mode):
+ *   MOCK_P11_CORRUPT=1         every signature comes back with one bit flipped
+ *   MOCK_P11_SIGN_FAIL_AFTER=N after N good signatures, every C_Sign fails
+ *   MOCK_P11_SIGN_FAIL_RV=RV   ... with this CK_RV (number, 0x.. allowed;
+ *                              default CKR_DEVICE_ERROR)
+ *   MOCK_P11_NO_PUBLIC=1       the private key object has no CKA_MODULUS or
+ *                              CKA_PUBLIC_EXPONENT and there is no public key
+ *                              object.  libp11 0.4.12 then cannot size the
+ *                              signature and passes a zero length to C_Sign;
+ *                              like lenient modules, the mock signs anyway.
+ *   MOCK_P11_CERT_KEY=PEM      the certificate holds this other key (a
+ *                              certificate that does not belong to the key)
+ * C_GenerateKeyPair hands back the built-in key pair (the templates are not
+ * applied) and C_CreateObject/C_DestroyObject accept and drop objects: enough
+ * for keygen --cert to reach its signing path.
  * MOCK_P11_LOG names a file that gets one line per C_Initialize ("init"),
  * per C_Login ("login U" with U the user type), per C_SignInit and per
  * C_Sign ("sign N" with N the input length), so tests can count calls. */
@@ -40,7 +57,7 @@
 #define H_CERT 3
 
 enum mode { M_NORMAL, M_LOCKED, M_FINAL, M_COUNTLOW, M_PINPAD, M_ALWAYS_AUTH, M_REMOVED, M_NOSLOTS, M_FLAKY,
-	M_LOGIN_GENERAL };
+	M_LOGIN_GENERAL, M_CAC };
 
 static struct {
 	int initialized;
@@ -50,6 +67,10 @@ static struct {
 	unsigned char *cert_der, *subject_der, *mod, *exp;
 	int cert_len, subject_len, mod_len, exp_len;
 	int logged_in;
+	int corrupt, no_public;
+	long fail_after;        /* -1: never */
+	CK_RV fail_rv;
+	long signed_ok;         /* good signatures so far */
 	struct {
 		int open;
 		int finding;
@@ -95,23 +116,33 @@ static unsigned char *bn_bytes(const char *name, int *len)
 	return p;
 }
 
+static EVP_PKEY *read_key(const char *pem)
+{
+	FILE *f = fopen(pem, "r");
+	EVP_PKEY *k;
+	if (!f)
+		return NULL;
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	return k;
+}
+
 static int make_key_and_cert(void)
 {
 	const char *pem = getenv("MOCK_P11_KEY");
+	const char *cert_pem = getenv("MOCK_P11_CERT_KEY");
+	EVP_PKEY *ck = NULL;
 	X509 *x = NULL;
 	X509_NAME *name;
 	unsigned char *p;
 	int ok = 0;
 
-	if (pem && *pem) {
-		FILE *f = fopen(pem, "r");
-		if (!f)
-			return 0;
-		g.key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
-	} else {
+	if (pem && *pem)
+		g.key = read_key(pem);
+	else
 		g.key = EVP_RSA_gen(1024); /* small: tests load the module often */
-	}
+	if (cert_pem && *cert_pem && !(ck = read_key(cert_pem)))
+		goto out;
 	if (!g.key || !(x = X509_new()))
 		goto out;
 	X509_set_version(x, 2);
@@ -121,8 +152,8 @@ static int make_key_and_cert(void)
 	name = X509_get_subject_name(x);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"sisign mock", -1, -1, 0);
 	X509_set_issuer_name(x, name);
-	X509_set_pubkey(x, g.key);
-	if (!X509_sign(x, g.key, EVP_sha256()))
+	X509_set_pubkey(x, ck ? ck : g.key);
+	if (!X509_sign(x, ck ? ck : g.key, EVP_sha256()))
 		goto out;
 	g.cert_len = i2d_X509(x, NULL);
 	g.subject_len = i2d_X509_NAME(name, NULL);
@@ -140,6 +171,7 @@ static int make_key_and_cert(void)
 	g.exp = bn_bytes("e", &g.exp_len);
 	ok = g.mod && g.exp;
 out:
+	EVP_PKEY_free(ck);
 	X509_free(x);
 	return ok;
 }
@@ -161,6 +193,12 @@ static int count_inits(void)
 	return n;
 }
 
+static int env_flag(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
 static CK_RV mock_C_Initialize(void *args)
 {
 	const char *m = getenv("MOCK_P11_MODE");
@@ -179,9 +217,15 @@ static CK_RV mock_C_Initialize(void *args)
 		else if (!strcmp(m, "noslots")) g.mode = M_NOSLOTS;
 		else if (!strcmp(m, "flaky")) g.mode = M_FLAKY;
 		else if (!strcmp(m, "login_general")) g.mode = M_LOGIN_GENERAL;
+		else if (!strcmp(m, "cac")) g.mode = M_CAC;
 	}
 	mlog("init");
 	g.init_no = count_inits();
+	g.corrupt = env_flag("MOCK_P11_CORRUPT");
+	g.no_public = env_flag("MOCK_P11_NO_PUBLIC");
+	g.fail_after = getenv("MOCK_P11_SIGN_FAIL_AFTER") ? strtol(getenv("MOCK_P11_SIGN_FAIL_AFTER"), NULL, 10) : -1;
+	g.fail_rv = getenv("MOCK_P11_SIGN_FAIL_RV") ? strtoul(getenv("MOCK_P11_SIGN_FAIL_RV"), NULL, 0)
+						    : CKR_DEVICE_ERROR;
 	if (!make_key_and_cert())
 		return CKR_GENERAL_ERROR;
 	g.initialized = 1;
@@ -367,7 +411,7 @@ static CK_RV mock_C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE type, CK_UTF8CHAR_PT
 		if (pin != NULL)
 			return CKR_ARGUMENTS_BAD;
 	} else if (!pin || len != strlen(MOCK_PIN) || memcmp(pin, MOCK_PIN, len) != 0) {
-		return CKR_PIN_INCORRECT;
+		return g.mode == M_CAC ? CKR_GENERAL_ERROR : CKR_PIN_INCORRECT;
 	}
 	if (type == CKU_CONTEXT_SPECIFIC) {
 		if (!g.logged_in || !g.sess[h].signing)
@@ -425,6 +469,8 @@ static const void *attr_of(CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t, CK_ULONG *le
 		default: return NULL;
 		}
 	}
+	if (g.no_public && (t == CKA_MODULUS || t == CKA_PUBLIC_EXPONENT || t == CKA_MODULUS_BITS))
+		return NULL;
 	switch (t) {
 	case CKA_KEY_TYPE: *len = sizeof kt; return &kt;
 	case CKA_MODULUS: *len = (CK_ULONG)g.mod_len; return g.mod;
@@ -457,6 +503,8 @@ static const void *attr_of(CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t, CK_ULONG *le
 
 static int visible(CK_OBJECT_HANDLE o)
 {
+	if (o == H_PUB && g.no_public)
+		return 0;
 	return o != H_PRIV || g.logged_in;
 }
 
@@ -564,12 +612,16 @@ static CK_RV mock_C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK
 		g.sess[h].signing = 0;
 		return CKR_USER_NOT_LOGGED_IN;
 	}
+	if (sig && g.fail_after >= 0 && g.signed_ok >= g.fail_after) {
+		g.sess[h].signing = 0;
+		return g.fail_rv;
+	}
 	outlen = (size_t)EVP_PKEY_get_size(g.key);
 	if (!sig) {
 		*siglen = outlen;
 		return CKR_OK;
 	}
-	if (*siglen < outlen) {
+	if (*siglen < outlen && !(g.no_public && *siglen == 0)) {
 		*siglen = outlen;
 		return CKR_BUFFER_TOO_SMALL;
 	}
@@ -578,12 +630,53 @@ static CK_RV mock_C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK
 	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) > 0 &&
 	    EVP_PKEY_sign(pc, sig, &outlen, data, len) > 0) {
 		*siglen = outlen;
+		if (g.corrupt)
+			sig[outlen / 2] ^= 0x10;
+		g.signed_ok++;
 		rv = CKR_OK;
 	}
 	EVP_PKEY_CTX_free(pc);
 	g.sess[h].signing = 0;
 	g.sess[h].ctx_login = 0;
 	return rv;
+}
+
+static CK_RV mock_C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_ATTRIBUTE_PTR pubt,
+	CK_ULONG npub, CK_ATTRIBUTE_PTR privt, CK_ULONG npriv, CK_OBJECT_HANDLE_PTR pubh, CK_OBJECT_HANDLE_PTR privh)
+{
+	(void)pubt;
+	(void)npub;
+	(void)privt;
+	(void)npriv;
+	if (!valid_session(h))
+		return CKR_SESSION_HANDLE_INVALID;
+	if (!g.logged_in)
+		return CKR_USER_NOT_LOGGED_IN;
+	if (mech->mechanism != CKM_RSA_PKCS_KEY_PAIR_GEN)
+		return CKR_MECHANISM_INVALID;
+	mlog("generate");
+	*pubh = H_PUB;
+	*privh = H_PRIV;
+	return CKR_OK;
+}
+
+static CK_RV mock_C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
+{
+	(void)tmpl;
+	(void)n;
+	if (!valid_session(h))
+		return CKR_SESSION_HANDLE_INVALID;
+	mlog("create");
+	*out = H_CERT + 1; /* accepted, not kept */
+	return CKR_OK;
+}
+
+static CK_RV mock_C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o)
+{
+	if (!valid_session(h))
+		return CKR_SESSION_HANDLE_INVALID;
+	mlog("destroy %lu", (unsigned long)o);
+	return CKR_OK;
 }
 
 static CK_FUNCTION_LIST mock_functions = {
@@ -609,6 +702,9 @@ static CK_FUNCTION_LIST mock_functions = {
 	.C_FindObjectsFinal = mock_C_FindObjectsFinal,
 	.C_SignInit = mock_C_SignInit,
 	.C_Sign = mock_C_Sign,
+	.C_GenerateKeyPair = mock_C_GenerateKeyPair,
+	.C_CreateObject = mock_C_CreateObject,
+	.C_DestroyObject = mock_C_DestroyObject,
 	/* Everything else is NULL: libp11 does not call it for what the tests
 	 * do, and a call would crash loudly rather than pass silently. */
 };

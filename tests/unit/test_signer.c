@@ -363,7 +363,7 @@ static void fake_destroy(void *ctx)
 
 static void test_vtable(void)
 {
-	static const struct signer_ops ops = { fake_sign, fake_destroy };
+	static const struct signer_ops ops = { fake_sign, fake_destroy, 0 };
 	struct sisign_error err;
 	struct sisign_signer *s = NULL;
 	int calls = 0;
@@ -387,6 +387,39 @@ static void test_vtable(void)
 	CHECK_EQ_INT(destroyed, 2);
 }
 
+/* Issue #10 item 6: a signature that does not verify against the signer's
+ * public key is never handed out.  fake_sign returns the digest itself,
+ * which no RSA key verifies. */
+static void test_bad_signature_refused(void)
+{
+	static const struct signer_ops file_ops = { fake_sign, fake_destroy, 0 };
+	static const struct signer_ops dev_ops = { fake_sign, fake_destroy, 1 };
+	EVP_PKEY *pk = EVP_RSA_gen(1024);
+	struct sisign_error err;
+	struct sisign_signer *s = NULL;
+	int calls = 0;
+	unsigned char d[20] = { 7 }, *sig = NULL;
+	size_t siglen = 0;
+
+	CHECK(pk != NULL);
+	if (pk == NULL)
+		return;
+	CHECK_EQ_INT(signer_new(&file_ops, &calls, pk, "k.pem", &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(sisign_signer_sign_sha1(s, d, &sig, &siglen, &err), SISIGN_ERR_CRYPTO);
+	CHECK(sig == NULL && siglen == 0);
+	CHECK(strstr(err.message, "does not verify") != NULL);
+	sisign_signer_free(s);
+	s = NULL;
+	CHECK_EQ_INT(signer_new(&dev_ops, &calls, pk, "pkcs11:token=x", &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(sisign_signer_sign_sha1(s, d, &sig, &siglen, &err), SISIGN_ERR_TOKEN_FAILED);
+	CHECK(sig == NULL);
+	CHECK(strstr(err.message, "the token returned a signature that does not verify") != NULL);
+	CHECK(strstr(err.message, "nothing was written") != NULL);
+	CHECK_EQ_INT(calls, 2);
+	sisign_signer_free(s);
+	EVP_PKEY_free(pk);
+}
+
 int main(void)
 {
 	corpus = tu_corpus();
@@ -395,6 +428,7 @@ int main(void)
 	if (tmp == NULL)
 		return tu_finish();
 	test_vtable();
+	test_bad_signature_refused();
 	test_generated_keys();
 	test_bad_files();
 	if (corpus == NULL)

@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <p11-kit/pkcs11.h>
@@ -443,12 +444,132 @@ static void test_removed(void)
 	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
 	if (!s)
 		return;
-	CHECK_EQ_INT(sisign_signer_sign_sha1(s, d, &sig, &siglen, &err), SISIGN_ERR_TOKEN);
+	CHECK_EQ_INT(sisign_signer_sign_sha1(s, d, &sig, &siglen, &err), SISIGN_ERR_TOKEN_FAILED);
 	CHECK_EQ_INT(err.ckr, CKR_DEVICE_REMOVED);
 	CHECK(strstr(err.message, "removed") != NULL);
 	CHECK(sig == NULL);
 	CHECK_EQ_INT(log_count("sign "), 1);
 	sisign_signer_free(s);
+}
+
+/* Issue #10 item 6: a corrupted signature is caught before it is handed
+ * out. */
+static void test_corrupt_signature(void)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+	unsigned char d[20] = {1}, *sig = NULL;
+	size_t siglen = 0;
+
+	set_mode(NULL);
+	setenv("MOCK_P11_CORRUPT", "1", 1);
+	init_opts(&o, &ps);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	if (s) {
+		CHECK_EQ_INT(sisign_signer_sign_sha1(s, d, &sig, &siglen, &err), SISIGN_ERR_TOKEN_FAILED);
+		CHECK(sig == NULL && siglen == 0);
+		CHECK(strstr(err.message, "the token returned a signature that does not verify against certificate "
+					  "\"/CN=sisign mock\"") != NULL);
+		CHECK_EQ_INT(log_count("sign 35"), 1);
+	}
+	sisign_signer_free(s);
+	unsetenv("MOCK_P11_CORRUPT");
+}
+
+/* Issue #10 item 6: a key object without a public part is matched to its
+ * certificate by a test signature, not by comparing the certificate with
+ * itself. */
+static void test_no_public_part(const char *tmp)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+	char path[4300];
+	EVP_PKEY *other = EVP_RSA_gen(1024);
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/other.pem", tmp);
+	CHECK(other != NULL);
+	if (!other || !(f = fopen(path, "w")))
+		return;
+	CHECK(PEM_write_PrivateKey(f, other, NULL, NULL, 0, NULL, NULL) == 1);
+	fclose(f);
+	EVP_PKEY_free(other);
+
+	set_mode(NULL);
+	setenv("MOCK_P11_NO_PUBLIC", "1", 1);
+	init_opts(&o, &ps);
+	/* The certificate belongs to the key: one test signature, then fine. */
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(log_count("sign 35"), 1);
+	if (s)
+		CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+	sisign_signer_free(s);
+	s = NULL;
+
+	/* Another key's certificate under the key's id: refused at open. */
+	set_mode(NULL);
+	setenv("MOCK_P11_CERT_KEY", path, 1);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_KEY_MISMATCH);
+	CHECK(s == NULL);
+	CHECK(strstr(err.message, "does not belong to the key") != NULL);
+	CHECK_EQ_INT(log_count("sign 35"), 1);
+	unsetenv("MOCK_P11_CERT_KEY");
+	unsetenv("MOCK_P11_NO_PUBLIC");
+}
+
+/* Issue #10 item 8: the answers that mean "token gone or broken" are
+ * SISIGN_ERR_TOKEN_FAILED, with the CK_RV kept. */
+static void test_token_failing(void)
+{
+	static const unsigned long rvs[] = {CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_SESSION_HANDLE_INVALID,
+		CKR_DEVICE_ERROR, CKR_GENERAL_ERROR};
+	struct sisign_token_opts o;
+	struct pinstate ps = {"1234", 0, 0, "", -1, 0};
+	struct sisign_error err;
+	char rvbuf[32];
+
+	init_opts(&o, &ps);
+	setenv("MOCK_P11_SIGN_FAIL_AFTER", "2", 1);
+	for (size_t i = 0; i < sizeof rvs / sizeof rvs[0]; i++) {
+		struct sisign_signer *s = NULL;
+		snprintf(rvbuf, sizeof rvbuf, "0x%lx", rvs[i]);
+		setenv("MOCK_P11_SIGN_FAIL_RV", rvbuf, 1);
+		set_mode(NULL);
+		CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
+		if (!s)
+			continue;
+		CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+		CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_OK);
+		CHECK_EQ_INT(sign_and_verify(s, &err), SISIGN_ERR_TOKEN_FAILED);
+		CHECK_EQ_INT(err.ckr, rvs[i]);
+		sisign_signer_free(s);
+	}
+	unsetenv("MOCK_P11_SIGN_FAIL_AFTER");
+	unsetenv("MOCK_P11_SIGN_FAIL_RV");
+}
+
+/* Issue #10 item 9: a card that answers a wrong PIN with CKR_GENERAL_ERROR
+ * gets one C_Login and a message that says so. */
+static void test_cac_login(void)
+{
+	struct sisign_token_opts o;
+	struct pinstate ps = {"9999", 0, 0, "", -1, 0};
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+
+	set_mode("cac");
+	init_opts(&o, &ps);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_PIN_INCORRECT);
+	CHECK(s == NULL);
+	CHECK_EQ_INT(err.ckr, CKR_GENERAL_ERROR);
+	CHECK(strstr(err.message, "the card refused the login (CKR_GENERAL_ERROR); some cards report a wrong PIN "
+				  "this way") != NULL);
+	CHECK_EQ_INT(log_count("login"), 1);
+	CHECK_EQ_INT(ps.calls, 1);
 }
 
 static void test_listing(void)
@@ -564,7 +685,7 @@ static void test_startup_retry(void)
 	/* A failed C_Login is reported, never repeated, and the module is
 	 * initialised only once. */
 	set_mode("login_general");
-	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_TOKEN);
+	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_ERR_PIN_INCORRECT);
 	CHECK(s == NULL);
 	CHECK_EQ_INT(err.ckr, CKR_GENERAL_ERROR);
 	CHECK(strstr(err.message, "not retried") != NULL);
@@ -592,6 +713,10 @@ int main(void)
 	test_pin_flags();
 	test_always_auth();
 	test_removed();
+	test_corrupt_signature();
+	test_no_public_part(tmp);
+	test_token_failing();
+	test_cac_login();
 	test_listing();
 	test_startup_retry();
 

@@ -2,7 +2,9 @@
  * local work (open, parse, hash check, write, output digest); the signer
  * call goes through one queue unless parallel_sign (pkcs11.md "serialise
  * token operations and parallelise only local hashing").  Per-job results
- * never stop the batch. */
+ * never stop the batch, with one exception: a token that is gone or broken
+ * (SISIGN_ERR_TOKEN_FAILED) stops it, since every later signature would
+ * fail the same way. */
 #include "batch/batch_private.h"
 
 #include <dirent.h>
@@ -35,6 +37,8 @@ struct sisign_batch {
 	size_t njobs, cap;
 
 	atomic_int cancel;
+	atomic_int stop;         /* the token failed: no further signatures */
+	struct sisign_error stop_err; /* that failure (under lock) */
 	atomic_size_t next;
 	int running;
 	pthread_mutex_t lock;    /* results bookkeeping and callbacks */
@@ -45,7 +49,7 @@ struct sisign_batch {
 const char *sisign_job_status_name(enum sisign_job_status s)
 {
 	switch (s) {
-	case SISIGN_JOB_PENDING: return "pending";
+	case SISIGN_JOB_PENDING: return "not_started";
 	case SISIGN_JOB_DONE: return "done";
 	case SISIGN_JOB_SKIPPED: return "skipped";
 	case SISIGN_JOB_FAILED: return "error";
@@ -80,6 +84,7 @@ int sisign_batch_new(const struct sisign_batch_opts *opts, struct sisign_batch *
 		b->opts.verify = &b->verify;
 	}
 	atomic_init(&b->cancel, 0);
+	atomic_init(&b->stop, 0);
 	atomic_init(&b->next, 0);
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_mutex_init(&b->queue, NULL);
@@ -337,7 +342,8 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 		j->res.nchains = pkg->top.nchains;
 		return SISIGN_OK;
 	}
-	if ((r = sign_pkg_queued(pkg, b->opts.identity, b->opts.parallel_sign ? NULL : &b->queue, err)) != SISIGN_OK)
+	if ((r = sign_pkg_queued(pkg, b->opts.identity, b->opts.parallel_sign ? NULL : &b->queue, &b->stop, err)) !=
+	    SISIGN_OK)
 		return r;
 	if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 		return r;
@@ -400,6 +406,24 @@ static void run_job(struct sisign_batch *b, struct job *j)
 	}
 	job_warnings(b, j, pkg);
 	sisign_pkg_free(pkg);
+	if (r == SISIGN_ERR_TOKEN_FAILED || (r != SISIGN_OK && e.code == SISIGN_ERR_TOKEN_FAILED)) {
+		/* The first such failure is the batch's one error; a job whose
+		 * signature failed alongside it (parallel signing) counts as not
+		 * started, as nothing of it was written either. */
+		if (atomic_exchange(&b->stop, 1) != 0) {
+			r = SIGN_STOPPED;
+		} else {
+			pthread_mutex_lock(&b->lock);
+			b->stop_err = e;
+			if (!b->stop_err.code)
+				b->stop_err.code = SISIGN_ERR_TOKEN_FAILED;
+			pthread_mutex_unlock(&b->lock);
+		}
+	}
+	if (r == SIGN_STOPPED) {
+		j->res.status = SISIGN_JOB_PENDING;
+		return;
+	}
 	if (r != SISIGN_OK) {
 		if (e.code == 0)
 			e.code = r;
@@ -415,7 +439,7 @@ static void *worker(void *arg)
 	for (;;) {
 		size_t i;
 		struct job *j;
-		if (atomic_load(&b->cancel))
+		if (atomic_load(&b->cancel) || atomic_load(&b->stop))
 			break;
 		i = atomic_fetch_add(&b->next, 1);
 		if (i >= b->njobs)
@@ -427,6 +451,8 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&b->lock);
 		}
 		run_job(b, j);
+		if (j->res.status == SISIGN_JOB_PENDING)
+			continue; /* stopped before its signature: reported as not started */
 		pthread_mutex_lock(&b->lock);
 		b->prog.files_done++;
 		b->prog.bytes_done += j->res.input_size;
@@ -453,6 +479,8 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "the batch is running");
 	b->running = 1;
 	memset(&b->prog, 0, sizeof b->prog);
+	atomic_store(&b->stop, 0);
+	sisign_error_clear(&b->stop_err);
 	b->prog.files_total = b->njobs;
 	for (size_t i = 0; i < b->njobs; i++) {
 		struct stat st;
@@ -497,7 +525,11 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	r = SISIGN_OK;
-	if (atomic_load(&b->cancel)) {
+	if (atomic_load(&b->stop)) {
+		if (err)
+			*err = b->stop_err;
+		r = SISIGN_ERR_TOKEN_FAILED;
+	} else if (atomic_load(&b->cancel)) {
 		for (size_t i = 0; i < b->njobs; i++)
 			if (b->jobs[i].res.status == SISIGN_JOB_PENDING) {
 				r = err_set(err, SISIGN_ERR_CANCELLED, -1, "batch cancelled");

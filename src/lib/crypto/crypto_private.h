@@ -128,6 +128,9 @@ int crypto_sign_sha1_with_pkey(EVP_PKEY *pkey, const uint8_t digest[20], uint8_t
  * Returns SISIGN_OK or SISIGN_ERR_SIG_INVALID. */
 int crypto_verify_sha1_sig(X509 *signer, const char *oid, const uint8_t digest[20], const uint8_t *sig,
 	size_t siglen, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* The same check against a public key (no OID: the key type decides). */
+int crypto_verify_sha1_pkey(EVP_PKEY *pk, const uint8_t digest[20], const uint8_t *sig, size_t siglen,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* ---- path validation ------------------------------------------------------------ */
 

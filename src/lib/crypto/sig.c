@@ -257,14 +257,7 @@ static size_t der_sequence_len(const uint8_t *sig, size_t siglen)
 int crypto_verify_sha1_sig(X509 *signer, const char *oid, const uint8_t digest[20], const uint8_t *sig,
 	size_t siglen, struct sisign_error *err)
 {
-	int r = SISIGN_ERR_INTERNAL;
 	EVP_PKEY *pk;
-	EVP_PKEY_CTX *ctx = NULL;
-	uint8_t *padded = NULL;
-	const uint8_t *vsig = sig;
-	size_t vlen = siglen;
-	enum sisign_key_type kt;
-	int ok;
 
 	if (signer == NULL || oid == NULL || digest == NULL || (sig == NULL && siglen > 0))
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "crypto_verify_sha1_sig: bad arguments");
@@ -275,6 +268,22 @@ int crypto_verify_sha1_sig(X509 *signer, const char *oid, const uint8_t digest[2
 			"signature algorithm %.64s is not supported (only SHA-1 with RSA or DSA)", oid);
 	if ((pk = X509_get0_pubkey(signer)) == NULL)
 		return err_ossl(err, SISIGN_ERR_BAD_CERT, "cannot decode the signer certificate's public key");
+	return crypto_verify_sha1_pkey(pk, digest, sig, siglen, err);
+}
+
+int crypto_verify_sha1_pkey(EVP_PKEY *pk, const uint8_t digest[20], const uint8_t *sig, size_t siglen,
+	struct sisign_error *err)
+{
+	int r = SISIGN_ERR_INTERNAL;
+	EVP_PKEY_CTX *ctx = NULL;
+	uint8_t *padded = NULL;
+	const uint8_t *vsig = sig;
+	size_t vlen = siglen;
+	enum sisign_key_type kt;
+	int ok;
+
+	if (pk == NULL || digest == NULL || (sig == NULL && siglen > 0))
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "crypto_verify_sha1_pkey: bad arguments");
 	kt = crypto_pkey_type(pk);
 	if (kt == SISIGN_KEY_UNKNOWN)
 		return err_set(err, SISIGN_ERR_SIG_UNSUPPORTED, -1, "signer key type %s is not RSA or DSA",

@@ -576,7 +576,8 @@ int xb_cert_build(const struct xb_signer *s, const struct sisign_cert_params *cp
 	/* A token that signed with another key than the one we read, or a
 	 * broken module, is caught here rather than by the device. */
 	if (X509_verify(res, s->pub) != 1) {
-		r = err_ossl(err, SISIGN_ERR_KEY_MISMATCH, "the new certificate's self-signature does not verify");
+		r = err_ossl(err, SISIGN_ERR_KEY_MISMATCH, "the new certificate's self-signature does not verify against the key's public part; "
+			"nothing was written or stored");
 		goto out;
 	}
 	/* success */
@@ -629,7 +630,8 @@ int xb_req_build(const struct xb_signer *s, const char *subject, enum sisign_dig
 		goto out;
 	}
 	if (X509_REQ_verify(res, s->pub) != 1) {
-		r = err_ossl(err, SISIGN_ERR_KEY_MISMATCH, "the new request's signature does not verify");
+		r = err_ossl(err, SISIGN_ERR_KEY_MISMATCH, "the new request's signature does not verify against the key's public part; "
+			"nothing was written");
 		goto out;
 	}
 	/* success */

@@ -158,14 +158,16 @@ static int ckr_fail(struct sisign_error *err, CK_RV rv, const char *what)
 	return tok_handle_ckr_error(err, SISIGN_ERR_TOKEN, rv, what);
 }
 
+/* keep_pin: the login PIN stays with the handle for context-specific
+ * logins (see tokkey); wiped by tok_handle_forget_pin or rawtok_close. */
 static int rawtok_open(struct rawtok *t, const char *uri, const struct sisign_token_opts *opts, int need_login,
-	int rw, struct sisign_error *err)
+	int rw, int keep_pin, struct sisign_error *err)
 {
 	CK_RV rv;
 	int r;
 
 	memset(t, 0, sizeof *t);
-	if ((r = tok_handle_open(uri, opts, need_login, &t->h, err)) != 0)
+	if ((r = tok_handle_open(uri, opts, need_login, keep_pin, &t->h, err)) != 0)
 		return r;
 	if (rw && tok_handle_read_only(t->h))
 		return err_set(err, SISIGN_ERR_TOKEN, -1, "token \"%s\" is write-protected", tok_handle_label(t->h));
@@ -261,7 +263,17 @@ out:
 struct tokkey {
 	struct rawtok *t;
 	CK_OBJECT_HANDLE priv;
+	int always_auth;        /* CKA_ALWAYS_AUTHENTICATE: a context login before each C_Sign */
+	const char *label;
 };
+
+/* CKA_ALWAYS_AUTHENTICATE of object o: 1 if set; 0 if not, or unreadable. */
+static int key_always_auth(struct rawtok *t, CK_OBJECT_HANDLE o)
+{
+	CK_BBOOL aa = CK_FALSE;
+	CK_ATTRIBUTE a = { CKA_ALWAYS_AUTHENTICATE, &aa, sizeof aa };
+	return t->f->C_GetAttributeValue(t->sh, o, &a, 1) == CKR_OK && aa == CK_TRUE;
+}
 
 /* xb_sign_fn for a token key: CKM_RSA_PKCS over the DigestInfo. */
 static int tokkey_sign(void *ctx, int md_nid, const uint8_t *dgst, size_t dlen, uint8_t **sig, size_t *siglen,
@@ -281,6 +293,13 @@ static int tokkey_sign(void *ctx, int md_nid, const uint8_t *dgst, size_t dlen, 
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "unsupported digest");
 	if ((rv = k->t->f->C_SignInit(k->t->sh, &mech, k->priv)) != CKR_OK)
 		return ckr_fail(err, rv, "signing on the token (C_SignInit)");
+	/* A user-consent key (PIV 9C) wants its PIN again right here, for
+	 * this one signature. */
+	if (k->always_auth) {
+		int r = tok_handle_context_login(k->t->h, k->t->f, k->t->sh, k->label ? k->label : "", err);
+		if (r != SISIGN_OK)
+			return r;
+	}
 	if ((rv = k->t->f->C_Sign(k->t->sh, di, dilen, NULL, &n)) != CKR_OK)
 		return ckr_fail(err, rv, "signing on the token");
 	if (!n || !(buf = malloc(n))) {
@@ -384,13 +403,13 @@ static int pick_label_id(struct rawtok *t, const char *label_in, const unsigned 
 
 /* Open the token read-write and logged in, pick the label and id of a new
  * object (see pick_label_id) and make sure nothing uses them yet. */
-static int open_for_new(struct rawtok *t, const char *uri, const struct sisign_token_opts *opts,
+static int open_for_new(struct rawtok *t, const char *uri, const struct sisign_token_opts *opts, int keep_pin,
 	const char *label_in, const unsigned char *id_in, size_t id_len_in, const char *fallback_label, char **label,
 	unsigned char **id, size_t *id_len, struct sisign_error *err)
 {
 	int r;
 
-	if ((r = rawtok_open(t, uri, opts, 1, 1, err)) != 0)
+	if ((r = rawtok_open(t, uri, opts, 1, 1, keep_pin, err)) != 0)
 		return r;
 	if ((r = pick_label_id(t, label_in, id_in, id_len_in, fallback_label, label, id, id_len, err)) != 0)
 		return r;
@@ -500,8 +519,11 @@ int sisign_keygen_token(const char *token_uri, const struct sisign_token_opts *o
 	if ((r = check_cert_params(cp, err)) != 0)
 		return r;
 
-	if ((r = open_for_new(&t, token_uri, opts, kp->label, kp->id, kp->id_len, NULL, &label, &id, &id_len,
-		     err)) != 0)
+	/* With a certificate to sign, the login PIN is kept until it is known
+	 * whether the new key asks for it again (a token may make every key
+	 * CKA_ALWAYS_AUTHENTICATE). */
+	if ((r = open_for_new(&t, token_uri, opts, cp != NULL, kp->label, kp->id, kp->id_len, NULL, &label, &id,
+		     &id_len, err)) != 0)
 		goto out;
 	{
 		CK_MECHANISM mech = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
@@ -549,8 +571,10 @@ int sisign_keygen_token(const char *token_uri, const struct sisign_token_opts *o
 		goto out;
 	}
 	if (cp) {
-		struct tokkey k = { &t, privh };
+		struct tokkey k = { &t, privh, key_always_auth(&t, privh), label };
 		struct xb_signer s = { pub, tokkey_sign, &k };
+		if (!k.always_auth)
+			tok_handle_forget_pin(t.h);
 		if ((r = xb_cert_build(&s, cp, &x, err)) != 0)
 			goto out;
 		if ((r = store_cert(&t, x, label, id, id_len, &certh, err)) != 0)
@@ -726,7 +750,7 @@ static int openkey_open(struct openkey *k, const struct sisign_key_ref *ref, int
 		return SISIGN_OK;
 	}
 	k->is_token = 1;
-	if ((r = rawtok_open(&k->t, ref->uri, ref->token_opts, 1, rw, err)) != 0)
+	if ((r = rawtok_open(&k->t, ref->uri, ref->token_opts, 1, rw, 1, err)) != 0)
 		return r;
 	u = tok_handle_uri(k->t.h);
 	if ((a = p11_kit_uri_get_attribute(u, CKA_CLASS)) != NULL &&
@@ -769,6 +793,10 @@ static int openkey_open(struct openkey *k, const struct sisign_key_ref *ref, int
 	}
 	k->tk.t = &k->t;
 	k->tk.priv = k->h;
+	k->tk.label = k->label;
+	k->tk.always_auth = key_always_auth(&k->t, k->h);
+	if (!k->tk.always_auth)
+		tok_handle_forget_pin(k->t.h);
 	return SISIGN_OK;
 }
 
@@ -967,7 +995,7 @@ int sisign_token_import(const char *token_uri, const struct sisign_token_opts *o
 	err_ossl_clear();
 
 	cn = cert_cn(cert);
-	if ((r = open_for_new(&t, token_uri, opts, label_in, id_in, id_len_in, cn, &label, &id, &id_len, err)) != 0)
+	if ((r = open_for_new(&t, token_uri, opts, 0, label_in, id_in, id_len_in, cn, &label, &id, &id_len, err)) != 0)
 		goto out;
 	{
 		CK_OBJECT_CLASS pc = CKO_PRIVATE_KEY, uc = CKO_PUBLIC_KEY;
@@ -1060,7 +1088,7 @@ int sisign_token_export_cert(const char *uri, const struct sisign_token_opts *op
 		*der_len = 0;
 	if (!uri || !der || !der_len)
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_token_export_cert: NULL argument");
-	if ((r = rawtok_open(&t, uri, opts, 0, 0, err)) != 0)
+	if ((r = rawtok_open(&t, uri, opts, 0, 0, 0, err)) != 0)
 		goto out;
 	u = tok_handle_uri(t.h);
 	/* The URI's type= is not used: a key URI (type=private) copied from

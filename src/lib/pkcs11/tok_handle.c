@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 /* libp11 0.4.12 hides its function list: take the one of the module it
  * already loaded (RTLD_NOLOAD). */
 int tok_raw_open(const char *module, struct tok_raw *raw)
@@ -55,9 +57,11 @@ void tok_raw_close(struct tok_raw *raw)
 
 struct tok_handle {
 	struct tok_sess s;
+	const struct sisign_token_opts *opts; /* the caller's, for a context-login PIN */
+	char *pin;              /* login PIN kept for context logins (keep_pin), secure heap */
 };
 
-int tok_handle_open(const char *uri, const struct sisign_token_opts *opts, int need_login,
+int tok_handle_open(const char *uri, const struct sisign_token_opts *opts, int need_login, int keep_pin,
 	struct tok_handle **out, struct sisign_error *err)
 {
 	struct tok_handle *h = NULL;
@@ -66,11 +70,12 @@ int tok_handle_open(const char *uri, const struct sisign_token_opts *opts, int n
 	*out = NULL;
 	if (!(h = calloc(1, sizeof *h)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	h->opts = opts;
 	if ((r = sess_open(&h->s, uri, opts, err)) != 0)
 		goto out;
 	if ((r = sess_pick_token(&h->s, err)) != 0)
 		goto out;
-	r = sess_login(&h->s, opts, need_login, NULL, err);
+	r = sess_login(&h->s, opts, need_login, keep_pin ? &h->pin : NULL, err);
 	if (r == SISIGN_ERR_CANCELLED && !need_login)
 		r = SISIGN_OK; /* no PIN source: public objects only */
 	if (r != 0)
@@ -84,12 +89,55 @@ out:
 	return r;
 }
 
+void tok_handle_forget_pin(struct tok_handle *h)
+{
+	if (h && h->pin) {
+		OPENSSL_secure_clear_free(h->pin, strlen(h->pin) + 1);
+		h->pin = NULL;
+	}
+}
+
 void tok_handle_free(struct tok_handle *h)
 {
 	if (!h)
 		return;
+	tok_handle_forget_pin(h);
 	sess_close(&h->s);
 	free(h);
+}
+
+int tok_handle_context_login(struct tok_handle *h, CK_FUNCTION_LIST *f, CK_SESSION_HANDLE sh, const char *label,
+	struct sisign_error *err)
+{
+	char pin[TOK_PIN_MAX + 1];
+	const char *use = NULL;
+	CK_RV rv;
+
+	if (h->s.slot->token->secureLogin) {
+		/* PIN pad: the token asks for it itself. */
+		rv = f->C_Login(sh, CKU_CONTEXT_SPECIFIC, NULL, 0);
+	} else {
+		if (h->pin) {
+			use = h->pin;
+		} else if (h->opts && h->opts->pin_cb) {
+			int n = h->opts->pin_cb(h->opts->pin_cb_data, "pin", label, -1, pin, sizeof pin);
+			if (n < 0) {
+				OPENSSL_cleanse(pin, sizeof pin);
+				return err_set(err, n, -1, "no PIN for key \"%s\"", label);
+			}
+			pin[(size_t)n < sizeof pin ? (size_t)n : sizeof pin - 1] = '\0';
+			use = pin;
+		} else {
+			return err_set(err, SISIGN_ERR_CANCELLED, -1,
+				"key \"%s\" asks for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE) and none was "
+				"given", label);
+		}
+		rv = f->C_Login(sh, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR *)use, (CK_ULONG)strlen(use));
+		OPENSSL_cleanse(pin, sizeof pin);
+	}
+	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
+		return SISIGN_OK;
+	return tok_login_error(err, rv, "key", label);
 }
 
 P11KitUri *tok_handle_uri(struct tok_handle *h)

@@ -30,32 +30,35 @@ static int is_p11kit_proxy(const char *module)
 	return strcmp(b ? b + 1 : module, "p11-kit-proxy.so") == 0;
 }
 
-static int login_error(struct tok_sess *s, unsigned long rv, int pinpad, struct sisign_error *err)
+int tok_login_error(struct sisign_error *err, unsigned long rv, const char *kind, const char *label)
 {
-	PKCS11_TOKEN *t = s->slot->token;
+	int code;
 
-	if (rv == CKR_PIN_INCORRECT)
-		err_set(err, SISIGN_ERR_PIN_INCORRECT, -1, "wrong PIN for token \"%s\" (not retrying)", t->label);
-	else if (rv == CKR_PIN_LOCKED)
-		err_set(err, SISIGN_ERR_PIN_LOCKED, -1, "the user PIN of token \"%s\" is now locked", t->label);
-	else if (rv == CKR_GENERAL_ERROR) {
-		/* SoftHSM 2.6 (also behind p11-kit server) answers this when
-		 * another process's login rewrites the token file at the same
-		 * moment (see tok_module.c); it fails before the PIN is
-		 * checked, but a module in general may have counted the try,
-		 * so the login is not repeated. */
-		err_set(err, SISIGN_ERR_TOKEN, -1,
-			"login on token \"%s\" failed: CKR_GENERAL_ERROR (not retried; SoftHSM, also behind "
-			"p11-kit server, fails this way when another process logs in at the same moment: "
-			"run the command again)", t->label);
-		if (err)
-			err->ckr = rv;
-		return SISIGN_ERR_TOKEN;
-	} else
-		return err_ckr(err, SISIGN_ERR_TOKEN, rv, pinpad ? "login on the PIN pad" : "login");
+	switch (rv) {
+	case CKR_PIN_INCORRECT:
+		code = err_set(err, SISIGN_ERR_PIN_INCORRECT, -1, "wrong PIN for %s \"%s\" (not retrying)", kind, label);
+		break;
+	case CKR_PIN_LOCKED:
+		code = err_set(err, SISIGN_ERR_PIN_LOCKED, -1, "the user PIN of %s \"%s\" is now locked", kind, label);
+		break;
+	case CKR_GENERAL_ERROR:
+		/* OpenSC's CAC driver answers a wrong PIN this way; SoftHSM 2.6
+		 * (also behind p11-kit server) does when another process's login
+		 * rewrites the token file at that moment (tok_module.c).  Read as
+		 * a PIN error, so nobody is invited to try the same PIN again,
+		 * but said as what the card did.  Never repeated: the module may
+		 * have counted the try. */
+		code = err_set(err, SISIGN_ERR_PIN_INCORRECT, -1,
+			"%s \"%s\": the card refused the login (CKR_GENERAL_ERROR); some cards report a wrong PIN "
+			"this way — check the PIN before trying again (not retried; SoftHSM, also behind p11-kit "
+			"server, fails this way when another process logs in at the same moment)", kind, label);
+		break;
+	default:
+		return err_ckr(err, SISIGN_ERR_TOKEN, rv, "login");
+	}
 	if (err)
 		err->ckr = rv;
-	return rv == CKR_PIN_INCORRECT ? SISIGN_ERR_PIN_INCORRECT : SISIGN_ERR_PIN_LOCKED;
+	return code;
 }
 
 /* C_Login(CKU_USER) on a session of our own, kept open in s; through
@@ -70,7 +73,7 @@ static int raw_login(struct tok_sess *s, const char *pin, size_t len, struct sis
 		tok_raw_close(&s->login_raw);
 		err_ossl_clear();
 		if (PKCS11_login(s->slot, 0, pin) != 0)
-			return login_error(s, last_ckr(), pin == NULL, err);
+			return tok_login_error(err, last_ckr(), pin == NULL ? "PIN pad of token" : "token", s->slot->token->label);
 		return SISIGN_OK;
 	}
 	f = s->login_raw.f;
@@ -84,7 +87,7 @@ static int raw_login(struct tok_sess *s, const char *pin, size_t len, struct sis
 	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
 		return SISIGN_OK;
 	sess_logout(s);
-	return login_error(s, rv, pin == NULL, err);
+	return tok_login_error(err, rv, pin == NULL ? "PIN pad of token" : "token", s->slot->token->label);
 }
 
 void sess_logout(struct tok_sess *s)

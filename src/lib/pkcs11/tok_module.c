@@ -61,25 +61,54 @@ unsigned long last_ckr(void)
 	return rv;
 }
 
+/* Is rv one of the answers that mean the token is gone or broken, so
+ * that no later operation on it can succeed? */
+int tok_ckr_fatal(unsigned long rv)
+{
+	switch (rv) {
+	case CKR_DEVICE_REMOVED:
+	case CKR_TOKEN_NOT_PRESENT:
+	case CKR_SESSION_HANDLE_INVALID:
+	case CKR_SESSION_CLOSED:
+	case CKR_DEVICE_ERROR:
+	case CKR_GENERAL_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Set a token error carrying rv; the code is chosen from rv where it has a
- * specific meaning, else fallback. */
+ * specific meaning, else fallback.  The answers tok_ckr_fatal names give
+ * SISIGN_ERR_TOKEN_FAILED.  (A login's CKR_GENERAL_ERROR never gets here:
+ * tok_login_error reads it as a refused PIN.) */
 int err_ckr(struct sisign_error *err, int fallback, unsigned long rv, const char *what)
 {
 	char buf[32];
 	const char *name = tok_ckr_name(rv, buf, sizeof buf);
 	int code = fallback;
+
+	what = what ? what : "token operation";
 	switch (rv) {
 	case CKR_PIN_INCORRECT: code = SISIGN_ERR_PIN_INCORRECT; break;
 	case CKR_PIN_LOCKED: code = SISIGN_ERR_PIN_LOCKED; break;
 	case CKR_DEVICE_REMOVED:
 	case CKR_TOKEN_NOT_PRESENT:
-		code = SISIGN_ERR_TOKEN;
-		what = what ? what : "token operation";
+		code = SISIGN_ERR_TOKEN_FAILED;
 		err_set(err, code, -1, "%s failed: the token was removed (%s)", what, name);
 		if (err)
 			err->ckr = rv;
 		return code;
-	default: break;
+	default:
+		if (tok_ckr_fatal(rv)) {
+			code = SISIGN_ERR_TOKEN_FAILED;
+			err_set(err, code, -1, "%s failed: the token stopped working (%s); check that it is "
+				"plugged in and its driver runs, then start again", what, name);
+			if (err)
+				err->ckr = rv;
+			return code;
+		}
+		break;
 	}
 	if (rv)
 		err_set(err, code, -1, "%s failed: %s", what, name);

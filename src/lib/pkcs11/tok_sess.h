@@ -69,7 +69,8 @@ void sess_logout(struct tok_sess *s);
 /* The last CK_RV libp11 put on the OpenSSL error queue (0 if none). */
 unsigned long last_ckr(void);
 /* Set a token error carrying rv; the code is chosen from rv where it has a
- * specific meaning, else fallback. */
+ * specific meaning, else fallback (gone or broken tokens:
+ * SISIGN_ERR_TOKEN_FAILED, see tok_ckr_fatal in token_private.h). */
 int err_ckr(struct sisign_error *err, int fallback, unsigned long rv, const char *what);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ui.h>
 #include <openssl/x509.h>
 
@@ -110,7 +111,62 @@ static int tsig_sign_sha1(void *vctx, const unsigned char digest[20], unsigned c
 static const struct signer_ops tok_signer_ops = {
 	.sign_sha1 = tsig_sign_sha1,
 	.destroy = tsig_destroy,
+	.device = 1,
 };
+
+/* The public key object with key's id, or NULL.  Not
+ * PKCS11_get_public_key(key): libp11 0.4.12 dereferences NULL there when
+ * the token has no such object. */
+static EVP_PKEY *public_key_object(struct tok_sess *s, const PKCS11_KEY *key)
+{
+	PKCS11_KEY *pubs = NULL;
+	unsigned int n = 0;
+
+	if (!key->id_len || PKCS11_enumerate_public_keys(s->slot->token, &pubs, &n) != 0)
+		return NULL;
+	for (unsigned int i = 0; i < n; i++)
+		if (id_eq(pubs[i].id, pubs[i].id_len, key->id, key->id_len))
+			return PKCS11_get_public_key(&pubs[i]);
+	return NULL;
+}
+
+/* The key object shows no public part, so the signer's public key is the
+ * certificate's own and the match check compared the certificate with
+ * itself.  One test signature over a random digest, checked against the
+ * certificate, tells whether the key really is the certificate's.  (On an
+ * always-authenticate key this costs one more context-specific login.) */
+static int test_signature(struct sisign_signer *signer, const PKCS11_KEY *key, EVP_PKEY *pub,
+	struct sisign_error *err)
+{
+	unsigned char digest[20], *sig = NULL;
+	size_t siglen = 0;
+	const char *label = key->label ? key->label : "";
+	int r;
+
+	if (RAND_bytes(digest, sizeof digest) != 1)
+		return err_ossl(err, SISIGN_ERR_CRYPTO, "no random bytes for a test signature");
+	if ((r = tok_signer_ops.sign_sha1(signer->ctx, digest, &sig, &siglen, err)) != SISIGN_OK) {
+		/* libp11 0.4.12 sizes the output from CKA_MODULUS of the key
+		 * object; without one it passes a zero length. */
+		if (err && err->ckr == CKR_BUFFER_TOO_SMALL) {
+			unsigned long rv = err->ckr;
+			r = err_set(err, SISIGN_ERR_TOKEN, -1,
+				"key \"%s\" shows no public part (no CKA_MODULUS), and libp11 0.4.12 cannot sign with "
+				"such a key: the token answered CKR_BUFFER_TOO_SMALL", label);
+			err->ckr = rv;
+		}
+		return r;
+	}
+	r = crypto_verify_sha1_pkey(pub, digest, sig, siglen, NULL);
+	free(sig);
+	err_ossl_clear();
+	if (r != SISIGN_OK)
+		return err_set(err, SISIGN_ERR_KEY_MISMATCH, -1,
+			"key \"%s\" shows no public part, and a test signature with it does not verify against the "
+			"certificate with its id: the certificate does not belong to the key (or the token is faulty)",
+			label);
+	return SISIGN_OK;
+}
 
 static void list_keys(struct tok_sess *s, PKCS11_KEY *keys, unsigned int n, const unsigned char *match,
 	char *buf, size_t size)
@@ -177,6 +233,7 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 	unsigned char *match = NULL;
 	EVP_PKEY *priv = NULL, *pub = NULL, *tmp = NULL;
 	X509 *cert = NULL;
+	int pub_from_cert = 0;
 	CK_ATTRIBUTE *cls;
 	struct sisign_signer *signer = NULL;
 	char *desc = NULL;
@@ -269,10 +326,12 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 	/* Public half: from the key object (n, e), else the certificate. */
 	if ((priv = PKCS11_get_private_key(key)) != NULL)
 		pub = crypto_pkey_public_copy(priv);
-	if (!pub && (tmp = PKCS11_get_public_key(key)) != NULL)
+	if (!pub)
+		tmp = public_key_object(&ts->s, key);
+	if (!pub && tmp)
 		pub = crypto_pkey_public_copy(tmp);
-	if (!pub && cert)
-		pub = X509_get_pubkey(cert);
+	if (!pub && cert && (pub = X509_get_pubkey(cert)) != NULL)
+		pub_from_cert = 1;
 	err_ossl_clear();
 	if (!pub) {
 		r = err_set(err, SISIGN_ERR_TOKEN, -1, "cannot read the public part of key \"%s\"",
@@ -317,6 +376,8 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 	if (r != 0)
 		goto out;
 	if (cert && (r = signer_set_cert(signer, cert, err)) != 0)
+		goto out;
+	if (pub_from_cert && (r = test_signature(signer, key, pub, err)) != 0)
 		goto out;
 	/* success */
 	*out = signer;

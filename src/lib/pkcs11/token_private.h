@@ -47,6 +47,18 @@ int tok_resolve_module(P11KitUri *uri, const struct sisign_token_opts *opts, cha
 int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
+/* 1 if rv says the token is gone or broken (removed, session lost,
+ * CKR_DEVICE_ERROR, CKR_GENERAL_ERROR): errors with it are
+ * SISIGN_ERR_TOKEN_FAILED, and a batch stops.  tok_module.c. */
+int tok_ckr_fatal(unsigned long rv);
+
+/* Set err for a failed C_Login (user or context-specific) with rv, for
+ * kind ("token" or "key") called label: CKR_PIN_INCORRECT and CKR_GENERAL_ERROR (which
+ * some cards, OpenSC's CAC driver among them, give for a wrong PIN) are
+ * SISIGN_ERR_PIN_INCORRECT, CKR_PIN_LOCKED SISIGN_ERR_PIN_LOCKED, the rest
+ * as err_ckr.  err->ckr keeps rv.  Never retries anything.  tok_login.c. */
+int tok_login_error(struct sisign_error *err, unsigned long rv, const char *kind, const char *label);
+
 /* Symbolic name of a CK_RV ("CKR_PIN_INCORRECT"), or "CKR_0x..." in buf. */
 const char *tok_ckr_name(unsigned long rv, char *buf, size_t size);
 
@@ -55,6 +67,9 @@ const char *tok_ckr_name(unsigned long rv, char *buf, size_t size);
  * URI names and log in as for signing (same PIN sources and errors as
  * sisign_signer_from_pkcs11).  need_login 0: log in only if a PIN source
  * exists (URI or opts->pin_cb), else carry on without (public objects).
+ * keep_pin: keep a copy of the login PIN in the secure heap for
+ * tok_handle_context_login, until tok_handle_forget_pin or _free; opts
+ * must then outlive the handle.
  * Object attributes in the URI are ignored here; tok_handle_uri gives the
  * parsed URI for the caller's own use.
  * Caller frees *out with tok_handle_free (accepts NULL). */
@@ -72,9 +87,19 @@ struct tok_raw {
 };
 int tok_raw_open(const char *module, struct tok_raw *raw);
 void tok_raw_close(struct tok_raw *raw);
-int tok_handle_open(const char *uri, const struct sisign_token_opts *opts, int need_login,
+int tok_handle_open(const char *uri, const struct sisign_token_opts *opts, int need_login, int keep_pin,
 	struct tok_handle **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* Wipes a kept PIN.  Accepts NULL. */
 void tok_handle_free(struct tok_handle *h);
+/* Wipe the kept login PIN now (once it is known the key never asks again). */
+void tok_handle_forget_pin(struct tok_handle *h);
+/* C_Login(CKU_CONTEXT_SPECIFIC) on the raw session sh of f, for a key with
+ * CKA_ALWAYS_AUTHENTICATE, between its C_SignInit and C_Sign: a NULL PIN on
+ * a PIN-pad token, else the login PIN kept by tok_handle_open(keep_pin),
+ * else opts->pin_cb (kind "pin", what = the key's label), else
+ * SISIGN_ERR_CANCELLED.  A refused login: see tok_login_error. */
+int tok_handle_context_login(struct tok_handle *h, CK_FUNCTION_LIST *f, CK_SESSION_HANDLE sh, const char *label,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
 P11KitUri *tok_handle_uri(struct tok_handle *h);
 /* The module file loaded (for its raw function list via dlopen RTLD_NOLOAD). */
 const char *tok_handle_module(const struct tok_handle *h);

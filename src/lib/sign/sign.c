@@ -237,7 +237,7 @@ int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 }
 
 int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_mutex_t *queue,
-	struct sisign_error *err)
+	atomic_int *stop, struct sisign_error *err)
 {
 	const struct sisign_controller *c = &pkg->top;
 	uint8_t digest[20];
@@ -261,7 +261,10 @@ int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_
 	/* With a queue, the signer call is the only serialised step. */
 	if (queue)
 		pthread_mutex_lock(queue);
-	r = sisign_signer_sign_sha1(id->signer, digest, &sig, &siglen, err);
+	if (stop && atomic_load(stop))
+		r = SIGN_STOPPED;
+	else
+		r = sisign_signer_sign_sha1(id->signer, digest, &sig, &siglen, err);
 	if (queue)
 		pthread_mutex_unlock(queue);
 	if (r)
@@ -304,7 +307,7 @@ int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 
 int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
 {
-	return sign_pkg_queued(pkg, id, NULL, err);
+	return sign_pkg_queued(pkg, id, NULL, NULL, err);
 }
 
 int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err)

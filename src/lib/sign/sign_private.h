@@ -9,6 +9,7 @@
 #endif
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <sisign/sign.h>
 
@@ -17,8 +18,11 @@
 int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* sisign_pkg_sign, with queue (if not NULL) held exactly around the
- * signer call. */
+ * signer call.  stop (may be NULL) is read inside the queue, just before the
+ * signer call: when set, nothing is signed and SIGN_STOPPED is returned
+ * (err untouched), so a batch whose token failed makes no further call. */
+#define SIGN_STOPPED 1
 int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_mutex_t *queue,
-	struct sisign_error *err) SISIGN_WARN_UNUSED;
+	atomic_int *stop, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 #endif

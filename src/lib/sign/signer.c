@@ -2,6 +2,7 @@
  * file-key implementation (sis-format.md §7.2, §7.5 "Key loading"). */
 #include "sign/signer_private.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,51 @@ const char *sisign_signer_describe(const struct sisign_signer *s)
 	return s->desc;
 }
 
+/* What a signature is checked against, for messages. */
+static void check_target(const struct sisign_signer *s, char *buf, size_t size)
+{
+	const X509_NAME *nm = s->cert != NULL ? X509_get_subject_name(s->cert) : NULL;
+	char subj[256];
+
+	if (nm != NULL && X509_NAME_oneline(nm, subj, sizeof subj) != NULL)
+		snprintf(buf, size, "certificate \"%s\"", subj);
+	else
+		snprintf(buf, size, "the public key of %s", s->desc);
+}
+
+/* Sign with ops->sign_sha1 and check the signature against s->pub before
+ * handing it out.  No check when the signer has no public key (signer_new
+ * allows that; both real signers always set one). */
+static int signer_sign_checked(struct sisign_signer *s, const unsigned char digest[20], unsigned char **sig,
+	size_t *siglen, struct sisign_error *err)
+{
+	char target[300];
+	int r;
+
+	if ((r = s->ops->sign_sha1(s->ctx, digest, sig, siglen, err)) != SISIGN_OK)
+		return r;
+	if (s->pub == NULL)
+		return SISIGN_OK;
+	/* Every signature is checked before anyone can write it: a faulty
+	 * token or driver, a fault in an RSA-CRT computation (whose output
+	 * gives the key away), or a key that is not the certificate's would
+	 * otherwise leave a package the phone refuses.  s->pub is the key the
+	 * certificate was matched against (sisign_identity_new). */
+	if (crypto_verify_sha1_pkey(s->pub, digest, *sig, *siglen, NULL) == SISIGN_OK)
+		return SISIGN_OK;
+	free(*sig);
+	*sig = NULL;
+	*siglen = 0;
+	check_target(s, target, sizeof target);
+	err_ossl_clear();
+	if (s->ops->device)
+		return err_set(err, SISIGN_ERR_TOKEN_FAILED, -1,
+			"the token returned a signature that does not verify against %s; nothing was written "
+			"(a faulty token or driver, or a key that is not the certificate's)", target);
+	return err_set(err, SISIGN_ERR_CRYPTO, -1,
+		"%s: the signature just made does not verify against %s; nothing was written", s->desc, target);
+}
+
 int sisign_signer_sign_sha1(struct sisign_signer *s, const unsigned char digest[20], unsigned char **sig,
 	size_t *siglen, struct sisign_error *err)
 {
@@ -115,7 +161,7 @@ int sisign_signer_sign_sha1(struct sisign_signer *s, const unsigned char digest[
 		*siglen = 0;
 	if (s == NULL || s->ops == NULL || digest == NULL || sig == NULL || siglen == NULL)
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_signer_sign_sha1: bad arguments");
-	return s->ops->sign_sha1(s->ctx, digest, sig, siglen, err);
+	return signer_sign_checked(s, digest, sig, siglen, err);
 }
 
 /* ---- file keys ------------------------------------------------------------------ */

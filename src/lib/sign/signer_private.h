@@ -17,12 +17,15 @@ struct signer_ops {
 		struct sisign_error *err);
 	/* Release ctx (wipe whatever secret it holds). */
 	void (*destroy)(void *ctx);
+	/* Non-zero: the signatures come from a device (a token), so one that
+	 * does not verify is SISIGN_ERR_TOKEN_FAILED; else SISIGN_ERR_CRYPTO. */
+	int device;
 };
 
 struct sisign_signer {
 	const struct signer_ops *ops;
 	void *ctx;
-	EVP_PKEY *pub;          /* public half, for matching a certificate */
+	EVP_PKEY *pub;          /* public half: matched against the certificate, checks every signature */
 	X509 *cert;             /* certificate found with the key (token), or NULL */
 	STACK_OF(X509) *extra;  /* further certificates offered with the key, or NULL */
 	char *desc;

@@ -54,6 +54,7 @@ const char *sisign_strerror(int code)
 	case SISIGN_ERR_EXISTS: return "already exists";
 	case SISIGN_ERR_CRYPTO: return "cryptographic library error";
 	case SISIGN_ERR_BAD_PIN: return "unusable PIN or PIN source";
+	case SISIGN_ERR_TOKEN_FAILED: return "token removed or failing";
 	default: return "unknown error";
 	}
 }
