@@ -33,16 +33,19 @@ mkdir -p "$T/allowed" "$T/outside"
 cp "$MOCK_P11_MODULE" "$T/allowed/mock.so"
 cat >"$T/evil.c" <<'EOF'
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 __attribute__((constructor)) static void evil_ran(void)
 {
-	const char *m = getenv("EVIL_MARKER");
+	const char *m = getenv("EVIL_MARKER"), *from = getenv("SWAP_FROM"), *to = getenv("SWAP_TO");
 	int fd = m ? open(m, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
 	if (fd >= 0) {
 		(void)write(fd, "x\n", 2);
 		close(fd);
 	}
+	if (from && to)
+		(void)rename(from, to);
 }
 EOF
 "$CC" -shared -fPIC -o "$T/outside/evil.so" "$T/evil.c" || { echo "SKIP: cannot build a shared library"; exit 77; }
@@ -72,9 +75,19 @@ expect_rc 6 "module-path through a symlink leading outside the allowed directori
 expect_stderr_has "outside the allowed module directories" "refusal names the reason"
 expect_absent "$T/marker" "refused module was not loaded"
 
+# A file replaced while it loads (its own constructor renames the mock
+# over it) is caught by the check after dlopen.
+cp "$T/outside/evil.so" "$T/allowed/swap.so"
+cp "$T/allowed/mock.so" "$T/allowed/swap.new"
+run env SWAP_FROM="$T/allowed/swap.new" SWAP_TO="$T/allowed/swap.so" EVIL_MARKER="$T/swap-marker" \
+	"$SISIGN" keys "${ALLOW[@]}" "pkcs11:?module-path=$T/allowed/swap.so"
+expect_rc 6 "module replaced during its own load"
+expect_stderr_has "replaced while it was being loaded" "the replacement is named"
+
 # The race: rename a fresh symlink over "link", alternating targets, a few
 # hundred times a second (python3: no process per flip to slow the runs).
 rm -f "$T/marker"
+ln -sfn mock.so "$T/allowed/link"
 python3 -c '
 import os, sys, time
 os.chdir(sys.argv[1])
@@ -85,6 +98,11 @@ while True:
 		time.sleep(0.0015)
 ' "$T/allowed" &
 flipper=$!
+# Start once the loop runs (python3 may be slow to start on a busy machine).
+for ((i = 0; i < 200; i++)); do
+	[ "$(readlink "$T/allowed/link")" = ../outside/evil.so ] && break
+	sleep 0.05
+done
 ok=0
 refused=0
 other=0

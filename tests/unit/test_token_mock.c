@@ -4,6 +4,7 @@
  * module afresh, so MOCK_P11_MODE is set before each call. */
 #include "testutil.h"
 #include "pkcs11/token_private.h"
+#include "pkcs11/tok_sess.h"
 #include "sign/signer_private.h"
 
 #include <stdlib.h>
@@ -228,6 +229,37 @@ static void test_module_resolved(const char *tmp)
 	CHECK(n == 1 && real && strcmp(ti[0].module_path, real) == 0);
 	sisign_token_info_free(ti, n);
 	free(real);
+}
+
+/* What loads is the file that was checked: a file renamed over the
+ * resolved path in between is refused before dlopen. */
+static void test_module_replaced(const char *tmp)
+{
+	struct sisign_token_opts o;
+	struct tok_sess s;
+	struct sisign_error err;
+	char path[4300], other[4300];
+	uint8_t *bytes;
+	size_t len = 0;
+
+	snprintf(path, sizeof path, "%s/swap.so", tmp);
+	snprintf(other, sizeof other, "%s/swap.new", tmp);
+	bytes = tu_read_file(mock_module, &len);
+	CHECK(bytes && tu_write_file(path, bytes, len) == 0 && tu_write_file(other, bytes, len) == 0);
+	memset(&o, 0, sizeof o);
+	o.module = path;
+	memset(&s, 0, sizeof s);
+	CHECK_EQ_INT(tok_resolve_module(NULL, &o, &s.module, &s.module_st, &err), SISIGN_OK);
+	CHECK(rename(other, path) == 0);
+	CHECK_EQ_INT(sess_load(&s, &err), SISIGN_ERR_MODULE);
+	CHECK(strstr(err.message, "replaced after it was checked") != NULL);
+	CHECK(s.dl == NULL && s.ctx == NULL);
+	sess_close(&s);
+	/* Left alone, the same file loads, and stays loaded for the session. */
+	CHECK_EQ_INT(sess_open(&s, NULL, &o, &err), SISIGN_OK);
+	CHECK(s.dl != NULL && s.loaded);
+	sess_close(&s);
+	free(bytes);
 }
 
 static void test_helpers(const char *tmp)
@@ -573,6 +605,7 @@ int main(void)
 
 	test_helpers(tmp);
 	test_module_resolved(tmp);
+	test_module_replaced(tmp);
 	test_sign_ok();
 	test_uri_policy(tmp);
 	test_pin_flags();
