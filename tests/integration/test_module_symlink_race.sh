@@ -6,7 +6,9 @@
 # runs on that symlink again and again; the outside library must never be
 # loaded, so the marker must never appear.  (sisign used to check the
 # directory and then open the name again, following the symlink to
-# wherever it pointed by then.)
+# wherever it pointed by then.)  Before the race: the marker works, a
+# static symlink out is refused, and a module replaced during its own load
+# is caught.
 # Env: SISIGN, MOCK_P11_MODULE; RACE_RUNS (default 500).
 set -u
 if [ -z "${SISIGN:-}" ] || [ ! -x "$SISIGN" ]; then echo "SKIP: \$SISIGN not set"; exit 77; fi
