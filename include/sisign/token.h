@@ -6,14 +6,30 @@
  * simply calling again.  A signer keeps its module loaded until it is freed.
  *
  * Module resolution, in order:
- *   1. the URI's module-path, only if it lies in an allowed directory: the
- *      system PKCS#11 module directory (sisign_token_module_dir()), the
- *      SoftHSM directory (/usr/lib/x86_64-linux-gnu/softhsm) or one of
- *      opts->allowed_module_dirs; anything else is SISIGN_ERR_BAD_URI;
+ *   1. the URI's module-path (absolute), only if the file it leads to, with
+ *      every symlink resolved, is a regular file inside an allowed
+ *      directory: the system PKCS#11 module directory
+ *      (sisign_token_module_dir()), the SoftHSM directory
+ *      (/usr/lib/x86_64-linux-gnu/softhsm) or one of
+ *      opts->allowed_module_dirs.  Exception: a symlink directly in one of
+ *      the first two, while that directory is owned by root and writable by
+ *      nobody else, is followed wherever it points (the system's own links,
+ *      such as Debian's pkcs11/opensc-pkcs11.so -> ../opensc-pkcs11.so).
+ *      Anything else is SISIGN_ERR_BAD_URI;
  *   2. the URI's module-name, looked up in p11-kit's module registry;
  *   3. opts->module (the front end's --module), trusted as given;
  *   4. the p11-kit proxy (sisign_token_default_module()), which offers every
  *      module registered with p11-kit.
+ * Whichever applies, the name is resolved once to its canonical path (a
+ * missing file is SISIGN_ERR_MODULE), and that path is the only one ever
+ * opened: it is loaded once per call and kept loaded, so the library's own
+ * lookups find the same object.  Before loading, the file there must still
+ * be the one that was checked; after, the path must still name it, and
+ * C_GetFunctionList must come from that object.  A symlink on the way that
+ * changes during the call cannot redirect the load.  What stays trusted:
+ * the directories of the resolved path themselves; replacing the file
+ * there needs write access to an allowed directory (root's for the system
+ * ones; a directory given in allowed_module_dirs is trusted as given).
  *
  * The user PIN, in this order (the first that applies is the only one
  * used; a wrong PIN is never retried):
@@ -173,7 +189,8 @@ enum sisign_token_flag {
 };
 
 struct sisign_token_info {
-	char *module_path;    /* the module file that was loaded */
+	char *module_path;    /* the module file that was loaded (canonical path:
+	                       * the p11-kit proxy shows as libp11-kit.so.N) */
 	unsigned long slot_id; /* informative only: not stable across re-plugs */
 	char *label;
 	char *serial;

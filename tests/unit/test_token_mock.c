@@ -4,6 +4,7 @@
  * module afresh, so MOCK_P11_MODE is set before each call. */
 #include "testutil.h"
 #include "pkcs11/token_private.h"
+#include "pkcs11/tok_sess.h"
 #include "sign/signer_private.h"
 
 #include <stdlib.h>
@@ -108,6 +109,169 @@ static int sign_and_verify(struct sisign_signer *s, struct sisign_error *err)
 	return ok ? SISIGN_OK : SISIGN_ERR_SIG_INVALID;
 }
 
+/* tok_module_path_allowed on path: the code, and *resolved (NULL unless OK;
+ * caller frees) with the identity it read. */
+static int allowed(const char *path, const char *const *extra, char **resolved, struct stat *st,
+	struct sisign_error *err)
+{
+	int r = tok_module_path_allowed(path, extra, resolved, st, err);
+	CHECK((r == SISIGN_OK) == (*resolved != NULL));
+	return r;
+}
+
+/* Is what tok_module_path_allowed resolved path to exactly the file at want? */
+static int resolves_to(const char *path, const char *const *extra, const char *want)
+{
+	struct sisign_error err;
+	struct stat st, wst;
+	char *res = NULL, *real = realpath(want, NULL);
+	int ok;
+
+	ok = allowed(path, extra, &res, &st, &err) == SISIGN_OK && real && strcmp(res, real) == 0 &&
+		stat(want, &wst) == 0 && st.st_dev == wst.st_dev && st.st_ino == wst.st_ino;
+	if (!ok)
+		fprintf(stderr, "  %s -> %s, want %s (%s)\n", path, res ? res : "refused", want, err.message);
+	free(res);
+	free(real);
+	return ok;
+}
+
+/* Issue #10 item 1: a module-path is judged by the file it finally leads
+ * to (every symlink resolved), and that resolved path is what loads. */
+static void test_module_path_policy(const char *tmp)
+{
+	struct sisign_error err;
+	struct stat st;
+	char *res = NULL;
+	char dir[4200], outdir[4200], path[4300], target[4300];
+	const char *extra[] = {dir, NULL};
+	const char *sysmods[] = {"pkcs11-spy.so", "opensc-pkcs11.so", "p11-kit-trust.so", NULL};
+
+	snprintf(dir, sizeof dir, "%s/allowed", tmp);
+	snprintf(outdir, sizeof outdir, "%s/outside", tmp);
+	CHECK(mkdir(dir, 0700) == 0);
+	CHECK(mkdir(outdir, 0700) == 0);
+	snprintf(target, sizeof target, "%s/mod.so", dir);
+	CHECK(tu_write_file(target, "x", 1) == 0);
+	snprintf(path, sizeof path, "%s/evil.so", outdir);
+	CHECK(tu_write_file(path, "x", 1) == 0);
+
+	/* Outside, by name or by ".." */
+	CHECK_EQ_INT(allowed(path, extra, &res, &st, &err), SISIGN_ERR_BAD_URI);
+	CHECK(strstr(err.message, "outside the allowed module directories") != NULL);
+	CHECK_EQ_INT(allowed("/tmp/evil.so", NULL, &res, &st, &err), SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(allowed("/usr/lib/x86_64-linux-gnu/pkcs11/../../../../tmp/x.so", NULL, &res, &st, &err),
+		SISIGN_ERR_BAD_URI);
+	CHECK_EQ_INT(allowed("relative.so", NULL, &res, &st, &err), SISIGN_ERR_BAD_URI);
+
+	/* A regular file in an allowed directory; missing is a module error. */
+	CHECK(resolves_to(target, extra, target));
+	snprintf(path, sizeof path, "%s/missing.so", dir);
+	CHECK_EQ_INT(allowed(path, extra, &res, &st, &err), SISIGN_ERR_MODULE);
+	CHECK(strstr(err.message, "No such file") != NULL);
+
+	/* A symlink in the allowed directory: to the module beside it, fine
+	 * (and the module itself is what loads); to a file outside, refused,
+	 * naming where it leads. */
+	snprintf(path, sizeof path, "%s/in.so", dir);
+	CHECK(symlink("mod.so", path) == 0);
+	CHECK(resolves_to(path, extra, target));
+	snprintf(path, sizeof path, "%s/out.so", dir);
+	CHECK(symlink("../outside/evil.so", path) == 0);
+	CHECK_EQ_INT(allowed(path, extra, &res, &st, &err), SISIGN_ERR_BAD_URI);
+	CHECK(strstr(err.message, "which leads to") != NULL && strstr(err.message, "/outside/evil.so") != NULL);
+	/* A dangling one leads to no file at all. */
+	snprintf(path, sizeof path, "%s/dangling.so", dir);
+	CHECK(symlink("../outside/nothing.so", path) == 0);
+	CHECK_EQ_INT(allowed(path, extra, &res, &st, &err), SISIGN_ERR_MODULE);
+
+	/* Symlinked directories: judged by where the file really is. */
+	snprintf(path, sizeof path, "%s/d", dir);
+	CHECK(symlink("../outside", path) == 0);
+	snprintf(path, sizeof path, "%s/d/evil.so", dir);
+	CHECK_EQ_INT(allowed(path, extra, &res, &st, &err), SISIGN_ERR_BAD_URI);
+	snprintf(path, sizeof path, "%s/back", outdir);
+	CHECK(symlink("../allowed", path) == 0);
+	snprintf(path, sizeof path, "%s/back/mod.so", outdir);
+	CHECK(resolves_to(path, extra, target));
+
+	/* Only a regular file: not a directory, not a FIFO. */
+	snprintf(path, sizeof path, "%s/sub.so", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	CHECK_EQ_INT(allowed(path, extra, &res, &st, &err), SISIGN_ERR_BAD_URI);
+	CHECK(strstr(err.message, "not a regular file") != NULL);
+	snprintf(path, sizeof path, "%s/fifo.so", dir);
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK_EQ_INT(allowed(path, extra, &res, &st, &err), SISIGN_ERR_BAD_URI);
+	CHECK(strstr(err.message, "not a regular file") != NULL);
+
+	/* The system directories, where present: the system's own links out
+	 * of pkcs11/ (Debian: opensc-pkcs11.so -> ../opensc-pkcs11.so) are
+	 * followed, and what loads is their target. */
+	for (size_t i = 0; sysmods[i]; i++) {
+		snprintf(path, sizeof path, "%s/%s", sisign_token_module_dir(), sysmods[i]);
+		if (access(path, R_OK) == 0)
+			CHECK(resolves_to(path, NULL, path));
+	}
+	if (access(TOK_SOFTHSM_DIR "/libsofthsm2.so", R_OK) == 0)
+		CHECK(resolves_to(TOK_SOFTHSM_DIR "/libsofthsm2.so", NULL, TOK_SOFTHSM_DIR "/libsofthsm2.so"));
+}
+
+/* Every source of a module name (here --module) is resolved to the file's
+ * canonical path, and loading goes through it. */
+static void test_module_resolved(const char *tmp)
+{
+	struct sisign_token_opts o;
+	struct sisign_error err;
+	struct sisign_token_info *ti = NULL;
+	size_t n = 0;
+	struct stat st;
+	char link[4300], *path = NULL, *real = realpath(mock_module, NULL);
+
+	snprintf(link, sizeof link, "%s/mock-link.so", tmp);
+	CHECK(symlink(mock_module, link) == 0);
+	memset(&o, 0, sizeof o);
+	o.module = link;
+	CHECK_EQ_INT(tok_resolve_module(NULL, &o, &path, &st, &err), SISIGN_OK);
+	CHECK(path && real && strcmp(path, real) == 0);
+	free(path);
+	CHECK_EQ_INT(sisign_token_list(&o, &ti, &n, &err), SISIGN_OK);
+	CHECK(n == 1 && real && strcmp(ti[0].module_path, real) == 0);
+	sisign_token_info_free(ti, n);
+	free(real);
+}
+
+/* What loads is the file that was checked: a file renamed over the
+ * resolved path in between is refused before dlopen. */
+static void test_module_replaced(const char *tmp)
+{
+	struct sisign_token_opts o;
+	struct tok_sess s;
+	struct sisign_error err;
+	char path[4300], other[4300];
+	uint8_t *bytes;
+	size_t len = 0;
+
+	snprintf(path, sizeof path, "%s/swap.so", tmp);
+	snprintf(other, sizeof other, "%s/swap.new", tmp);
+	bytes = tu_read_file(mock_module, &len);
+	CHECK(bytes && tu_write_file(path, bytes, len) == 0 && tu_write_file(other, bytes, len) == 0);
+	memset(&o, 0, sizeof o);
+	o.module = path;
+	memset(&s, 0, sizeof s);
+	CHECK_EQ_INT(tok_resolve_module(NULL, &o, &s.module, &s.module_st, &err), SISIGN_OK);
+	CHECK(rename(other, path) == 0);
+	CHECK_EQ_INT(sess_load(&s, &err), SISIGN_ERR_MODULE);
+	CHECK(strstr(err.message, "replaced after it was checked") != NULL);
+	CHECK(s.dl == NULL && s.ctx == NULL);
+	sess_close(&s);
+	/* Left alone, the same file loads, and stays loaded for the session. */
+	CHECK_EQ_INT(sess_open(&s, NULL, &o, &err), SISIGN_OK);
+	CHECK(s.dl != NULL && s.loaded);
+	sess_close(&s);
+	free(bytes);
+}
+
 static void test_helpers(const char *tmp)
 {
 	unsigned char d[20], di[TOK_SHA1_DI_LEN];
@@ -117,22 +281,13 @@ static void test_helpers(const char *tmp)
 	char path[4300], src[4400], pin[64];
 	size_t len;
 	P11KitUri *u = NULL;
-	const char *extra[] = {tmp, NULL};
 
 	memset(d, 0xab, sizeof d);
 	tok_sha1_digestinfo(d, di);
 	CHECK(memcmp(di, prefix, 15) == 0);
 	CHECK(memcmp(di + 15, d, 20) == 0);
 
-	CHECK_EQ_INT(tok_module_path_allowed("/tmp/evil.so", NULL, &err), SISIGN_ERR_BAD_URI);
-	CHECK_EQ_INT(tok_module_path_allowed("/usr/lib/x86_64-linux-gnu/pkcs11/../../../../tmp/x.so", NULL, &err),
-		SISIGN_ERR_BAD_URI);
-	CHECK_EQ_INT(tok_module_path_allowed("relative.so", NULL, &err), SISIGN_ERR_BAD_URI);
-	snprintf(path, sizeof path, "%s/pkcs11-spy.so", sisign_token_module_dir());
-	CHECK_EQ_INT(tok_module_path_allowed(path, NULL, &err), SISIGN_OK);
-	CHECK_EQ_INT(tok_module_path_allowed(TOK_SOFTHSM_DIR "/libsofthsm2.so", NULL, &err), SISIGN_OK);
-	snprintf(path, sizeof path, "%s/mod.so", tmp);
-	CHECK_EQ_INT(tok_module_path_allowed(path, extra, &err), SISIGN_OK);
+	test_module_path_policy(tmp);
 
 	CHECK_EQ_INT(tok_uri_parse("pkcs11:token=a;bogus=1", &u, &err), SISIGN_ERR_BAD_URI);
 	CHECK(strstr(err.message, "bogus") != NULL);
@@ -707,6 +862,8 @@ int main(void)
 	setenv("MOCK_P11_LOG", log_path, 1);
 
 	test_helpers(tmp);
+	test_module_resolved(tmp);
+	test_module_replaced(tmp);
 	test_sign_ok();
 	test_uri_policy(tmp);
 	test_pin_rules(tmp);

@@ -14,7 +14,9 @@
 #include <openssl/crypto.h>
 
 /* libp11 0.4.12 hides its function list: take the one of the module it
- * already loaded (RTLD_NOLOAD). */
+ * already loaded (RTLD_NOLOAD).  module must be the session's canonical
+ * path (tok_sess.module): sess_load keeps the object loaded under that
+ * name, so the lookup finds it without opening the path again. */
 int tok_raw_open(const char *module, struct tok_raw *raw)
 {
 	CK_C_GetFunctionList gfl;

@@ -21,13 +21,18 @@
 #include "util/util_private.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
-static int is_p11kit_proxy(const char *module)
+/* Is the loaded module p11-kit's proxy?  s->module is the resolved file
+ * (p11-kit-proxy.so is a symlink to libp11-kit.so.0 on Debian), so compare
+ * files, not names. */
+static int is_p11kit_proxy(const struct tok_sess *s)
 {
-	const char *b = strrchr(module, '/');
-	return strcmp(b ? b + 1 : module, "p11-kit-proxy.so") == 0;
+	struct stat st;
+	return stat(sisign_token_default_module(), &st) == 0 && st.st_dev == s->module_st.st_dev &&
+		st.st_ino == s->module_st.st_ino;
 }
 
 int tok_login_error(struct sisign_error *err, unsigned long rv, const char *kind, const char *label)
@@ -69,7 +74,7 @@ static int raw_login(struct tok_sess *s, const char *pin, size_t len, struct sis
 	CK_RV rv;
 
 	if (tok_raw_open(s->module, &s->login_raw) != 0 ||
-	    (s->login_raw.initialised_here && !is_p11kit_proxy(s->module))) {
+	    (s->login_raw.initialised_here && !is_p11kit_proxy(s))) {
 		tok_raw_close(&s->login_raw);
 		err_ossl_clear();
 		if (PKCS11_login(s->slot, 0, pin) != 0)

@@ -24,6 +24,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +143,8 @@ static void sess_unload(struct tok_sess *s)
 void sess_close(struct tok_sess *s)
 {
 	sess_unload(s);
+	if (s->dl)
+		dlclose(s->dl);
 	if (s->uri)
 		p11_kit_uri_free(s->uri);
 	free(s->module);
@@ -240,36 +244,93 @@ static void load_pause(int try)
 		;
 }
 
-/* Load and initialise path, with a diagnosis when that fails. */
-int sess_load(struct tok_sess *s, struct sisign_error *err)
+static int same_file(const struct stat *a, const struct stat *b)
 {
-	struct stat st;
-	void *h;
-	int again = 0;
-	int r = SISIGN_ERR_INTERNAL;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
 
-	if (stat(s->module, &st) != 0) {
+/* dlopen s->module, the file tok_resolve_module checked, and make sure
+ * that is what got loaded:
+ *  - before: the file at the path, opened with O_PATH | O_NOFOLLOW, is
+ *    still the one that was checked (the descriptor also keeps its inode
+ *    number from being reused while we look);
+ *  - after: the path still names that same file, and C_GetFunctionList
+ *    comes from the loaded object itself, not from a library it pulls in.
+ * A swap between the two looks needs two renames inside the module's
+ * directory, which only its writers (root, or whoever the user trusted
+ * with --allow-module) can make.  The handle stays open in s->dl, so the
+ * later dlopen calls on the same path (libp11's, RTLD_NOLOAD) are answered
+ * from the loaded object by name and never open the path again.  The
+ * probe also gives the dynamic loader's reason for a failure, where
+ * libp11 only says "load module error". */
+static int load_checked(struct tok_sess *s, struct sisign_error *err)
+{
+	struct stat before, after;
+	struct link_map *obj = NULL, *owner = NULL;
+	Dl_info info;
+	void *h = NULL, *gfl;
+	int fd, r = SISIGN_ERR_INTERNAL;
+
+	memset(&info, 0, sizeof info);
+	fd = open(s->module, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &before) != 0) {
 		int e = errno;
-		err_set(err, SISIGN_ERR_MODULE, -1, "PKCS#11 module %s: %s", s->module, strerror(e));
+		r = err_set(err, SISIGN_ERR_MODULE, -1, "PKCS#11 module %s: %s", s->module, strerror(e));
 		if (err)
 			err->sys_errno = e;
-		return SISIGN_ERR_MODULE;
+		goto out;
 	}
-	/* Probe with dlopen first: libp11 only says "load module error", the
-	 * dynamic loader says why (wrong architecture, missing dependency). */
-	h = dlopen(s->module, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		const char *m = dlerror();
-		return err_set(err, SISIGN_ERR_MODULE, -1, "cannot load PKCS#11 module %s: %s", s->module,
-			m ? m : "dlopen failed");
-	}
-	if (!dlsym(h, "C_GetFunctionList")) {
-		dlclose(h);
-		return err_set(err, SISIGN_ERR_MODULE, -1, "%s is not a PKCS#11 module (no C_GetFunctionList)",
+	if (!same_file(&before, &s->module_st)) {
+		r = err_set(err, SISIGN_ERR_MODULE, -1, "PKCS#11 module %s was replaced after it was checked",
 			s->module);
+		goto out;
 	}
-	dlclose(h);
+	if (!(h = dlopen(s->module, RTLD_NOW | RTLD_LOCAL))) {
+		const char *m = dlerror();
+		r = err_set(err, SISIGN_ERR_MODULE, -1, "cannot load PKCS#11 module %s: %s", s->module,
+			m ? m : "dlopen failed");
+		goto out;
+	}
+	if (fstatat(AT_FDCWD, s->module, &after, AT_SYMLINK_NOFOLLOW) != 0 || !same_file(&after, &before)) {
+		r = err_set(err, SISIGN_ERR_MODULE, -1, "PKCS#11 module %s was replaced while it was being loaded",
+			s->module);
+		goto out;
+	}
+	if (!(gfl = dlsym(h, "C_GetFunctionList"))) {
+		r = err_set(err, SISIGN_ERR_MODULE, -1, "%s is not a PKCS#11 module (no C_GetFunctionList)",
+			s->module);
+		goto out;
+	}
+	if (dlinfo(h, RTLD_DI_LINKMAP, &obj) != 0 || !dladdr1(gfl, &info, (void **)&owner, RTLD_DL_LINKMAP) ||
+	    owner != obj) {
+		r = err_set(err, SISIGN_ERR_MODULE, -1,
+			"%s is not a PKCS#11 module (its C_GetFunctionList comes from %s)", s->module,
+			info.dli_fname ? info.dli_fname : "another library");
+		goto out;
+	}
+	/* success */
+	s->dl = h;
+	h = NULL; /* transferred */
+	r = SISIGN_OK;
+out:
+	if (h)
+		dlclose(h);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
 
+/* Load and initialise s->module, with a diagnosis when that fails; start
+ * over (a new initialisation) when the slot listing fails in the ways the
+ * top of this file describes.  The checked dlopen is made once: its handle
+ * keeps the same object loaded across the retries. */
+int sess_load(struct tok_sess *s, struct sisign_error *err)
+{
+	int again = 0;
+	int r;
+
+	if ((r = load_checked(s, err)) != 0)
+		return r;
 	for (int try = 1; try <= LOAD_TRIES; try++) {
 		if (try > 1) {
 			sess_unload(s);
@@ -290,7 +351,7 @@ int sess_open(struct tok_sess *s, const char *uri, const struct sisign_token_opt
 	memset(s, 0, sizeof *s);
 	if ((r = tok_uri_parse(uri, &s->uri, err)) != 0)
 		return r;
-	if ((r = tok_resolve_module(s->uri, opts, &s->module, err)) != 0)
+	if ((r = tok_resolve_module(s->uri, opts, &s->module, &s->module_st, err)) != 0)
 		return r;
 	return sess_load(s, err);
 }

@@ -28,7 +28,15 @@ struct tok_sess {
 	PKCS11_SLOT *slots;
 	unsigned int nslots;
 	PKCS11_SLOT *slot;   /* the chosen token's slot */
+	/* The module's canonical path (tok_resolve_module): every dlopen of
+	 * the module uses this one string, and the identity of the file that
+	 * was checked there. */
 	char *module;
+	struct stat module_st;
+	/* sess_load's own handle on the module, held until sess_close so that
+	 * libp11's dlopen and tok_raw_open's RTLD_NOLOAD find this object by
+	 * its name instead of opening the path again. */
+	void *dl;
 	P11KitUri *uri;
 	/* The user login (tok_login.c): our own session on the module's raw
 	 * function list, kept open so the login lasts until sess_close. */

@@ -260,7 +260,7 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 		/* Allowed: a token with exactly one private key.  Several are
 		 * reported as ambiguous below. */
 	}
-	if ((r = tok_resolve_module(ts->s.uri, opts, &ts->s.module, err)) != 0)
+	if ((r = tok_resolve_module(ts->s.uri, opts, &ts->s.module, &ts->s.module_st, err)) != 0)
 		goto out;
 	if ((r = sess_load(&ts->s, err)) != 0)
 		goto out;

@@ -128,7 +128,7 @@ out:
 	return r;
 }
 
-/* Is the real path rpath directly or deeper inside directory dir? */
+/* Is the canonical path rpath directly or deeper inside directory dir? */
 static int path_in_dir(const char *rpath, const char *dir)
 {
 	char rdir[PATH_MAX];
@@ -139,20 +139,88 @@ static int path_in_dir(const char *rpath, const char *dir)
 	return strncmp(rpath, rdir, n) == 0 && (rpath[n] == '/' || (n == 1 && rdir[0] == '/'));
 }
 
-int tok_module_path_allowed(const char *path, const char *const *extra, struct sisign_error *err)
+static int in_allowed_dirs(const char *rpath, const char *const *extra)
 {
-	char rpath[PATH_MAX], rdir[PATH_MAX];
-	char *copy = NULL, *slash, *base;
-	int r = SISIGN_ERR_INTERNAL, ok = 0;
+	if (path_in_dir(rpath, SISIGN_P11_MODULE_DIR) || path_in_dir(rpath, TOK_SOFTHSM_DIR))
+		return 1;
+	for (size_t i = 0; extra && extra[i]; i++)
+		if (path_in_dir(rpath, extra[i]))
+			return 1;
+	return 0;
+}
 
+/* Is the canonical directory rdir one of the two built-in module
+ * directories, owned by root and writable by nobody else?  A symlink there
+ * was put there by the system (Debian links pkcs11/opensc-pkcs11.so to
+ * ../opensc-pkcs11.so), so it is followed wherever it points. */
+static int root_system_dir(const char *rdir)
+{
+	const char *const sys[] = {SISIGN_P11_MODULE_DIR, TOK_SOFTHSM_DIR};
+	char buf[PATH_MAX];
+	struct stat st;
+	int match = 0;
+
+	for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++)
+		if (realpath(sys[i], buf) && strcmp(buf, rdir) == 0)
+			match = 1;
+	return match && lstat(rdir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+		!(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* named (absolute, or relative to the working directory) with every
+ * symlink, "." and ".." resolved: *rpath, malloc'd.  SISIGN_ERR_MODULE when
+ * it leads nowhere. */
+static int canonical(const char *named, char **rpath, struct sisign_error *err)
+{
+	int e, r;
+	if ((*rpath = realpath(named, NULL)) != NULL)
+		return SISIGN_OK;
+	e = errno;
+	r = err_set(err, SISIGN_ERR_MODULE, -1, "PKCS#11 module %s: %s", named, strerror(e));
+	if (err)
+		err->sys_errno = e;
+	return r;
+}
+
+/* The file at the canonical path rpath (named, as given, for messages),
+ * opened with O_PATH | O_NOFOLLOW so that *st describes the file there and
+ * nothing a symlink leads to; it must be a regular file (else code). */
+static int file_identity(const char *rpath, const char *named, struct stat *st, int code,
+	struct sisign_error *err)
+{
+	int fd, e, r;
+	const char *sep = strcmp(named, rpath) ? " (" : "", *end = strcmp(named, rpath) ? ")" : "";
+
+	fd = open(rpath, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, st) != 0) {
+		e = errno;
+		r = err_set(err, SISIGN_ERR_MODULE, -1, "PKCS#11 module %s%s%s%s: %s", named, sep, *sep ? rpath : "",
+			end, strerror(e));
+		if (err)
+			err->sys_errno = e;
+	} else if (!S_ISREG(st->st_mode)) {
+		r = err_set(err, code, -1, "PKCS#11 module %s%s%s%s is not a regular file", named, sep,
+			*sep ? rpath : "", end);
+	} else {
+		r = SISIGN_OK;
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int tok_module_path_allowed(const char *path, const char *const *extra, char **resolved, struct stat *st,
+	struct sisign_error *err)
+{
+	char *copy = NULL, *slash, *base, *rdir = NULL, *entry = NULL, *rfile = NULL;
+	const char *judged;
+	size_t n;
+	int r = SISIGN_ERR_INTERNAL;
+
+	*resolved = NULL;
 	if (!path || path[0] != '/')
 		return err_set(err, SISIGN_ERR_BAD_URI, -1,
 			"module-path \"%s\" is not an absolute path", path ? path : "");
-	/* Judge the directory the name lives in, with ".." and symlinked
-	 * directories resolved.  A symlink *file* inside an allowed directory
-	 * is accepted (Debian links pkcs11/pkcs11-spy.so to ../): only whoever
-	 * may write the allowed directory can plant one.  A missing file is
-	 * left for loading to report. */
 	if (!(copy = strdup(path)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	slash = strrchr(copy, '/');
@@ -162,29 +230,47 @@ int tok_module_path_allowed(const char *path, const char *const *extra, struct s
 		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "module-path \"%s\" does not name a file", path);
 		goto out;
 	}
-	if (!realpath(copy[0] ? copy : "/", rdir)) {
+	/* Resolve once: the directory, then the entry in it, then the file
+	 * that entry leads to.  Everything after this uses rfile, never path
+	 * again, so a symlink on the way that changes later no longer
+	 * matters. */
+	if (!(rdir = realpath(copy[0] ? copy : "/", NULL))) {
 		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "module-path \"%s\": its directory does not exist", path);
 		goto out;
 	}
-	if ((size_t)snprintf(rpath, sizeof rpath, "%s/%s", strcmp(rdir, "/") ? rdir : "", base) >= sizeof rpath) {
-		r = err_set(err, SISIGN_ERR_BAD_URI, -1, "module-path too long");
+	n = strlen(rdir) + strlen(base) + 2;
+	if (!(entry = malloc(n))) {
+		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 		goto out;
 	}
-	if (path_in_dir(rpath, SISIGN_P11_MODULE_DIR) || path_in_dir(rpath, TOK_SOFTHSM_DIR))
-		ok = 1;
-	for (size_t i = 0; !ok && extra && extra[i]; i++)
-		if (path_in_dir(rpath, extra[i]))
-			ok = 1;
-	if (!ok) {
+	snprintf(entry, n, "%s/%s", strcmp(rdir, "/") ? rdir : "", base);
+	/* The file itself must lie in an allowed directory, except that a
+	 * link the system put in its own module directory may point out of
+	 * it.  An entry that leads nowhere is judged where it sits: refused
+	 * outside, "no such file" inside. */
+	r = canonical(entry, &rfile, err);
+	judged = rfile ? rfile : entry;
+	if (!in_allowed_dirs(judged, extra) && !root_system_dir(rdir)) {
 		r = err_set(err, SISIGN_ERR_BAD_URI, -1,
-			"module-path \"%s\" is outside the allowed module directories (%s, %s); loading a "
+			"module-path \"%s\"%s%s%s is outside the allowed module directories (%s, %s); loading a "
 			"module runs its code: pass --module or --allow-module DIR to trust it",
-			path, SISIGN_P11_MODULE_DIR, TOK_SOFTHSM_DIR);
+			path, strcmp(path, judged) ? " (which leads to " : "", strcmp(path, judged) ? judged : "",
+			strcmp(path, judged) ? ")" : "", SISIGN_P11_MODULE_DIR, TOK_SOFTHSM_DIR);
 		goto out;
 	}
+	if (r != SISIGN_OK)
+		goto out;
+	if ((r = file_identity(rfile, path, st, SISIGN_ERR_BAD_URI, err)) != 0)
+		goto out;
+	/* success */
+	*resolved = rfile;
+	rfile = NULL; /* transferred */
 	r = SISIGN_OK;
 out:
 	free(copy);
+	free(rdir);
+	free(entry);
+	free(rfile);
 	return r;
 }
 
@@ -248,28 +334,34 @@ out:
 	return r;
 }
 
-int tok_resolve_module(P11KitUri *uri, const struct sisign_token_opts *opts, char **path,
+int tok_resolve_module(P11KitUri *uri, const struct sisign_token_opts *opts, char **path, struct stat *st,
 	struct sisign_error *err)
 {
 	const char *mpath = uri ? p11_kit_uri_get_module_path(uri) : NULL;
 	const char *mname = uri ? p11_kit_uri_get_module_name(uri) : NULL;
+	const char *named;
+	char *registered = NULL;
 	int r;
 
 	*path = NULL;
-	if (mpath && *mpath) {
-		if ((r = tok_module_path_allowed(mpath, opts ? opts->allowed_module_dirs : NULL, err)) != 0)
+	if (mpath && *mpath)
+		return tok_module_path_allowed(mpath, opts ? opts->allowed_module_dirs : NULL, path, st, err);
+	if (mname && *mname) {
+		if ((r = resolve_module_name(mname, &registered, err)) != 0)
 			return r;
-		*path = strdup(mpath);
-	} else if (mname && *mname) {
-		return resolve_module_name(mname, path, err);
+		named = registered;
 	} else if (opts && opts->module && *opts->module) {
-		*path = strdup(opts->module);
+		named = opts->module;
 	} else {
-		*path = strdup(SISIGN_P11KIT_PROXY);
+		named = SISIGN_P11KIT_PROXY;
 	}
-	if (!*path)
-		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-	return SISIGN_OK;
+	r = canonical(named, path, err);
+	if (r == SISIGN_OK && (r = file_identity(*path, named, st, SISIGN_ERR_MODULE, err)) != SISIGN_OK) {
+		free(*path);
+		*path = NULL;
+	}
+	free(registered);
+	return r;
 }
 
 int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len, struct sisign_error *err)

@@ -8,6 +8,7 @@
 #endif
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <p11-kit/uri.h>
 #include <sisign/error.h>
 #include <sisign/token.h>
@@ -29,15 +30,26 @@ void tok_sha1_digestinfo(const unsigned char digest[20], unsigned char out[TOK_S
  * NULL or "" parses as "pkcs11:". */
 int tok_uri_parse(const char *s, P11KitUri **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
-/* Is path (a module file) inside the system module dir, TOK_SOFTHSM_DIR or
- * one of extra (NULL-terminated, may be NULL)?  Symlinks and ".." are
- * resolved first.  SISIGN_OK or SISIGN_ERR_BAD_URI. */
-int tok_module_path_allowed(const char *path, const char *const *extra, struct sisign_error *err)
-	SISIGN_WARN_UNUSED;
+/* May a URI's module-path name load?  path must be absolute.  Resolved
+ * once: its directory (realpath), the entry in it, then the file that
+ * entry leads to (realpath again).  That file must lie in the system
+ * module dir, TOK_SOFTHSM_DIR or one of extra (NULL-terminated, may be
+ * NULL), or the entry must sit directly in one of the first two while it
+ * is owned by root and writable by nobody else (the system's own links,
+ * such as Debian's pkcs11/opensc-pkcs11.so -> ../opensc-pkcs11.so).  It
+ * must be a regular file.  On SISIGN_OK *resolved is that file's canonical
+ * path (malloc'd; load this, never path) and *st its identity, read with
+ * O_PATH | O_NOFOLLOW.  SISIGN_ERR_BAD_URI when refused,
+ * SISIGN_ERR_MODULE when the file is missing. */
+int tok_module_path_allowed(const char *path, const char *const *extra, char **resolved, struct stat *st,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
-/* Pick the module file for uri and opts (order in token.h).  *path is
- * malloc'd. */
-int tok_resolve_module(P11KitUri *uri, const struct sisign_token_opts *opts, char **path,
+/* Pick the module for uri and opts (order in token.h) and resolve it once,
+ * whatever named it: *path is its canonical path (malloc'd), the one string
+ * every later dlopen uses, and *st the identity (st_dev, st_ino) of the
+ * regular file found there.  A URI's module-path goes through
+ * tok_module_path_allowed. */
+int tok_resolve_module(P11KitUri *uri, const struct sisign_token_opts *opts, char **path, struct stat *st,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Read a PIN from a pin-source value ("file:/path" or "/path").  Refuses
