@@ -106,7 +106,8 @@ struct sisign_batch_opts {
 	int output_sha256;   /* compute each output's SHA-256 (one extra read of the output) */
 	int mode;            /* output permission bits; 0 = the input's */
 	int clean_stale_temps; /* before starting, remove "OUT.tmpXXXXXX" files left by a killed run for
-	                        * this batch's outputs */
+	                        * this batch's outputs; one another sisign is still writing (it
+	                        * holds a flock on it) or that changed in the last 2 s is kept */
 	const struct sisign_parse_opts *parse;   /* may be NULL */
 	const struct sisign_verify_opts *verify; /* VERIFY; may be NULL */
 	sisign_batch_result_cb on_result;

@@ -164,6 +164,15 @@ SISIGN_API int sisign_token_export_cert(const char *uri, const struct sisign_tok
 SISIGN_API int sisign_der_write_file(const char *path, const unsigned char *der, size_t der_len,
 	const char *pem_type, int overwrite, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
+/* Write the DER certificates concatenated in certs (a SIS chain blob, as
+ * struct sisign_chain's certs) as PEM, one block each in order, to name
+ * (no '/') inside the open directory dirfd (or AT_FDCWD), atomically.  An
+ * existing regular file is replaced; a symbolic link or anything else at
+ * name is refused with SISIGN_ERR_EXISTS (never followed).  Bytes that are
+ * not whole certificates: SISIGN_ERR_BAD_CERT. */
+SISIGN_API int sisign_certs_write_pem_at(int dirfd, const char *name, const unsigned char *certs,
+	size_t certs_len, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,32 +8,39 @@
  * atomically (nothing is left behind on failure); the key must match the
  * certificate; the key may be a pkcs11: URI; a passphrase on the command
  * line still works but draws a warning ($SISIGN_PASS or the prompt are the
- * safe ways); file data and earlier chains are kept byte for byte.
+ * safe ways) and is wiped from argv as soon as it is read; -p writes
+ * Chain/certN.pem atomically and refuses a Chain or certN.pem that is a
+ * symbolic link; file data and earlier chains are kept byte for byte.
  * Exit status as signsis: 0 success, 1 SIS/crypto error, 4 bad command line. */
 #include "cli.h"
 #include "fe.h"
 #include "keyopts.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
+#include <sisign/keygen.h>
 #include <sisign/package.h>
 #include <sisign/sign.h>
 
 #define SS_EXIT_OK 0
 #define SS_EXIT_ERROR 1
 #define SS_EXIT_USAGE 4
+#define SS_PASS_MAX 1024 /* as makekeys */
 
 struct ss_args {
 	int sign, unsign, report, extract, verbose, info, help;
 	int alg;                  /* 0 auto, 'r' RSA, 'd' DSA */
 	const char *pos[5];       /* input output cert key passphrase */
 	int npos;
+	char pass[SS_PASS_MAX];   /* pos[4] points here; argv's copy is wiped */
 };
 
 static void ss_help(FILE *fp)
@@ -46,16 +53,19 @@ static void ss_help(FILE *fp)
 		"  -u        remove the most recent signature chain, writing output\n"
 		"  -o        report the certificates of each signature chain\n"
 		"  -p        with -o: print full details and write Chain/certN.pem\n"
+		"            (refused if Chain or the file is a symbolic link)\n"
 		"  -v        verbose\n"
 		"  -i        licence information\n"
 		"  -?, -h    this help\n"
 		"\n"
 		"key may be a pkcs11: URI (PIN from $SISIGN_PIN or a prompt).  Give the\n"
-		"passphrase in $SISIGN_PASS or at the prompt rather than as an argument.\n"
+		"passphrase in $SISIGN_PASS or at the prompt rather than as an argument\n"
+		"(an argument is wiped from the process's command line once read).\n"
 		"Exit: 0 success, 1 error, 4 bad command line.\n");
 }
 
 static int ss_usage(const char *fmt, ...) SISIGN_PRINTF(1, 2);
+static int ss_error(const char *file, const struct sisign_error *err);
 
 static int ss_usage(const char *fmt, ...)
 {
@@ -106,6 +116,19 @@ static int ss_parse(int argc, char **argv, struct ss_args *a)
 		}
 		if (a->npos >= 5)
 			return ss_usage("too many arguments ('%s')", arg);
+		if (a->npos == 4) {
+			/* The passphrase: keep our own copy and wipe argv's, so
+			 * it no longer shows in ps or /proc/PID/cmdline (a
+			 * mitigation only: it was visible until now). */
+			size_t n = strlen(argv[i]);
+			if (n >= sizeof a->pass) {
+				sisign_memzero(argv[i], n);
+				return ss_usage("the passphrase is too long");
+			}
+			memcpy(a->pass, argv[i], n + 1);
+			sisign_memzero(argv[i], n);
+			arg = a->pass;
+		}
 		a->pos[a->npos++] = arg;
 	}
 	if (a->help || a->info)
@@ -151,82 +174,38 @@ static void ss_date(time_t t, char *buf, size_t size)
 	snprintf(buf, size, "%d/%d/%d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
 }
 
-/* Length of the DER element at p (header + contents), or 0 if malformed. */
-static size_t der_len(const uint8_t *p, size_t avail)
-{
-	size_t hl, cl = 0, i, nb;
-
-	if (avail < 2 || p[0] != 0x30)
-		return 0;
-	if (p[1] < 0x80) {
-		hl = 2;
-		cl = p[1];
-	} else {
-		nb = p[1] & 0x7f;
-		if (nb == 0 || nb > 4 || avail < 2 + nb)
-			return 0;
-		for (i = 0; i < nb; i++)
-			cl = (cl << 8) | p[2 + i];
-		hl = 2 + nb;
-	}
-	if (cl > avail - hl)
-		return 0;
-	return hl + cl;
-}
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void pem_write(FILE *fp, const uint8_t *d, size_t n)
-{
-	size_t i, col = 0;
-	char q[4];
-
-	fputs("-----BEGIN CERTIFICATE-----\n", fp);
-	for (i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)d[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)d[i + 1] << 8;
-		if (i + 2 < n)
-			v |= d[i + 2];
-		q[0] = b64[(v >> 18) & 63];
-		q[1] = b64[(v >> 12) & 63];
-		q[2] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? b64[v & 63] : '=';
-		fwrite(q, 1, 4, fp);
-		col += 4;
-		if (col == 64) {
-			fputc('\n', fp);
-			col = 0;
-		}
-	}
-	if (col)
-		fputc('\n', fp);
-	fputs("-----END CERTIFICATE-----\n", fp);
-}
-
+/* Chain/certN.pem: the certificates of chain k as PEM.  Neither Chain nor
+ * the file is followed if it is a symbolic link (someone else may own the
+ * directory signsis runs in): the file is written through a descriptor of
+ * the directory opened with O_NOFOLLOW, atomically, and an existing link
+ * at either name is an error. */
 static int ss_extract(size_t k, const struct sisign_chain *ch)
 {
-	char path[64];
-	FILE *fp;
-	size_t off = 0, n;
+	struct sisign_error err;
+	char name[32], shown[48];
+	int dfd, r;
 
 	if (mkdir("Chain", 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, "%s: cannot create directory Chain: %s\n", cli_progname, strerror(errno));
 		return SS_EXIT_ERROR;
 	}
-	snprintf(path, sizeof path, "Chain/cert%zu.pem", k + 1);
-	fp = fopen(path, "w");
-	if (!fp) {
-		fprintf(stderr, "%s: cannot write %s: %s\n", cli_progname, path, strerror(errno));
+	dfd = open("Chain", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		int e = errno;
+		fprintf(stderr, "%s: Chain: %s\n", cli_progname,
+			e == ELOOP || e == ENOTDIR ? "is a symbolic link or not a directory; not writing into it"
+						   : strerror(e));
 		return SS_EXIT_ERROR;
 	}
-	while (off < ch->certs_len && (n = der_len(ch->certs + off, ch->certs_len - off)) != 0) {
-		pem_write(fp, ch->certs + off, n);
-		off += n;
-	}
-	if (fclose(fp) != 0) {
-		fprintf(stderr, "%s: cannot write %s: %s\n", cli_progname, path, strerror(errno));
-		return SS_EXIT_ERROR;
+	snprintf(name, sizeof name, "cert%zu.pem", k + 1);
+	snprintf(shown, sizeof shown, "Chain/%s", name);
+	sisign_error_clear(&err);
+	r = sisign_certs_write_pem_at(dfd, name, ch->certs, ch->certs_len, &err);
+	close(dfd);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		return ss_error(shown, &err);
 	}
 	return SS_EXIT_OK;
 }
@@ -368,69 +347,77 @@ out:
 	return rc;
 }
 
-static int cmd_signsis(int argc, char **argv)
+static int ss_run(int argc, char **argv, struct ss_args *a)
 {
-	struct ss_args a;
 	struct sisign_pkg *pkg = NULL;
 	struct sisign_error err;
 	struct stat st;
 	int rc, r, mode = 0644;
 
 	cli_progname = "signsis"; /* messages read as the tool's own */
-	if ((rc = ss_parse(argc, argv, &a)) != 0)
+	if ((rc = ss_parse(argc, argv, a)) != 0)
 		return rc;
-	if (a.verbose || a.info)
+	if (a->verbose || a->info)
 		printf("SIGNSIS Version 5.1 (sisign %s)\n", sisign_version());
-	if (a.help) {
+	if (a->help) {
 		ss_help(stdout);
 		return SS_EXIT_OK;
 	}
-	if (a.info) {
+	if (a->info) {
 		printf("Uses the OpenSSL toolkit (https://www.openssl.org/), licensed under the Apache License 2.0.\n");
 		return SS_EXIT_OK;
 	}
-	if (a.npos == 0)
+	if (a->npos == 0)
 		return SS_EXIT_OK;
-	if (stat(a.pos[0], &st) == 0)
+	if (stat(a->pos[0], &st) == 0)
 		mode = (int)(st.st_mode & 07777);
 	sisign_error_clear(&err);
-	r = sisign_pkg_open(a.pos[0], NULL, &pkg, &err);
+	r = sisign_pkg_open(a->pos[0], NULL, &pkg, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
-		return ss_error(a.pos[0], &err);
+		return ss_error(a->pos[0], &err);
 	}
 	rc = SS_EXIT_OK;
-	if (a.sign) {
-		rc = keyopts_precheck(pkg, a.pos[0]) == EXIT_OK ? ss_sign(&a, pkg, mode) : SS_EXIT_ERROR;
-	} else if (a.unsign) {
-		if (a.verbose)
+	if (a->sign) {
+		rc = keyopts_precheck(pkg, a->pos[0]) == EXIT_OK ? ss_sign(a, pkg, mode) : SS_EXIT_ERROR;
+	} else if (a->unsign) {
+		if (a->verbose)
 			printf("Removing signature\n");
 		r = sisign_pkg_unsign(pkg, 0, &err);
 		if (r == SISIGN_OK)
-			r = sisign_pkg_write(pkg, a.pos[1], mode, &err);
+			r = sisign_pkg_write(pkg, a->pos[1], mode, &err);
 		if (r != SISIGN_OK) {
 			if (err.code == 0)
 				err.code = r;
-			rc = ss_error(r == SISIGN_ERR_SYSTEM ? a.pos[1] : a.pos[0], &err);
+			rc = ss_error(r == SISIGN_ERR_SYSTEM ? a->pos[1] : a->pos[0], &err);
 		}
 	}
-	if (rc == SS_EXIT_OK && a.report) {
+	if (rc == SS_EXIT_OK && a->report) {
 		/* Like signsis: the report describes the input as it was read. */
 		struct sisign_pkg *orig = NULL;
-		if (a.sign || a.unsign) {
-			r = sisign_pkg_open(a.pos[0], NULL, &orig, &err);
+		if (a->sign || a->unsign) {
+			r = sisign_pkg_open(a->pos[0], NULL, &orig, &err);
 			if (r != SISIGN_OK) {
 				if (err.code == 0)
 					err.code = r;
-				rc = ss_error(a.pos[0], &err);
+				rc = ss_error(a->pos[0], &err);
 			}
 		}
 		if (rc == SS_EXIT_OK)
-			rc = ss_report(orig ? orig : pkg, a.extract);
+			rc = ss_report(orig ? orig : pkg, a->extract);
 		sisign_pkg_free(orig);
 	}
 	sisign_pkg_free(pkg);
+	return rc;
+}
+
+static int cmd_signsis(int argc, char **argv)
+{
+	struct ss_args a;
+	int rc = ss_run(argc, argv, &a);
+
+	sisign_memzero(&a, sizeof a);
 	return rc;
 }
 
@@ -443,6 +430,9 @@ const struct cli_command cli_cmd_signsis = {
 	"e.g. -sv).  Also available as a program named `signsis` (a link to\n"
 	"sisign).  Output is written atomically; a key that does not match the\n"
 	"certificate is an error.  KEY may be a pkcs11: URI.  A passphrase\n"
-	"argument works but prints a warning: prefer $SISIGN_PASS or the prompt.\n"
+	"argument works but prints a warning: prefer $SISIGN_PASS or the prompt;\n"
+	"it is wiped from the process's command line as soon as it is read.\n"
+	"-o -p writes Chain/certN.pem atomically and refuses a Chain directory\n"
+	"or certN.pem that is a symbolic link.\n"
 	"Exit: 0 success, 1 error, 4 bad command line.\n",
 };

@@ -3,9 +3,12 @@
  * sisign_pkg_sign; skip-signed, resign, unsign, verify, dry run, cancel,
  * stale temp cleanup, preflight. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -18,6 +21,7 @@
 #include <sisign/sign.h>
 #include <sisign/verify.h>
 
+#include "batch/batch_private.h"
 #include "testutil.h"
 #include "util/util_private.h"
 
@@ -25,6 +29,16 @@
 #define BAD 7 /* index of the corrupt package */
 
 static char *tmp;
+
+/* Set path's times to secs seconds ago. */
+static int backdate(const char *path, time_t secs)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - secs;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	return utimensat(AT_FDCWD, path, ts, 0);
+}
 
 static void make_identity(const char *keypath, const char *certpath)
 {
@@ -204,10 +218,12 @@ static void test_batch(void)
 	o.skip_signed = o.resign = 1;
 	CHECK_EQ_INT(sisign_batch_new(&o, &b, &err), SISIGN_ERR_INVALID_ARG);
 
-	/* A leftover of a "killed" run for one output, and an unrelated file
-	 * that only looks like one. */
+	/* A leftover of a "killed" run for one output (an hour old: the
+	 * cleaner leaves young temps alone), and an unrelated file that only
+	 * looks like one. */
 	snprintf(p, sizeof p, "%s/out/p03.sis.tmpAbC123", tmp);
 	CHECK(tu_write_file(p, "x", 1) == 0);
+	CHECK(backdate(p, 3600) == 0);
 	snprintf(q, sizeof q, "%s/out/other.sis.tmpAbC123", tmp);
 	CHECK(tu_write_file(q, "x", 1) == 0);
 
@@ -403,6 +419,85 @@ static void test_batch(void)
 	sisign_signer_free(sg);
 }
 
+/* The stale-temp cleaner removes only temps nobody can be writing: an old
+ * unlocked one goes; one a writer holds flocked (as util/file.c's writer
+ * does for its whole life), a young one, a symlink with the temp name, and
+ * an old temp of another output stay. */
+static void test_stale_temps(void)
+{
+	char dir[2048], out[4096], stale[4096], live[4096], young[4096], link[4096], other[4096], victim[4096];
+	const char *outs[1];
+	int fd;
+
+	snprintf(dir, sizeof dir, "%s/stale", tmp);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(out, sizeof out, "%s/a.sis", dir);
+	snprintf(stale, sizeof stale, "%s/a.sis.tmpQw3rty", dir);
+	snprintf(live, sizeof live, "%s/a.sis.tmplive01", dir);
+	snprintf(young, sizeof young, "%s/a.sis.tmpyoung1", dir);
+	snprintf(link, sizeof link, "%s/a.sis.tmplink01", dir);
+	snprintf(other, sizeof other, "%s/b.sis.tmpQw3rty", dir);
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	CHECK(tu_write_file(stale, "s", 1) == 0);
+	CHECK(tu_write_file(live, "l", 1) == 0);
+	CHECK(tu_write_file(young, "y", 1) == 0);
+	CHECK(tu_write_file(other, "o", 1) == 0);
+	CHECK(tu_write_file(victim, "v", 1) == 0);
+	CHECK(symlink(victim, link) == 0);
+	CHECK(backdate(stale, 3600) == 0 && backdate(live, 3600) == 0 && backdate(other, 3600) == 0);
+	CHECK(backdate(victim, 3600) == 0);
+	/* The "writer": its own open file, locked as atomic_openat locks. */
+	fd = open(live, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+
+	outs[0] = out;
+	CHECK_EQ_INT(batch_clean_stale_temps(outs, 1), 1);
+	CHECK(!exists(stale));
+	CHECK(exists(live));
+	CHECK(exists(young));
+	CHECK(exists(other));
+	CHECK(exists(victim));
+	{
+		struct stat lst;
+		CHECK(lstat(link, &lst) == 0 && S_ISLNK(lst.st_mode));
+	}
+
+	/* Once the writer is gone (killed: its lock dies with it), the old
+	 * temp is a leftover like any other. */
+	close(fd);
+	CHECK_EQ_INT(batch_clean_stale_temps(outs, 1), 1);
+	CHECK(!exists(live));
+	CHECK(exists(young));
+}
+
+/* The atomic writer holds an exclusive flock on its temp file from
+ * creation to rename, in both the O_TMPFILE and the named-temp case, and
+ * leaves no temp behind. */
+static void test_atomic_lock(void)
+{
+	char dir[2048], out[4096], name[4096];
+	struct atomic_file af;
+	struct sisign_error err;
+	int fd;
+
+	snprintf(dir, sizeof dir, "%s/lock", tmp);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(out, sizeof out, "%s/o.bin", dir);
+	CHECK_EQ_INT(atomic_open(&af, out, 0644, &err), SISIGN_OK);
+	CHECK_EQ_INT(atomic_write(&af, "abc", 3, &err), SISIGN_OK);
+	/* Our own, separate open of the same file must find it locked. */
+	snprintf(name, sizeof name, "/proc/self/fd/%d", af.fd);
+	fd = open(name, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	CHECK(flock(fd, LOCK_EX | LOCK_NB) != 0);
+	CHECK_EQ_INT(atomic_commit(&af, &err), SISIGN_OK);
+	/* Renamed and closed: the lock is gone with the writer's file. */
+	CHECK(flock(fd, LOCK_EX | LOCK_NB) == 0);
+	close(fd);
+	CHECK(exists(out));
+	CHECK_EQ_INT(count_tmp(dir), 0);
+}
+
 /* The slicing-by-8 CRC-16 (util/misc.c, optimised for big batches) gives
  * exactly what the plain bytewise definition gives. */
 static uint16_t crc16_ref(uint16_t crc, const uint8_t *p, size_t n)
@@ -443,6 +538,8 @@ int main(void)
 	test_crc16();
 	tmp = tu_tmpdir();
 	test_batch();
+	test_stale_temps();
+	test_atomic_lock();
 	tu_rmrf(tmp);
 	free(tmp);
 	return tu_finish();

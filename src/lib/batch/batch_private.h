@@ -11,8 +11,9 @@
 #include <sisign/batch.h>
 
 /* Remove "NAME.tmpXXXXXX" leftovers of a killed run for the given output
- * paths (one directory scan per distinct directory).  Returns how many
- * were removed. */
+ * paths (one directory scan per distinct directory).  A temp that a live
+ * writer holds locked, or that changed in the last 2 seconds, is kept.
+ * Returns how many were removed. */
 size_t batch_clean_stale_temps(const char *const *outputs, size_t n);
 
 #endif

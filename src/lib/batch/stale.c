@@ -1,19 +1,34 @@
-/* Leftovers of a killed run: util/file.c's atomic_open() names its temp
- * file "OUT.tmpXXXXXX" (mkostemp) beside OUT.  A SIGKILL between create and
- * rename leaves one; it is never mistaken for an output (wrong name) and the
- * next batch over the same outputs removes it here. */
+/* Leftovers of a killed run: util/file.c's atomic writer names its temp
+ * file "OUT.tmpXXXXXX" beside OUT (at commit, or from the start where the
+ * filesystem has no O_TMPFILE).  A SIGKILL between naming and rename leaves
+ * one; it is never mistaken for an output (wrong name) and the next batch
+ * over the same outputs removes it here.
+ *
+ * Another sisign may be writing the same outputs at this moment, so a temp
+ * is removed only if it cannot be live: the writer holds an exclusive
+ * flock on its temp for as long as the name exists, so a temp we cannot
+ * lock is skipped; and one changed less than STALE_MIN_AGE seconds ago is
+ * skipped too (it covers the instant between creating a fallback temp and
+ * locking it, and writers without the lock).  The name is checked to still
+ * be the file we locked before it is unlinked. */
 #include "batch/batch_private.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/util_private.h"
 
 #define TMP_TAG ".tmp"
 #define TMP_TAGLEN 4
-#define TMP_RANDLEN 6 /* mkostemp's XXXXXX */
+#define TMP_RANDLEN 6 /* the XXXXXX */
+#define STALE_MIN_AGE 2 /* seconds since the temp last changed */
 
 struct dirbase {
 	char *dir;
@@ -37,10 +52,40 @@ static int is_rand_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* Remove the temp name in directory dfd if nobody can be writing it: a
+ * regular file (not followed if a symlink), unlocked, unchanged for
+ * STALE_MIN_AGE seconds, and still the same file when unlinked.  1 if
+ * removed. */
+static int remove_if_stale(int dfd, const char *name, time_t now)
+{
+	struct stat st, again;
+	int fd, removed = 0;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto out;
+	if (st.st_mtime > now - STALE_MIN_AGE)
+		goto out; /* young (or in the future): may be live */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		goto out; /* a writer holds it (or no flock here: keep it) */
+	/* Held by us now; the name must still be this file. */
+	if (fstatat(dfd, name, &again, AT_SYMLINK_NOFOLLOW) != 0 || again.st_dev != st.st_dev ||
+	    again.st_ino != st.st_ino)
+		goto out;
+	if (unlinkat(dfd, name, 0) == 0)
+		removed = 1;
+out:
+	close(fd);
+	return removed;
+}
+
 size_t batch_clean_stale_temps(const char *const *outputs, size_t n)
 {
 	struct dirbase *v = calloc(n ? n : 1, sizeof *v);
 	size_t removed = 0, nv = 0;
+	time_t now = time(NULL);
 
 	if (!v)
 		return 0;
@@ -81,15 +126,8 @@ size_t batch_clean_stale_temps(const char *const *outputs, size_t n)
 					continue;
 				memcpy(base, de->d_name, bl);
 				base[bl] = '\0';
-				if (bsearch(base, v + g, e - g, sizeof *v, cmp_base)) {
-					char *p = malloc(strlen(v[g].dir) + len + 2);
-					if (!p)
-						continue;
-					sprintf(p, "%s/%s", v[g].dir, de->d_name);
-					if (unlink(p) == 0)
-						removed++;
-					free(p);
-				}
+				if (bsearch(base, v + g, e - g, sizeof *v, cmp_base))
+					removed += (size_t)remove_if_stale(dirfd(d), de->d_name, now);
 			}
 			closedir(d);
 		}

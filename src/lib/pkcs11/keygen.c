@@ -19,6 +19,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -131,6 +132,51 @@ int sisign_der_write_file(const char *path, const unsigned char *der, size_t der
 	r = n > 0 ? write_bytes(path, data, (size_t)n, 0644, overwrite, err)
 		  : err_set(err, SISIGN_ERR_INTERNAL, -1, "empty PEM");
 	BIO_free(b);
+	return r;
+}
+
+int sisign_certs_write_pem_at(int dirfd, const char *name, const unsigned char *certs, size_t certs_len,
+	struct sisign_error *err)
+{
+	STACK_OF(X509) *sk = NULL;
+	struct atomic_file af;
+	struct stat st;
+	BIO *b = NULL;
+	char *data;
+	long n;
+	int r = SISIGN_ERR_INTERNAL;
+
+	if (!name || !*name || strchr(name, '/') || !certs || !certs_len)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_certs_write_pem_at: bad arguments");
+	/* Only a regular file (or nothing) is replaced: a symlink planted at
+	 * the name is refused, not followed nor silently swapped.  Should one
+	 * appear after this check, the rename still replaces the link itself. */
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+		return err_set(err, SISIGN_ERR_EXISTS, -1, "%s is %s, not a regular file; not replacing it", name,
+			S_ISLNK(st.st_mode) ? "a symbolic link" : "something else");
+	if ((r = crypto_certs_from_der_blob(certs, certs_len, &sk, err)) != SISIGN_OK)
+		return r;
+	if (!(b = BIO_new(BIO_s_mem()))) {
+		r = err_ossl(err, SISIGN_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_num(sk); i++)
+		if (!PEM_write_bio_X509(b, sk_X509_value(sk, i))) {
+			r = err_ossl(err, SISIGN_ERR_NOMEM, "cannot make PEM");
+			goto out;
+		}
+	n = BIO_get_mem_data(b, &data);
+	if (n <= 0) {
+		r = err_set(err, SISIGN_ERR_INTERNAL, -1, "empty PEM");
+		goto out;
+	}
+	if ((r = atomic_openat(&af, dirfd, name, 0644, err)) != SISIGN_OK)
+		goto out;
+	if ((r = atomic_write(&af, data, (size_t)n, err)) != SISIGN_OK || (r = atomic_commit(&af, err)) != SISIGN_OK)
+		atomic_abort(&af);
+out:
+	BIO_free(b);
+	crypto_certs_free(sk);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,12 +108,26 @@ static char *dir_of(const char *path)
 	return dir;
 }
 
-int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisign_error *err)
+/* Put six random characters of [a-z0-9] over the "XXXXXX" (or the previous
+ * try's) at the end of af->tmppath. */
+static void tmp_rename_suffix(struct atomic_file *af, int tries)
+{
+	char *x = af->tmppath + strlen(af->tmppath) - 6;
+	unsigned char rnd[6];
+
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		memset(rnd, tries, sizeof rnd);
+	for (int i = 0; i < 6; i++)
+		x[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rnd[i] % 36];
+}
+
+int atomic_openat(struct atomic_file *af, int dirfd, const char *path, int mode, struct sisign_error *err)
 {
 	size_t n = strlen(path);
 	char *dir;
 	memset(af, 0, sizeof *af);
 	af->fd = -1;
+	af->dirfd = dirfd;
 	af->mode = mode;
 	af->path = strdup(path);
 	af->tmppath = malloc(n + 16);
@@ -125,27 +140,43 @@ int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisig
 	snprintf(af->tmppath, n + 16, "%s.tmpXXXXXX", path);
 	/* An unnamed file in the destination directory: if the process dies
 	 * (even by SIGKILL) before commit, nothing is left behind.  Where the
-	 * filesystem has no O_TMPFILE, a named temp file is the fallback. */
-	af->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
+	 * filesystem has no O_TMPFILE, a named temp file is the fallback,
+	 * created exclusively (O_EXCL never follows a symlink). */
+	af->fd = openat(dirfd, dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
 	free(dir);
 	if (af->fd >= 0) {
 		af->unnamed = 1;
 	} else {
-		af->fd = mkostemp(af->tmppath, O_CLOEXEC);
-		if (af->fd < 0) {
-			int e = errno;
-			free(af->tmppath);
-			af->tmppath = NULL;
-			atomic_abort(af);
-			return err_sys(err, e, "%s: cannot create temporary output", path);
+		for (int tries = 0;; tries++) {
+			tmp_rename_suffix(af, tries);
+			af->fd = openat(dirfd, af->tmppath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (af->fd >= 0)
+				break;
+			if (errno != EEXIST || tries >= 100) {
+				int e = errno;
+				free(af->tmppath);
+				af->tmppath = NULL;
+				atomic_abort(af);
+				return err_sys(err, e, "%s: cannot create temporary output", path);
+			}
 		}
 	}
+	/* The writer holds an exclusive flock on its temp file for the file's
+	 * whole named life, so a batch cleaning up after a killed run
+	 * (batch/stale.c) can tell a live temp from a leftover.  A filesystem
+	 * without flock only loses that hint: the cleaner's age rule stays. */
+	(void)flock(af->fd, LOCK_EX | LOCK_NB);
 	if (fchmod(af->fd, (mode_t)mode) != 0) {
 		int e = errno;
 		atomic_abort(af);
 		return err_sys(err, e, "%s: cannot set mode", path);
 	}
 	return SISIGN_OK;
+}
+
+int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisign_error *err)
+{
+	return atomic_openat(af, AT_FDCWD, path, mode, err);
 }
 
 int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_error *err)
@@ -157,13 +188,13 @@ int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_
 	return SISIGN_OK;
 }
 
-static void fsync_dir_of(const char *path)
+static void fsync_dir_of(int dirfd, const char *path)
 {
 	char *dir = dir_of(path);
 	int dfd;
 	if (!dir)
 		return;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
@@ -173,7 +204,7 @@ static void fsync_dir_of(const char *path)
 
 int atomic_commit(struct atomic_file *af, struct sisign_error *err)
 {
-	int r;
+	int r, lockfd;
 	if (af->fd < 0 || !af->tmppath)
 		return err_set(err, SISIGN_ERR_INTERNAL, -1, "commit of a closed output");
 	if (fsync(af->fd) != 0) {
@@ -188,16 +219,11 @@ int atomic_commit(struct atomic_file *af, struct sisign_error *err)
 		int tries = 0;
 		snprintf(proc, sizeof proc, "/proc/self/fd/%d", af->fd);
 		for (;;) {
-			char *x = af->tmppath + strlen(af->tmppath) - 6;
-			unsigned char rnd[6];
-			if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-				memset(rnd, tries, sizeof rnd);
-			for (int i = 0; i < 6; i++)
-				x[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rnd[i] % 36];
-			if (linkat(AT_FDCWD, proc, AT_FDCWD, af->tmppath, AT_SYMLINK_FOLLOW) == 0)
+			tmp_rename_suffix(af, tries);
+			if (linkat(AT_FDCWD, proc, af->dirfd, af->tmppath, AT_SYMLINK_FOLLOW) == 0)
 				break;
 			/* without /proc, AT_EMPTY_PATH does the same (needs privilege) */
-			if (errno == ENOENT && linkat(af->fd, "", AT_FDCWD, af->tmppath, AT_EMPTY_PATH) == 0)
+			if (errno == ENOENT && linkat(af->fd, "", af->dirfd, af->tmppath, AT_EMPTY_PATH) == 0)
 				break;
 			if (errno != EEXIST || ++tries > 100) {
 				r = err_sys(err, errno, "%s: cannot name the finished output", af->path);
@@ -209,21 +235,30 @@ int atomic_commit(struct atomic_file *af, struct sisign_error *err)
 		}
 		af->unnamed = 0;
 	}
+	/* The flock belongs to the open file, not to this descriptor: a
+	 * duplicate keeps it held across the close (whose error we still want
+	 * before replacing the destination) until the temp name is gone. */
+	lockfd = fcntl(af->fd, F_DUPFD_CLOEXEC, 0);
 	if (close(af->fd) != 0) {
 		af->fd = -1;
 		r = err_sys(err, errno, "%s: close failed", af->path);
+		if (lockfd >= 0)
+			close(lockfd);
 		atomic_abort(af);
 		return r;
 	}
 	af->fd = -1;
-	if (rename(af->tmppath, af->path) != 0) {
+	r = renameat(af->dirfd, af->tmppath, af->dirfd, af->path);
+	if (lockfd >= 0)
+		close(lockfd);
+	if (r != 0) {
 		r = err_sys(err, errno, "%s: rename failed", af->path);
 		atomic_abort(af);
 		return r;
 	}
 	free(af->tmppath);
 	af->tmppath = NULL;
-	fsync_dir_of(af->path);
+	fsync_dir_of(af->dirfd, af->path);
 	free(af->path);
 	af->path = NULL;
 	return SISIGN_OK;
@@ -235,7 +270,7 @@ void atomic_abort(struct atomic_file *af)
 		close(af->fd);
 	af->fd = -1;
 	if (af->tmppath && !af->unnamed) {
-		(void)unlink(af->tmppath);
+		(void)unlinkat(af->dirfd, af->tmppath, 0);
 		free(af->tmppath);
 		af->tmppath = NULL;
 	}

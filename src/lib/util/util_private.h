@@ -123,18 +123,26 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, stru
 	SISIGN_WARN_UNUSED;
 
 /* Atomic output: a temp file in the destination's directory (unnamed
- * O_TMPFILE where the filesystem has it, linked to a temp name only when
- * complete), fsynced, then renamed over the destination (and the directory
- * fsynced).  On any failure
- * or abort the temp file is removed and the destination is untouched. */
+ * O_TMPFILE where the filesystem has it, linked to a temp name
+ * "PATH.tmpXXXXXX" only when complete; else created under that name with
+ * O_EXCL), fsynced, then renamed over the destination (and the directory
+ * fsynced).  The writer holds an exclusive flock on the temp file until it
+ * is renamed: batch/stale.c skips a locked temp.  A symlink at the
+ * destination is replaced, never written through.  On any failure or
+ * abort the temp file is removed and the destination is untouched. */
 struct atomic_file {
 	int fd;
+	int dirfd;      /* paths are relative to this (AT_FDCWD for atomic_open) */
 	char *path;     /* final path */
 	char *tmppath;  /* temp path, NULL once committed or aborted */
 	int mode;       /* permission bits for the final file */
 	int unnamed;    /* fd is an O_TMPFILE not yet linked */
 };
 int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* The same with path relative to the open directory dirfd (which the caller
+ * keeps open until commit or abort). */
+int atomic_openat(struct atomic_file *af, int dirfd, const char *path, int mode, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
 int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_error *err) SISIGN_WARN_UNUSED;
 int atomic_commit(struct atomic_file *af, struct sisign_error *err) SISIGN_WARN_UNUSED;
 void atomic_abort(struct atomic_file *af); /* safe to call after commit, or twice */
