@@ -153,14 +153,21 @@ static void check_module_path(const char *path)
 	struct sisign_error err;
 	int r;
 
+	char *resolved = NULL;
+	struct stat st;
+
 	sisign_error_clear(&err);
-	r = tok_module_path_allowed(path, extra, &err);
+	r = tok_module_path_allowed(path, extra, &resolved, &st, &err);
 	if (r != SISIGN_OK) {
 		fz_check_error(r, &err);
-		FZ_ASSERT(r == SISIGN_ERR_BAD_URI || r == SISIGN_ERR_NOMEM);
+		FZ_ASSERT(r == SISIGN_ERR_BAD_URI || r == SISIGN_ERR_MODULE || r == SISIGN_ERR_NOMEM);
+		FZ_ASSERT(resolved == NULL);
 	} else {
 		FZ_ASSERT(path[0] == '/');
+		FZ_ASSERT(resolved != NULL && resolved[0] == '/');
+		FZ_ASSERT(S_ISREG(st.st_mode));
 	}
+	free(resolved);
 }
 
 static void check_uri(const char *s, size_t pinsize, int with_module)
@@ -171,6 +178,7 @@ static void check_uri(const char *s, size_t pinsize, int with_module)
 	P11KitUri *uri = NULL;
 	const char *v;
 	char *path = NULL;
+	struct stat st;
 	int r;
 
 	sisign_error_clear(&err);
@@ -192,7 +200,7 @@ static void check_uri(const char *s, size_t pinsize, int with_module)
 	opts.module = with_module ? "/nonexistent/fuzz-module.so" : NULL;
 	opts.allowed_module_dirs = extra;
 	sisign_error_clear(&err);
-	r = tok_resolve_module(uri, &opts, &path, &err);
+	r = tok_resolve_module(uri, &opts, &path, &st, &err);
 	if (r != SISIGN_OK) {
 		fz_check_error(r, &err);
 		FZ_ASSERT(path == NULL);

@@ -122,6 +122,13 @@ expect_rc 7 "pin-source with two lines"
 check '[ "$(logins)" = 0 ]' "pin-source with two lines: no C_Login"
 run "$SISIGN" sign --key "$KEY?pin-source=file:$T/empty.pin" --module "$M" -o bad.sis in.sis
 expect_rc 7 "empty pin-source"
+# A FIFO as pin-source is refused at once, not waited on.
+mkfifo pin.fifo
+reset_log
+run timeout 10 "$SISIGN" sign --key "$KEY?pin-source=file:$T/pin.fifo" --module "$M" -o bad.sis in.sis
+expect_rc 7 "pin-source naming a FIFO is refused without blocking"
+expect_stderr_has "not a regular file" "pin-source FIFO says why"
+check '[ "$(logins)" = 0 ]' "pin-source FIFO: no C_Login"
 chmod 644 right.pin
 run "$SISIGN" sign --key "$KEY?pin-source=file:$T/right.pin" --module "$M" -o bad.sis in.sis
 expect_rc 7 "pin-source readable by others (exit 7, as for --pin-file)"

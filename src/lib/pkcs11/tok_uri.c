@@ -386,7 +386,9 @@ int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len,
 	}
 	if (path[0] != '/')
 		return err_set(err, SISIGN_ERR_BAD_PIN, -1, "pin-source \"%s\" is not an absolute file path", source);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO at the path must not hang the login; only a
+	 * regular file is read (below). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		r = err_set(err, SISIGN_ERR_BAD_PIN, -1, "pin-source file %s: %s", path, strerror(e));

@@ -53,8 +53,9 @@ int tok_resolve_module(P11KitUri *uri, const struct sisign_token_opts *opts, cha
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Read a PIN from a pin-source value ("file:/path" or "/path").  Refuses
- * other schemes and files with any group/other permission bit
- * (SISIGN_ERR_BAD_URI).  Strips one trailing newline.  buf gets a NUL-
+ * other schemes, what is not a regular file (a FIFO is not waited for)
+ * and files with any group/other permission bit (SISIGN_ERR_BAD_PIN).
+ * Strips one trailing newline.  buf gets a NUL-
  * terminated PIN; *len its length. */
 int tok_read_pin_source(const char *source, char *buf, size_t size, size_t *len, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
