@@ -1259,17 +1259,25 @@ static gpointer batch_thread(gpointer data)
 	g_mutex_lock(&b->lock);
 	b->lib = NULL;
 	g_mutex_unlock(&b->lock);
-	if (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED) {
+	if (r == SISIGN_ERR_TOKEN_FAILED) {
+		/* The token went away or broke: the batch stopped at the first
+		 * such signature (its row has the error); the rest never began. */
+		char *t = gui_error_text(r, &err);
+		d->error = g_strdup_printf("Signing stopped: %s", t);
+		g_free(t);
+	} else if (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED) {
 		char *t = gui_error_text(r, &err);
 		d->error = g_strdup_printf("The batch could not run: %s", t);
 		g_free(t);
 	}
-	/* Jobs never started (cancelled) got no result callback. */
+	/* Jobs never started (cancelled, or stopped by a failing token) got
+	 * no result callback. */
 	for (k = 0; k < sisign_batch_count(lib); k++) {
 		const struct sisign_batch_result *res = sisign_batch_result(lib, k);
 		if (res && res->status == SISIGN_JOB_PENDING)
 			post_row(b, g_array_index(b->job_row, guint, k), GUI_JOB_CANCELLED,
-				g_strdup(d->error ? d->error : "Cancelled"), NULL, -1, FALSE);
+				g_strdup(r == SISIGN_ERR_TOKEN_FAILED ? "Not started: signing stopped when the token failed"
+					: d->error ? d->error : "Cancelled"), NULL, -1, FALSE);
 	}
 out:
 	sisign_batch_free(lib);

@@ -955,6 +955,37 @@ static void test_token_prompt(void)
 	CHECK(g_str_has_suffix(r.prompt, "\n")); /* prompt, no warning */
 	g_free(r.error);
 
+	/* A token that is pulled out mid-batch (the second C_Sign answers
+	 * CKR_DEVICE_REMOVED): the batch stops there and says so once; the
+	 * package after it is shown as not started, not as failed. */
+	for (i = 0; i < 3; i++) {
+		char *o = g_strdup_printf("%s/m%u_signed.sis", dir, i);
+		g_unlink(o);
+		g_free(o);
+	}
+	g_setenv("MOCK_P11_SIGN_FAIL_AFTER", "1", TRUE);
+	g_setenv("MOCK_P11_SIGN_FAIL_RV", "0x32", TRUE);
+	g_unlink(log);
+	run_batch(m, GUI_OP_SIGN, &s, "1234", NULL, 0, &r);
+	CHECK(r.error && strstr(r.error, "Signing stopped") && strstr(r.error, "removed"));
+	CHECK(count_lines(log, "sign ") == 2);
+	{
+		guint ndone = 0, nfailed = 0, nnot = 0;
+		for (i = 0; i < 3; i++) {
+			const struct gui_job *mj = gui_model_job(m, i);
+			if (mj->state == GUI_JOB_DONE)
+				ndone++;
+			else if (mj->state == GUI_JOB_FAILED)
+				nfailed++;
+			else if (mj->state == GUI_JOB_CANCELLED && mj->status && g_str_has_prefix(mj->status, "Not started"))
+				nnot++;
+		}
+		CHECK(ndone == 1 && nfailed == 1 && nnot == 1);
+	}
+	g_free(r.error);
+	g_unsetenv("MOCK_P11_SIGN_FAIL_AFTER");
+	g_unsetenv("MOCK_P11_SIGN_FAIL_RV");
+
 	g_unsetenv("MOCK_P11_MODE");
 	g_unsetenv("MOCK_P11_LOG");
 	gui_settings_clear(&s);
