@@ -127,6 +127,13 @@ static int cmd_keys(int argc, char **argv)
 	if (!keyopts_is_uri(uri))
 		return cli_usage_error(argv[0], "'%s' is not a pkcs11: URI", uri);
 	keyopts_token_opts(&ko, &to);
+	/* No PIN given and nobody to ask: list what needs no login (public
+	 * keys, certificates, and private keys the token shows without one),
+	 * as the help says, instead of failing for want of a prompt. */
+	if (!to.pin_cb_explicit && !fe_secret_can_prompt()) {
+		to.pin_cb = NULL;
+		to.pin_cb_data = NULL;
+	}
 	sisign_error_clear(&err);
 	r = sisign_token_objects(uri, &to, &arr, &n, &err);
 	if (r != SISIGN_OK)
@@ -155,8 +162,10 @@ const struct cli_command cli_cmd_keys = {
 	"'pkcs11:', which must then match a single token), each with a copy-ready\n"
 	"URI for `sisign sign --key`, key type and size, the object it pairs\n"
 	"with by CKA_ID, and for certificates the subject and expiry.  Logs in\n"
-	"when a PIN is available so private keys show; an ambiguous URI is an\n"
-	"error that lists the candidates.\n"
+	"when a PIN is available so private keys show (--pin-fd, --pin-file,\n"
+	"$SISIGN_PIN, the URI's pin-source, or a prompt when there is a\n"
+	"terminal); without one it lists what the token shows without a login.\n"
+	"An ambiguous URI is an error that lists the candidates.\n"
 	"\n"
 	"Options:\n"
 	"  -j, --json            one JSON document per object, one per line\n"

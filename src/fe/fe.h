@@ -73,6 +73,8 @@ void fe_secret_env_wipe(void);
 /* Does src hold a secret the user gave explicitly (fd, file, environment),
  * as opposed to only a prompt?  For sisign_token_opts.pin_cb_explicit. */
 int fe_secret_src_explicit(const struct fe_secret_src *src);
+/* Could a prompt be shown: is there a controlling terminal (/dev/tty)? */
+int fe_secret_can_prompt(void);
 
 /* Before a front end holds any secret: no core dumps (RLIMIT_CORE 0) and
  * no longer dumpable (PR_SET_DUMPABLE 0, which also stops ptrace attach

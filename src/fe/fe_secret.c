@@ -347,6 +347,15 @@ static void tty_on_signal(int sig)
 	errno = saved_errno;
 }
 
+int fe_secret_can_prompt(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 static int from_tty(struct fe_secret_src *src, const char *kind, const char *what, int tries_left,
 	char *buf, size_t size)
 {

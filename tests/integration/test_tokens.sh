@@ -61,6 +61,13 @@ printf 'k\n' >"$T/f.txt"
 run env SISIGN_PIN="$PIN" "$SISIGN" sign --key "$uri" --module "$M" -o "$T/s.sis" "$T/in.sis"
 expect_rc 0 "sign with the URI keys printed"
 
+# No PIN and no terminal to ask on: the public objects, not an error.
+if command -v setsid >/dev/null; then
+	run env -u SISIGN_PIN setsid "$SISIGN" keys 'pkcs11:token=sisign-test' --module "$M"
+	expect_rc 0 "keys without a PIN or terminal"
+	expect_stdout_has "certificate RSA-2048" "keys without a PIN: the certificate"
+	check '! grep -q "private-key" "$T/out"' "keys without a PIN: no private key (needs a login)"
+fi
 run env SISIGN_PIN="$PIN" "$SISIGN" keys 'pkcs11:token=sisign-dup' --module "$M"
 expect_rc 6 "keys on an ambiguous label"
 expect_stderr_has "sisign-dup" "keys ambiguous lists candidates"
