@@ -26,13 +26,9 @@ for i in $(seq 1 "$n"); do
 	"$sisign" pack --uid $((0xE0001000 + i)) --name "B$i" -f "$work/payload.bin=!:\\data\\b.bin" \
 		-o "$work/in/b$i.sis"
 done
-p11-kit server -s --provider "$module" -n "$work/p11.sock" 'pkcs11:token=bench' > "$work/server.env" 2> "$work/server.err" &
-for _ in $(seq 1 100); do
-	grep -q P11_KIT_SERVER_PID "$work/server.env" 2>/dev/null && [ -S "$work/p11.sock" ] && break
-	sleep 0.1
-done
-. "$work/server.env"
-server_pid=$P11_KIT_SERVER_PID
+. "$here/../tests/integration/lib/p11kit_server.sh"
+p11kit_server_start "$work" "$module" 'pkcs11:token=bench' || { echo "p11-kit server did not start: $(cat "$work/server.err")" >&2; exit 1; }
+server_pid=$P11KIT_SERVER_PID
 
 echo "sisign: $sisign; $clients clients x $n packages (64 KiB payload) through $P11_KIT_SERVER_ADDRESS"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -75,14 +75,10 @@ for i in $(seq 1 "$N"); do
 		-o "$T/in/r$(printf %03d "$i").sis" || { echo "FAIL: pack"; exit 1; }
 done
 
-# One server, one socket.  It daemonizes and keeps stdout open: to a file.
-p11-kit server -s --provider "$M" -n "$T/p11.sock" "pkcs11:token=$LABEL" > "$T/server.env" 2> "$T/server.err" &
-for _ in $(seq 1 100); do
-	grep -q P11_KIT_SERVER_PID "$T/server.env" 2>/dev/null && [ -S "$T/p11.sock" ] && break
-	sleep 0.1
-done
-. "$T/server.env"
-SERVER_PID=${P11_KIT_SERVER_PID:-}
+# One server, one socket.
+. "$here/lib/p11kit_server.sh"
+p11kit_server_start "$T" "$M" "pkcs11:token=$LABEL"
+SERVER_PID=$P11KIT_SERVER_PID
 if [ -z "$SERVER_PID" ] || [ ! -S "$T/p11.sock" ]; then
 	echo "FAIL: p11-kit server did not start: $(cat "$T/server.err")"
 	exit 1
