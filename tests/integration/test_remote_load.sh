@@ -84,6 +84,25 @@ if [ -z "$SERVER_PID" ] || [ ! -S "$T/p11.sock" ]; then
 	exit 1
 fi
 
+# Key generation through the server: keygen works on the module's raw
+# function list, which p11-kit-client.so gives as a new connection of its
+# own; it must be the logged-in one.  Then a package signed with the new
+# key verifies against the certificate stored beside it.
+checks=$((checks + 1))
+if "$SISIGN" keygen --module "$CLIENT" --cert --subject "CN=remote new" "pkcs11:token=$LABEL;object=remote-new" \
+	> "$T/keygen.out" 2> "$T/keygen.err" < /dev/null; then
+	NEWKEY="pkcs11:token=$LABEL;object=remote-new;type=private"
+	checks=$((checks + 1))
+	"$SISIGN" sign --module "$CLIENT" --key "$NEWKEY" -o "$T/new.sis" "$T/in/r001.sis" 2> "$T/new.err" < /dev/null \
+		|| fail "sign with the key made through p11-kit server: $(cat "$T/new.err")"
+	checks=$((checks + 1))
+	"$SISIGN" export-cert --module "$CLIENT" -o "$T/new.pem" "$NEWKEY" 2> "$T/new.err" < /dev/null \
+		&& "$SISIGN" verify --trust "$T/new.pem" "$T/new.sis" > /dev/null 2>> "$T/new.err" \
+		|| fail "the package signed with the new remote key is not trusted by its certificate: $(cat "$T/new.err")"
+else
+	fail "keygen through p11-kit server: $(cat "$T/keygen.err")"
+fi
+
 sign_one() { # OUTDIR ERR JSON [extra options]
 	local out=$1 err=$2 json=$3
 	shift 3

@@ -111,31 +111,33 @@ void tok_handle_free(struct tok_handle *h)
 int tok_handle_context_login(struct tok_handle *h, CK_FUNCTION_LIST *f, CK_SESSION_HANDLE sh, const char *label,
 	struct sisign_error *err)
 {
-	char pin[TOK_PIN_MAX + 1];
-	const char *use = NULL;
+	char *pin = NULL;
+	size_t len = 0;
+	int r;
 	CK_RV rv;
 
 	if (h->s.slot->token->secureLogin) {
 		/* PIN pad: the token asks for it itself. */
 		rv = f->C_Login(sh, CKU_CONTEXT_SPECIFIC, NULL, 0);
-	} else {
-		if (h->pin) {
-			use = h->pin;
-		} else if (h->opts && h->opts->pin_cb) {
-			int n = h->opts->pin_cb(h->opts->pin_cb_data, "pin", label, -1, pin, sizeof pin);
-			if (n < 0) {
-				OPENSSL_cleanse(pin, sizeof pin);
-				return err_set(err, n, -1, "no PIN for key \"%s\"", label);
-			}
-			pin[(size_t)n < sizeof pin ? (size_t)n : sizeof pin - 1] = '\0';
-			use = pin;
-		} else {
-			return err_set(err, SISIGN_ERR_CANCELLED, -1,
-				"key \"%s\" asks for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE) and none was "
-				"given", label);
+	} else if (h->pin) {
+		rv = f->C_Login(sh, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR *)h->pin, (CK_ULONG)strlen(h->pin));
+	} else if (h->opts && h->opts->pin_cb) {
+		/* Asked now: the same rule as every PIN (sisign_secret_check),
+		 * in the secure heap, wiped right after. */
+		if (!(pin = sisign_secret_alloc(TOK_PIN_MAX + 1)))
+			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		r = util_secret_ask(h->opts->pin_cb, h->opts->pin_cb_data, "pin", label, -1, pin, TOK_PIN_MAX + 1,
+			&len, err);
+		if (r != SISIGN_OK) {
+			sisign_secret_free(pin, TOK_PIN_MAX + 1);
+			return r;
 		}
-		rv = f->C_Login(sh, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR *)use, (CK_ULONG)strlen(use));
-		OPENSSL_cleanse(pin, sizeof pin);
+		rv = f->C_Login(sh, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR *)pin, (CK_ULONG)len);
+		sisign_secret_free(pin, TOK_PIN_MAX + 1);
+	} else {
+		return err_set(err, SISIGN_ERR_CANCELLED, -1,
+			"key \"%s\" asks for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE) and none was "
+			"given", label);
 	}
 	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
 		return SISIGN_OK;
@@ -145,6 +147,11 @@ int tok_handle_context_login(struct tok_handle *h, CK_FUNCTION_LIST *f, CK_SESSI
 P11KitUri *tok_handle_uri(struct tok_handle *h)
 {
 	return h->s.uri;
+}
+
+CK_FUNCTION_LIST *tok_handle_raw(struct tok_handle *h)
+{
+	return h->s.login_open ? h->s.login_raw.f : NULL;
 }
 
 const char *tok_handle_module(const struct tok_handle *h)

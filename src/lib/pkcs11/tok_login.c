@@ -16,7 +16,8 @@
  * in this process.  Other modules that hand each caller a new instance
  * (p11-kit-client.so opens a new connection to its server, a new
  * application there) would not share the login: for those the PIN goes to
- * PKCS11_login, and libp11's copy lives until sess_close. */
+ * PKCS11_login as well, once our own login has worked, and libp11's copy
+ * lives until sess_close. */
 #include "pkcs11/tok_sess.h"
 #include "util/util_private.h"
 
@@ -66,19 +67,27 @@ int tok_login_error(struct sisign_error *err, unsigned long rv, const char *kind
 	return code;
 }
 
-/* C_Login(CKU_USER) on a session of our own, kept open in s; through
- * libp11 where that session would not share the login (above). */
+/* C_Login(CKU_USER) on a session of our own on the module's raw function
+ * list, kept open in s (s->login_raw), so its login lasts until
+ * sess_close.  Where that list is libp11's own instance or p11-kit's proxy
+ * the login is the application's, and libp11's sessions share it: libp11
+ * never sees the PIN.  A module that gives each caller a new instance
+ * (p11-kit-client.so: a new server connection) shares nothing, so there
+ * libp11 logs in as well, after the raw login succeeded — a wrong PIN is
+ * still tried once — and keeps its copy of the PIN (top of the file).
+ * Either way the raw list in s->login_raw is logged in, for the callers
+ * that work on it (keygen.c, the CKA_ALWAYS_AUTHENTICATE probe). */
 static int raw_login(struct tok_sess *s, const char *pin, size_t len, struct sisign_error *err)
 {
+	const char *label = s->slot->token->label;
+	const char *kind = pin == NULL ? "PIN pad of token" : "token";
 	CK_FUNCTION_LIST *f;
 	CK_RV rv;
 
-	if (tok_raw_open(s->module, &s->login_raw) != 0 ||
-	    (s->login_raw.initialised_here && !is_p11kit_proxy(s))) {
-		tok_raw_close(&s->login_raw);
+	if (tok_raw_open(s->module, &s->login_raw) != 0) {
 		err_ossl_clear();
 		if (PKCS11_login(s->slot, 0, pin) != 0)
-			return tok_login_error(err, last_ckr(), pin == NULL ? "PIN pad of token" : "token", s->slot->token->label);
+			return tok_login_error(err, last_ckr(), kind, label);
 		return SISIGN_OK;
 	}
 	f = s->login_raw.f;
@@ -89,10 +98,19 @@ static int raw_login(struct tok_sess *s, const char *pin, size_t len, struct sis
 	}
 	s->login_open = 1;
 	rv = f->C_Login(s->login_sh, CKU_USER, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)len);
-	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
-		return SISIGN_OK;
-	sess_logout(s);
-	return tok_login_error(err, rv, pin == NULL ? "PIN pad of token" : "token", s->slot->token->label);
+	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
+		sess_logout(s);
+		return tok_login_error(err, rv, kind, label);
+	}
+	if (s->login_raw.initialised_here && !is_p11kit_proxy(s)) {
+		err_ossl_clear();
+		if (PKCS11_login(s->slot, 0, pin) != 0) {
+			int r = tok_login_error(err, last_ckr(), kind, label);
+			sess_logout(s);
+			return r;
+		}
+	}
+	return SISIGN_OK;
 }
 
 void sess_logout(struct tok_sess *s)
