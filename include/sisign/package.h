@@ -25,9 +25,15 @@ enum sisign_pkg_kind {
 
 struct sisign_parse_opts {
 	uint64_t max_controller; /* cap on the decompressed controller; 0 = 16 MiB */
-	uint64_t max_file;       /* cap on one file's declared uncompressed size; 0 = 4 GiB */
+	uint64_t max_file;       /* cap on one file's declared uncompressed size; 0 =
+	                          * 0x3FFFFFFE bytes (just under 1 GiB), the largest
+	                          * the device's installer takes */
 	int max_depth;           /* embedding depth cap; 0 = 8 (the device's limit) */
 };
+/* Fixed caps, each refused with SISIGN_ERR_TOO_LARGE: 65,536 entries in one
+ * list of a controller; 65,536 data units in SISData (each serves one
+ * controller, real packages have a handful); 1,048,576 file data entries in
+ * all data units. */
 
 struct sisign_version {
 	int32_t major, minor, build; /* -1 = wildcard in dependency ranges */
@@ -177,7 +183,11 @@ SISIGN_API size_t sisign_pkg_nwarnings(const struct sisign_pkg *pkg);
 SISIGN_API const char *sisign_pkg_warning(const struct sisign_pkg *pkg, size_t i);
 
 /* Stream every file's data: inflate, check the declared size, SHA-1 it and
- * compare with its SISFileDescription.  Sets each file's hash_status.
+ * compare with its SISFileDescription.  Each data entry is inflated and
+ * hashed once, however many descriptions name it (so repeated descriptions
+ * cost a comparison each, not another pass).  A declared size over
+ * max_file is refused with SISIGN_ERR_TOO_LARGE before any data is read.
+ * Sets each file's hash_status.
  * Returns SISIGN_OK if every file with a hash matches, else the first
  * failure (SISIGN_ERR_HASH_MISMATCH, SISIGN_ERR_CORRUPT_DATA, ...) with a
  * message naming the file.  The result is remembered: a second call (say,
