@@ -201,7 +201,13 @@ SISIGN_API int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error
 SISIGN_API int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Write the package to `path` atomically (temp file, fsync, rename).  A
- * package nobody changed is written back byte for byte. mode: e.g. 0644. */
+ * package nobody changed is written back byte for byte.  A signed or
+ * unsigned one gets its controller recompressed (zlib's default level, or
+ * stored when that does not shrink it, as signsis does), the header's UID3
+ * and checksum recomputed, and a SISControllerChecksum field with the new
+ * CRC exactly when the input had one (signsis would add one, and drop one
+ * whose CRC is 0; the device ignores both CRCs); file data, the data CRC
+ * field and all other bytes are copied.  mode: e.g. 0644. */
 SISIGN_API int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 

@@ -388,10 +388,15 @@ static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *conte
 	 * (§2); UID2 is kept as found. */
 	sis_put_uid_header(head, le32(pkg->header + 4), pkg->top.uid);
 	/* SISData and whatever followed it inside SISContents are copied as they
-	 * are: signing never touches file data. */
-	*contents_len = (crc ? 12 : 0) + pkg->data_crc_field_len + comp.len + (pkg->contents_vend - pkg->data_off);
+	 * are: signing never touches file data.  The controller CRC field is
+	 * written, with the new CRC, exactly when the input had one (even if
+	 * the CRC is 0, where signsis would drop it; signsis also adds one to a
+	 * package that had none).  The device ignores both CRCs (§6), and this
+	 * way unsign gives back what sign was given. */
+	*contents_len = (pkg->ctl_crc_field ? 12 : 0) + pkg->data_crc_field_len + comp.len +
+		(pkg->contents_vend - pkg->data_off);
 	wbuf_put(head, hdr, sisf_put_hdr(hdr, 1, SISF_CONTENTS, *contents_len));
-	if (crc)
+	if (pkg->ctl_crc_field)
 		sis_put_crc_field(head, SISF_CONTROLLER_CHECKSUM, crc);
 	if (pkg->data_crc_field)
 		wbuf_put(head, pkg->data_crc_field, pkg->data_crc_field_len);
