@@ -239,7 +239,9 @@ struct sisign_pack_opts {
 	const struct sisign_datetime *created; /* NULL = now (UTC) */
 };
 
-/* Build an unsigned package at `path` (atomically). */
+/* Build an unsigned package at `path` (atomically).  A source file of more
+ * than 0x3FFFFFFE bytes (the device installer's limit) is refused with
+ * SISIGN_ERR_TOO_LARGE before any of it is read. */
 SISIGN_API int sisign_pack(const struct sisign_pack_opts *opts, const char *path,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
