@@ -25,9 +25,15 @@ enum sisign_pkg_kind {
 
 struct sisign_parse_opts {
 	uint64_t max_controller; /* cap on the decompressed controller; 0 = 16 MiB */
-	uint64_t max_file;       /* cap on one file's declared uncompressed size; 0 = 4 GiB */
+	uint64_t max_file;       /* cap on one file's declared uncompressed size; 0 =
+	                          * 0x3FFFFFFE bytes (just under 1 GiB), the largest
+	                          * the device's installer takes */
 	int max_depth;           /* embedding depth cap; 0 = 8 (the device's limit) */
 };
+/* Fixed caps, each refused with SISIGN_ERR_TOO_LARGE: 65,536 entries in one
+ * list of a controller; 65,536 data units in SISData (each serves one
+ * controller, real packages have a handful); 1,048,576 file data entries in
+ * all data units. */
 
 struct sisign_version {
 	int32_t major, minor, build; /* -1 = wildcard in dependency ranges */
@@ -177,7 +183,11 @@ SISIGN_API size_t sisign_pkg_nwarnings(const struct sisign_pkg *pkg);
 SISIGN_API const char *sisign_pkg_warning(const struct sisign_pkg *pkg, size_t i);
 
 /* Stream every file's data: inflate, check the declared size, SHA-1 it and
- * compare with its SISFileDescription.  Sets each file's hash_status.
+ * compare with its SISFileDescription.  Each data entry is inflated and
+ * hashed once, however many descriptions name it (so repeated descriptions
+ * cost a comparison each, not another pass).  A declared size over
+ * max_file is refused with SISIGN_ERR_TOO_LARGE before any data is read.
+ * Sets each file's hash_status.
  * Returns SISIGN_OK if every file with a hash matches, else the first
  * failure (SISIGN_ERR_HASH_MISMATCH, SISIGN_ERR_CORRUPT_DATA, ...) with a
  * message naming the file.  The result is remembered: a second call (say,
@@ -191,7 +201,13 @@ SISIGN_API int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error
 SISIGN_API int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Write the package to `path` atomically (temp file, fsync, rename).  A
- * package nobody changed is written back byte for byte. mode: e.g. 0644. */
+ * package nobody changed is written back byte for byte.  A signed or
+ * unsigned one gets its controller recompressed (zlib's default level, or
+ * stored when that does not shrink it, as signsis does), the header's UID3
+ * and checksum recomputed, and a SISControllerChecksum field with the new
+ * CRC exactly when the input had one (signsis would add one, and drop one
+ * whose CRC is 0; the device ignores both CRCs); file data, the data CRC
+ * field and all other bytes are copied.  mode: e.g. 0644. */
 SISIGN_API int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
@@ -223,7 +239,9 @@ struct sisign_pack_opts {
 	const struct sisign_datetime *created; /* NULL = now (UTC) */
 };
 
-/* Build an unsigned package at `path` (atomically). */
+/* Build an unsigned package at `path` (atomically).  A source file of more
+ * than 0x3FFFFFFE bytes (the device installer's limit) is refused with
+ * SISIGN_ERR_TOO_LARGE before any of it is read. */
 SISIGN_API int sisign_pack(const struct sisign_pack_opts *opts, const char *path,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 

@@ -58,7 +58,11 @@ SISIGN_API int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *i
 SISIGN_API int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Remove the last chain (all = 0) or every chain (all = 1).
- * SISIGN_ERR_NOT_SIGNED if there is none. */
+ * SISIGN_ERR_NOT_SIGNED if there is none.  Unsigning what sisign_pkg_sign
+ * signed gives back its input byte for byte, CRC fields included, when the
+ * input's controller was compressed the way sisign_pkg_write compresses it
+ * (as signsis does) and its controller CRC was not stale; otherwise only
+ * the compressed controller and that CRC's value differ. */
 SISIGN_API int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* True if the package's last chain was made with this identity's

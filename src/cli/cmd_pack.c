@@ -373,6 +373,8 @@ const struct cli_command cli_cmd_pack = {
 	"                            e.g. -f 'build/x.exe=!:\\sys\\bin\\x.exe,caps=ReadUserData+WriteUserData'.\n"
 	"                            The first '=' ends LOCAL; a final ',caps=' lists the\n"
 	"                            file's capabilities by name, joined with '+'.\n"
+	"                            LOCAL may hold at most 1073741822 bytes (0x3FFFFFFE,\n"
+	"                            the largest file a device installs).\n"
 	"      --s60v3               add the S60 3rd Edition platform dependency\n"
 	"                            (0x101F7961)\n"
 	"      --type TYPE           install type: SA (default), SP, PU, PA or PP\n"

@@ -86,9 +86,11 @@ const struct cli_command cli_cmd_unsign = {
 	"remove the last (or every) signature chain",
 	cmd_unsign,
 	"Removes the most recent signature chain (earlier chains stay valid), or\n"
-	"with --all every chain, and writes the result atomically.  Everything\n"
-	"else is kept byte for byte; a package that was signed by `sisign sign`\n"
-	"comes back exactly as it was.\n"
+	"with --all every chain, and writes the result atomically.  File data and\n"
+	"earlier chains are kept byte for byte; the controller is recompressed as\n"
+	"signsis does.  A package signed by `sisign sign` comes back exactly as it\n"
+	"was, with or without CRC fields, when its controller was compressed that\n"
+	"way and its controller CRC was current (else only those bytes differ).\n"
 	"\n"
 	"Options:\n"
 	"  -a, --all          remove every chain\n"

@@ -58,6 +58,22 @@ int tu_write_file(const char *path, const void *p, size_t n);
 char *tu_tmpdir(void);
 void tu_rmrf(const char *path);
 
+/* ---- packages built in memory (tu_sisbuild.c) ---- */
+
+/* An unsigned SISX package: one data entry of `size` zero bytes (deflated)
+ * in data unit 0, `ndesc` file descriptions that all name it, `nunits` data
+ * units in all (0 = 1; the others empty), and the controller and data CRC
+ * fields only if with_crcs. */
+struct tu_sis_spec {
+	uint32_t uid;
+	size_t ndesc;
+	uint64_t size;
+	size_t nunits;
+	int with_crcs;
+};
+/* The package's bytes (malloc'd) and their count, or NULL. */
+uint8_t *tu_build_sis(const struct tu_sis_spec *s, size_t *len);
+
 /* ---- keys and certificates (tu_identity.c; OpenSSL only) ---- */
 
 /* A fresh DSA key with a 160-bit q (Symbian's DSA-SHA1), or NULL. */

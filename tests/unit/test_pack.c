@@ -1,9 +1,11 @@
 /* sisign_pack: build packages from files of awkward sizes and options, parse
  * them back, and check every field of the model; bad input fails with the
  * exact code and leaves no output behind. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include <sisign/package.h>
@@ -237,6 +239,40 @@ static void test_pack_bad(void)
 	free(missing);
 }
 
+/* A source file the device would not install (0x3FFFFFFF bytes or more,
+ * sis-format.md §3.6) is refused before it is read (here: a sparse file). */
+static void test_pack_too_big(void)
+{
+	static const char *const names[] = { "Demo" };
+	struct sisign_pack_file f;
+	struct sisign_pack_opts o;
+	struct sisign_error err;
+	char *out = path_in("huge.sis"), *huge = path_in("huge");
+	int fd = open(huge, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK(ftruncate(fd, 0x3FFFFFFF) == 0);
+		close(fd);
+	}
+	memset(&f, 0, sizeof(f));
+	f.source = huge;
+	f.target = "!:\\data\\huge.bin";
+	memset(&o, 0, sizeof(o));
+	o.uid = 0xE0001234u;
+	o.names = names;
+	o.vendor = "Acme";
+	o.files = &f;
+	o.nfiles = 1;
+	sisign_error_clear(&err);
+	CHECK_EQ_INT(sisign_pack(&o, out, &err), SISIGN_ERR_TOO_LARGE);
+	CHECK_MSG(strstr(err.message, "at most 1073741822") != NULL, "%s", err.message);
+	CHECK(!exists(out));
+	unlink(huge);
+	free(out);
+	free(huge);
+}
+
 int main(void)
 {
 	tmp = tu_tmpdir();
@@ -247,6 +283,7 @@ int main(void)
 	make_inputs();
 	test_pack_full();
 	test_pack_bad();
+	test_pack_too_big();
 	tu_rmrf(tmp);
 	free(tmp);
 	return tu_finish();

@@ -69,16 +69,14 @@ static enum sisign_verdict verify_file(const char *path, const char *trust, size
 	return v;
 }
 
-static void roundtrip(const char *corpus_rel, struct sisign_identity *id, const char *cert)
+static void roundtrip_path(const char *in, const char *corpus_rel, struct sisign_identity *id, const char *cert)
 {
-	const char *corpus = tu_corpus();
-	char in[4096], signed_path[4096], back[4096];
+	char signed_path[4096], back[4096];
 	struct sisign_pkg *pkg = NULL;
 	struct sisign_error err;
 	size_t nch = 0;
 	int r;
 
-	snprintf(in, sizeof in, "%s/sis/%s", corpus, corpus_rel);
 	snprintf(signed_path, sizeof signed_path, "%s/signed.sis", tmp);
 	snprintf(back, sizeof back, "%s/back.sis", tmp);
 	r = sisign_pkg_open(in, NULL, &pkg, &err);
@@ -102,6 +100,52 @@ static void roundtrip(const char *corpus_rel, struct sisign_identity *id, const 
 	CHECK(sisign_pkg_write(pkg, back, 0644, &err) == SISIGN_OK);
 	sisign_pkg_free(pkg);
 	CHECK_MSG(files_equal(in, back), "%s: sign then unsign is not the original byte for byte", corpus_rel);
+}
+
+static void roundtrip(const char *corpus_rel, struct sisign_identity *id, const char *cert)
+{
+	char in[4096];
+	snprintf(in, sizeof in, "%s/sis/%s", tu_corpus(), corpus_rel);
+	roundtrip_path(in, corpus_rel, id, cert);
+}
+
+/* Packages with and without CRC fields (issue #11 item 12): sign keeps the
+ * controller CRC field exactly when the input has one, so unsign gives the
+ * input back byte for byte either way. */
+static void roundtrip_crc_fields(struct sisign_identity *id, const char *cert)
+{
+	for (int with = 0; with < 2; with++) {
+		const struct tu_sis_spec spec = { 0xE0000001u, 2, 3000, 1, with };
+		char in[4096], signed_path[4096];
+		struct sisign_pkg *pkg = NULL;
+		struct sisign_error err;
+		size_t len = 0;
+		uint8_t *p = tu_build_sis(&spec, &len);
+		CHECK(p != NULL);
+		snprintf(in, sizeof in, "%s/crc%d.sis", tmp, with);
+		snprintf(signed_path, sizeof signed_path, "%s/crc%d-signed.sis", tmp, with);
+		CHECK(p && tu_write_file(in, p, len) == 0);
+		free(p);
+		CHECK(sisign_pkg_open(in, NULL, &pkg, &err) == SISIGN_OK);
+		if (!pkg)
+			continue;
+		CHECK_EQ_INT(sisign_pkg_info(pkg)->has_controller_crc, with);
+		CHECK_EQ_INT(sisign_pkg_info(pkg)->has_data_crc, with);
+		CHECK(sisign_pkg_sign(pkg, id, &err) == SISIGN_OK);
+		CHECK(sisign_pkg_write(pkg, signed_path, 0644, &err) == SISIGN_OK);
+		sisign_pkg_free(pkg);
+		pkg = NULL;
+		CHECK(sisign_pkg_open(signed_path, NULL, &pkg, &err) == SISIGN_OK);
+		if (pkg) {
+			const struct sisign_pkg_info *in_ = sisign_pkg_info(pkg);
+			CHECK_EQ_INT(in_->has_controller_crc, with);
+			CHECK_EQ_INT(in_->has_data_crc, with);
+			if (with)
+				CHECK(in_->controller_crc_ok);
+		}
+		sisign_pkg_free(pkg);
+		roundtrip_path(in, with ? "built package with CRC fields" : "built package without CRC fields", id, cert);
+	}
 }
 
 int main(void)
@@ -143,6 +187,8 @@ int main(void)
 	CHECK_EQ_INT(code, SISIGN_ERR_KEY_MISMATCH);
 	sisign_signer_free(osg);
 
+	if (id)
+		roundtrip_crc_fields(id, cert);
 	if (!tu_corpus()) {
 		tu_skip("corpus not found; round trips not checked");
 	} else if (id && did) {

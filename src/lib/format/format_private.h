@@ -29,10 +29,19 @@ enum sisf_type {
 #define SIS_UID1 0x10201A7Au
 #define SIS_LEGACY_UID3 0x10000419u
 #define SIS_DEFAULT_MAX_CONTROLLER ((uint64_t)16 << 20) /* real ones are kilobytes */
-#define SIS_DEFAULT_MAX_FILE ((uint64_t)4 << 30)
+/* The installer reads a SISCompressed's uncompressed size and refuses
+ * 0x3FFFFFFF or more (KErrSISFieldLengthInvalid, sis-format.md §3.6): the
+ * largest file a device takes is one byte less. */
+#define SIS_DEFAULT_MAX_FILE ((uint64_t)0x3FFFFFFE)
 #define SIS_DEFAULT_MAX_DEPTH 8
 #define SIS_MAX_NESTING 64          /* IF blocks and expressions */
-#define SIS_MAX_FILE_ENTRIES (1u << 20)
+#define SIS_MAX_FILE_ENTRIES (1u << 20) /* SISFileData entries in all data units */
+/* Data units in SISData.  Each serves one controller (the top level or an
+ * embedded one, §5.13) and real packages have a handful; an empty unit
+ * costs 16 bytes of file, so without a cap a big file could make the
+ * parser allocate for tens of millions.  Same bound as one list of a
+ * controller (the embedded controllers of one install block are one). */
+#define SIS_MAX_DATA_UNITS 65536u
 #define SIS_MAX_ELEMENTS 65536u         /* entries in one list of a controller */
 
 const char *sisf_type_name(uint32_t type);
@@ -76,6 +85,12 @@ struct sis_unit_file {      /* one SISFileData in a data unit */
 	uint64_t payload_len;
 	uint64_t uncompressed;  /* declared by its SISCompressed */
 	uint32_t algorithm;
+	/* The data check inflates and hashes an entry once, however many
+	 * file descriptions name it; each of them is judged by this. */
+	int checked;            /* 1 once hashed (or refused) */
+	int check_result;       /* SISIGN_OK, or why the data is unusable */
+	uint64_t produced;      /* bytes it inflated to */
+	uint8_t md[20];         /* their SHA-1 */
 };
 
 struct sis_unit {
@@ -117,6 +132,7 @@ struct sisign_pkg {
 	int data_checked;       /* sisign_pkg_check_data has run: its result is below */
 	int data_result;
 	struct sisign_error data_err;
+	uint64_t data_passes;   /* entries inflated and hashed so far (tests count them) */
 	size_t nwarn;
 	char **warn;
 };

@@ -223,6 +223,12 @@ static int pack_one(const struct sisign_pack_file *f, int scratch, uint64_t *scr
 		r = err_set(err, SISIGN_ERR_INVALID_ARG, -1, "%s: not a regular file", f->source);
 		goto out;
 	}
+	/* The installer refuses a file of 0x3FFFFFFF bytes or more (§3.6). */
+	if ((uint64_t)st.st_size > SIS_DEFAULT_MAX_FILE) {
+		r = err_set(err, SISIGN_ERR_TOO_LARGE, -1, "%s: %llu bytes; a device installs files of at most %llu",
+			f->source, (unsigned long long)st.st_size, (unsigned long long)SIS_DEFAULT_MAX_FILE);
+		goto out;
+	}
 	md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestInit_ex(md, EVP_sha1(), NULL) != 1) {
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 unavailable");
@@ -281,6 +287,11 @@ static int pack_one(const struct sisign_pack_file *f, int scratch, uint64_t *scr
 	}
 	if (EVP_DigestFinal_ex(md, pf->sha1, &mdlen) != 1) {
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+		goto out;
+	}
+	if (total > SIS_DEFAULT_MAX_FILE) { /* it grew while being read */
+		r = err_set(err, SISIGN_ERR_TOO_LARGE, -1, "%s: more than %llu bytes; a device installs no bigger file",
+			f->source, (unsigned long long)SIS_DEFAULT_MAX_FILE);
 		goto out;
 	}
 	pf->size = total;

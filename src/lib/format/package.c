@@ -167,6 +167,9 @@ static int parse_data_units(struct sisign_pkg *pkg, uint64_t off, uint64_t end, 
 			return r;
 		if (h.len > aend - pos - h.hdrlen)
 			return err_set(err, SISIGN_ERR_TRUNCATED, (long long)pos, "SISDataUnit runs past SISData");
+		if (pkg->nunits >= SIS_MAX_DATA_UNITS)
+			return err_set(err, SISIGN_ERR_TOO_LARGE, (long long)pos, "more than %u data units",
+				SIS_MAX_DATA_UNITS);
 		if (pkg->nunits == ucap) {
 			size_t nc = ucap ? ucap * 2 : 4;
 			void *p = realloc(pkg->units, nc * sizeof *pkg->units);
@@ -226,6 +229,7 @@ static int parse_data_units(struct sisign_pkg *pkg, uint64_t off, uint64_t end, 
 				fcap = nc;
 			}
 			f = &u->files[u->nfiles++];
+			memset(f, 0, sizeof *f);
 			f->algorithm = le32(cbuf);
 			f->uncompressed = le64(cbuf + 4);
 			f->payload_off = cpos + ch.hdrlen + 12;

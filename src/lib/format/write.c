@@ -178,15 +178,30 @@ struct check_ctx {
 	struct sisign_error *err;
 };
 
-static void check_file(struct check_ctx *cx, const struct sisign_controller *c, struct sisign_file *f)
+/* Inflate and hash one data entry, once: every later description naming
+ * the same entry reuses the result (without this, thousands of descriptions
+ * of one big entry multiply the work).  The first failure is reported under
+ * the name of the description that met it first. */
+static void check_entry(struct check_ctx *cx, struct sis_unit_file *uf, const struct sisign_file *f)
 {
 	struct sisign_error e;
-	const struct sis_unit *u;
-	uint8_t md[20];
-	uint64_t n = 0;
 	int r;
 
+	if (uf->checked)
+		return;
 	sisign_error_clear(&e);
+	uf->checked = 1;
+	cx->pkg->data_passes++;
+	r = hash_file_data(cx->pkg, uf, uf->md, &uf->produced, cx->buf, cx->obuf, &e);
+	uf->check_result = r;
+	if (r != SISIGN_OK && !cx->first_err)
+		cx->first_err = err_set(cx->err, r, e.offset, "%s: %s", f->target, e.message);
+}
+
+static void check_file(struct check_ctx *cx, const struct sisign_controller *c, struct sisign_file *f)
+{
+	struct sis_unit_file *uf;
+
 	if (f->hash_len == 0) {
 		f->hash_status = SISIGN_HASH_NO_DATA;
 		return;
@@ -205,34 +220,31 @@ static void check_file(struct check_ctx *cx, const struct sisign_controller *c, 
 		}
 		return;
 	}
-	u = &cx->pkg->units[c->abs_data_unit]; /* f->data_* were filled in at parse (link_file) */
-	if (u->files[f->file_index].uncompressed > cx->pkg->opts.max_file) {
+	/* f->data_* were filled in at parse (link_file) */
+	uf = &cx->pkg->units[c->abs_data_unit].files[f->file_index];
+	if (uf->uncompressed > cx->pkg->opts.max_file) {
 		f->hash_status = SISIGN_HASH_CORRUPT;
 		if (!cx->first_err)
 			cx->first_err = err_set(cx->err, SISIGN_ERR_TOO_LARGE, (long long)f->data_offset,
 				"%s: declared size %llu is over the %llu-byte limit", f->target,
-				(unsigned long long)u->files[f->file_index].uncompressed,
-				(unsigned long long)cx->pkg->opts.max_file);
+				(unsigned long long)uf->uncompressed, (unsigned long long)cx->pkg->opts.max_file);
 		return;
 	}
-	r = hash_file_data(cx->pkg, &u->files[f->file_index], md, &n, cx->buf, cx->obuf, &e);
-	if (r != SISIGN_OK) {
+	check_entry(cx, uf, f);
+	if (uf->check_result != SISIGN_OK) {
 		f->hash_status = SISIGN_HASH_CORRUPT;
-		if (!cx->first_err) {
-			cx->first_err = err_set(cx->err, r, e.offset, "%s: %s", f->target, e.message);
-		}
 		return;
 	}
-	if (memcmp(md, f->hash, 20) != 0) {
+	if (memcmp(uf->md, f->hash, 20) != 0) {
 		f->hash_status = SISIGN_HASH_MISMATCH;
 		if (!cx->first_err)
 			cx->first_err = err_set(cx->err, SISIGN_ERR_HASH_MISMATCH, (long long)f->data_offset,
 				"%s: stored SHA-1 does not match the file data", f->target);
 		return;
 	}
-	if (n != f->uncompressed_length)
+	if (uf->produced != f->uncompressed_length)
 		(void)pkg_warn(cx->pkg, "%s: description says %llu bytes, data has %llu", f->target,
-			(unsigned long long)f->uncompressed_length, (unsigned long long)n);
+			(unsigned long long)f->uncompressed_length, (unsigned long long)uf->produced);
 	f->hash_status = SISIGN_HASH_OK;
 }
 
@@ -376,10 +388,15 @@ static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *conte
 	 * (§2); UID2 is kept as found. */
 	sis_put_uid_header(head, le32(pkg->header + 4), pkg->top.uid);
 	/* SISData and whatever followed it inside SISContents are copied as they
-	 * are: signing never touches file data. */
-	*contents_len = (crc ? 12 : 0) + pkg->data_crc_field_len + comp.len + (pkg->contents_vend - pkg->data_off);
+	 * are: signing never touches file data.  The controller CRC field is
+	 * written, with the new CRC, exactly when the input had one (even if
+	 * the CRC is 0, where signsis would drop it; signsis also adds one to a
+	 * package that had none).  The device ignores both CRCs (§6), and this
+	 * way unsign gives back what sign was given. */
+	*contents_len = (pkg->ctl_crc_field ? 12 : 0) + pkg->data_crc_field_len + comp.len +
+		(pkg->contents_vend - pkg->data_off);
 	wbuf_put(head, hdr, sisf_put_hdr(hdr, 1, SISF_CONTENTS, *contents_len));
-	if (crc)
+	if (pkg->ctl_crc_field)
 		sis_put_crc_field(head, SISF_CONTROLLER_CHECKSUM, crc);
 	if (pkg->data_crc_field)
 		wbuf_put(head, pkg->data_crc_field, pkg->data_crc_field_len);
