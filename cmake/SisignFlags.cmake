@@ -30,6 +30,17 @@ if(SISIGN_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# ThreadSanitizer for the threaded paths (batch workers, parallel verify);
+# scripts/test.sh runs the threaded tests under it.  TSan cannot share a
+# process with ASan, so the two options exclude each other.
+if(SISIGN_TSAN)
+  if(SISIGN_SANITIZE OR SISIGN_FUZZ)
+    message(FATAL_ERROR "SISIGN_TSAN cannot be combined with SISIGN_SANITIZE or SISIGN_FUZZ")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
+
 if(SISIGN_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "SISIGN_FUZZ needs clang (CC=clang)")

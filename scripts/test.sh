@@ -2,9 +2,11 @@
 # Static analysis (cppcheck: warning and portability checks, any finding
 # fails), then every test twice: a normal build (warnings are errors) in
 # build/, then an ASan + UBSan build in build-asan/ where any sanitizer
-# report fails the test.  This is what .ci/run runs.  Exit 0 only if all pass.
+# report fails the test; then a ThreadSanitizer build in build-tsan/ that
+# runs only the threaded tests (CTest label "threads", tests/threads.cmake;
+# a few minutes).  This is what .ci/run runs.  Exit 0 only if all pass.
 #
-#   scripts/test.sh [--no-deps] [--no-asan]
+#   scripts/test.sh [--no-deps] [--no-asan] [--no-tsan]
 # Environment: JOBS (default 2).
 set -uo pipefail
 
@@ -13,11 +15,13 @@ root=$(pwd)
 jobs=${JOBS:-2}
 deps=1
 asan=1
+tsan=1
 for arg in "$@"; do
 	case "$arg" in
 	--no-deps) deps=0 ;;
 	--no-asan) asan=0 ;;
-	-h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+	--no-tsan) tsan=0 ;;
+	-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
 	*) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
 	esac
 done
@@ -26,21 +30,27 @@ if [ "$deps" = 1 ]; then
 	scripts/deps.sh || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
 fi
 
-# run_suite NAME BUILDDIR CMAKE-ARGS...: configure, build, ctest; returns status.
+# run_suite NAME BUILDDIR [CTEST-ARGS... --] CMAKE-ARGS...: configure, build,
+# ctest (with CTEST-ARGS when given); returns status.
 run_suite() {
-	local name=$1 dir=$2
+	local name=$1 dir=$2 ctest_args=()
 	shift 2
+	if [[ " $* " == *" -- "* ]]; then
+		while [ "$1" != "--" ]; do ctest_args+=("$1"); shift; done
+		shift
+	fi
 	echo "=== $name: configure ($dir) ==="
 	cmake -S "$root" -B "$dir" "$@" || return 1
 	echo "=== $name: build ==="
 	cmake --build "$dir" -j "$jobs" || return 1
 	echo "=== $name: ctest ==="
-	ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+	ctest --test-dir "$dir" --output-on-failure -j "$jobs" "${ctest_args[@]}"
 }
 
 start=$(date +%s)
 normal=1
 sanitized=skipped
+threads=skipped
 
 echo "=== cppcheck ==="
 cppcheck --quiet --enable=warning,portability --std=c11 --inline-suppr -I include -I src/lib \
@@ -64,10 +74,21 @@ if [ "$asan" = 1 ]; then
 	sanitized=$?
 fi
 
+if [ "$tsan" = 1 ]; then
+	# Only the threaded tests (label "threads"), without the GUI.  Any
+	# report fails the test (halt_on_error); tests/tsan.supp holds the
+	# third-party suppressions, each with its reason.
+	export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
+	run_suite tsan "$root/build-tsan" -L threads -- -DSISIGN_WERROR=ON -DSISIGN_TSAN=ON \
+		-DSISIGN_BUILD_GUI=OFF -DCMAKE_BUILD_TYPE=Debug
+	threads=$?
+fi
+
 word() { case "$1" in 0) echo PASS ;; skipped) echo skipped ;; *) echo FAIL ;; esac; }
 elapsed=$(( $(date +%s) - start ))
-echo "test.sh: cppcheck $(word "$static"), normal build $(word "$normal"), ASan+UBSan build $(word "$sanitized") ($((elapsed / 60))m$((elapsed % 60))s)"
-if [ "$static" != 0 ] || [ "$normal" != 0 ] || { [ "$sanitized" != 0 ] && [ "$sanitized" != skipped ]; }; then
+echo "test.sh: cppcheck $(word "$static"), normal build $(word "$normal"), ASan+UBSan build $(word "$sanitized"), TSan threaded tests $(word "$threads") ($((elapsed / 60))m$((elapsed % 60))s)"
+if [ "$static" != 0 ] || [ "$normal" != 0 ] || { [ "$sanitized" != 0 ] && [ "$sanitized" != skipped ]; } ||
+	{ [ "$threads" != 0 ] && [ "$threads" != skipped ]; }; then
 	exit 1
 fi
 exit 0

@@ -34,7 +34,8 @@ enum sisign_err {
 
 	/* parsing */
 	SISIGN_ERR_TRUNCATED = -10,    /* input ends inside a field */
-	SISIGN_ERR_MALFORMED = -11,    /* structure breaks the SIS rules */
+	SISIGN_ERR_MALFORMED = -11,    /* structure breaks the SIS rules (including a compressed
+	                                * controller that does not inflate to its declared size) */
 	SISIGN_ERR_TOO_LARGE = -12,    /* a declared length or size is over a cap */
 	SISIGN_ERR_TRAILING_DATA = -13,
 	SISIGN_ERR_UNSUPPORTED_VERSION = -14, /* pre-v9 ("legacy") SIS file */
@@ -42,7 +43,8 @@ enum sisign_err {
 	SISIGN_ERR_UNSUPPORTED = -16,  /* valid but not supported (e.g. compression algorithm) */
 	SISIGN_ERR_TOO_DEEP = -17,     /* embedded packages nested too deeply */
 	SISIGN_ERR_HASH_MISMATCH = -18,/* a file's SHA-1 does not match its data */
-	SISIGN_ERR_CORRUPT_DATA = -19, /* compressed data does not inflate to its declared size */
+	SISIGN_ERR_CORRUPT_DATA = -19, /* compressed file data does not inflate to its declared size
+	                                * (a compressed controller that does not is MALFORMED) */
 
 	/* signing and verification */
 	SISIGN_ERR_SIG_INVALID = -20,

@@ -492,19 +492,6 @@ static void report_not_started(struct run_ctx *rc, const struct sisign_batch *b)
 		rc->audit_failed = 1;
 }
 
-/* verify's "worst wins" order: invalid > unsigned > untrusted >
- * self-signed > trusted (as cmd_verify ranks several files). */
-static int verdict_rank(int v)
-{
-	switch (v) {
-	case SISIGN_VERDICT_TRUSTED: return 0;
-	case SISIGN_VERDICT_SELF_SIGNED: return 1;
-	case SISIGN_VERDICT_UNTRUSTED: return 2;
-	case SISIGN_VERDICT_UNSIGNED: return 3;
-	default: return 4;
-	}
-}
-
 static int verdict_exit(int v)
 {
 	switch (v) {
@@ -529,7 +516,8 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	struct sigaction old_int, old_term;
 	struct run_ctx rc;
 	size_t done = 0, skipped = 0, checked = 0, pending = 0, failed = 0;
-	int ec = EXIT_OK, r, signals = 0, worst_fail = EXIT_OK, worst_verdict = -1;
+	struct cli_tally tally;
+	int ec = EXIT_OK, r, signals = 0;
 	double t0;
 
 	memset(&rc, 0, sizeof rc);
@@ -658,14 +646,15 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	if (r == SISIGN_ERR_TOKEN_FAILED)
 		report_not_started(&rc, b);
 
-	/* Summary. */
+	/* Summary: one status for all inputs (cli.h, struct cli_tally). */
+	cli_tally_init(&tally);
 	for (size_t i = 0; i < sisign_batch_count(b); i++) {
 		const struct sisign_batch_result *res = sisign_batch_result(b, i);
 		if (res->status == SISIGN_JOB_FAILED) {
 			failed++;
-			worst_fail = cli_worst(worst_fail, cli_exit_for_error(res->err.code));
-		} else if (res->verdict >= 0 && (worst_verdict < 0 || verdict_rank(res->verdict) > verdict_rank(worst_verdict))) {
-			worst_verdict = res->verdict;
+			cli_tally_failed(&tally, cli_exit_for_error(res->err.code));
+		} else if (res->status != SISIGN_JOB_PENDING) {
+			cli_tally_result(&tally, res->verdict >= 0 ? verdict_exit(res->verdict) : EXIT_OK);
 		}
 	}
 	sisign_batch_summary(b, NULL, &done, &skipped, &checked, &pending);
@@ -694,12 +683,8 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 			"%s: *** DRY RUN — NOT SIGNED ***  %zu package(s) checked, nothing was signed or written%s\n",
 			cli_progname, checked, failed ? "; some inputs FAILED their checks" : "");
 		ec = failed ? EXIT_PARTIAL : EXIT_DRY_RUN;
-	} else if (failed && failed == sisign_batch_count(b)) {
-		ec = worst_fail;
-	} else if (failed) {
-		ec = EXIT_PARTIAL;
 	} else {
-		ec = worst_verdict >= 0 ? verdict_exit(worst_verdict) : EXIT_OK;
+		ec = cli_tally_exit(&tally);
 	}
 	if (rc.audit_failed && ec == EXIT_OK)
 		ec = EXIT_IO;

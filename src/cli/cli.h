@@ -20,7 +20,7 @@ enum cli_exit {
 	EXIT_UNTRUSTED = 9,     /* verify: signatures good but no chain reaches a trusted root */
 	EXIT_SELF_SIGNED = 10,  /* verify: signatures good, only self-signed chains */
 	EXIT_UNSIGNED = 11,     /* verify: no signature at all */
-	EXIT_PARTIAL = 12,      /* batch: some inputs failed, others succeeded */
+	EXIT_PARTIAL = 12,      /* several inputs: some failed, others went through (struct cli_tally) */
 	EXIT_DRY_RUN = 13,      /* --dry-run: everything checked, nothing signed */
 	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM */
 };
@@ -83,8 +83,34 @@ void cli_json_error(const char *path, const char *verdict, int with_offset, cons
 /* A one-line "PROG: message" on stderr (warnings, notes). */
 void cli_msg(const char *fmt, ...) SISIGN_PRINTF(1, 2);
 
-/* The more severe of two exit codes (the larger number, except that
- * EXIT_OK never wins). */
+/* The higher of two exit codes (used among failures, and while the list of
+ * inputs is gathered). */
 int cli_worst(int a, int b);
+
+/* ---- several inputs, one status (`sisign help exit-codes`) -------------------
+ * Every command that takes several inputs (info, verify, sign, unsign, and
+ * the batch engine behind them) counts each input as either failed (it could
+ * not be read, parsed, signed or checked; info: also described but with a
+ * problem) or gone through (written, skipped, described, or given a verdict),
+ * and exits with cli_tally_exit():
+ *   - nothing failed: the most severe result, in the order
+ *     8 INVALID > 11 UNSIGNED > 9 UNTRUSTED > 10 SELF_SIGNED > 0 OK;
+ *   - some failed and some went through: 12 PARTIAL;
+ *   - every input failed: the highest of their statuses.
+ * Interrupted (130), a token failing mid-batch (6) and --dry-run (13, or 12
+ * if something failed) override this in batch_cli_run. */
+struct cli_tally {
+	unsigned long failed, through;
+	int worst_failure; /* highest status of a failed input */
+	int worst_result;  /* most severe status of an input that went through */
+};
+
+void cli_tally_init(struct cli_tally *t);
+/* An input that failed with exit status status. */
+void cli_tally_failed(struct cli_tally *t, int status);
+/* An input that went through with status EXIT_OK or a verdict (8-11). */
+void cli_tally_result(struct cli_tally *t, int status);
+/* The exit status for everything added (EXIT_OK when nothing was). */
+int cli_tally_exit(const struct cli_tally *t);
 
 #endif

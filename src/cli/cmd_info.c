@@ -774,7 +774,8 @@ static int cmd_info(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct info_opts o = { 0, 1 };
-	int c, i, rc = EXIT_OK;
+	struct cli_tally t;
+	int c, i;
 
 	opterr = 0;
 	optind = 0; /* full reset, so the leading '+' is honoured */
@@ -788,12 +789,20 @@ static int cmd_info(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
+	/* An input goes through when it is described without a problem; a
+	 * hash mismatch or damage counts as a failure of that input. */
+	cli_tally_init(&t);
 	for (i = optind; i < argc; i++) {
+		int r;
 		if (!o.json && i > optind)
 			putchar('\n');
-		rc = cli_worst(rc, info_one(argv[i], &o));
+		r = info_one(argv[i], &o);
+		if (r == EXIT_OK)
+			cli_tally_result(&t, r);
+		else
+			cli_tally_failed(&t, r);
 	}
-	return rc;
+	return cli_tally_exit(&t);
 }
 
 const struct cli_command cli_cmd_info = {
@@ -811,6 +820,10 @@ const struct cli_command cli_cmd_info = {
 	"\n"
 	"A file whose data does not match its hash is still described, and the\n"
 	"exit status is 8 (INVALID).  A file that is not a valid SIS v9 package\n"
-	"gives a one-line error and exit status 4 (BAD_INPUT); the remaining files\n"
-	"are still processed and the worst status is returned.\n",
+	"(including a compressed controller that inflates to more or less than it\n"
+	"declares) gives a one-line error and exit status 4 (BAD_INPUT); a file\n"
+	"that cannot be read gives 3 (IO).  The remaining files are still\n"
+	"processed.  With several files: 0 when all were described without a\n"
+	"problem, 12 (PARTIAL) when some were and others were not, otherwise\n"
+	"the highest status (see 'sisign help exit-codes').\n",
 };

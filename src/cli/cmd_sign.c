@@ -195,7 +195,8 @@ const struct cli_command cli_cmd_sign = {
 	"failing; a signature that does not verify); 7 PIN (incorrect, locked,\n"
 	"final try, empty or malformed, unsafe --pin-file or pin-source, refused\n"
 	"pin-value, no PIN; a login the card refused with CKR_GENERAL_ERROR, as\n"
-	"some cards answer a wrong PIN); 8 a file's hash\n"
-	"does not match its data; 12 a batch where some files failed; 13 --dry-run;\n"
-	"130 interrupted.\n",
+	"some cards answer a wrong PIN); 8 a file's hash does not match its data;\n"
+	"13 --dry-run (12 if some file failed its checks); 130 interrupted.  With\n"
+	"several files: 12 when some failed and others were signed or skipped, the\n"
+	"highest status when all failed (see 'sisign help exit-codes').\n",
 };

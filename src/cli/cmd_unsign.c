@@ -98,5 +98,7 @@ const struct cli_command cli_cmd_unsign = {
 	"      --in-place     replace IN\n"
 	"\n"
 	"Exit: 0 done; 1 IN has no signature (nothing written, as signsis -u);\n"
-	"2 usage; 3 I/O; 4 IN is not a valid package.\n",
+	"2 usage; 3 I/O; 4 IN is not a valid package.  With several files (the\n"
+	"batch options of 'sisign sign'): 12 when some failed and others were\n"
+	"done, the highest status when all failed (see 'sisign help exit-codes').\n",
 };

@@ -22,27 +22,6 @@ struct verify_args {
 	int no_data;
 };
 
-/* Severity rank for "worst wins" over several files: invalid > unsigned >
- * untrusted > self-signed > trusted; an unreadable or unparseable file ranks
- * above all verdicts, any other error above that. */
-static int rank(int code)
-{
-	switch (code) {
-	case EXIT_OK: return 0;
-	case EXIT_SELF_SIGNED: return 1;
-	case EXIT_UNTRUSTED: return 2;
-	case EXIT_UNSIGNED: return 3;
-	case EXIT_INVALID: return 4;
-	case EXIT_BAD_INPUT: return 5;
-	default: return 6;
-	}
-}
-
-static int worse(int a, int b)
-{
-	return rank(b) > rank(a) ? b : a;
-}
-
 static int exit_for_verdict(enum sisign_verdict v)
 {
 	switch (v) {
@@ -204,13 +183,15 @@ static int json_report(const char *path, const struct sisign_verify_report *rep,
 	return fe_json_finish(&j);
 }
 
-static int verify_one(const char *path, const struct verify_args *a)
+/* Verify one package; its status goes into *t as a failure (not read, not
+ * a package, report not written) or as its verdict. */
+static void verify_one(const char *path, const struct verify_args *a, struct cli_tally *t)
 {
 	struct sisign_pkg *pkg = NULL;
 	struct sisign_verify_report *rep = NULL;
 	struct sisign_verify_opts vo;
 	struct sisign_error err;
-	int r, rc;
+	int r;
 
 	sisign_error_clear(&err);
 	memset(&vo, 0, sizeof vo);
@@ -225,23 +206,22 @@ static int verify_one(const char *path, const struct verify_args *a)
 			err.code = r;
 		if (a->json)
 			cli_json_error(path, "error", 0, &err);
-		rc = cli_report(path, &err);
+		cli_tally_failed(t, cli_report(path, &err));
 		goto out;
 	}
 	if (a->json) {
 		if (json_report(path, rep, a->no_data) != 0) {
-			rc = EXIT_ERROR;
+			cli_tally_failed(t, EXIT_ERROR);
 			goto out;
 		}
 	} else {
 		text_report(path, rep, a->no_data);
 	}
-	rc = exit_for_verdict(rep->verdict);
+	cli_tally_result(t, exit_for_verdict(rep->verdict));
 out:
 	fflush(stdout);
 	sisign_verify_report_free(rep);
 	sisign_pkg_free(pkg);
-	return rc;
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -254,7 +234,8 @@ static int cmd_verify(int argc, char **argv)
 	};
 	struct verify_args a;
 	struct batch_cli bc;
-	int c, i, h, rc = EXIT_OK;
+	struct cli_tally t;
+	int c, i, h;
 	size_t nl = 4;
 
 	memset(&a, 0, sizeof a);
@@ -305,12 +286,13 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
+	cli_tally_init(&t);
 	for (i = optind; i < argc; i++) {
 		if (!a.json && i > optind)
 			putchar('\n');
-		rc = worse(rc, verify_one(argv[i], &a));
+		verify_one(argv[i], &a, &t);
 	}
-	return rc;
+	return cli_tally_exit(&t);
 }
 
 const struct cli_command cli_cmd_verify = {
@@ -333,8 +315,10 @@ const struct cli_command cli_cmd_verify = {
 	"  -j, --json            one JSON document per file, one per line\n"
 	"      --no-data         do not check file hashes\n"
 	"\n"
-	"Exit: 0 trusted, 10 self-signed, 9 untrusted, 8 invalid, 11 unsigned,\n"
-	"4 not a valid package.  With several files the worst wins, in the\n"
-	"order: unreadable/unparseable > invalid > unsigned > untrusted >\n"
-	"self-signed > trusted.\n",
+	"Exit: 0 trusted, 10 self-signed, 9 untrusted, 8 invalid, 11 unsigned;\n"
+	"3 a FILE could not be read, 4 a FILE is not a valid package.  With\n"
+	"several files: when every file got a verdict, the worst verdict in the\n"
+	"order invalid > unsigned > untrusted > self-signed > trusted; when some\n"
+	"files failed (3, 4, ...) and others got a verdict, 12; when all failed,\n"
+	"the highest of their statuses (see 'sisign help exit-codes').\n",
 };

@@ -68,18 +68,20 @@ static const struct {
 	{ EXIT_ERROR, "ERROR", "unexpected or internal error" },
 	{ EXIT_USAGE, "USAGE", "bad command line" },
 	{ EXIT_IO, "IO", "a file could not be read or written" },
-	{ EXIT_BAD_INPUT, "BAD_INPUT", "an input is not a valid SIS package (corrupt, legacy, truncated)" },
+	{ EXIT_BAD_INPUT, "BAD_INPUT", "an input is not a valid SIS package (corrupt, legacy, truncated, or a "
+				       "compressed controller that does not inflate to its declared size)" },
 	{ EXIT_KEY, "KEY", "key or certificate problem (unreadable, wrong passphrase, mismatch, expired)" },
 	{ EXIT_TOKEN, "TOKEN", "PKCS#11 module, token or object not found, ambiguous, or failed; a token removed "
 			       "or failing mid-batch stops the batch with this status" },
 	{ EXIT_PIN, "PIN", "PIN incorrect, locked, on its final try, or refused before login (empty, several lines, "
 			   "NUL byte, unsafe PIN file or pin-source, pin-value not allowed); or the card refused the "
 			   "login with CKR_GENERAL_ERROR" },
-	{ EXIT_INVALID, "INVALID", "a signature or file hash is wrong" },
+	{ EXIT_INVALID, "INVALID", "a signature or file hash is wrong, or file data does not inflate to its "
+				   "declared size" },
 	{ EXIT_UNTRUSTED, "UNTRUSTED", "verify: signatures good but no chain reaches a trusted root" },
 	{ EXIT_SELF_SIGNED, "SELF_SIGNED", "verify: signatures good, only self-signed chains" },
 	{ EXIT_UNSIGNED, "UNSIGNED", "verify: no signature at all" },
-	{ EXIT_PARTIAL, "PARTIAL", "batch: some inputs failed, others succeeded" },
+	{ EXIT_PARTIAL, "PARTIAL", "several inputs: some failed, others went through (see below)" },
 	{ EXIT_DRY_RUN, "DRY_RUN", "--dry-run: everything checked, nothing signed" },
 	{ EXIT_INTERRUPTED, "INTERRUPTED", "interrupted by SIGINT/SIGTERM" },
 };
@@ -143,6 +145,48 @@ int cli_exit_for_error(int code)
 int cli_worst(int a, int b)
 {
 	return a > b ? a : b;
+}
+
+/* Severity of a result (an input that went through): invalid > unsigned >
+ * untrusted > self-signed > trusted/ok. */
+static int result_rank(int status)
+{
+	switch (status) {
+	case EXIT_OK: return 0;
+	case EXIT_SELF_SIGNED: return 1;
+	case EXIT_UNTRUSTED: return 2;
+	case EXIT_UNSIGNED: return 3;
+	default: return 4; /* EXIT_INVALID */
+	}
+}
+
+void cli_tally_init(struct cli_tally *t)
+{
+	t->failed = t->through = 0;
+	t->worst_failure = EXIT_OK;
+	t->worst_result = EXIT_OK;
+}
+
+void cli_tally_failed(struct cli_tally *t, int status)
+{
+	t->failed++;
+	t->worst_failure = cli_worst(t->worst_failure, status != EXIT_OK ? status : EXIT_ERROR);
+}
+
+void cli_tally_result(struct cli_tally *t, int status)
+{
+	t->through++;
+	if (result_rank(status) > result_rank(t->worst_result))
+		t->worst_result = status;
+}
+
+int cli_tally_exit(const struct cli_tally *t)
+{
+	if (t->failed && t->through)
+		return EXIT_PARTIAL;
+	if (t->failed)
+		return t->worst_failure;
+	return t->worst_result;
 }
 
 void cli_msg(const char *fmt, ...)
@@ -261,9 +305,22 @@ static void print_exit_codes(FILE *fp)
 {
 	size_t i;
 
-	fprintf(fp, "Exit statuses (a run over several inputs exits with the highest):\n");
+	fprintf(fp, "Exit statuses:\n");
 	for (i = 0; i < sizeof exit_codes / sizeof exit_codes[0]; i++)
 		fprintf(fp, "  %3d  %-12s %s\n", exit_codes[i].code, exit_codes[i].name, exit_codes[i].text);
+	/* The rule cli_tally_exit() implements (cli.h). */
+	fprintf(fp, "\n"
+		    "Several inputs (info, verify, sign, unsign with several FILEs, a\n"
+		    "directory or --files-from): each input either fails (it could not be\n"
+		    "read, parsed, signed or checked; for info, also one described with a\n"
+		    "problem) or goes through (written, skipped, described, or given a\n"
+		    "verdict).  Then:\n"
+		    "  - nothing failed: 0, or for verify the worst verdict, in the order\n"
+		    "    8 invalid > 11 unsigned > 9 untrusted > 10 self-signed > 0 trusted;\n"
+		    "  - some failed and some went through: 12;\n"
+		    "  - every input failed: the highest of their statuses.\n"
+		    "These override it: 130 when interrupted, 6 when a token fails mid-batch\n"
+		    "(the rest is not started), and for --dry-run 13 (12 if an input failed).\n");
 }
 
 static int cmd_help(int argc, char **argv)

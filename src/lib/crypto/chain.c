@@ -216,7 +216,12 @@ struct vctx {
 	int rank;
 };
 
-static int vctx_index = -1;
+/* The callback finds its struct vctx through the store context's app data
+ * (ex_data index 0, which OpenSSL reserves for the application, so no index
+ * is allocated).  There is no shared state: each run_verify call, in any
+ * thread, owns its context and its vctx.  (A static index allocated on
+ * first use was read and written by parallel verify threads without
+ * synchronisation, a data race.) */
 
 /* Record every problem and let OpenSSL go on, so that e.g. an expired chain
  * with a broken signature is reported as broken, not merely expired. */
@@ -227,7 +232,7 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
 
 	if (ok)
 		return 1;
-	v = X509_STORE_CTX_get_ex_data(ctx, vctx_index);
+	v = X509_STORE_CTX_get_app_data(ctx);
 	e = X509_STORE_CTX_get_error(ctx);
 	if (v != NULL) {
 		int rank = verdict_rank(classify(e));
@@ -256,15 +261,6 @@ static int run_verify(STACK_OF(X509) *anchors, STACK_OF(X509) *chain, time_t at,
 
 	*worst = X509_V_OK;
 	*depth = -1;
-	if (vctx_index < 0) {
-		/* Racy only in the sense that two threads may both allocate an
-		 * index; either works. */
-		vctx_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-		if (vctx_index < 0) {
-			r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot allocate verification data index");
-			goto out;
-		}
-	}
 	if ((store = X509_STORE_new()) == NULL || (sctx = X509_STORE_CTX_new()) == NULL ||
 		(untrusted = sk_X509_new_null()) == NULL) {
 		r = err_ossl(err, SISIGN_ERR_NOMEM, "out of memory");
@@ -297,7 +293,7 @@ static int run_verify(STACK_OF(X509) *anchors, STACK_OF(X509) *chain, time_t at,
 	X509_VERIFY_PARAM_set_auth_level(param, 0);
 	X509_VERIFY_PARAM_set_depth(param, 16);
 	X509_STORE_CTX_set_verify_cb(sctx, verify_cb);
-	if (!X509_STORE_CTX_set_ex_data(sctx, vctx_index, &v)) {
+	if (!X509_STORE_CTX_set_app_data(sctx, &v)) {
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot attach verification data");
 		goto out;
 	}

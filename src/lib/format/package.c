@@ -90,6 +90,12 @@ static void assign_units(const struct sisign_pkg *pkg, struct sisign_controller 
 		assign_units(pkg, &c->embedded[i], c->abs_data_unit);
 }
 
+/* The controller is the package's structure, not file data: a compressed
+ * controller that does not inflate to exactly its declared size (longer,
+ * shorter, bytes after the stream, not zlib) leaves nothing to parse, so it
+ * is SISIGN_ERR_MALFORMED like any other broken structure.
+ * SISIGN_ERR_CORRUPT_DATA is kept for file data (write.c), where the
+ * package itself is readable. */
 static int inflate_exact(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen, uint64_t at,
 	struct sisign_error *err)
 {
@@ -109,17 +115,17 @@ static int inflate_exact(const uint8_t *in, size_t inlen, uint8_t *out, size_t o
 	}
 	if (zr == Z_STREAM_END && zs.total_out == outlen) {
 		inflateEnd(&zs);
-		return err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)at,
+		return err_set(err, SISIGN_ERR_MALFORMED, (long long)at,
 			"%u bytes follow the compressed controller's zlib stream inside its field", zs.avail_in);
 	}
 	inflateEnd(&zs);
 	if (zr == Z_STREAM_END)
-		return err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)at,
+		return err_set(err, SISIGN_ERR_MALFORMED, (long long)at,
 			"compressed controller inflates to %lu bytes, %zu declared", zs.total_out, outlen);
 	if (zr == Z_BUF_ERROR && zs.avail_out == 0)
-		return err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)at,
+		return err_set(err, SISIGN_ERR_MALFORMED, (long long)at,
 			"compressed controller inflates to more than the %zu bytes declared", outlen);
-	return err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)at, "compressed controller is not valid zlib data%s%s",
+	return err_set(err, SISIGN_ERR_MALFORMED, (long long)at, "compressed controller is not valid zlib data%s%s",
 		zs.msg ? ": " : "", zs.msg ? zs.msg : "");
 }
 
