@@ -91,7 +91,9 @@ struct sisign_batch_opts {
 	int skip_signed;     /* SIGN: a package whose last chain is already this identity's is skipped
 	                      * (and copied unchanged when its output is another file that does not exist yet);
 	                      * an existing output that is already signed by us counts as done too */
-	int resign;          /* SIGN: a package whose last chain is this identity's has that chain replaced */
+	int resign;          /* SIGN: a package whose last chain is this identity's has that chain replaced
+	                      * (even one whose signature no longer verifies: it is removed before the
+	                      * package is checked) */
 	int unsign_all;      /* UNSIGN: remove every chain, not only the last */
 	int dry_run;         /* parse and check every input (file hashes, skip/resign decisions), sign and write
 	                      * nothing; status CHECKED.  See also sisign_batch_preflight(). */

@@ -192,6 +192,12 @@ const struct cli_command cli_cmd_sign = {
 	"final try, empty or malformed, unsafe --pin-file or pin-source, refused\n"
 	"pin-value, no PIN; a login the card refused with CKR_GENERAL_ERROR, as\n"
 	"some cards answer a wrong PIN); 8 a file's hash\n"
-	"does not match its data; 12 a batch where some files failed; 13 --dry-run;\n"
-	"130 interrupted.\n",
+	"does not match its data, or a chain already in IN (top level or an\n"
+	"embedded package) does not verify or uses an algorithm the device refuses\n"
+	"(MD2, MD5): the device would refuse IN whatever is added, so it is not\n"
+	"signed; the message names the chain (take the top level's chains off with\n"
+	"'sisign unsign --all'); 12 a batch where some files failed; 13 --dry-run;\n"
+	"130 interrupted.  A package refused for any of these reasons is refused\n"
+	"before the PIN or passphrase is asked for (in a batch: its status is\n"
+	"error, --dry-run included).\n",
 };

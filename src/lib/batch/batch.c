@@ -320,6 +320,10 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 {
 	int r, ours = sisign_pkg_last_chain_is(pkg, b->opts.identity);
 
+	/* --resign replaces our last chain, whatever state it is in, so the
+	 * checks below see the package without it. */
+	if (ours && b->opts.resign && (r = sisign_pkg_unsign(pkg, 0, err)) != SISIGN_OK)
+		return r;
 	if (ours && b->opts.skip_signed) {
 		j->res.status = SISIGN_JOB_SKIPPED;
 		/* A separate output that does not exist yet gets the package
@@ -334,8 +338,6 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 	/* The expensive part (inflate + SHA-1 of every file) runs here on this
 	 * worker, outside the queue; sign_pkg_queued finds the result cached. */
 	if ((r = sign_check_signable(pkg, err)) != SISIGN_OK)
-		return r;
-	if (ours && b->opts.resign && (r = sisign_pkg_unsign(pkg, 0, err)) != SISIGN_OK)
 		return r;
 	if (b->opts.dry_run) {
 		j->res.status = SISIGN_JOB_CHECKED;

@@ -13,8 +13,10 @@
 
 #include <sisign/sign.h>
 
-/* What sisign_pkg_sign refuses: a ROM stub, a damaged controller, file
- * data that does not match its hashes (sisign_pkg_check_data, cached). */
+/* What sisign_pkg_sign refuses: a ROM stub, a damaged controller, a chain
+ * already in it (top level or embedded) whose signature does not verify or
+ * uses an algorithm the device refuses, file data that does not match its
+ * hashes (sisign_pkg_check_data, cached). */
 int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* sisign_pkg_sign, with queue (if not NULL) held exactly around the
