@@ -247,6 +247,35 @@ static enum sisign_verdict ctrl_verdict(const struct sisign_ctrl_report *cr)
 	return self ? SISIGN_VERDICT_SELF_SIGNED : SISIGN_VERDICT_UNTRUSTED;
 }
 
+/* Severity for the overall verdict, worst first: invalid, unsigned,
+ * untrusted, self-signed, trusted (the order `sisign verify` ranks files
+ * in). */
+static int verdict_rank(enum sisign_verdict v)
+{
+	switch (v) {
+	case SISIGN_VERDICT_TRUSTED: return 0;
+	case SISIGN_VERDICT_SELF_SIGNED: return 1;
+	case SISIGN_VERDICT_UNTRUSTED: return 2;
+	case SISIGN_VERDICT_UNSIGNED: return 3;
+	case SISIGN_VERDICT_INVALID: return 4;
+	}
+	return 4;
+}
+
+/* The device checks each embedded controller on its own (§7.9), so the
+ * package is only as good as its worst controller; the first one (top
+ * level first, then depth first) with the worst verdict is the one named. */
+static const struct sisign_ctrl_report *worst_ctrl(const struct sisign_ctrl_report *c)
+{
+	const struct sisign_ctrl_report *w = c;
+	for (size_t i = 0; i < c->nembedded; i++) {
+		const struct sisign_ctrl_report *e = worst_ctrl(&c->embedded[i]);
+		if (verdict_rank(e->verdict) > verdict_rank(w->verdict))
+			w = e;
+	}
+	return w;
+}
+
 static int verify_ctrl(struct vctx *v, const struct sisign_controller *c, struct sisign_ctrl_report *cr,
 	struct sisign_error *err)
 {
@@ -315,10 +344,14 @@ int sisign_pkg_verify(struct sisign_pkg *pkg, const struct sisign_verify_opts *o
 	if ((r = verify_ctrl(&v, &pkg->top, &rep->top, err)))
 		goto out;
 
-	if (rep->structure || rep->data || v.any_bad_signature)
+	rep->decided_by = worst_ctrl(&rep->top);
+	if (rep->structure || rep->data) {
 		rep->verdict = SISIGN_VERDICT_INVALID;
-	else
-		rep->verdict = rep->top.verdict;
+		rep->decided_by = NULL;
+	} else {
+		/* any_bad_signature: some controller's verdict is invalid too */
+		rep->verdict = rep->decided_by->verdict;
+	}
 	*out = rep;
 	rep = NULL; /* transferred */
 	r = SISIGN_OK;
