@@ -362,6 +362,40 @@ int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err)
 		c->value_len - c->data_index_offset, err);
 }
 
+int sign_output_matches(const struct sisign_pkg *in, const struct sisign_pkg *out, const struct sisign_identity *id,
+	int added, struct sisign_error *err)
+{
+	const struct sisign_controller *a = &in->top, *b = &out->top;
+	const struct sisign_chain *last;
+	size_t head;
+
+	if (b->nchains != a->nchains + (size_t)added)
+		return 0;
+	if (added) {
+		/* made by this identity: the same signer certificate (DER) ... */
+		if (!sisign_pkg_last_chain_is(out, id))
+			return 0;
+		/* ... and its signature verifies over its signed bytes */
+		last = &b->chains[b->nchains - 1];
+		if (verify_chain_signature(last, NULL, 0, NULL, 0) != SISIGN_OK)
+			return 0;
+		head = last->signed_len; /* where the last chain starts (§7.1) */
+	} else {
+		if (memcmp(in->header, out->header, sizeof in->header) != 0)
+			return 0;
+		head = b->data_index_offset;
+	}
+	/* The controller without that chain is the input's, byte for byte
+	 * (decompressed: sisign compresses the controller it writes anew):
+	 * members and earlier chains, then SISDataIndex and what follows. */
+	if (head != a->data_index_offset || b->value_len - b->data_index_offset != a->value_len - a->data_index_offset ||
+		memcmp(a->value, b->value, head) != 0 ||
+		memcmp(a->value + a->data_index_offset, b->value + b->data_index_offset,
+			a->value_len - a->data_index_offset) != 0)
+		return 0;
+	return pkg_same_outside_controller(in, out, err);
+}
+
 int sisign_pkg_last_chain_is(const struct sisign_pkg *pkg, const struct sisign_identity *id)
 {
 	const struct sisign_controller *c = &pkg->top;
