@@ -61,15 +61,16 @@ struct sisign_verify_report {
 	 * (the device checks each on its own, sis-format.md §7.9), in the
 	 * order invalid > unsigned > untrusted > self-signed > trusted. */
 	enum sisign_verdict verdict;
-	/* The controller whose verdict is the overall one (the first such, top
-	 * level first, then depth first), pointing into top; NULL when the
-	 * structure or the file data decided. */
-	const struct sisign_ctrl_report *decided_by;
 	int data;                       /* SISIGN_OK or the file-data check's error */
 	char data_message[512];
 	int structure;                  /* SISIGN_OK or the damage code */
 	char structure_message[512];
 	struct sisign_ctrl_report top;
+	/* The controller whose verdict is the overall one (the first such, top
+	 * level first, then depth first), pointing into top; NULL when the
+	 * structure or the file data decided.  Last, so the fields above keep
+	 * their places. */
+	const struct sisign_ctrl_report *decided_by;
 };
 
 struct sisign_verify_opts {
