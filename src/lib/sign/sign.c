@@ -388,7 +388,8 @@ int sign_output_matches(const struct sisign_pkg *in, const struct sisign_pkg *ou
 	/* The controller without that chain is the input's, byte for byte
 	 * (decompressed: sisign compresses the controller it writes anew):
 	 * members and earlier chains, then SISDataIndex and what follows. */
-	if (head != a->data_index_offset || b->value_len - b->data_index_offset != a->value_len - a->data_index_offset ||
+	if (head != a->data_index_offset ||
+		b->value_len - b->data_index_offset != a->value_len - a->data_index_offset ||
 		memcmp(a->value, b->value, head) != 0 ||
 		memcmp(a->value + a->data_index_offset, b->value + b->data_index_offset,
 			a->value_len - a->data_index_offset) != 0)

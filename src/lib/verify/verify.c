@@ -79,7 +79,8 @@ static int sig_check(X509 *leaf, const struct sisign_chain *ch, char *alg, size_
 		return SISIGN_ERR_CRYPTO;
 	sisign_error_clear(&e);
 	for (size_t i = 0; i < ch->nsigs; i++) {
-		r = crypto_verify_sha1_sig(leaf, ch->sigs[i].algorithm, digest, ch->sigs[i].sig, ch->sigs[i].siglen, &e);
+		r = crypto_verify_sha1_sig(leaf, ch->sigs[i].algorithm, digest, ch->sigs[i].sig, ch->sigs[i].siglen,
+			&e);
 		if (r == SISIGN_OK) {
 			if (alg)
 				snprintf(alg, alglen, "%s", ch->sigs[i].algorithm);
@@ -90,11 +91,13 @@ static int sig_check(X509 *leaf, const struct sisign_chain *ch, char *alg, size_
 	}
 	if (ch->nsigs > 0 && unsupported == ch->nsigs) {
 		if (detail)
-			snprintf(detail, n, "signature algorithm %s is not one the device accepts", ch->sigs[0].algorithm);
+			snprintf(detail, n, "signature algorithm %s is not one the device accepts",
+				ch->sigs[0].algorithm);
 		return SISIGN_ERR_SIG_UNSUPPORTED;
 	}
 	if (detail)
-		snprintf(detail, n, "%s", ch->nsigs ? "signature does not verify over the signed bytes" : "chain holds no signature");
+		snprintf(detail, n, "%s",
+			ch->nsigs ? "signature does not verify over the signed bytes" : "chain holds no signature");
 	return SISIGN_ERR_SIG_INVALID;
 }
 
