@@ -43,7 +43,7 @@ enum sisign_job_status {
 	SISIGN_JOB_PENDING = 0,   /* not started: the batch was cancelled, or stopped by a token failure,
 	                           * before this job's signature; nothing was written for it */
 	SISIGN_JOB_DONE = 1,      /* output written (verify: report produced) */
-	SISIGN_JOB_SKIPPED = 2,   /* --skip-signed: already signed by this identity */
+	SISIGN_JOB_SKIPPED = 2,   /* --skip-signed: the output already is what signing would write */
 	SISIGN_JOB_FAILED = 3,    /* see err; no output was written for it */
 	SISIGN_JOB_CHECKED = 4,   /* dry run: parsed and checked, nothing written */
 };
@@ -88,10 +88,21 @@ struct sisign_batch_opts {
 	 * one login.  Neither is owned; both must outlive the batch. */
 	struct sisign_identity *identity;
 	struct sisign_signer *signer;
-	int skip_signed;     /* SIGN: a package whose last chain is already this identity's is skipped
-	                      * (and copied unchanged when its output is another file that does not exist yet);
-	                      * an existing output that is already signed by us counts as done too */
-	int resign;          /* SIGN: a package whose last chain is this identity's has that chain replaced */
+	int skip_signed;     /* SIGN: skip a package when its output already is what this job would
+	                      * write.  The input is first checked as for signing (sisign_pkg_check_signable,
+	                      * file hashes included): one that fails is FAILED, never skipped or copied.
+	                      * Then: an input whose last chain is this identity's (same signer certificate
+	                      * DER; it verifies, as the check passed) is SKIPPED, and a separate output gets
+	                      * the input unchanged unless it holds exactly that already.  Else a separate
+	                      * output that exists is SKIPPED only if it is exactly the input plus one last
+	                      * chain whose signer certificate is this identity's and whose signature
+	                      * verifies: its controller without that chain equals the input's byte for byte
+	                      * (decompressed), and so do UID2, the data CRC field and every byte from SISData
+	                      * on.  Anything else (a leftover of an older input, another key's chain, a
+	                      * corrupt signature) is signed again and the output replaced atomically. */
+	int resign;          /* SIGN: a package whose last chain is this identity's has that chain replaced
+	                      * (even one whose signature no longer verifies: it is removed before the
+	                      * package is checked) */
 	int unsign_all;      /* UNSIGN: remove every chain, not only the last */
 	int dry_run;         /* parse and check every input (file hashes, skip/resign decisions), sign and write
 	                      * nothing; status CHECKED.  See also sisign_batch_preflight(). */

@@ -45,14 +45,23 @@ SISIGN_API const unsigned char *sisign_identity_chain(const struct sisign_identi
 
 /* Append one signature chain to the package's top-level controller, just
  * before SISDataIndex.  Before anything changes: the package must be a SIS
- * package or .ctl controller (not a ROM stub), undamaged, and every file's
- * SHA-1 must match its data.  Earlier chains and all file data bytes are
+ * package or .ctl controller (not a ROM stub), undamaged, every chain
+ * already in it (top level and embedded packages) must verify, and every
+ * file's SHA-1 must match its data.  Earlier chains and all file data bytes are
  * kept exactly; write the result with sisign_pkg_write(). */
 SISIGN_API int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
 /* What sisign_pkg_sign refuses before it signs: a ROM stub, a damaged
- * controller, file data that does not match its hashes.  Lets a front end
+ * controller (SISIGN_ERR_MALFORMED); a chain already in the package, in the
+ * top-level controller or an embedded one, whose signature does not verify
+ * over its signed bytes or whose certificates cannot be read
+ * (SISIGN_ERR_SIG_INVALID), or whose algorithm the device does not accept,
+ * such as MD2 or MD5 (SISIGN_ERR_SIG_UNSUPPORTED): the device refuses such
+ * a package whatever chain is added, so the message names the chain and,
+ * for the top level, suggests `sisign unsign --all`; file data that does
+ * not match its hashes.  The header's UID3 and UID checksum are not
+ * refused: writing the signed package writes them anew.  Lets a front end
  * refuse a package before it asks for a passphrase or PIN; the data check
  * is cached, so sisign_pkg_sign does not hash the files again. */
 SISIGN_API int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;

@@ -56,12 +56,21 @@ struct sisign_ctrl_report {
 };
 
 struct sisign_verify_report {
-	enum sisign_verdict verdict;    /* overall */
+	/* Overall: invalid when the structure or a file hash is wrong, else the
+	 * worst verdict of all controllers, top level and every embedded one
+	 * (the device checks each on its own, sis-format.md §7.9), in the
+	 * order invalid > unsigned > untrusted > self-signed > trusted. */
+	enum sisign_verdict verdict;
 	int data;                       /* SISIGN_OK or the file-data check's error */
 	char data_message[512];
 	int structure;                  /* SISIGN_OK or the damage code */
 	char structure_message[512];
 	struct sisign_ctrl_report top;
+	/* The controller whose verdict is the overall one (the first such, top
+	 * level first, then depth first), pointing into top; NULL when the
+	 * structure or the file data decided.  Last, so the fields above keep
+	 * their places. */
+	const struct sisign_ctrl_report *decided_by;
 };
 
 struct sisign_verify_opts {
@@ -73,7 +82,8 @@ struct sisign_verify_opts {
 /* Verify every chain of the top-level and each embedded controller: the
  * signature over exactly the signed bytes, path validation to the given
  * roots at the given time, extended key usage and validity; plus file
- * hashes and structure.  Returns SISIGN_OK when the report was produced
+ * hashes and structure.  Each controller gets its own verdict; the overall
+ * one is the worst of them (see struct sisign_verify_report).  Returns SISIGN_OK when the report was produced
  * (whatever its verdict); caller frees with sisign_verify_report_free(). */
 SISIGN_API int sisign_pkg_verify(struct sisign_pkg *pkg, const struct sisign_verify_opts *opts,
 	struct sisign_verify_report **out, struct sisign_error *err) SISIGN_WARN_UNUSED;

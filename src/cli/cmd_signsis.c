@@ -432,6 +432,10 @@ const struct cli_command cli_cmd_signsis = {
 	"certificate is an error.  KEY may be a pkcs11: URI.  A passphrase\n"
 	"argument works but prints a warning: prefer $SISIGN_PASS or the prompt;\n"
 	"it is wiped from the process's command line as soon as it is read.\n"
+	"As with `sisign sign`, -s refuses (exit 1, before any passphrase or\n"
+	"PIN) a package the device would refuse whatever is added: a chain already\n"
+	"in it that does not verify or uses MD2/MD5, a file hash that does not\n"
+	"match its data, a damaged controller.\n"
 	"-o -p writes Chain/certN.pem atomically and refuses a Chain directory\n"
 	"or certN.pem that is a symbolic link.\n"
 	"Exit: 0 success, 1 error, 4 bad command line.\n",

@@ -88,10 +88,30 @@ static void text_ctrl(const struct sisign_ctrl_report *c, int ind)
 		text_ctrl(&c->embedded[i], ind + 2);
 }
 
-static void text_report(const char *path, const struct sisign_verify_report *rep, int no_data)
+/* The header's UID3 is not checked by the device but used by the SIS
+ * registry for stubs (sis-format.md §2): warned about, as `info` does,
+ * without changing the verdict. */
+static int uid3_differs(const struct sisign_pkg *pkg)
 {
+	const struct sisign_pkg_info *in = sisign_pkg_info(pkg);
+	return in->kind == SISIGN_PKG_SISX && !in->uid3_matches;
+}
+
+static void text_report(const char *path, const struct sisign_pkg *pkg, const struct sisign_verify_report *rep,
+	int no_data)
+{
+	const struct sisign_ctrl_report *d = rep->decided_by;
+
 	fe_fputs_safe(path, stdout);
-	printf(": %s\n", sisign_verdict_name(rep->verdict));
+	printf(": %s", sisign_verdict_name(rep->verdict));
+	/* The overall verdict is the worst controller's: say which one when
+	 * it is not the top level's own. */
+	if (d && d->depth > 0)
+		printf(" (embedded package UID 0x%08" PRIx32 " is %s)", d->uid, sisign_verdict_name(d->verdict));
+	putchar('\n');
+	if (uid3_differs(pkg))
+		printf("  warning: header UID3 0x%08" PRIx32 " differs from the package UID 0x%08" PRIx32 "\n",
+			sisign_pkg_info(pkg)->uid3, sisign_pkg_controller(pkg)->uid);
 	text_ctrl(&rep->top, 2);
 	if (no_data)
 		printf("  file data: not checked\n");
@@ -160,14 +180,37 @@ static void json_ctrl(struct fe_json *j, const struct sisign_ctrl_report *c)
 	fe_json_end_object(j);
 }
 
-static int json_report(const char *path, const struct sisign_verify_report *rep, int no_data)
+static int json_report(const char *path, const struct sisign_pkg *pkg, const struct sisign_verify_report *rep,
+	int no_data)
 {
+	const struct sisign_ctrl_report *d = rep->decided_by;
 	struct fe_json j;
+	char uid[16];
 
 	fe_json_init(&j, stdout);
 	fe_json_begin_object(&j);
 	fe_json_kv_string(&j, "file", path);
 	fe_json_kv_string(&j, "verdict", sisign_verdict_name(rep->verdict));
+	fe_json_key(&j, "verdict_from");
+	if (d) {
+		fe_json_begin_object(&j);
+		fe_json_kv_int(&j, "depth", d->depth);
+		snprintf(uid, sizeof uid, "0x%08" PRIx32, d->uid);
+		fe_json_kv_string(&j, "uid", uid);
+		fe_json_end_object(&j);
+	} else {
+		fe_json_null(&j);
+	}
+	fe_json_kv_bool(&j, "uid3_matches", !uid3_differs(pkg));
+	fe_json_key(&j, "warnings");
+	fe_json_begin_array(&j);
+	if (uid3_differs(pkg)) {
+		char w[128];
+		snprintf(w, sizeof w, "header UID3 0x%08" PRIx32 " differs from the package UID 0x%08" PRIx32,
+			sisign_pkg_info(pkg)->uid3, sisign_pkg_controller(pkg)->uid);
+		fe_json_string(&j, w);
+	}
+	fe_json_end_array(&j);
 	fe_json_key(&j, "data");
 	if (no_data)
 		fe_json_string(&j, "unchecked");
@@ -210,12 +253,12 @@ static void verify_one(const char *path, const struct verify_args *a, struct cli
 		goto out;
 	}
 	if (a->json) {
-		if (json_report(path, rep, a->no_data) != 0) {
+		if (json_report(path, pkg, rep, a->no_data) != 0) {
 			cli_tally_failed(t, EXIT_ERROR);
 			goto out;
 		}
 	} else {
-		text_report(path, rep, a->no_data);
+		text_report(path, pkg, rep, a->no_data);
 	}
 	cli_tally_result(t, exit_for_verdict(rep->verdict));
 out:
@@ -304,7 +347,12 @@ const struct cli_command cli_cmd_verify = {
 	"invalid, unsigned), then per controller and chain the signature\n"
 	"algorithm and result (ok, invalid, unsupported), the chain status, the\n"
 	"signer's subject, issuer and validity, and the root used; then file data\n"
-	"and structure problems.\n"
+	"and structure problems.  The device checks every embedded package's\n"
+	"controller on its own, so each controller has its own verdict and the\n"
+	"overall one is the worst of them (named when it is an embedded one;\n"
+	"JSON: verdict_from); a bad structure or file hash makes it invalid.\n"
+	"A header UID3 that differs from the package UID is warned about\n"
+	"(JSON: uid3_matches, warnings) without changing the verdict.\n"
 	"\n"
 	"Options:\n"
 	"  -t, --trust FILE|DIR  trusted root certificates (PEM or DER file, or a\n"
@@ -315,10 +363,11 @@ const struct cli_command cli_cmd_verify = {
 	"  -j, --json            one JSON document per file, one per line\n"
 	"      --no-data         do not check file hashes\n"
 	"\n"
-	"Exit: 0 trusted, 10 self-signed, 9 untrusted, 8 invalid, 11 unsigned;\n"
-	"3 a FILE could not be read, 4 a FILE is not a valid package.  With\n"
-	"several files: when every file got a verdict, the worst verdict in the\n"
-	"order invalid > unsigned > untrusted > self-signed > trusted; when some\n"
-	"files failed (3, 4, ...) and others got a verdict, 12; when all failed,\n"
-	"the highest of their statuses (see 'sisign help exit-codes').\n",
+	"Exit, from each package's overall verdict (the worst of its controllers):\n"
+	"0 trusted, 10 self-signed, 9 untrusted, 8 invalid, 11 unsigned; 3 a FILE\n"
+	"could not be read, 4 a FILE is not a valid package.  With several files:\n"
+	"when every file got a verdict, the worst verdict in the order invalid >\n"
+	"unsigned > untrusted > self-signed > trusted; when some files failed (3,\n"
+	"4, ...) and others got a verdict, 12; when all failed, the highest of\n"
+	"their statuses (see 'sisign help exit-codes').\n",
 };

@@ -1,5 +1,7 @@
 /* Library-level signing: sign then unsign gives back Symbian-made packages
- * byte for byte; new chains verify; multi-chain; refusals leave no output. */
+ * byte for byte; new chains verify; multi-chain; refusals leave no output,
+ * among them packages with chains the device refuses (issue 11); the
+ * verdict of a package that embeds an unsigned one. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -214,6 +216,69 @@ int main(void)
 				/* corpus chain is expired now, ours is self-signed: verdict self-signed, all signatures good */
 				CHECK_EQ_INT(verify_file(out, NULL, &nch), SISIGN_VERDICT_SELF_SIGNED);
 				CHECK_EQ_INT(nch, 3);
+			}
+		}
+		/* issue 11 item 1: a chain the device refuses is refused before
+		 * signing, with the exact code: MD2/MD5 "fake" chains are
+		 * unsupported, a chain whose signature does not verify invalid */
+		{
+			static const char *const fakes[] = { "unsupported_signature_fake_rsa_sha1_md2.sis",
+				"unsupported_signature_fake_rsa_sha1_md5.sis" };
+			char in[4096];
+			struct sisign_pkg *pkg = NULL;
+			struct sisign_error err;
+			for (size_t i = 0; i < 2; i++) {
+				snprintf(in, sizeof in, "%s/sis/installationservices/swi/test/tsisfile/data/files/%s", tu_corpus(),
+					fakes[i]);
+				pkg = NULL;
+				CHECK(sisign_pkg_open(in, NULL, &pkg, &err) == SISIGN_OK);
+				if (!pkg)
+					continue;
+				CHECK_EQ_INT(sisign_pkg_check_signable(pkg, &err), SISIGN_ERR_SIG_UNSUPPORTED);
+				CHECK(strstr(err.message, "signature chain 1 of 1 in the top-level controller") != NULL);
+				CHECK(strstr(err.message, "sisign unsign --all") != NULL);
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_ERR_SIG_UNSUPPORTED);
+				CHECK_EQ_INT(sisign_pkg_controller(pkg)->nchains, 1);
+				/* after unsign --all it signs */
+				CHECK_EQ_INT(sisign_pkg_unsign(pkg, 1, &err), SISIGN_OK);
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_OK);
+				sisign_pkg_free(pkg);
+			}
+			snprintf(in, sizeof in, "%s/sis/installationservices/swi/test/trevocation/data/winscw/test_02.sis",
+				tu_corpus());
+			pkg = NULL;
+			CHECK(sisign_pkg_open(in, NULL, &pkg, &err) == SISIGN_OK);
+			if (pkg) {
+				const struct sisign_controller *c;
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_OK);
+				c = sisign_pkg_controller(pkg);
+				/* flip one bit of the new (second) chain's signature, in
+				 * the package's own controller buffer */
+				((uint8_t *)c->chains[1].sigs[0].sig)[0] ^= 1;
+				CHECK_EQ_INT(sisign_pkg_check_signable(pkg, &err), SISIGN_ERR_SIG_INVALID);
+				CHECK(strstr(err.message, "signature chain 2 of 2 in the top-level controller") != NULL);
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_ERR_SIG_INVALID);
+				CHECK_EQ_INT(sisign_pkg_controller(pkg)->nchains, 2);
+				sisign_pkg_free(pkg);
+			}
+		}
+		/* issue 11 item 2: our trusted chain on top of a package that
+		 * embeds an unsigned one: the device checks that one on its own,
+		 * so the overall verdict is unsigned */
+		{
+			char in[4096], out[4096];
+			struct sisign_pkg *pkg = NULL;
+			struct sisign_error err;
+			size_t nch = 0;
+			snprintf(in, sizeof in, "%s/sis/installationservices/swi/test/tsishelper/data/test1.sis", tu_corpus());
+			snprintf(out, sizeof out, "%s/embeds_unsigned.sis", tmp);
+			CHECK(sisign_pkg_open(in, NULL, &pkg, &err) == SISIGN_OK);
+			if (pkg) {
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_OK);
+				CHECK(sisign_pkg_write(pkg, out, 0644, &err) == SISIGN_OK);
+				sisign_pkg_free(pkg);
+				CHECK_EQ_INT(verify_file(out, cert, &nch), SISIGN_VERDICT_UNSIGNED);
+				CHECK_EQ_INT(nch, 1);
 			}
 		}
 		/* hash mismatch: refused, nothing written */

@@ -294,20 +294,26 @@ static int write_out(struct sisign_batch *b, struct job *j, struct sisign_pkg *p
 	return r;
 }
 
-/* --skip-signed on an output that exists already: a finished earlier run. */
-static int output_done_before(struct sisign_batch *b, struct job *j)
+/* --skip-signed with a separate output that exists: is it what this job
+ * would write?  added = 1: the input plus one last chain by this identity
+ * that verifies (a finished earlier run); added = 0: the input unchanged
+ * (an input this identity had signed already, copied).  Anything else (a
+ * leftover from an older input, a chain by another key, a corrupt last
+ * signature, a file that does not parse) is not: the job is done again and
+ * the output replaced.  On yes the job's result describes that output. */
+static int output_done_before(struct sisign_batch *b, struct job *j, const struct sisign_pkg *in, int added)
 {
 	struct sisign_pkg *out = NULL;
 	struct stat st;
 	int done = 0;
+
 	if (!j->output || stat(j->output, &st) != 0)
 		return 0;
 	if (sisign_pkg_open(j->output, b->opts.parse, &out, NULL) != SISIGN_OK)
 		return 0;
-	if (sisign_pkg_last_chain_is(out, b->opts.identity)) {
+	if (sign_output_matches(in, out, b->opts.identity, added, NULL) == 1) {
 		done = 1;
 		j->res.nchains = sisign_pkg_controller(out)->nchains;
-		job_warnings(b, j, out);
 	}
 	sisign_pkg_free(out);
 	if (done && b->opts.output_sha256)
@@ -320,23 +326,31 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 {
 	int r, ours = sisign_pkg_last_chain_is(pkg, b->opts.identity);
 
+	/* --resign replaces our last chain, whatever state it is in. */
+	if (ours && b->opts.resign && (r = sisign_pkg_unsign(pkg, 0, err)) != SISIGN_OK)
+		return r;
+	/* The expensive part (inflate + SHA-1 of every file) runs here on this
+	 * worker, outside the queue; sign_pkg_queued finds the result cached.
+	 * Skipping needs it too: a package the device refuses is never
+	 * reported as done, and its output never copied. */
+	if ((r = sign_check_signable(pkg, err)) != SISIGN_OK)
+		return r;
 	if (ours && b->opts.skip_signed) {
+		/* Already ours, and every chain verifies (checked above). */
 		j->res.status = SISIGN_JOB_SKIPPED;
-		/* A separate output that does not exist yet gets the package
-		 * unchanged, so the output tree is complete. */
-		if (!b->opts.dry_run && j->output && access(j->output, F_OK) != 0) {
+		j->res.nchains = pkg->top.nchains;
+		/* A separate output gets the package unchanged, so the output
+		 * tree is complete; one that holds exactly that is kept. */
+		if (!b->opts.dry_run && j->output && !output_done_before(b, j, pkg, 0)) {
 			if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 				return r;
 		}
-		j->res.nchains = pkg->top.nchains;
 		return SISIGN_OK;
 	}
-	/* The expensive part (inflate + SHA-1 of every file) runs here on this
-	 * worker, outside the queue; sign_pkg_queued finds the result cached. */
-	if ((r = sign_check_signable(pkg, err)) != SISIGN_OK)
-		return r;
-	if (ours && b->opts.resign && (r = sisign_pkg_unsign(pkg, 0, err)) != SISIGN_OK)
-		return r;
+	if (b->opts.skip_signed && output_done_before(b, j, pkg, 1)) {
+		j->res.status = SISIGN_JOB_SKIPPED;
+		return SISIGN_OK;
+	}
 	if (b->opts.dry_run) {
 		j->res.status = SISIGN_JOB_CHECKED;
 		j->res.nchains = pkg->top.nchains;
@@ -392,10 +406,6 @@ static void run_job(struct sisign_batch *b, struct job *j)
 	sisign_error_clear(&e);
 	if (stat(j->input, &st) == 0)
 		mode = (int)(st.st_mode & 07777);
-	if (b->opts.op == SISIGN_BATCH_SIGN && b->opts.skip_signed && output_done_before(b, j)) {
-		j->res.status = SISIGN_JOB_SKIPPED;
-		return;
-	}
 	r = sisign_pkg_open(j->input, b->opts.parse, &pkg, &e);
 	if (r == SISIGN_OK) {
 		switch (b->opts.op) {

@@ -155,6 +155,14 @@ void ctrl_free(struct sisign_controller *c);
 int pkg_replace_controller(struct sisign_pkg *pkg, uint8_t *buf, size_t len, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
+/* 1 when everything but the controller is the same in both packages, as
+ * far as sisign_pkg_write copies it (UID2, the data CRC field, SISData and
+ * the bytes after it, compared byte for byte; UID3 and the checksums are
+ * derived from the controller when it changes); 0 when not; a negative
+ * sisign_err when a read failed. */
+int pkg_same_outside_controller(const struct sisign_pkg *a, const struct sisign_pkg *b, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
 uint32_t sis_uid_checksum(uint32_t uid1, uint32_t uid2, uint32_t uid3);
 /* The 16-byte SISX header: UID1, uid2, uid3 and their checksum (§2). */
 void sis_put_uid_header(struct wbuf *w, uint32_t uid2, uint32_t uid3);

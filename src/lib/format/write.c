@@ -405,6 +405,59 @@ static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *conte
 	return wbuf_failed(head) ? err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory") : SISIGN_OK;
 }
 
+/* Compare [aoff, aoff + len) of a with [boff, boff + len) of b. */
+static int same_range(const struct sisign_pkg *a, uint64_t aoff, const struct sisign_pkg *b, uint64_t boff,
+	uint64_t len, struct sisign_error *err)
+{
+	uint8_t *x = NULL, *y = NULL;
+	int r = 1;
+
+	if (len == 0)
+		return 1;
+	if (!(x = malloc(CHUNK)) || !(y = malloc(CHUNK))) {
+		free(x);
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	}
+	for (uint64_t done = 0; done < len && r == 1;) {
+		size_t n = len - done < CHUNK ? (size_t)(len - done) : CHUNK;
+		int e = pkg_read(a, aoff + done, x, n, err);
+		if (e == SISIGN_OK)
+			e = pkg_read(b, boff + done, y, n, err);
+		if (e != SISIGN_OK)
+			r = e;
+		else if (memcmp(x, y, n) != 0)
+			r = 0;
+		done += n;
+	}
+	free(x);
+	free(y);
+	return r;
+}
+
+int pkg_same_outside_controller(const struct sisign_pkg *a, const struct sisign_pkg *b, struct sisign_error *err)
+{
+	int r;
+
+	if (a->info.kind != b->info.kind)
+		return 0;
+	if (a->info.kind != SISIGN_PKG_SISX)
+		return 1; /* the controller is the whole file */
+	/* What the writer keeps as found (build_head, sisign_pkg_write): UID2,
+	 * the data CRC field, SISData with whatever followed it inside
+	 * SISContents, and whatever trailed SISContents.  UID3, the UID
+	 * checksum and the controller CRC follow from the controller. */
+	if (memcmp(a->header + 4, b->header + 4, 4) != 0 || a->data_crc_field_len != b->data_crc_field_len ||
+		(a->data_crc_field_len && memcmp(a->data_crc_field, b->data_crc_field, a->data_crc_field_len) != 0))
+		return 0;
+	if (a->contents_vend - a->data_off != b->contents_vend - b->data_off ||
+		a->size - a->contents_end != b->size - b->contents_end)
+		return 0;
+	r = same_range(a, a->data_off, b, b->data_off, a->contents_vend - a->data_off, err);
+	if (r == 1)
+		r = same_range(a, a->contents_end, b, b->contents_end, a->size - a->contents_end, err);
+	return r;
+}
+
 int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode, struct sisign_error *err)
 {
 	struct atomic_file af;

@@ -14,6 +14,7 @@
 #include "format/format_private.h"
 #include "sign/sign_private.h"
 #include "sign/signer_private.h"
+#include "verify/verify_private.h"
 
 struct sisign_identity {
 	struct sisign_signer *signer;
@@ -218,9 +219,43 @@ static int rebuild(struct sisign_pkg *pkg, const uint8_t *a, size_t alen, const 
 	return pkg_replace_controller(pkg, buf, n, err);
 }
 
+/* A chain already in the package that does not verify (wrong signature,
+ * an algorithm the device refuses such as the MD2/MD5 ones, unreadable
+ * certificates) makes the device refuse the whole package, whatever chain
+ * is added after it (§7.9 step 2b: fatal even if other chains are fine).
+ * Signing it would only endorse a package that cannot install. */
+static int check_chains(const struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	struct sisign_error e;
+	int r, depth;
+
+	sisign_error_clear(&e);
+	r = verify_pkg_chain_signatures(pkg, &depth, &e);
+	if (r == SISIGN_OK)
+		return SISIGN_OK;
+	if (r != SISIGN_ERR_SIG_INVALID && r != SISIGN_ERR_SIG_UNSUPPORTED) {
+		if (err)
+			*err = e;
+		return r;
+	}
+	/* Only the top level's chains can be taken off here; an embedded
+	 * package is part of the signed bytes and must be fixed before it is
+	 * embedded. */
+	if (depth == 0)
+		return err_set(err, r, -1,
+			"%s; the device refuses this package whatever is added, so it is not signed "
+			"(remove the old chains first: sisign unsign --all)",
+			e.message);
+	return err_set(err, r, -1,
+		"%s; the device refuses this package whatever is added, so it is not signed "
+		"(sign that embedded package again before embedding it)",
+		e.message);
+}
+
 int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 {
 	const struct sisign_controller *dmg = sisign_pkg_damaged(pkg);
+	int r;
 
 	if (pkg->info.kind == SISIGN_PKG_STUB)
 		return err_set(err, SISIGN_ERR_UNSUPPORTED, 0,
@@ -228,6 +263,8 @@ int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 	if (dmg)
 		return err_set(err, SISIGN_ERR_MALFORMED, dmg->damage_offset, "package is damaged: %s",
 			dmg->damage_message ? dmg->damage_message : "unreadable member field");
+	if ((r = check_chains(pkg, err)) != SISIGN_OK)
+		return r;
 	/* signsis refuses too: "stored and computed hash values do not match".
 	 * The result is cached per package, so a caller that checked first
 	 * does not pay twice. */
@@ -323,6 +360,41 @@ int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err)
 	from = all ? c->chains[0].signed_len : c->chains[c->nchains - 1].signed_len;
 	return rebuild(pkg, c->value, from, NULL, 0, c->value + c->data_index_offset,
 		c->value_len - c->data_index_offset, err);
+}
+
+int sign_output_matches(const struct sisign_pkg *in, const struct sisign_pkg *out, const struct sisign_identity *id,
+	int added, struct sisign_error *err)
+{
+	const struct sisign_controller *a = &in->top, *b = &out->top;
+	const struct sisign_chain *last;
+	size_t head;
+
+	if (b->nchains != a->nchains + (size_t)added)
+		return 0;
+	if (added) {
+		/* made by this identity: the same signer certificate (DER) ... */
+		if (!sisign_pkg_last_chain_is(out, id))
+			return 0;
+		/* ... and its signature verifies over its signed bytes */
+		last = &b->chains[b->nchains - 1];
+		if (verify_chain_signature(last, NULL, 0, NULL, 0) != SISIGN_OK)
+			return 0;
+		head = last->signed_len; /* where the last chain starts (§7.1) */
+	} else {
+		if (memcmp(in->header, out->header, sizeof in->header) != 0)
+			return 0;
+		head = b->data_index_offset;
+	}
+	/* The controller without that chain is the input's, byte for byte
+	 * (decompressed: sisign compresses the controller it writes anew):
+	 * members and earlier chains, then SISDataIndex and what follows. */
+	if (head != a->data_index_offset ||
+		b->value_len - b->data_index_offset != a->value_len - a->data_index_offset ||
+		memcmp(a->value, b->value, head) != 0 ||
+		memcmp(a->value + a->data_index_offset, b->value + b->data_index_offset,
+			a->value_len - a->data_index_offset) != 0)
+		return 0;
+	return pkg_same_outside_controller(in, out, err);
 }
 
 int sisign_pkg_last_chain_is(const struct sisign_pkg *pkg, const struct sisign_identity *id)

@@ -13,9 +13,22 @@
 
 #include <sisign/sign.h>
 
-/* What sisign_pkg_sign refuses: a ROM stub, a damaged controller, file
- * data that does not match its hashes (sisign_pkg_check_data, cached). */
+/* What sisign_pkg_sign refuses: a ROM stub, a damaged controller, a chain
+ * already in it (top level or embedded) whose signature does not verify or
+ * uses an algorithm the device refuses, file data that does not match its
+ * hashes (sisign_pkg_check_data, cached). */
 int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Is out what signing in with id gives (added = 1), or in itself (added =
+ * 0)?  added = 1: out has one chain more than in, the last one's signer
+ * certificate is id's (same DER) and its signature verifies, and out
+ * without that chain is in: the controller byte for byte (decompressed),
+ * UID2, the data CRC field and every byte of SISData and after it.
+ * added = 0: the same chains, the same controller and the same 16-byte
+ * header.  1 yes, 0 no, a negative sisign_err when reading failed.  in is
+ * not checked here (see sign_check_signable). */
+int sign_output_matches(const struct sisign_pkg *in, const struct sisign_pkg *out, const struct sisign_identity *id,
+	int added, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* sisign_pkg_sign, with queue (if not NULL) held exactly around the
  * signer call.  stop (may be NULL) is read inside the queue, just before the

@@ -12,6 +12,7 @@
 
 #include "crypto/crypto_private.h"
 #include "format/format_private.h"
+#include "verify/verify_private.h"
 
 const char *sisign_verdict_name(enum sisign_verdict v)
 {
@@ -60,6 +61,100 @@ struct vctx {
 	int any_bad_signature;
 };
 
+/* The signature part of one chain, with its signer certificate already
+ * read: verify-any over the chain's signatures (§7.3).  alg gets the OID of
+ * the signature that verified, or else the first one's; detail why none
+ * did. */
+static int sig_check(X509 *leaf, const struct sisign_chain *ch, char *alg, size_t alglen, char *detail, size_t n)
+{
+	struct sisign_error e;
+	uint8_t digest[20];
+	unsigned int dlen = 0;
+	size_t unsupported = 0;
+	int r;
+
+	if (ch->nsigs > 0 && alg)
+		snprintf(alg, alglen, "%s", ch->sigs[0].algorithm);
+	if (EVP_Digest(ch->signed_region, ch->signed_len, digest, &dlen, EVP_sha1(), NULL) != 1)
+		return SISIGN_ERR_CRYPTO;
+	sisign_error_clear(&e);
+	for (size_t i = 0; i < ch->nsigs; i++) {
+		r = crypto_verify_sha1_sig(leaf, ch->sigs[i].algorithm, digest, ch->sigs[i].sig, ch->sigs[i].siglen,
+			&e);
+		if (r == SISIGN_OK) {
+			if (alg)
+				snprintf(alg, alglen, "%s", ch->sigs[i].algorithm);
+			return SISIGN_OK;
+		}
+		if (r == SISIGN_ERR_SIG_UNSUPPORTED)
+			unsupported++;
+	}
+	if (ch->nsigs > 0 && unsupported == ch->nsigs) {
+		if (detail)
+			snprintf(detail, n, "signature algorithm %s is not one the device accepts",
+				ch->sigs[0].algorithm);
+		return SISIGN_ERR_SIG_UNSUPPORTED;
+	}
+	if (detail)
+		snprintf(detail, n, "%s",
+			ch->nsigs ? "signature does not verify over the signed bytes" : "chain holds no signature");
+	return SISIGN_ERR_SIG_INVALID;
+}
+
+int verify_chain_signature(const struct sisign_chain *ch, char *detail, size_t n, char *signer, size_t sn)
+{
+	STACK_OF(X509) *certs = NULL;
+	struct crypto_cert_info ci;
+	struct sisign_error e;
+	int r;
+
+	sisign_error_clear(&e);
+	if (crypto_certs_from_der_blob(ch->certs, ch->certs_len, &certs, &e) != SISIGN_OK || sk_X509_num(certs) < 1) {
+		if (detail)
+			snprintf(detail, n, "certificate chain unreadable: %.200s", e.message);
+		crypto_certs_free(certs);
+		return e.code == SISIGN_ERR_NOMEM ? SISIGN_ERR_NOMEM : SISIGN_ERR_SIG_INVALID;
+	}
+	if (signer && crypto_cert_describe(sk_X509_value(certs, 0), &ci, &e) == SISIGN_OK)
+		snprintf(signer, sn, "%s", ci.subject);
+	r = sig_check(sk_X509_value(certs, 0), ch, NULL, 0, detail, n);
+	crypto_certs_free(certs);
+	return r;
+}
+
+static int ctrl_chain_signatures(const struct sisign_controller *c, int *depth, struct sisign_error *err)
+{
+	char detail[256], where[64], signer[512];
+	int r;
+
+	for (size_t i = 0; i < c->nchains; i++) {
+		signer[0] = '\0';
+		r = verify_chain_signature(&c->chains[i], detail, sizeof detail, signer, sizeof signer);
+		if (r == SISIGN_OK)
+			continue;
+		if (r == SISIGN_ERR_NOMEM || r == SISIGN_ERR_CRYPTO)
+			return err_set(err, r, -1, "cannot check signature chain %zu: %s", i + 1,
+				r == SISIGN_ERR_NOMEM ? "out of memory" : "SHA-1 failed");
+		*depth = c->depth;
+		if (c->depth == 0)
+			snprintf(where, sizeof where, "the top-level controller");
+		else
+			snprintf(where, sizeof where, "the embedded package UID 0x%08x", c->uid);
+		return err_set(err, r, -1, "signature chain %zu of %zu in %s (signer \"%.200s\") is bad: %s", i + 1,
+			c->nchains, where, signer[0] ? signer : "unknown", detail);
+	}
+	for (size_t i = 0; i < c->nembedded; i++)
+		if ((r = ctrl_chain_signatures(&c->embedded[i], depth, err)) != SISIGN_OK)
+			return r;
+	return SISIGN_OK;
+}
+
+int verify_pkg_chain_signatures(const struct sisign_pkg *pkg, int *depth, struct sisign_error *err)
+{
+	*depth = -1;
+	return ctrl_chain_signatures(&pkg->top, depth, err);
+}
+
 static int verify_chain(struct vctx *v, const struct sisign_chain *ch, struct sisign_chain_report *cr,
 	struct sisign_error *err)
 {
@@ -67,9 +162,7 @@ static int verify_chain(struct vctx *v, const struct sisign_chain *ch, struct si
 	struct crypto_cert_info ci;
 	struct crypto_chain_result res;
 	struct sisign_error e;
-	uint8_t digest[20];
-	unsigned int dlen = 0;
-	int r, unsupported = 0;
+	int r;
 
 	cr->signature = SISIGN_ERR_SIG_INVALID;
 	cr->status = SISIGN_CHAIN_INVALID;
@@ -94,33 +187,14 @@ static int verify_chain(struct vctx *v, const struct sisign_chain *ch, struct si
 		cr->not_after = ci.not_after;
 		cr->key_bits = ci.key_bits;
 	}
-	if (EVP_Digest(ch->signed_region, ch->signed_len, digest, &dlen, EVP_sha1(), NULL) != 1) {
+	cr->signature = sig_check(sk_X509_value(certs, 0), ch, cr->algorithm, sizeof cr->algorithm, cr->status_detail,
+		sizeof cr->status_detail);
+	if (cr->signature == SISIGN_ERR_CRYPTO) {
 		crypto_certs_free(certs);
 		return err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
 	}
-	/* verify-any: the chain counts if one of its signatures verifies (§7.3). */
-	for (size_t i = 0; i < ch->nsigs; i++) {
-		r = crypto_verify_sha1_sig(sk_X509_value(certs, 0), ch->sigs[i].algorithm, digest, ch->sigs[i].sig,
-			ch->sigs[i].siglen, &e);
-		if (r == SISIGN_OK) {
-			cr->signature = SISIGN_OK;
-			snprintf(cr->algorithm, sizeof cr->algorithm, "%s", ch->sigs[i].algorithm);
-			break;
-		}
-		if (r == SISIGN_ERR_SIG_UNSUPPORTED)
-			unsupported++;
-	}
-	if (cr->signature != SISIGN_OK) {
-		if (ch->nsigs > 0 && (size_t)unsupported == ch->nsigs) {
-			cr->signature = SISIGN_ERR_SIG_UNSUPPORTED;
-			snprintf(cr->status_detail, sizeof cr->status_detail,
-				"signature algorithm %s is not one the device accepts", cr->algorithm);
-		} else {
-			snprintf(cr->status_detail, sizeof cr->status_detail, "%s",
-				ch->nsigs ? "signature does not verify over the signed bytes" : "chain holds no signature");
-		}
+	if (cr->signature != SISIGN_OK)
 		v->any_bad_signature = 1;
-	}
 
 	memset(&res, 0, sizeof res);
 	r = crypto_chain_validate(v->trust, certs, v->at, &res, &e);
@@ -174,6 +248,35 @@ static enum sisign_verdict ctrl_verdict(const struct sisign_ctrl_report *cr)
 			self = 1;
 	}
 	return self ? SISIGN_VERDICT_SELF_SIGNED : SISIGN_VERDICT_UNTRUSTED;
+}
+
+/* Severity for the overall verdict, worst first: invalid, unsigned,
+ * untrusted, self-signed, trusted (the order `sisign verify` ranks files
+ * in). */
+static int verdict_rank(enum sisign_verdict v)
+{
+	switch (v) {
+	case SISIGN_VERDICT_TRUSTED: return 0;
+	case SISIGN_VERDICT_SELF_SIGNED: return 1;
+	case SISIGN_VERDICT_UNTRUSTED: return 2;
+	case SISIGN_VERDICT_UNSIGNED: return 3;
+	case SISIGN_VERDICT_INVALID: return 4;
+	}
+	return 4;
+}
+
+/* The device checks each embedded controller on its own (§7.9), so the
+ * package is only as good as its worst controller; the first one (top
+ * level first, then depth first) with the worst verdict is the one named. */
+static const struct sisign_ctrl_report *worst_ctrl(const struct sisign_ctrl_report *c)
+{
+	const struct sisign_ctrl_report *w = c;
+	for (size_t i = 0; i < c->nembedded; i++) {
+		const struct sisign_ctrl_report *e = worst_ctrl(&c->embedded[i]);
+		if (verdict_rank(e->verdict) > verdict_rank(w->verdict))
+			w = e;
+	}
+	return w;
 }
 
 static int verify_ctrl(struct vctx *v, const struct sisign_controller *c, struct sisign_ctrl_report *cr,
@@ -244,10 +347,14 @@ int sisign_pkg_verify(struct sisign_pkg *pkg, const struct sisign_verify_opts *o
 	if ((r = verify_ctrl(&v, &pkg->top, &rep->top, err)))
 		goto out;
 
-	if (rep->structure || rep->data || v.any_bad_signature)
+	rep->decided_by = worst_ctrl(&rep->top);
+	if (rep->structure || rep->data) {
 		rep->verdict = SISIGN_VERDICT_INVALID;
-	else
-		rep->verdict = rep->top.verdict;
+		rep->decided_by = NULL;
+	} else {
+		/* any_bad_signature: some controller's verdict is invalid too */
+		rep->verdict = rep->decided_by->verdict;
+	}
 	*out = rep;
 	rep = NULL; /* transferred */
 	r = SISIGN_OK;
