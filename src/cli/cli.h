@@ -87,4 +87,9 @@ void cli_msg(const char *fmt, ...) SISIGN_PRINTF(1, 2);
  * EXIT_OK never wins). */
 int cli_worst(int a, int b);
 
+/* The process's umask.  Read by setting it, so call it before any thread
+ * starts.  New outputs: --out-dir 0644 & ~umask; -o and --suffix the
+ * input's bits & 0777 & ~umask (as cp makes a copy). */
+int cli_umask(void);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sisign/error.h>
 
@@ -143,6 +144,13 @@ int cli_exit_for_error(int code)
 int cli_worst(int a, int b)
 {
 	return a > b ? a : b;
+}
+
+int cli_umask(void)
+{
+	mode_t m = umask(077);
+	umask(m);
+	return (int)(m & 0777);
 }
 
 void cli_msg(const char *fmt, ...)
