@@ -110,7 +110,8 @@ struct sisign_batch_opts {
 	                      * input's less mode_clear.  Only the 0777 bits: setuid, setgid and sticky are
 	                      * never set.  An input replaced in place keeps its own bits (& 0777) */
 	int mode_clear;      /* with mode 0: bits cleared from the input's (a front end's umask) */
-	int clean_stale_temps; /* before starting, remove "OUT.tmpXXXXXX" files left by a killed run for
+	int clean_stale_temps; /* before starting, remove "OUT.tmpXXXXXX" files (".sisign-HHHHHHHH.tmpXXXXXX"
+	                        * for an OUT whose name is too long for that) left by a killed run for
 	                        * this batch's outputs; one another sisign is still writing (it
 	                        * holds a flock on it) or that changed in the last 2 s is kept */
 	const struct sisign_parse_opts *parse;   /* may be NULL */

@@ -50,7 +50,7 @@ cp p.sis loop/p.sis
 cp p.sis loop/real/q.sis
 ln -s . loop/a          # a cycle
 ln -s real loop/b       # a second way to real/
-run timeout 60 "$SISIGN" sign "${K[@]}" -r --in-place --json -q loop
+run timeout -k 5 60 "$SISIGN" sign "${K[@]}" -r --in-place --json -q loop
 expect_rc 0 "-r --in-place over a tree with 'a -> .'"
 check '[ "$(lines out)" = 2 ]' "-r without --follow-symlinks: 2 jobs (p.sis, real/q.sis), got $(lines out)"
 check '[ "$(chains loop/p.sis)" = 1 ] && [ "$(chains loop/real/q.sis)" = 1 ]' \
@@ -59,7 +59,7 @@ expect_stderr_has "loop/a: a symlink to a directory: not followed" "-r says what
 
 cp p.sis loop/p.sis
 rm loop/real/q.sis
-run timeout 60 "$SISIGN" sign "${K[@]}" -r --follow-symlinks --out-dir lout --json -q loop
+run timeout -k 5 60 "$SISIGN" sign "${K[@]}" -r --follow-symlinks --out-dir lout --json -q loop
 expect_rc 0 "-r --follow-symlinks over a tree with 'a -> .'"
 check '[ "$(lines out)" = 1 ]' "--follow-symlinks: 'a -> .' walked once, got $(lines out) jobs"
 expect_stderr_has "loop/a: a directory already being walked (a cycle): skipped" "the cycle is named"
@@ -68,27 +68,27 @@ check '[ "$(chains lout/p.sis)" = 1 ]' "--follow-symlinks: one chain"
 # ---- 5: --files-from caps ------------------------------------------------------
 # NUL bytes, as from /dev/zero (here a bounded pipe of them, so that a
 # regression cannot eat the machine's memory): refused at the first one.
-timeout 60 bash -c 'head -c 50000000 /dev/zero | "$0" sign --key key.pem --cert cert.pem --in-place \
+timeout -k 5 60 bash -c 'head -c 50000000 /dev/zero | "$0" sign --key key.pem --cert cert.pem --in-place \
 	--files-from -' "$SISIGN" >out 2>err
 rc=$?
 expect_rc 2 "--files-from with NUL bytes"
 expect_stderr_has "line 1: a NUL byte" "--files-from NUL message"
 python3 -c 'print("x" * 5000 + ".sis")' > long.list
-run timeout 60 "$SISIGN" sign "${K[@]}" --in-place --files-from long.list
+run timeout -k 5 60 "$SISIGN" sign "${K[@]}" --in-place --files-from long.list
 expect_rc 2 "--files-from with a 5004-byte line"
 expect_stderr_has "line 1: longer than 4095 bytes" "--files-from long-line message"
 
 # ---- 5: a FIFO input fails at once ---------------------------------------------
 mkfifo pipe.sis
 cp p.sis good.sis
-run timeout 20 "$SISIGN" sign "${K[@]}" --in-place pipe.sis
+run timeout -k 5 20 "$SISIGN" sign "${K[@]}" --in-place pipe.sis
 expect_rc 2 "sign --in-place on a FIFO (124 = it blocked)"
 expect_stderr_has "not a regular file" "FIFO message"
-run timeout 20 "$SISIGN" sign "${K[@]}" -o pipe_out.sis pipe.sis
+run timeout -k 5 20 "$SISIGN" sign "${K[@]}" -o pipe_out.sis pipe.sis
 expect_rc 2 "sign -o on a FIFO (124 = it blocked)"
-run timeout 20 "$SISIGN" verify pipe.sis
+run timeout -k 5 20 "$SISIGN" verify pipe.sis
 expect_rc 2 "verify on a FIFO (124 = it blocked)"
-run timeout 20 "$SISIGN" sign "${K[@]}" --out-dir fout -q pipe.sis good.sis
+run timeout -k 5 20 "$SISIGN" sign "${K[@]}" --out-dir fout -q pipe.sis good.sis
 expect_rc 12 "a batch with a FIFO among its inputs (124 = it blocked)"
 check '[ "$(chains fout/good.sis)" = 1 ]' "the regular input of that batch was signed"
 
@@ -168,16 +168,16 @@ for _ in $(seq 1 100); do
 	flock -n -x held.sis true 2>/dev/null || break
 	sleep 0.05
 done
-run timeout 20 "$SISIGN" sign "${K[@]}" --in-place --no-wait held.sis
+run timeout -k 5 20 "$SISIGN" sign "${K[@]}" --in-place --no-wait held.sis
 expect_rc 3 "--no-wait on a locked file"
 expect_stderr_has "locked by another process" "--no-wait message"
 check '[ "$(chains held.sis)" = 0 ]' "--no-wait: the file is untouched"
 cp p.sis free.sis
-run timeout 20 "$SISIGN" sign "${K[@]}" --in-place --no-wait --json held.sis free.sis
+run timeout -k 5 20 "$SISIGN" sign "${K[@]}" --in-place --no-wait --json held.sis free.sis
 expect_rc 12 "--no-wait batch with one locked file"
 check '[ "$(grep -c "\"status\":\"error\"" out)" = 1 ]' "--no-wait batch: the locked file has status error"
 (sleep 1; kill "$holder") &
-run timeout 60 "$SISIGN" sign "${K[@]}" --in-place held.sis
+run timeout -k 5 60 "$SISIGN" sign "${K[@]}" --in-place held.sis
 expect_rc 0 "--in-place waits for the lock"
 check '[ "$(chains held.sis)" = 1 ]' "after waiting: signed"
 holder=
