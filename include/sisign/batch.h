@@ -12,7 +12,9 @@
  * renamed over OUT, directory fsync): an interrupted batch — even by
  * SIGKILL — leaves every output either complete or absent, and inputs are
  * never modified (an in-place job replaces the input by rename only after
- * the new file is complete).  Only a SIGKILL between that link and the
+ * the new file is complete, holding the input's lock all the while: see
+ * sisign_pkg_open_exclusive; a symlink's target is replaced and the link
+ * kept).  Only a SIGKILL between that link and the
  * rename (or on a filesystem without O_TMPFILE) can leave a named temp
  * file; the next run over the same outputs removes such leftovers (see
  * clean_stale_temps). */
@@ -115,8 +117,12 @@ struct sisign_batch_opts {
 	 * its own calls). */
 	int parallel_sign;
 	int output_sha256;   /* compute each output's SHA-256 (one extra read of the output) */
-	int mode;            /* output permission bits; 0 = the input's */
-	int clean_stale_temps; /* before starting, remove "OUT.tmpXXXXXX" files left by a killed run for
+	int mode;            /* permission bits of an output that is another file than its input; 0 = the
+	                      * input's less mode_clear.  Only the 0777 bits: setuid, setgid and sticky are
+	                      * never set.  An input replaced in place keeps its own bits (& 0777) */
+	int mode_clear;      /* with mode 0: bits cleared from the input's (a front end's umask) */
+	int clean_stale_temps; /* before starting, remove "OUT.tmpXXXXXX" files (".sisign-HHHHHHHH.tmpXXXXXX"
+	                        * for an OUT whose name is too long for that) left by a killed run for
 	                        * this batch's outputs; one another sisign is still writing (it
 	                        * holds a flock on it) or that changed in the last 2 s is kept */
 	const struct sisign_parse_opts *parse;   /* may be NULL */
@@ -125,6 +131,10 @@ struct sisign_batch_opts {
 	sisign_batch_progress_cb on_progress;
 	void *userdata;
 	sisign_batch_start_cb on_start;  /* may be NULL */
+	/* In place, each input is opened with sisign_pkg_open_exclusive(): a
+	 * file another writer holds locked is waited for (0), or fails at once
+	 * with SISIGN_ERR_SYSTEM, sys_errno EWOULDBLOCK (1). */
+	int no_wait;
 };
 
 /* Copies opts.  Caller frees *out with sisign_batch_free(). */
@@ -134,8 +144,9 @@ SISIGN_API void sisign_batch_free(struct sisign_batch *b);
 
 /* Add a job.  output: the file to write, or NULL to replace input in place
  * (ignored for VERIFY).  Both strings are copied.  SISIGN_ERR_INVALID_ARG
- * when the batch is running.  Two jobs must not share an output (not
- * checked here; the CLI refuses such command lines). */
+ * when the batch is running.  Two jobs must not share an output, and an
+ * output must not be its own input file (neither is checked here; the CLI
+ * refuses such command lines by path and by device and inode). */
 SISIGN_API int sisign_batch_add(struct sisign_batch *b, const char *input, const char *output,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 

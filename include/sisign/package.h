@@ -159,9 +159,23 @@ struct sisign_pkg_info {
 };
 
 /* Parse a package file.  Structure, controller and data-unit layout are read
- * and checked; file data is not read (see sisign_pkg_check_data).  Caller
- * frees *out with sisign_pkg_free(). */
+ * and checked; file data is not read (see sisign_pkg_check_data).  Anything
+ * but a regular file is refused (SISIGN_ERR_INVALID_ARG) without blocking:
+ * a FIFO is opened non-blocking and never read.  Caller frees *out with
+ * sisign_pkg_free(). */
 SISIGN_API int sisign_pkg_open(const char *path, const struct sisign_parse_opts *opts,
+	struct sisign_pkg **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Open a package to replace it in place (read, change, sisign_pkg_replace).
+ * As sisign_pkg_open, and: symlinks in path are resolved, so the file a
+ * link leads to is the one replaced and the link stays; the file is locked
+ * (an exclusive flock) from before it is read until sisign_pkg_free(), so
+ * two writers using this call on one file take turns and neither loses
+ * the other's change.  If another holds the lock: wait for it (nowait 0),
+ * or fail at once with SISIGN_ERR_SYSTEM, sys_errno EWOULDBLOCK (nowait 1).
+ * A file replaced while we waited is not read: the lock is taken again on
+ * the file the path names now.  Caller frees *out with sisign_pkg_free(). */
+SISIGN_API int sisign_pkg_open_exclusive(const char *path, const struct sisign_parse_opts *opts, int nowait,
 	struct sisign_pkg **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Parse from memory; the bytes are copied only where needed, so `data` must
@@ -207,9 +221,17 @@ SISIGN_API int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_
  * and checksum recomputed, and a SISControllerChecksum field with the new
  * CRC exactly when the input had one (signsis would add one, and drop one
  * whose CRC is 0; the device ignores both CRCs); file data, the data CRC
- * field and all other bytes are copied.  mode: e.g. 0644. */
+ * field and all other bytes are copied.  mode: e.g. 0644; only its 0777
+ * bits are used (never setuid, setgid or sticky), exactly (the umask is the
+ * caller's to apply). */
 SISIGN_API int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Write a package opened with sisign_pkg_open_exclusive() back over its
+ * file (the link's target for a symlink), atomically, while the lock is
+ * still held; the file keeps its permission bits (& 0777).
+ * SISIGN_ERR_INVALID_ARG for a package opened otherwise. */
+SISIGN_API int sisign_pkg_replace(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* ---- building a package (sisign pack) ------------------------------------ */
 

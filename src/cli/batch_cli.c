@@ -33,6 +33,8 @@ const struct option batch_cli_longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "progress", no_argument, NULL, BO_PROGRESS },
 	{ "dry-run", no_argument, NULL, BO_DRY_RUN },
+	{ "follow-symlinks", no_argument, NULL, BO_FOLLOW_SYMLINKS },
+	{ "no-wait", no_argument, NULL, BO_NO_WAIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -73,6 +75,8 @@ int batch_cli_handle(struct batch_cli *bc, const char *cmd, int c, const char *a
 	case BO_JSON: bc->json = 1; break;
 	case BO_AUDIT_LOG: bc->audit_log = arg; break;
 	case 'q': bc->quiet = 1; return 1; /* also fine for single files */
+	case BO_NO_WAIT: bc->no_wait = 1; return 1; /* likewise */
+	case BO_FOLLOW_SYMLINKS: bc->follow_symlinks = 1; break;
 	case BO_PROGRESS: bc->progress = 1; break;
 	case BO_DRY_RUN: bc->dry_run = 1; break;
 	default: return 0;
@@ -102,23 +106,32 @@ struct items {
 	size_t n, cap;
 };
 
-static int items_push(struct items *it, const char *in, const char *rel)
+/* Add one input; an exit code (a message printed on failure). */
+static int items_push(struct items *it, const char *in, const char *rel, const char *cmd)
 {
+	if (it->n >= BATCH_INPUTS_MAX)
+		return cli_usage_error(cmd, "more than %d inputs: split the batch", BATCH_INPUTS_MAX);
 	if (it->n == it->cap) {
 		size_t nc = it->cap ? it->cap * 2 : 256;
 		struct item *nv = realloc(it->v, nc * sizeof *nv);
 		if (!nv)
-			return -1;
+			goto nomem;
 		it->v = nv;
 		it->cap = nc;
 	}
 	it->v[it->n].in = strdup(in);
 	it->v[it->n].rel = strdup(rel);
 	it->v[it->n].out = NULL;
-	if (!it->v[it->n].in || !it->v[it->n].rel)
-		return -1;
+	if (!it->v[it->n].in || !it->v[it->n].rel) {
+		free(it->v[it->n].in);
+		free(it->v[it->n].rel);
+		goto nomem;
+	}
 	it->n++;
-	return 0;
+	return EXIT_OK;
+nomem:
+	cli_msg("%s: out of memory", cmd);
+	return EXIT_ERROR;
 }
 
 static void items_free(struct items *it)
@@ -149,7 +162,28 @@ static const char *rel_of(const char *path)
 	return path;
 }
 
-static int walk(struct items *it, const char *dir, const char *rel, const struct stat *skip, const char *cmd)
+/* The directories from the walk's root down to the one being read: a
+ * directory met again below itself (a bind mount, or a followed symlink
+ * such as "a -> .") would be a cycle. */
+struct walk_dir {
+	dev_t dev;
+	ino_t ino;
+	const struct walk_dir *up;
+};
+
+static int walk_seen(const struct walk_dir *w, const struct stat *st)
+{
+	for (; w; w = w->up)
+		if (w->dev == st->st_dev && w->ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/* Collect the SIS (.sis, .sisx) regular files under dir.  A symlink to a
+ * directory is entered only with --follow-symlinks, and no directory is
+ * entered below itself; a symlink to a file is taken as that file. */
+static int walk(struct items *it, const struct batch_cli *bc, const char *dir, const char *rel,
+	const struct walk_dir *up, const struct stat *skip, const char *cmd)
 {
 	struct dirent **ents = NULL;
 	int n = scandir(dir, &ents, NULL, alphasort), rc = EXIT_OK;
@@ -160,23 +194,34 @@ static int walk(struct items *it, const char *dir, const char *rel, const struct
 	for (int i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
 		char *p = NULL, *r = NULL;
-		struct stat st;
+		struct stat st, lst;
+		if (rc == EXIT_USAGE || rc == EXIT_ERROR)
+			goto next; /* over a cap, or out of memory: stop adding */
 		if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
 			goto next;
 		if (asprintf(&p, "%s/%s", dir, name) < 0 || asprintf(&r, "%s%s%s", rel, *rel ? "/" : "", name) < 0) {
+			p = r = NULL;
 			rc = EXIT_ERROR;
 			goto next;
 		}
-		if (stat(p, &st) != 0)
+		if (lstat(p, &lst) != 0 || stat(p, &st) != 0)
 			goto next;
 		if (S_ISDIR(st.st_mode)) {
+			struct walk_dir here = { st.st_dev, st.st_ino, up };
 			/* Never descend into the output tree. */
 			if (skip && st.st_dev == skip->st_dev && st.st_ino == skip->st_ino)
 				goto next;
-			rc = cli_worst(rc, walk(it, p, r, skip, cmd));
+			if (S_ISLNK(lst.st_mode) && !bc->follow_symlinks) {
+				cli_msg("%s: %s: a symlink to a directory: not followed (see --follow-symlinks)", cmd, p);
+				goto next;
+			}
+			if (walk_seen(up, &st)) {
+				cli_msg("%s: %s: a directory already being walked (a cycle): skipped", cmd, p);
+				goto next;
+			}
+			rc = cli_worst(rc, walk(it, bc, p, r, &here, skip, cmd));
 		} else if (S_ISREG(st.st_mode) && is_sis_name(name)) {
-			if (items_push(it, p, r) != 0)
-				rc = EXIT_ERROR;
+			rc = cli_worst(rc, items_push(it, p, r, cmd));
 		}
 next:
 		free(p);
@@ -192,33 +237,70 @@ static int add_input(struct items *it, struct batch_cli *bc, const char *path, c
 {
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* A directory named here is entered even through a symlink. */
+		struct walk_dir root = { st.st_dev, st.st_ino, NULL };
 		if (!bc->recursive)
 			return cli_usage_error(cmd, "'%s' is a directory (use -r to sign the packages in it)", path);
-		return walk(it, path, "", skip, cmd);
+		return walk(it, bc, path, "", &root, skip, cmd);
 	}
-	/* A missing or unreadable file still becomes a job: it gets its own
-	 * error status, as any bad input does. */
-	return items_push(it, path, rel_of(path)) == 0 ? EXIT_OK : EXIT_ERROR;
+	/* A missing or unreadable file (or one that is not a regular file)
+	 * still becomes a job: it gets its own error status, as any bad input
+	 * does; it is never read from before it is known to be a regular file. */
+	return items_push(it, path, rel_of(path), cmd);
+}
+
+/* One line of f into buf[BATCH_LINE_MAX + 1] without its line end: 1, or 0
+ * at the end, or an exit code after a message: a line longer than
+ * BATCH_LINE_MAX bytes or holding a NUL byte (no path has one) is refused
+ * rather than read on without bound. */
+static int read_line(FILE *f, char *buf, size_t *len, size_t lineno, const char *name, const char *cmd)
+{
+	size_t n = 0;
+	int c;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			return -cli_usage_error(cmd, "%s: line %zu: a NUL byte (one path per line, no NULs)", name,
+				lineno);
+		if (n == BATCH_LINE_MAX)
+			return -cli_usage_error(cmd, "%s: line %zu: longer than %d bytes", name, lineno,
+				BATCH_LINE_MAX);
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(f)) {
+		cli_msg("%s: %s: %s", cmd, name, strerror(errno));
+		return -EXIT_IO;
+	}
+	while (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	*len = n;
+	return c == EOF && n == 0 ? 0 : 1;
 }
 
 static int read_files_from(struct items *it, struct batch_cli *bc, const struct stat *skip, const char *cmd)
 {
 	FILE *f = strcmp(bc->files_from, "-") == 0 ? stdin : fopen(bc->files_from, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = EXIT_OK;
-	if (!f) {
+	char *line = malloc(BATCH_LINE_MAX + 1);
+	size_t n = 0, lineno = 0;
+	int rc = EXIT_OK, got = 0;
+	if (!f || !line) {
 		cli_msg("%s: %s: %s", cmd, bc->files_from, strerror(errno));
-		return EXIT_IO;
+		free(line);
+		if (f && f != stdin)
+			fclose(f);
+		return f ? EXIT_ERROR : EXIT_IO;
 	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		rc = cli_worst(rc, add_input(it, bc, line, skip, cmd));
+	while (rc == EXIT_OK && (got = read_line(f, line, &n, lineno + 1, bc->files_from, cmd)) > 0) {
+		if (++lineno > BATCH_INPUTS_MAX) {
+			rc = cli_usage_error(cmd, "%s: more than %d lines: split the list", bc->files_from,
+				BATCH_INPUTS_MAX);
+			break;
+		}
+		if (n > 0)
+			rc = cli_worst(rc, add_input(it, bc, line, skip, cmd));
 	}
+	if (rc == EXIT_OK && got < 0)
+		rc = -got;
 	free(line);
 	if (f != stdin)
 		fclose(f);
@@ -251,9 +333,69 @@ static int cmp_out(const void *a, const void *b)
 	return strcmp(x->out ? x->out : x->in, y->out ? y->out : y->in);
 }
 
-/* Map every input to its output; create the directories --out-dir needs. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	size_t i;
+};
+
+static int cmp_file_id(const void *a, const void *b)
+{
+	const struct file_id *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+/* In place, two inputs that are one file (a symlink and its target, two
+ * hard links, a file reached twice) would each add a chain to it: refused. */
+static int check_same_inputs(const struct items *it, const char *cmd)
+{
+	struct file_id *v = malloc(it->n * sizeof *v + 1);
+	size_t n = 0;
+	int rc = EXIT_OK;
+	if (!v)
+		return EXIT_ERROR;
+	for (size_t i = 0; i < it->n; i++) {
+		struct stat st;
+		if (stat(it->v[i].in, &st) == 0 && S_ISREG(st.st_mode)) {
+			v[n].dev = st.st_dev;
+			v[n].ino = st.st_ino;
+			v[n++].i = i;
+		}
+	}
+	qsort(v, n, sizeof *v, cmp_file_id);
+	for (size_t k = 1; k < n && rc == EXIT_OK; k++)
+		if (cmp_file_id(&v[k - 1], &v[k]) == 0)
+			rc = cli_usage_error(cmd, "'%s' and '%s' are the same file: in place it would be changed twice",
+				it->v[v[k - 1].i].in, it->v[v[k].i].in);
+	free(v);
+	return rc;
+}
+
+/* An output that is its own input file (--out-dir ., or -r --out-dir T T;
+ * also through links): that is --in-place, which must be asked for. */
+static int check_not_input(const struct item *x, const char *cmd)
+{
+	struct stat in, out;
+	if (!x->out || stat(x->in, &in) != 0 || stat(x->out, &out) != 0)
+		return EXIT_OK;
+	if (in.st_dev != out.st_dev || in.st_ino != out.st_ino)
+		return EXIT_OK;
+	return cli_usage_error(cmd, "output '%s' is the input file '%s'; use --in-place to replace inputs", x->out,
+		x->in);
+}
+
+/* Map every input to its output; create the directories --out-dir needs.
+ * Refuses an output that is its own input and, in place, one file named
+ * twice. */
 static int map_outputs(struct items *it, struct batch_cli *bc, const char *cmd)
 {
+	int rc;
+	if (bc->in_place && (rc = check_same_inputs(it, cmd)) != EXIT_OK)
+		return rc;
 	for (size_t i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
 		if (bc->out_dir) {
@@ -274,11 +416,13 @@ static int map_outputs(struct items *it, struct batch_cli *bc, const char *cmd)
 			if (asprintf(&x->out, "%.*s%s%s", (int)stem, x->in, bc->suffix, dot ? dot : "") < 0)
 				return EXIT_ERROR;
 		}
+		if ((rc = check_not_input(x, cmd)) != EXIT_OK)
+			return rc;
 	}
 	/* Two inputs must not write one output. */
 	{
 		struct item *sorted = malloc(it->n * sizeof *sorted + 1);
-		int rc = EXIT_OK;
+		rc = EXIT_OK;
 		if (!sorted)
 			return EXIT_ERROR;
 		memcpy(sorted, it->v, it->n * sizeof *sorted);
@@ -611,6 +755,12 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	o.resign = bc->resign;
 	o.unsign_all = bc->unsign_all;
 	o.dry_run = bc->dry_run;
+	o.no_wait = bc->no_wait;
+	/* In place a file keeps its own bits (the library takes & 0777).
+	 * --out-dir: a new tree, 0644 less the umask; --suffix: a copy beside
+	 * the input, its bits less the umask (as -o). */
+	o.mode_clear = cli_umask();
+	o.mode = bc->out_dir ? 0644 & ~o.mode_clear : 0;
 	o.threads = bc->jobs;
 	o.parallel_sign = bc->parallel_token;
 	o.output_sha256 = bc->json || bc->audit_log;

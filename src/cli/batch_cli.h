@@ -1,6 +1,8 @@
 /* Batch front end shared by `sisign sign`, `unsign` and `verify`: input
- * expansion (files, -r directories, --files-from), output mapping
- * (--out-dir mirroring the input tree, --suffix, --in-place), one identity
+ * expansion (files, -r directories: symlinked directories only with
+ * --follow-symlinks, never one directory twice; --files-from, capped),
+ * output mapping (--out-dir mirroring the input tree, --suffix, --in-place;
+ * an output that is its own input file is refused), one identity
  * (one token login) for the batch, progress on a terminal, JSON lines, an
  * audit log, SIGINT/SIGTERM handling and --dry-run. */
 #ifndef SISIGN_CLI_BATCH_CLI_H
@@ -27,10 +29,21 @@ enum batch_opt_id {
 	BO_DRY_RUN,
 	BO_PROGRESS,
 	BO_JOBS,
+	BO_FOLLOW_SYMLINKS,
+	BO_NO_WAIT,
 };
+
+/* Caps on what a batch reads: a --files-from line (a path) is at most
+ * BATCH_LINE_MAX bytes, and a batch (files named, found by -r and listed)
+ * has at most BATCH_INPUTS_MAX inputs; --files-from reads at most that
+ * many lines.  More is a usage error, before anything is signed. */
+#define BATCH_LINE_MAX 4095
+#define BATCH_INPUTS_MAX 1000000
 
 struct batch_cli {
 	int recursive;          /* -r, --recursive */
+	int follow_symlinks;    /* --follow-symlinks: -r enters symlinked directories (each directory once) */
+	int no_wait;            /* --no-wait: in place, fail at once on a file another process has locked */
 	const char *files_from; /* --files-from FILE, "-" = stdin */
 	const char *out_dir;    /* --out-dir DIR */
 	const char *suffix;     /* --suffix SUF */
@@ -51,7 +64,8 @@ struct batch_cli {
 void batch_cli_init(struct batch_cli *bc);
 
 /* The batch long options, ending in a zero entry; short options are
- * "rj:q" (add them to the command's optstring). */
+ * "rj:q" (add them to the command's optstring).  -q and --no-wait also
+ * apply to a single file and do not by themselves ask for a batch. */
 extern const struct option batch_cli_longopts[];
 
 /* Handle one getopt_long result: 1 if it was a batch option, 0 if not, -1

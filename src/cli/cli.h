@@ -113,4 +113,9 @@ void cli_tally_result(struct cli_tally *t, int status);
 /* The exit status for everything added (EXIT_OK when nothing was). */
 int cli_tally_exit(const struct cli_tally *t);
 
+/* The process's umask.  Read by setting it, so call it before any thread
+ * starts.  New outputs: --out-dir 0644 & ~umask; -o and --suffix the
+ * input's bits & 0777 & ~umask (as cp makes a copy). */
+int cli_umask(void);
+
 #endif

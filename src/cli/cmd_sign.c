@@ -72,11 +72,12 @@ static int cmd_sign(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
 	ot.input = argv[optind];
+	ot.no_wait = bc.no_wait;
 	if ((rc = out_target_check(&ot, argv[0])) != EXIT_OK)
 		return rc;
 
 	sisign_error_clear(&err);
-	r = sisign_pkg_open(ot.input, NULL, &pkg, &err);
+	r = out_target_open(&ot, &pkg, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
@@ -112,7 +113,10 @@ const struct cli_command cli_cmd_sign = {
 	cmd_sign,
 	"Appends one signature chain to IN (earlier chains stay valid and are\n"
 	"covered by the new one) and writes the result atomically: on any failure\n"
-	"no output file exists and IN is untouched.  The output keeps IN's mode.\n"
+	"no output file exists and IN is untouched.  Modes: -o and --suffix give\n"
+	"IN's mode less the umask (as cp does), --out-dir 0644 less the umask; IN\n"
+	"replaced in place keeps its mode; setuid, setgid and sticky bits are\n"
+	"never set.\n"
 	"\n"
 	"Options:\n"
 	"  -k, --key KEY          private key: a PEM/DER key file (RSA or DSA,\n"
@@ -124,16 +128,27 @@ const struct cli_command cli_cmd_sign = {
 	"                         used when --cert is absent\n"
 	"      --chain FILE       more certificates to append to the chain (repeatable)\n"
 	"  -o, --output OUT       write the signed package to OUT (not IN itself)\n"
-	"      --in-place         replace IN\n"
+	"      --in-place         replace IN: IN is locked from before it is read\n"
+	"                         until it is replaced, so a second sisign on it\n"
+	"                         waits and then adds its chain too; a symlink's\n"
+	"                         target is replaced and the link kept\n"
+	"      --no-wait          with --in-place: if another process holds IN's\n"
+	"                         lock, fail at once (exit 3) instead of waiting\n"
 	"      --allow-expired    sign even if the certificate is expired or not yet valid\n"
 	"\n"
 	"Several packages (a batch: one key load or token login for all of them;\n"
 	"reading, hashing and writing on all cores, signatures through one queue):\n"
-	"  -r, --recursive        sign the *.sis/*.sisx files under directories\n"
-	"      --files-from F     read input paths from F, one per line ('-' = stdin)\n"
+	"  -r, --recursive        sign the *.sis/*.sisx files under directories;\n"
+	"                         symlinks to directories below them are skipped\n"
+	"      --follow-symlinks  -r enters symlinked directories too, each one once\n"
+	"                         (a directory is never entered inside itself)\n"
+	"      --files-from F     read input paths from F, one per line ('-' = stdin);\n"
+	"                         at most 4095 bytes a line, no NUL bytes, at most\n"
+	"                         1000000 lines; 1000000 inputs in all\n"
 	"      --out-dir DIR      write outputs under DIR, mirroring the input tree\n"
 	"      --suffix SUF       write IN's neighbour NAME<SUF>.sis (e.g. _signed)\n"
-	"      --in-place         replace each input (atomically)\n"
+	"      --in-place         replace each input (atomically, locked as above);\n"
+	"                         one file named twice is refused\n"
 	"      --skip-signed      skip a package whose output already is exactly IN\n"
 	"                         plus one last chain by this certificate that\n"
 	"                         verifies, or whose own last chain is this\n"
@@ -157,6 +172,10 @@ const struct cli_command cli_cmd_sign = {
 	"      --dry-run          resolve and test the key (one throw-away test\n"
 	"                         signature), parse and hash-check every input, write\n"
 	"                         nothing; prints NOT SIGNED and exits 13\n"
+	"An output that is its own input (--out-dir ., -r --out-dir T T) is refused\n"
+	"unless you mean --in-place and say so.  An input that is not a regular\n"
+	"file (a FIFO, a device) fails without being read.  Names up to 255 bytes\n"
+	"work in every mode.\n"
 	"Every file gets a status; one bad package does not stop the batch.  A\n"
 	"token that is removed or fails (CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT,\n"
 	"CKR_SESSION_HANDLE_INVALID, CKR_DEVICE_ERROR, CKR_GENERAL_ERROR, or a\n"
@@ -197,7 +216,7 @@ const struct cli_command cli_cmd_sign = {
 	"(exit 5).  $SISIGN_PIN/$SISIGN_PASS are removed from the environment once\n"
 	"read; no core dumps while a secret is held; messages never show pin-value.\n"
 	"\n"
-	"Exit: 0 signed; 2 usage; 3 I/O; 4 IN is not a signable package; 5 key or\n"
+	"Exit: 0 signed; 2 usage; 3 I/O (also: IN locked, with --no-wait); 4 IN is not a signable package; 5 key or\n"
 	"certificate problem (wrong passphrase, key/cert mismatch, expired); 6 token\n"
 	"problem (not found, ambiguous URI: the candidates are listed; removed or\n"
 	"failing; a signature that does not verify); 7 PIN (incorrect, locked,\n"

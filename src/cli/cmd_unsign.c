@@ -54,11 +54,12 @@ static int cmd_unsign(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
 	ot.input = argv[optind];
+	ot.no_wait = bc.no_wait;
 	if ((rc = out_target_check(&ot, argv[0])) != EXIT_OK)
 		return rc;
 
 	sisign_error_clear(&err);
-	r = sisign_pkg_open(ot.input, NULL, &pkg, &err);
+	r = out_target_open(&ot, &pkg, &err);
 	if (r == SISIGN_OK)
 		r = sisign_pkg_unsign(pkg, all, &err);
 	if (r != SISIGN_OK) {
@@ -94,11 +95,18 @@ const struct cli_command cli_cmd_unsign = {
 	"\n"
 	"Options:\n"
 	"  -a, --all          remove every chain\n"
-	"  -o, --output OUT   write to OUT (not IN itself)\n"
-	"      --in-place     replace IN\n"
+	"  -o, --output OUT   write to OUT (not IN itself); IN's mode less the umask\n"
+	"      --in-place     replace IN (it keeps its mode, without setuid, setgid\n"
+	"                     or sticky); IN is locked from before it is read until\n"
+	"                     it is replaced; a symlink's target is replaced\n"
+	"      --no-wait      with --in-place: fail (exit 3) if IN is locked\n"
+	"Several packages: -r, --follow-symlinks, --files-from, --out-dir, --suffix,\n"
+	"-j, --json, --audit-log, -q, --progress, --dry-run as for sign (see\n"
+	"'sisign help sign').\n"
 	"\n"
 	"Exit: 0 done; 1 IN has no signature (nothing written, as signsis -u);\n"
-	"2 usage; 3 I/O; 4 IN is not a valid package.  With several files (the\n"
-	"batch options of 'sisign sign'): 12 when some failed and others were\n"
-	"done, the highest status when all failed (see 'sisign help exit-codes').\n",
+	"2 usage; 3 I/O (also: IN locked, with --no-wait); 4 IN is not a valid\n"
+	"package.  With several files (the batch options of 'sisign sign'): 12\n"
+	"when some failed and others were done, the highest status when all\n"
+	"failed (see 'sisign help exit-codes').\n",
 };

@@ -309,7 +309,8 @@ int out_target_check(struct out_target *ot, const char *cmd)
 		snprintf(err.message, sizeof err.message, "cannot read: %s", strerror(errno));
 		return cli_report(ot->input, &err);
 	}
-	ot->mode = (int)(in.st_mode & 07777);
+	/* -o: a copy, as cp makes one: the input's bits less the umask. */
+	ot->mode = (int)(in.st_mode & 0777) & ~cli_umask();
 	if (ot->output) {
 		if (strcmp(ot->output, ot->input) == 0 ||
 			(stat(ot->output, &o) == 0 && o.st_dev == in.st_dev && o.st_ino == in.st_ino))
@@ -319,6 +320,13 @@ int out_target_check(struct out_target *ot, const char *cmd)
 	return EXIT_OK;
 }
 
+int out_target_open(const struct out_target *ot, struct sisign_pkg **pkg, struct sisign_error *err)
+{
+	if (ot->in_place)
+		return sisign_pkg_open_exclusive(ot->input, NULL, ot->no_wait, pkg, err);
+	return sisign_pkg_open(ot->input, NULL, pkg, err);
+}
+
 int out_target_write(const struct out_target *ot, struct sisign_pkg *pkg)
 {
 	struct sisign_error err;
@@ -326,7 +334,7 @@ int out_target_write(const struct out_target *ot, struct sisign_pkg *pkg)
 	int r;
 
 	sisign_error_clear(&err);
-	r = sisign_pkg_write(pkg, path, ot->mode, &err);
+	r = ot->in_place ? sisign_pkg_replace(pkg, &err) : sisign_pkg_write(pkg, path, ot->mode, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;

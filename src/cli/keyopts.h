@@ -118,15 +118,22 @@ struct out_target {
 	const char *input;
 	const char *output;  /* -o */
 	int in_place;        /* --in-place */
-	int mode;            /* set by out_target_check: the input's permission bits */
+	int no_wait;         /* --no-wait: fail if another process holds IN's lock */
+	int mode;            /* set by out_target_check: -o's permission bits */
 };
 
 void out_target_init(struct out_target *ot);
 /* Exactly one of -o / --in-place; -o naming IN itself (same path or same
- * file) without --in-place is a usage error.  Reads IN's mode.  Returns an
- * exit code. */
+ * file) without --in-place is a usage error.  Sets -o's mode: IN's bits
+ * & 0777 less the umask.  Returns an exit code. */
 int out_target_check(struct out_target *ot, const char *cmd);
-/* sisign_pkg_write to the output (atomic); prints errors; exit code. */
+/* Open IN: in place with sisign_pkg_open_exclusive (locked until the
+ * package is freed; waits for another writer unless no_wait), else
+ * sisign_pkg_open.  Returns a sisign code; prints nothing. */
+int out_target_open(const struct out_target *ot, struct sisign_pkg **pkg, struct sisign_error *err);
+/* Write the output atomically: sisign_pkg_replace in place (the file, a
+ * symlink's target, keeps its permission bits & 0777), else
+ * sisign_pkg_write to -o with ot->mode.  Prints errors; exit code. */
 int out_target_write(const struct out_target *ot, struct sisign_pkg *pkg);
 
 #endif

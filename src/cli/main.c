@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sisign/error.h>
 
@@ -187,6 +188,13 @@ int cli_tally_exit(const struct cli_tally *t)
 	if (t->failed)
 		return t->worst_failure;
 	return t->worst_result;
+}
+
+int cli_umask(void)
+{
+	mode_t m = umask(077);
+	umask(m);
+	return (int)(m & 0777);
 }
 
 void cli_msg(const char *fmt, ...)

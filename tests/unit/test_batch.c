@@ -1,8 +1,9 @@
 /* Batch engine: many packages, one identity, worker threads, one signing
  * queue; per-job statuses with exact error codes; output identical to
  * sisign_pkg_sign; skip-signed, resign, unsign, verify, dry run, cancel,
- * stale temp cleanup, preflight. */
+ * stale temp cleanup, preflight; long names, in-place locking. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -498,6 +499,88 @@ static void test_atomic_lock(void)
 	CHECK_EQ_INT(count_tmp(dir), 0);
 }
 
+/* Issue #11: a 255-byte name works (short temp name, none left behind),
+ * and the stale-temp cleaner removes an old short temp of that output but
+ * not one of another stem; the mode never keeps setuid/setgid/sticky. */
+static void test_long_names(void)
+{
+	char dir[2048], out[4096], stem[ATOMIC_TMP_STEM_MAX], mine[4096], theirs[4096], base[256];
+	const char *outs[1];
+	struct atomic_file af;
+	struct sisign_error err;
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%s/long", tmp);
+	CHECK(mkdir(dir, 0700) == 0);
+	memset(base, 'n', 255);
+	base[255] = '\0';
+	snprintf(out, sizeof out, "%s/%s", dir, base);
+	CHECK_EQ_INT(atomic_open(&af, out, 04755, &err), SISIGN_OK);
+	CHECK_EQ_INT(atomic_write(&af, "abc", 3, &err), SISIGN_OK);
+	CHECK_EQ_INT(atomic_commit(&af, &err), SISIGN_OK);
+	CHECK(stat(out, &st) == 0 && (st.st_mode & 07777) == 0755);
+	CHECK_EQ_INT(count_tmp(dir), 0);
+
+	CHECK_EQ_INT(atomic_tmp_short_stem("short.sis", stem), 0);
+	CHECK_EQ_INT(atomic_tmp_short_stem(base, stem), 1);
+	CHECK_EQ_INT((long long)strlen(stem), 16);
+	snprintf(mine, sizeof mine, "%s/%s.tmpAbc123", dir, stem);
+	snprintf(theirs, sizeof theirs, "%s/.sisign-00000000.tmpAbc123", dir);
+	CHECK(tu_write_file(mine, "m", 1) == 0 && tu_write_file(theirs, "t", 1) == 0);
+	CHECK(backdate(mine, 3600) == 0 && backdate(theirs, 3600) == 0);
+	outs[0] = out;
+	CHECK_EQ_INT(batch_clean_stale_temps(outs, 1), 1);
+	CHECK(!exists(mine));
+	CHECK(exists(theirs));
+}
+
+/* Issue #11: sisign_pkg_open_exclusive holds the input's lock until the
+ * package is freed (a second nowait open fails with EWOULDBLOCK), and
+ * sisign_pkg_replace writes through a symlink to its target, keeping the
+ * link and the target's bits without setuid; a FIFO is refused at once. */
+static void test_exclusive(void)
+{
+	char dir[2048], target[4096], link[4096], fifo[4096];
+	struct sisign_pkg *a = NULL, *b = NULL;
+	struct sisign_error err;
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%s/excl", tmp);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(target, sizeof target, "%s/t.sis", dir);
+	snprintf(link, sizeof link, "%s/l.sis", dir);
+	snprintf(fifo, sizeof fifo, "%s/f.sis", dir);
+	make_pkg(target, 1);
+	CHECK(chmod(target, 04750) == 0);
+	CHECK(symlink("t.sis", link) == 0);
+
+	CHECK_EQ_INT(sisign_pkg_open_exclusive(link, NULL, 1, &a, &err), SISIGN_OK);
+	CHECK_EQ_INT(sisign_pkg_open_exclusive(target, NULL, 1, &b, &err), SISIGN_ERR_SYSTEM);
+	CHECK_EQ_INT(err.sys_errno, EWOULDBLOCK);
+	CHECK(b == NULL);
+	CHECK_EQ_INT(sisign_pkg_replace(a, &err), SISIGN_OK);
+	sisign_pkg_free(a);
+	a = NULL;
+	CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+	CHECK(stat(target, &st) == 0 && (st.st_mode & 07777) == 0750);
+	CHECK_EQ_INT(count_tmp(dir), 0);
+	/* Unlocked once freed. */
+	CHECK_EQ_INT(sisign_pkg_open_exclusive(target, NULL, 1, &b, &err), SISIGN_OK);
+	sisign_pkg_free(b);
+	b = NULL;
+
+	/* Only for packages opened to be replaced. */
+	CHECK_EQ_INT(sisign_pkg_open(target, NULL, &a, &err), SISIGN_OK);
+	CHECK_EQ_INT(sisign_pkg_replace(a, &err), SISIGN_ERR_INVALID_ARG);
+	sisign_pkg_free(a);
+	a = NULL;
+
+	CHECK(mkfifo(fifo, 0600) == 0);
+	CHECK_EQ_INT(sisign_pkg_open(fifo, NULL, &a, &err), SISIGN_ERR_INVALID_ARG);
+	CHECK_EQ_INT(sisign_pkg_open_exclusive(fifo, NULL, 0, &a, &err), SISIGN_ERR_INVALID_ARG);
+	CHECK(a == NULL);
+}
+
 /* The slicing-by-8 CRC-16 (util/misc.c, optimised for big batches) gives
  * exactly what the plain bytewise definition gives. */
 static uint16_t crc16_ref(uint16_t crc, const uint8_t *p, size_t n)
@@ -540,6 +623,8 @@ int main(void)
 	test_batch();
 	test_stale_temps();
 	test_atomic_lock();
+	test_long_names();
+	test_exclusive();
 	tu_rmrf(tmp);
 	free(tmp);
 	return tu_finish();

@@ -288,7 +288,10 @@ static const char *job_dest(const struct job *j)
 static int write_out(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int mode,
 	struct sisign_error *err)
 {
-	int r = sisign_pkg_write(pkg, job_dest(j), b->opts.mode ? b->opts.mode : mode, err);
+	/* In place: over the locked file (a symlink's target), keeping its
+	 * mode; else a new file with opts.mode or the input's bits. */
+	int r = j->output ? sisign_pkg_write(pkg, j->output, b->opts.mode ? b->opts.mode : mode, err) :
+		sisign_pkg_replace(pkg, err);
 	if (r == SISIGN_OK && b->opts.output_sha256)
 		r = sha256_file(job_dest(j), j->res.output_sha256, err);
 	return r;
@@ -405,8 +408,13 @@ static void run_job(struct sisign_batch *b, struct job *j)
 
 	sisign_error_clear(&e);
 	if (stat(j->input, &st) == 0)
-		mode = (int)(st.st_mode & 07777);
-	r = sisign_pkg_open(j->input, b->opts.parse, &pkg, &e);
+		mode = (int)(st.st_mode & 0777) & ~b->opts.mode_clear;
+	/* A file replaced in place stays locked from before it is read until
+	 * its replacement is renamed over it (sisign_pkg_free unlocks). */
+	if (!j->output && b->opts.op != SISIGN_BATCH_VERIFY && !b->opts.dry_run)
+		r = sisign_pkg_open_exclusive(j->input, b->opts.parse, b->opts.no_wait, &pkg, &e);
+	else
+		r = sisign_pkg_open(j->input, b->opts.parse, &pkg, &e);
 	if (r == SISIGN_OK) {
 		switch (b->opts.op) {
 		case SISIGN_BATCH_SIGN: r = run_sign(b, j, pkg, mode, &e); break;

@@ -10,7 +10,8 @@
 
 #include <sisign/batch.h>
 
-/* Remove "NAME.tmpXXXXXX" leftovers of a killed run for the given output
+/* Remove "NAME.tmpXXXXXX" (for a long NAME ".sisign-HHHHHHHH.tmpXXXXXX",
+ * see util/file.c) leftovers of a killed run for the given output
  * paths (one directory scan per distinct directory).  A temp that a live
  * writer holds locked, or that changed in the last 2 seconds, is kept.
  * Returns how many were removed. */

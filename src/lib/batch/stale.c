@@ -1,8 +1,11 @@
 /* Leftovers of a killed run: util/file.c's atomic writer names its temp
  * file "OUT.tmpXXXXXX" beside OUT (at commit, or from the start where the
- * filesystem has no O_TMPFILE).  A SIGKILL between naming and rename leaves
+ * filesystem has no O_TMPFILE); for an OUT whose name is too long for
+ * that, ".sisign-HHHHHHHH.tmpXXXXXX" with H a hash of OUT's name
+ * (atomic_tmp_short_stem).  A SIGKILL between naming and rename leaves
  * one; it is never mistaken for an output (wrong name) and the next batch
- * over the same outputs removes it here.
+ * over the same outputs removes it here: only temps whose stem is one of
+ * these outputs' stems, so nobody else's files.
  *
  * Another sisign may be writing the same outputs at this moment, so a temp
  * is removed only if it cannot be live: the writer holds an exclusive
@@ -25,26 +28,34 @@
 
 #include "util/util_private.h"
 
-#define TMP_TAG ".tmp"
+#define TMP_TAG ATOMIC_TMP_TAG
 #define TMP_TAGLEN 4
 #define TMP_RANDLEN 6 /* the XXXXXX */
 #define STALE_MIN_AGE 2 /* seconds since the temp last changed */
 
 struct dirbase {
 	char *dir;
-	const char *base;
+	const char *base;                /* OUT's name */
+	char stem[ATOMIC_TMP_STEM_MAX];  /* its short temp stem if long, else "" */
 };
+
+/* The stem before ".tmpXXXXXX" of OUT's temps.  (Not a pointer stored in
+ * the entry: qsort moves the entries.) */
+static const char *db_stem(const struct dirbase *d)
+{
+	return d->stem[0] ? d->stem : d->base;
+}
 
 static int cmp_db(const void *a, const void *b)
 {
 	const struct dirbase *x = a, *y = b;
 	int c = strcmp(x->dir, y->dir);
-	return c ? c : strcmp(x->base, y->base);
+	return c ? c : strcmp(db_stem(x), db_stem(y));
 }
 
 static int cmp_base(const void *key, const void *elem)
 {
-	return strcmp((const char *)key, ((const struct dirbase *)elem)->base);
+	return strcmp((const char *)key, db_stem((const struct dirbase *)elem));
 }
 
 static int is_rand_char(char c)
@@ -101,6 +112,8 @@ size_t batch_clean_stale_temps(const char *const *outputs, size_t n)
 			strcpy(v[nv].dir, ".");
 		}
 		v[nv].base = slash ? slash + 1 : outputs[i];
+		if (!atomic_tmp_short_stem(v[nv].base, v[nv].stem))
+			v[nv].stem[0] = '\0';
 		nv++;
 	}
 	qsort(v, nv, sizeof *v, cmp_db);

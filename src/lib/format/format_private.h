@@ -128,6 +128,11 @@ struct sisign_pkg {
 	size_t nunits;
 	struct sis_unit *units;
 
+	/* sisign_pkg_open_exclusive: the file fd holds locked, by its path
+	 * with every symlink resolved, and its permission bits (& 0777) */
+	char *lock_path;
+	int lock_mode;
+
 	int dirty;              /* controller changed: rebuild on write */
 	int data_checked;       /* sisign_pkg_check_data has run: its result is below */
 	int data_result;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -523,6 +524,21 @@ static int pkg_new(struct sisign_pkg **out, const struct sisign_parse_opts *opts
 	return SISIGN_OK;
 }
 
+/* Open path for reading into pkg->fd, refusing anything but a regular
+ * file.  O_NONBLOCK: opening a FIFO (or a device) must not wait for a
+ * writer; on a regular file the flag changes nothing. */
+static int open_regular(struct sisign_pkg *pkg, const char *path, struct stat *st, struct sisign_error *err)
+{
+	pkg->fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (pkg->fd < 0)
+		return err_sys(err, errno, "cannot open");
+	if (fstat(pkg->fd, st) != 0)
+		return err_sys(err, errno, "cannot stat");
+	if (!S_ISREG(st->st_mode))
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "not a regular file");
+	return SISIGN_OK;
+}
+
 int sisign_pkg_open(const char *path, const struct sisign_parse_opts *opts, struct sisign_pkg **out,
 	struct sisign_error *err)
 {
@@ -533,19 +549,74 @@ int sisign_pkg_open(const char *path, const struct sisign_parse_opts *opts, stru
 	*out = NULL;
 	if (pkg_new(&pkg, opts, path))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-	pkg->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (pkg->fd < 0) {
+	if ((r = open_regular(pkg, path, &st, err)) != SISIGN_OK)
+		goto out;
+	pkg->size = (uint64_t)st.st_size;
+	pkg->info.file_size = pkg->size;
+	if ((r = parse_all(pkg, err)) != SISIGN_OK)
+		goto out;
+	*out = pkg;
+	pkg = NULL; /* transferred */
+	r = SISIGN_OK;
+out:
+	sisign_pkg_free(pkg);
+	return r;
+}
+
+/* Take an exclusive flock on the file path names now.  The lock is on the
+ * open file, and a writer before us may have renamed its output over the
+ * path while we waited: then the path names a newer file, and that is the
+ * one to lock and read.  So after each lock, the path must still name the
+ * locked file, else try again with what it names now. */
+static int lock_current(struct sisign_pkg *pkg, const char *real, int nowait, struct stat *st,
+	struct sisign_error *err)
+{
+	for (int tries = 0;; tries++) {
+		struct stat now;
+		int r, lr;
+		if ((r = open_regular(pkg, real, st, err)) != SISIGN_OK)
+			return r;
+		while ((lr = flock(pkg->fd, LOCK_EX | (nowait ? LOCK_NB : 0))) != 0 && errno == EINTR)
+			;
+		if (lr != 0) {
+			int e = errno;
+			if (e != EWOULDBLOCK)
+				return err_sys(err, e, "cannot lock");
+			r = err_set(err, SISIGN_ERR_SYSTEM, -1, "locked by another process (another sisign replacing it?)");
+			if (err)
+				err->sys_errno = e;
+			return r;
+		}
+		if (lstat(real, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+			return SISIGN_OK;
+		close(pkg->fd);
+		pkg->fd = -1;
+		if (tries >= 1000)
+			return err_set(err, SISIGN_ERR_SYSTEM, -1, "cannot lock: the file keeps being replaced");
+	}
+}
+
+int sisign_pkg_open_exclusive(const char *path, const struct sisign_parse_opts *opts, int nowait,
+	struct sisign_pkg **out, struct sisign_error *err)
+{
+	struct sisign_pkg *pkg = NULL;
+	struct stat st;
+	int r = SISIGN_ERR_INTERNAL;
+
+	*out = NULL;
+	if (!path)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_pkg_open_exclusive: NULL path");
+	if (pkg_new(&pkg, opts, path))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	/* A symlink stays a symlink: the file it leads to is the one read,
+	 * locked and replaced. */
+	if (!(pkg->lock_path = realpath(path, NULL))) {
 		r = err_sys(err, errno, "cannot open");
 		goto out;
 	}
-	if (fstat(pkg->fd, &st) != 0) {
-		r = err_sys(err, errno, "cannot stat");
+	if ((r = lock_current(pkg, pkg->lock_path, nowait, &st, err)) != SISIGN_OK)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = err_set(err, SISIGN_ERR_INVALID_ARG, -1, "not a regular file");
-		goto out;
-	}
+	pkg->lock_mode = (int)(st.st_mode & 0777);
 	pkg->size = (uint64_t)st.st_size;
 	pkg->info.file_size = pkg->size;
 	if ((r = parse_all(pkg, err)) != SISIGN_OK)
@@ -595,6 +666,7 @@ void sisign_pkg_free(struct sisign_pkg *pkg)
 	free(pkg->raw_compressed);
 	free(pkg->ctrl);
 	free(pkg->path);
+	free(pkg->lock_path);
 	free(pkg);
 }
 

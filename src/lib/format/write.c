@@ -499,3 +499,10 @@ done:
 		atomic_abort(&af);
 	return r;
 }
+
+int sisign_pkg_replace(struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	if (!pkg || !pkg->lock_path)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_pkg_replace: not opened with sisign_pkg_open_exclusive");
+	return sisign_pkg_write(pkg, pkg->lock_path, pkg->lock_mode, err);
+}

@@ -55,7 +55,7 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, stru
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(err, errno, "%s", path);
 	if (fstat(fd, &st) != 0) {
@@ -121,23 +121,42 @@ static void tmp_rename_suffix(struct atomic_file *af, int tries)
 		x[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rnd[i] % 36];
 }
 
+int atomic_tmp_short_stem(const char *base, char buf[ATOMIC_TMP_STEM_MAX])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	if (strlen(base) + ATOMIC_TMP_SUFFIX_LEN <= NAME_MAX)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)base; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	snprintf(buf, ATOMIC_TMP_STEM_MAX, ".sisign-%08x", (unsigned)h);
+	return 1;
+}
+
 int atomic_openat(struct atomic_file *af, int dirfd, const char *path, int mode, struct sisign_error *err)
 {
 	size_t n = strlen(path);
+	const char *slash = strrchr(path, '/');
+	char stem[ATOMIC_TMP_STEM_MAX];
 	char *dir;
 	memset(af, 0, sizeof *af);
 	af->fd = -1;
 	af->dirfd = dirfd;
+	mode &= 0777; /* never setuid, setgid or sticky */
 	af->mode = mode;
 	af->path = strdup(path);
-	af->tmppath = malloc(n + 16);
+	af->tmppath = malloc(n + ATOMIC_TMP_STEM_MAX + ATOMIC_TMP_SUFFIX_LEN + 1);
 	dir = dir_of(path);
 	if (!af->path || !af->tmppath || !dir) {
 		free(dir);
 		atomic_abort(af);
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	}
-	snprintf(af->tmppath, n + 16, "%s.tmpXXXXXX", path);
+	/* A name up to NAME_MAX must work: where "NAME.tmpXXXXXX" would be
+	 * too long, the temp gets a short name of its own. */
+	if (atomic_tmp_short_stem(slash ? slash + 1 : path, stem))
+		sprintf(af->tmppath, "%.*s%s" ATOMIC_TMP_TAG "XXXXXX", slash ? (int)(slash + 1 - path) : 0, path, stem);
+	else
+		sprintf(af->tmppath, "%s" ATOMIC_TMP_TAG "XXXXXX", path);
 	/* An unnamed file in the destination directory: if the process dies
 	 * (even by SIGKILL) before commit, nothing is left behind.  Where the
 	 * filesystem has no O_TMPFILE, a named temp file is the fallback,

@@ -118,7 +118,9 @@ int utf8_to_utf16le(const char *s, uint8_t **out, size_t *outlen) SISIGN_WARN_UN
 
 /* ---- files ------------------------------------------------------------------ */
 
-/* Reads whole small files (certificates, keys); refuses files over max bytes. */
+/* Reads whole small files (certificates, keys); refuses files over max bytes
+ * and anything but a regular file (opened non-blocking: a FIFO never
+ * blocks). */
 int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
@@ -126,10 +128,14 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, stru
  * O_TMPFILE where the filesystem has it, linked to a temp name
  * "PATH.tmpXXXXXX" only when complete; else created under that name with
  * O_EXCL), fsynced, then renamed over the destination (and the directory
- * fsynced).  The writer holds an exclusive flock on the temp file until it
- * is renamed: batch/stale.c skips a locked temp.  A symlink at the
- * destination is replaced, never written through.  On any failure or
- * abort the temp file is removed and the destination is untouched. */
+ * fsynced).  When the destination's name is so long that the temp name
+ * would pass NAME_MAX, the temp is named by atomic_tmp_short_stem instead:
+ * ".sisign-HHHHHHHH.tmpXXXXXX" in the same directory.  The writer holds an
+ * exclusive flock on the temp file until it is renamed: batch/stale.c
+ * skips a locked temp.  A symlink at the destination is replaced, never
+ * written through.  mode is masked with 0777: setuid, setgid and sticky
+ * are never set.  On any failure or abort the temp file is removed and the
+ * destination is untouched. */
 struct atomic_file {
 	int fd;
 	int dirfd;      /* paths are relative to this (AT_FDCWD for atomic_open) */
@@ -143,6 +149,15 @@ int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisig
  * keeps open until commit or abort). */
 int atomic_openat(struct atomic_file *af, int dirfd, const char *path, int mode, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
+/* The temp suffix ".tmpXXXXXX" and its length. */
+#define ATOMIC_TMP_TAG ".tmp"
+#define ATOMIC_TMP_SUFFIX_LEN 10
+/* If base (a file name without directory) + ATOMIC_TMP_SUFFIX_LEN would
+ * pass NAME_MAX: write its short temp stem ".sisign-HHHHHHHH" (H: a hash
+ * of base, so the stale-temp cleaner can tell whose temp it is) to
+ * buf[ATOMIC_TMP_STEM_MAX] and return 1; else return 0 (the stem is base). */
+#define ATOMIC_TMP_STEM_MAX 24
+int atomic_tmp_short_stem(const char *base, char buf[ATOMIC_TMP_STEM_MAX]);
 int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_error *err) SISIGN_WARN_UNUSED;
 int atomic_commit(struct atomic_file *af, struct sisign_error *err) SISIGN_WARN_UNUSED;
 void atomic_abort(struct atomic_file *af); /* safe to call after commit, or twice */
