@@ -38,7 +38,8 @@ struct sisign_batch {
 
 	atomic_int cancel;
 	atomic_int stop;         /* the token failed: no further signatures */
-	struct sisign_error stop_err; /* that failure (under lock) */
+	struct sisign_error stop_err; /* that failure: written once, by the first to set stop */
+	int stop_token;          /* ... and it was the token's */
 	atomic_size_t next;
 	int running;
 	pthread_mutex_t lock;    /* results bookkeeping and callbacks */
@@ -141,6 +142,17 @@ int sisign_batch_add(struct sisign_batch *b, const char *input, const char *outp
 	sisign_error_clear(&j->res.err);
 	b->njobs++;
 	return SISIGN_OK;
+}
+
+void sisign_batch_stop(struct sisign_batch *b, const struct sisign_error *why)
+{
+	if (!b || !why)
+		return;
+	if (atomic_exchange(&b->stop, 1) == 0) {
+		b->stop_err = *why;
+		if (!b->stop_err.code)
+			b->stop_err.code = SISIGN_ERR_INTERNAL;
+	}
 }
 
 void sisign_batch_cancel(struct sisign_batch *b)
@@ -285,13 +297,37 @@ static const char *job_dest(const struct job *j)
 	return j->output ? j->output : j->input;
 }
 
+struct commit_ctx {
+	struct sisign_batch *b;
+	struct job *j;
+};
+
+/* The output is complete but not yet renamed into place: the front end's
+ * on_commit sees it (and its digest) first. */
+static int before_rename(void *ud, const char *sha256, struct sisign_error *err)
+{
+	struct commit_ctx *c = ud;
+	struct sisign_batch *b = c->b;
+	int r;
+	(void)sha256; /* already in c->j->res.output_sha256 */
+	pthread_mutex_lock(&b->lock);
+	r = b->opts.on_commit(b->opts.userdata, (size_t)(c->j - b->jobs), &c->j->res, err);
+	pthread_mutex_unlock(&b->lock);
+	if (r != SISIGN_OK) {
+		if (err && !err->code)
+			err->code = r;
+		sisign_batch_stop(b, err && err->code ? err : &(struct sisign_error){ .code = r, .offset = -1 });
+	}
+	return r;
+}
+
 static int write_out(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int mode,
 	struct sisign_error *err)
 {
-	int r = sisign_pkg_write(pkg, job_dest(j), b->opts.mode ? b->opts.mode : mode, err);
-	if (r == SISIGN_OK && b->opts.output_sha256)
-		r = sha256_file(job_dest(j), j->res.output_sha256, err);
-	return r;
+	struct commit_ctx c = { b, j };
+	int want = b->opts.output_sha256 || b->opts.on_commit;
+	return pkg_write_checked(pkg, job_dest(j), b->opts.mode ? b->opts.mode : mode,
+		want ? j->res.output_sha256 : NULL, b->opts.on_commit ? before_rename : NULL, &c, err);
 }
 
 /* --skip-signed on an output that exists already: a finished earlier run. */
@@ -310,7 +346,7 @@ static int output_done_before(struct sisign_batch *b, struct job *j)
 		job_warnings(b, j, out);
 	}
 	sisign_pkg_free(out);
-	if (done && b->opts.output_sha256)
+	if (done && (b->opts.output_sha256 || b->opts.on_commit))
 		(void)sha256_file(j->output, j->res.output_sha256, NULL);
 	return done;
 }
@@ -413,11 +449,12 @@ static void run_job(struct sisign_batch *b, struct job *j)
 		if (atomic_exchange(&b->stop, 1) != 0) {
 			r = SIGN_STOPPED;
 		} else {
-			pthread_mutex_lock(&b->lock);
+			/* Only the first stop writes stop_err (read after the
+			 * workers are joined). */
 			b->stop_err = e;
 			if (!b->stop_err.code)
 				b->stop_err.code = SISIGN_ERR_TOKEN_FAILED;
-			pthread_mutex_unlock(&b->lock);
+			b->stop_token = 1;
 		}
 	}
 	if (r == SIGN_STOPPED) {
@@ -481,6 +518,7 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 	memset(&b->prog, 0, sizeof b->prog);
 	atomic_store(&b->stop, 0);
 	sisign_error_clear(&b->stop_err);
+	b->stop_token = 0;
 	b->prog.files_total = b->njobs;
 	for (size_t i = 0; i < b->njobs; i++) {
 		struct stat st;
@@ -512,6 +550,14 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 		goto out;
 	}
 	atomic_store(&b->next, 0);
+	if (nthreads == 1) {
+		/* One worker: the calling thread does the jobs itself (a
+		 * single-threaded process is simpler to trace and to inject
+		 * faults into). */
+		(void)worker(b);
+		started = 0;
+		goto joined;
+	}
 	for (; started < nthreads; started++) {
 		int e = pthread_create(&tids[started], NULL, worker, b);
 		if (e != 0) {
@@ -524,11 +570,12 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 	}
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
+joined:
 	r = SISIGN_OK;
 	if (atomic_load(&b->stop)) {
 		if (err)
 			*err = b->stop_err;
-		r = SISIGN_ERR_TOKEN_FAILED;
+		r = b->stop_token ? SISIGN_ERR_TOKEN_FAILED : b->stop_err.code;
 	} else if (atomic_load(&b->cancel)) {
 		for (size_t i = 0; i < b->njobs; i++)
 			if (b->jobs[i].res.status == SISIGN_JOB_PENDING) {

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 int write_full(int fd, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -185,6 +187,8 @@ int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_
 		return err_set(err, SISIGN_ERR_INTERNAL, -1, "write to a closed output");
 	if (write_full(af->fd, p, n) != 0)
 		return err_sys(err, errno, "%s: write failed", af->path);
+	if (af->md && EVP_DigestUpdate(af->md, p, n) != 1)
+		return err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 failed");
 	return SISIGN_OK;
 }
 

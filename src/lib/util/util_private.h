@@ -137,6 +137,7 @@ struct atomic_file {
 	char *tmppath;  /* temp path, NULL once committed or aborted */
 	int mode;       /* permission bits for the final file */
 	int unnamed;    /* fd is an O_TMPFILE not yet linked */
+	void *md;       /* an EVP_MD_CTX that atomic_write feeds every byte written, or NULL (caller's) */
 };
 int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisign_error *err) SISIGN_WARN_UNUSED;
 /* The same with path relative to the open directory dirfd (which the caller
