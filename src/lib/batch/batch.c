@@ -360,6 +360,7 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 		j->res.status = SISIGN_JOB_SKIPPED;
 		/* A separate output that does not exist yet gets the package
 		 * unchanged, so the output tree is complete. */
+		j->res.nchains = pkg->top.nchains;
 		if (!b->opts.dry_run && j->output && access(j->output, F_OK) != 0) {
 			if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 				return r;
@@ -381,10 +382,10 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 	if ((r = sign_pkg_queued(pkg, b->opts.identity, b->opts.parallel_sign ? NULL : &b->queue, &b->stop, err)) !=
 	    SISIGN_OK)
 		return r;
+	j->res.nchains = pkg->top.nchains; /* for on_commit's record too */
 	if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 		return r;
 	j->res.status = SISIGN_JOB_DONE;
-	j->res.nchains = pkg->top.nchains;
 	return SISIGN_OK;
 }
 
@@ -397,6 +398,7 @@ static int run_unsign(struct sisign_batch *b, struct job *j, struct sisign_pkg *
 	if (b->opts.dry_run) {
 		j->res.status = SISIGN_JOB_CHECKED;
 	} else {
+		j->res.nchains = pkg->top.nchains;
 		if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 			return r;
 		j->res.status = SISIGN_JOB_DONE;
@@ -467,6 +469,7 @@ static void run_job(struct sisign_batch *b, struct job *j)
 		j->res.err = e;
 		j->res.status = SISIGN_JOB_FAILED;
 		j->res.output_sha256[0] = '\0';
+		j->res.nchains = 0;
 	}
 }
 
