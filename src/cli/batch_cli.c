@@ -311,6 +311,9 @@ static void install_signals(struct sigaction *old_int, struct sigaction *old_ter
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
+	/* The handler only raises flags; with -j1 (or one job) the jobs run
+	 * on this thread, and a token module's I/O must not see EINTR. */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, old_int);
 	sigaction(SIGTERM, &sa, old_term);
