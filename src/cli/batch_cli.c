@@ -332,7 +332,7 @@ struct run_ctx {
 	int audit_fd;
 	struct progress prog;
 	int audit_failed;
-	int audit_errno;           /* why the first failed audit write failed (0: a short write) */
+	int audit_errno;           /* why the first failed audit write failed; -1: the log read short */
 	struct sisign_batch *b;    /* while it runs: stopped when the audit log fails */
 };
 
@@ -433,6 +433,11 @@ static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r
 	return buf;
 }
 
+static const char *audit_why(const struct run_ctx *rc)
+{
+	return rc->audit_errno > 0 ? strerror(rc->audit_errno) : "the log shrank while being read";
+}
+
 /* Append one record to the audit log: one write(2) on the O_APPEND
  * descriptor, then fsync.  A last line left torn by a crash or a full disk
  * (no final '\n') is ended first, in that same write, so a record never
@@ -462,7 +467,7 @@ static int audit_append(struct run_ctx *rc, const char *line)
 		goto unlock;
 	}
 	if (st.st_size > 0 && (w = pread(rc->audit_fd, &last, 1, st.st_size - 1)) != 1) {
-		e = w < 0 ? errno : EIO;
+		e = w < 0 ? errno : -1;
 		goto unlock;
 	}
 	buf[0] = '\n';
@@ -502,9 +507,9 @@ static void audit_stop(struct run_ctx *rc)
 	struct sisign_error e;
 	sisign_error_clear(&e);
 	e.code = SISIGN_ERR_SYSTEM;
-	e.sys_errno = rc->audit_errno;
+	e.sys_errno = rc->audit_errno > 0 ? rc->audit_errno : 0;
 	snprintf(e.message, sizeof e.message, "%s: writing the audit log failed: %s", rc->bc->audit_log,
-		rc->audit_errno ? strerror(rc->audit_errno) : "short write");
+		audit_why(rc));
 	if (rc->b)
 		sisign_batch_stop(rc->b, &e);
 }
@@ -532,9 +537,9 @@ static int on_commit(void *ud, size_t index, const struct sisign_batch_result *r
 	}
 	sisign_error_clear(err);
 	err->code = SISIGN_ERR_SYSTEM;
-	err->sys_errno = rc->audit_errno;
+	err->sys_errno = rc->audit_errno > 0 ? rc->audit_errno : 0;
 	snprintf(err->message, sizeof err->message, "%s: not written: the audit log %s cannot be written (%s)",
-		r->output, rc->bc->audit_log, rc->audit_errno ? strerror(rc->audit_errno) : "short write");
+		r->output, rc->bc->audit_log, audit_why(rc));
 	return SISIGN_ERR_SYSTEM;
 }
 
@@ -759,7 +764,7 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 		ec = keyopts_load_signer(ko, &signer);
 		if (rc.audit_failed) {
 			cli_msg("%s: %s: writing the audit log failed (%s): nothing signed", cmd, bc->audit_log,
-				rc.audit_errno ? strerror(rc.audit_errno) : "short write");
+				audit_why(&rc));
 			ec = EXIT_IO;
 		}
 		if (ec != EXIT_OK)
@@ -847,8 +852,7 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 		/* Every output that exists has its record; after this
 		 * failure no signature was made and no output written. */
 		cli_msg("%s: %s: writing the audit log failed (%s): stopped before the next signature; %zu "
-			"package(s) not started", cmd, bc->audit_log, rc.audit_errno ? strerror(rc.audit_errno) :
-			"short write", pending);
+			"package(s) not started", cmd, bc->audit_log, audit_why(&rc), pending);
 		ec = EXIT_IO;
 	} else if (r == SISIGN_ERR_TOKEN_FAILED) {
 		/* The failure itself was reported with its package (on stderr,

@@ -4,6 +4,7 @@
 # the test's files fail in turn — ENOSPC, EIO, and for reads a short read
 # (end of file early) — for one file (-o), a batch (--out-dir) and
 # --in-place, the last two with --audit-log.  After every run:
+#   - a short read is reported as one (not as a bad key or package);
 #   - the exit code is a documented one (0, 3 I/O, 4 bad package, 5 key or
 #     certificate, 12 partial batch), non-zero unless the failed call is
 #     one sisign deliberately does without (O_TMPFILE falls back to a
@@ -106,7 +107,7 @@ def tolerated(line):
     m = re.match(r"fsync\(\d+<([^>]*)>", line)
     return bool(m and os.path.isdir(m.group(1)))
 
-def judge(what, scen, rc, err, line):
+def judge(what, scen, rc, err, line, fault):
     global checks
     _, names, audit, in_place = SCENARIOS[scen]
     checks += 1
@@ -145,6 +146,8 @@ def judge(what, scen, rc, err, line):
         problems.append("exit 12 (partial) but %d of %d outputs" % (len(present), len(names)))
     if rc != 0 and not err.strip():
         problems.append("failed without a message")
+    if fault == "retval=0" and rc != 0 and not re.search(r"shr[au]nk|truncated", err):
+        problems.append("a read that came up short is not reported as one")
     if rc == 0 and not tolerated(line):
         problems.append("the failure went unnoticed")
     if audit:
@@ -205,7 +208,7 @@ for scen, (argv, names, audit, in_place) in SCENARIOS.items():
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                 runs += 1
                 judge("%s: %s #%d %s [%s]" % (scen, name, n, f, line[:110]), scen, p.returncode,
-                      p.stderr.decode(errors="replace"), line)
+                      p.stderr.decode(errors="replace"), line, f)
     print("%s: %s" % (scen, ", ".join("%s %d/%d" % (k, len(sample(v)), len(v)) for k, v in sorted(targets.items()))))
 
 print("%d runs; exit codes: %s" % (runs, ", ".join("%d x%d" % kv for kv in sorted(codes.items()))))

@@ -83,6 +83,12 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, stru
 		r = err_sys(err, errno, "%s", path);
 		goto out;
 	}
+	if ((uint64_t)got != (uint64_t)st.st_size) {
+		/* Read short: never parse the part as if it were the file. */
+		r = err_set(err, SISIGN_ERR_SYSTEM, -1, "%s: the file shrank while being read (%lld of %lld bytes)",
+			path, (long long)got, (long long)st.st_size);
+		goto out;
+	}
 	buf[got] = 0;
 	*out = buf;
 	*len = (size_t)got;

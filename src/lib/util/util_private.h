@@ -118,7 +118,8 @@ int utf8_to_utf16le(const char *s, uint8_t **out, size_t *outlen) SISIGN_WARN_UN
 
 /* ---- files ------------------------------------------------------------------ */
 
-/* Reads whole small files (certificates, keys); refuses files over max bytes. */
+/* Reads whole small files (certificates, keys); refuses files over max
+ * bytes, and a file that reads shorter than its size (SISIGN_ERR_SYSTEM). */
 int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
