@@ -14,3 +14,13 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/bench/CMakeLists.txt)
     "BENCH='$<TARGET_FILE:sisign_bench>' '${PROJECT_SOURCE_DIR}/bench/run-bench.sh' --quick | tee /dev/stderr | grep -q 'peak RSS, signing the big package'")
   set_tests_properties(bench.smoke PROPERTIES TIMEOUT 300 ENVIRONMENT "${SISIGN_TEST_ENV}")
 endif()
+# Issue #11 item 9: the audit log (login records against the mock module).
+if(TEST integration.test_audit_log)
+  set_property(TEST integration.test_audit_log APPEND PROPERTY ENVIRONMENT
+    "MOCK_P11_MODULE=$<TARGET_FILE:sisign_mock_p11>")
+endif()
+# Issue #11 item 13: each run is several times slower under the
+# sanitizers; there one error per call is injected (plain build: both).
+if(TEST integration.test_fault_injection AND SISIGN_SANITIZE)
+  set_property(TEST integration.test_fault_injection APPEND PROPERTY ENVIRONMENT "SISIGN_FI_QUICK=1")
+endif()

@@ -5,7 +5,9 @@
  * Usage: sisign_batch_new(), sisign_batch_add() per package,
  * sisign_batch_run(), then read each job's result; sisign_batch_free().
  * The library never prints: front ends get a per-job callback (for JSON
- * lines, audit logs) and a progress callback.
+ * lines, audit logs), a callback before each output is renamed into place
+ * (an audit log's intent record; it can refuse the output) and a progress
+ * callback.
  *
  * Outputs are written atomically by sisign_pkg_write() (an unnamed
  * O_TMPFILE in OUT's directory, fsync, then linked as "OUT.tmpXXXXXX" and
@@ -75,8 +77,18 @@ struct sisign_batch_progress {
 
 /* Called once per finished job, as soon as it finishes (so a log written
  * from it survives an interruption).  Calls are serialised (never two at
- * once) but come from worker threads. */
+ * once) but come from worker threads (or the calling thread, see
+ * threads). */
 typedef void (*sisign_batch_result_cb)(void *userdata, size_t index, const struct sisign_batch_result *res);
+/* Called for each output file after all its bytes are written and before
+ * it is renamed into place (so before anything exists under OUT's name),
+ * serialised likewise; res has input, output and output_sha256 (the
+ * bytes about to be renamed in) filled.  A front end writes the intent
+ * record of an audit log here.  Return SISIGN_OK to go on; anything else
+ * (with err filled) discards that output — the job becomes FAILED with
+ * err — and stops the batch as sisign_batch_stop() does. */
+typedef int (*sisign_batch_commit_cb)(void *userdata, size_t index, const struct sisign_batch_result *res,
+	struct sisign_error *err);
 /* Called after each finished job, serialised likewise. */
 typedef void (*sisign_batch_progress_cb)(void *userdata, const struct sisign_batch_progress *p);
 /* Called when a worker starts a job (before any of its work), serialised
@@ -108,7 +120,8 @@ struct sisign_batch_opts {
 	int unsign_all;      /* UNSIGN: remove every chain, not only the last */
 	int dry_run;         /* parse and check every input (file hashes, skip/resign decisions), sign and write
 	                      * nothing; status CHECKED.  See also sisign_batch_preflight(). */
-	int threads;         /* worker threads; 0 = number of online CPUs */
+	int threads;         /* worker threads; 0 = number of online CPUs; with 1 (or a single job) the
+	                      * jobs run on the thread that calls sisign_batch_run */
 	/* 0 (default): signatures go through ONE queue, one at a time, in
 	 * whatever order workers reach it — many tokens break on concurrent use.
 	 * 1: workers call the signer concurrently.  A file-key signer then
@@ -116,7 +129,8 @@ struct sisign_batch_opts {
 	 * with sisign_token_opts.parallel_sessions (else it still serialises
 	 * its own calls). */
 	int parallel_sign;
-	int output_sha256;   /* compute each output's SHA-256 (one extra read of the output) */
+	int output_sha256;   /* compute each output's SHA-256 (from the bytes as they are written; an output
+	                      * that --skip-signed found finished is read once more) */
 	int mode;            /* permission bits of an output that is another file than its input; 0 = the
 	                      * input's less mode_clear.  Only the 0777 bits: setuid, setgid and sticky are
 	                      * never set.  An input replaced in place keeps its own bits (& 0777) */
@@ -135,6 +149,7 @@ struct sisign_batch_opts {
 	 * file another writer holds locked is waited for (0), or fails at once
 	 * with SISIGN_ERR_SYSTEM, sys_errno EWOULDBLOCK (1). */
 	int no_wait;
+	sisign_batch_commit_cb on_commit; /* may be NULL; when set, output_sha256 is filled as if asked */
 };
 
 /* Copies opts.  Caller frees *out with sisign_batch_free(). */
@@ -156,10 +171,12 @@ SISIGN_API int sisign_batch_add(struct sisign_batch *b, const char *input, const
  * session lost, CKR_DEVICE_ERROR, CKR_GENERAL_ERROR, or a signature that
  * does not verify) no further signature is asked for; that job is FAILED,
  * and every job that has not reached its signature stays PENDING and gets
- * no result callback.  Jobs past their signature finish normally.
+ * no result callback.  Jobs past their signature finish normally.  An
+ * on_commit refusal or sisign_batch_stop() stops it the same way.
  * Returns SISIGN_OK when every job ran (whatever their statuses),
  * SISIGN_ERR_TOKEN_FAILED when a token failure stopped it (err gets that
- * failure, as the FAILED job has it), SISIGN_ERR_CANCELLED when
+ * failure, as the FAILED job has it), the stop's own code (err gets it)
+ * after an on_commit refusal or sisign_batch_stop(), SISIGN_ERR_CANCELLED when
  * sisign_batch_cancel() stopped it (jobs in flight finish; the rest stay
  * PENDING), or another error when the batch could not run at all (threads,
  * memory). */
@@ -168,6 +185,14 @@ SISIGN_API int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err
 /* Ask a running batch to stop after the jobs in flight.  Async-signal-safe
  * (a lock-free atomic store): may be called from a SIGINT handler. */
 SISIGN_API void sisign_batch_cancel(struct sisign_batch *b);
+
+/* Stop a running batch before its next signature, as a token failure
+ * does (see sisign_batch_run): no further signature is asked for, jobs
+ * that have not reached theirs stay PENDING, jobs past it finish (and
+ * still pass on_commit).  why (copied; not NULL, code non-zero) is what
+ * sisign_batch_run returns; the first stop wins.  Lock-free: may be called
+ * from the batch's own callbacks (not from a signal handler). */
+SISIGN_API void sisign_batch_stop(struct sisign_batch *b, const struct sisign_error *why);
 
 SISIGN_API size_t sisign_batch_count(const struct sisign_batch *b);
 /* Result of job i (in the order added); NULL if i is out of range.  Valid

@@ -83,6 +83,17 @@ extern "C" {
  * (with force_final_try) is reported as 1; otherwise -1 (unknown). */
 #define SISIGN_TRIES_LOW (-2)
 
+/* One user login attempt, reported through sisign_token_opts.on_login. */
+struct sisign_login_event {
+	const char *token_label;   /* as the token reports it (trailing blanks trimmed by libp11) */
+	const char *token_serial;
+	int pin_pad;               /* the PIN was entered on the token's PIN pad */
+	int called;                /* a C_Login reached the token (0: refused before it) */
+	int result;                /* SISIGN_OK, or the login's error code */
+	const struct sisign_error *err; /* the failure; NULL when result is SISIGN_OK */
+};
+typedef void (*sisign_login_cb)(void *userdata, const struct sisign_login_event *ev);
+
 struct sisign_token_opts {
 	/* Module to load when the URI names none (the front end's --module
 	 * PATH), or NULL for the p11-kit proxy.  Trusted as given: the user
@@ -135,6 +146,16 @@ struct sisign_token_opts {
 	 * URI's pin-source and pin-value.  Zero: pin_cb would prompt, and is
 	 * the last resort. */
 	int pin_cb_explicit;
+	/* Told about every user login this library attempts on the token and
+	 * its result, right after it (so a front end can keep an audit trail
+	 * of failed logins too): a C_Login, with the PIN or on the PIN pad,
+	 * and a login refused before any C_Login (PIN locked, final try not
+	 * forced, no PIN, a PIN source that could not be read or was bad).  A
+	 * token that needs no login, and a listing that quietly skips the
+	 * login for want of a PIN, report nothing.  The event never holds
+	 * the PIN.  May be NULL. */
+	sisign_login_cb on_login;
+	void *on_login_data;
 };
 
 /* Open the private key that uri names and make a signer of it.

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -454,6 +455,9 @@ static void install_signals(struct sigaction *old_int, struct sigaction *old_ter
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
+	/* The handler only raises flags; with -j1 (or one job) the jobs run
+	 * on this thread, and a token module's I/O must not see EINTR. */
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, old_int);
 	sigaction(SIGTERM, &sa, old_term);
@@ -472,6 +476,8 @@ struct run_ctx {
 	int audit_fd;
 	struct progress prog;
 	int audit_failed;
+	int audit_errno;           /* why the first failed audit write failed; -1: the log read short */
+	struct sisign_batch *b;    /* while it runs: stopped when the audit log fails */
 };
 
 static const char *verdict_name(int v)
@@ -510,7 +516,10 @@ static void token_ids(const char *uri, char *serial, size_t sn, char *id, size_t
 	}
 }
 
-static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r)
+/* One JSON line for a job's result; status: NULL for the job's own, or
+ * "writing" for the audit log's intent record (written before the output
+ * is renamed into place). */
+static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r, const char *status)
 {
 	char *buf = NULL, when[32];
 	size_t len = 0;
@@ -526,9 +535,10 @@ static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r
 	fe_json_kv_string(&j, "operation", rc->op == SISIGN_BATCH_SIGN ? "sign" :
 		rc->op == SISIGN_BATCH_UNSIGN ? "unsign" : "verify");
 	fe_json_kv_string(&j, "input", r->input);
-	fe_json_kv_string(&j, "output", r->status == SISIGN_JOB_DONE || r->status == SISIGN_JOB_SKIPPED ? r->output : NULL);
+	fe_json_kv_string(&j, "output", status || r->status == SISIGN_JOB_DONE || r->status == SISIGN_JOB_SKIPPED ?
+		r->output : NULL);
 	fe_json_kv_string(&j, "output_sha256", r->output_sha256[0] ? r->output_sha256 : NULL);
-	fe_json_kv_string(&j, "status", sisign_job_status_name(r->status));
+	fe_json_kv_string(&j, "status", status ? status : sisign_job_status_name(r->status));
 	fe_json_kv_string(&j, "signer_fingerprint", rc->fingerprint);
 	fe_json_kv_string(&j, "token_serial", rc->token_serial[0] ? rc->token_serial : NULL);
 	fe_json_kv_string(&j, "key_id", rc->key_id[0] ? rc->key_id : NULL);
@@ -543,7 +553,7 @@ static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r
 		w += n + (w[n] == '\n');
 	}
 	fe_json_end_array(&j);
-	if (r->status == SISIGN_JOB_FAILED) {
+	if (r->status == SISIGN_JOB_FAILED && !status) {
 		fe_json_key(&j, "error");
 		fe_json_begin_object(&j);
 		fe_json_kv_int(&j, "code", r->err.code);
@@ -567,20 +577,114 @@ static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r
 	return buf;
 }
 
-static int write_all_fd(int fd, const char *s)
+static const char *audit_why(const struct run_ctx *rc)
 {
-	size_t n = strlen(s);
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += w;
-		n -= (size_t)w;
+	return rc->audit_errno > 0 ? strerror(rc->audit_errno) : "the log shrank while being read";
+}
+
+/* Append one record to the audit log: one write(2) on the O_APPEND
+ * descriptor, then fsync.  A last line left torn by a crash or a full disk
+ * (no final '\n') is ended first, in that same write, so a record never
+ * continues a broken one.  flock keeps two sisign runs appending to one log
+ * from interleaving that check with their writes.  0, or -1 (the failure
+ * is remembered: rc->audit_failed, rc->audit_errno). */
+static int audit_append(struct run_ctx *rc, const char *line)
+{
+	size_t n = strlen(line);
+	char *buf = malloc(n + 2);
+	struct stat st;
+	char last = '\n';
+	ssize_t w;
+	int e = 0;
+
+	if (rc->audit_failed) {
+		free(buf);
+		return -1;
 	}
+	if (!buf) {
+		e = ENOMEM;
+		goto fail;
+	}
+	(void)flock(rc->audit_fd, LOCK_EX);
+	if (fstat(rc->audit_fd, &st) != 0) {
+		e = errno;
+		goto unlock;
+	}
+	if (st.st_size > 0 && (w = pread(rc->audit_fd, &last, 1, st.st_size - 1)) != 1) {
+		e = w < 0 ? errno : -1;
+		goto unlock;
+	}
+	buf[0] = '\n';
+	memcpy(buf + 1, line, n + 1);
+	{
+		const char *p = last == '\n' ? buf + 1 : buf;
+		size_t len = last == '\n' ? n : n + 1;
+		do
+			w = write(rc->audit_fd, p, len);
+		while (w < 0 && errno == EINTR);
+		if (w != (ssize_t)len) {
+			/* A short write is the disk filling up mid-record. */
+			e = w < 0 ? errno : ENOSPC;
+			goto unlock;
+		}
+	}
+	if (fsync(rc->audit_fd) != 0) {
+		e = errno;
+		goto unlock;
+	}
+	(void)flock(rc->audit_fd, LOCK_UN);
+	free(buf);
 	return 0;
+unlock:
+	(void)flock(rc->audit_fd, LOCK_UN);
+fail:
+	free(buf);
+	rc->audit_failed = 1;
+	rc->audit_errno = e;
+	return -1;
+}
+
+/* The audit log failed: no further signature (the batch stops as at a
+ * token failure) and no further output. */
+static void audit_stop(struct run_ctx *rc)
+{
+	struct sisign_error e;
+	sisign_error_clear(&e);
+	e.code = SISIGN_ERR_SYSTEM;
+	e.sys_errno = rc->audit_errno > 0 ? rc->audit_errno : 0;
+	snprintf(e.message, sizeof e.message, "%s: writing the audit log failed: %s", rc->bc->audit_log,
+		audit_why(rc));
+	if (rc->b)
+		sisign_batch_stop(rc->b, &e);
+}
+
+/* Before an output is renamed into place: its intent record ("writing",
+ * with the SHA-256 of the bytes about to appear), so even a SIGKILL right
+ * after the rename leaves no output without a record.  A failure discards
+ * the output and stops the batch. */
+static int on_commit(void *ud, size_t index, const struct sisign_batch_result *r, struct sisign_error *err)
+{
+	struct run_ctx *rc = ud;
+	char *line;
+	int bad;
+	(void)index;
+	if (rc->audit_fd < 0)
+		return SISIGN_OK;
+	line = record_json(rc, r, "writing");
+	bad = !line || audit_append(rc, line) != 0;
+	free(line);
+	if (!bad)
+		return SISIGN_OK;
+	if (!rc->audit_failed) {
+		rc->audit_failed = 1;
+		rc->audit_errno = ENOMEM;
+	}
+	sisign_error_clear(err);
+	err->code = SISIGN_ERR_SYSTEM;
+	err->sys_errno = rc->audit_errno > 0 ? rc->audit_errno : 0;
+	snprintf(err->message, sizeof err->message, "%s: not written: the audit log %s cannot be written (%s)",
+		r->output, rc->bc->audit_log, audit_why(rc));
+	return SISIGN_ERR_SYSTEM;
 }
 
 static void on_result(void *ud, size_t index, const struct sisign_batch_result *r)
@@ -592,20 +696,75 @@ static void on_result(void *ud, size_t index, const struct sisign_batch_result *
 		fe_print_error(stderr, cli_progname, r->input, &r->err);
 	}
 	if (rc->bc->json || rc->audit_fd >= 0) {
-		char *line = record_json(rc, r);
-		if (line) {
-			if (rc->bc->json) {
-				progress_clear(&rc->prog);
-				fputs(line, stdout);
-				fflush(stdout);
-			}
-			/* One write per record on an O_APPEND descriptor, made
-			 * durable before the next file is reported. */
-			if (rc->audit_fd >= 0 && (write_all_fd(rc->audit_fd, line) != 0 || fsync(rc->audit_fd) != 0))
-				rc->audit_failed = 1;
-			free(line);
+		char *line = record_json(rc, r, NULL);
+		if (rc->bc->json && line) {
+			progress_clear(&rc->prog);
+			fputs(line, stdout);
+			fflush(stdout);
 		}
+		/* Durable before the next file is reported; if it cannot be
+		 * written, nothing more is signed. */
+		if (rc->audit_fd >= 0 && !rc->audit_failed && (!line || audit_append(rc, line) != 0)) {
+			if (!rc->audit_failed) {
+				rc->audit_failed = 1;
+				rc->audit_errno = ENOMEM;
+			}
+			audit_stop(rc);
+		}
+		free(line);
 	}
+}
+
+/* A token login attempt (or a login refused before it), recorded in the
+ * audit log as it happens: a failed login stops sisign before any batch. */
+static void on_login(void *ud, const struct sisign_login_event *ev)
+{
+	struct run_ctx *rc = ud;
+	char *buf = NULL, when[32];
+	size_t len = 0;
+	FILE *f;
+	struct fe_json j;
+
+	if (rc->audit_fd < 0 || rc->audit_failed)
+		return;
+	if (!(f = open_memstream(&buf, &len))) {
+		rc->audit_failed = 1;
+		rc->audit_errno = ENOMEM;
+		return;
+	}
+	(void)fe_time_format(time(NULL), when, sizeof when);
+	fe_json_init(&j, f);
+	fe_json_begin_object(&j);
+	fe_json_kv_string(&j, "time", when);
+	fe_json_kv_string(&j, "operation", "login");
+	fe_json_kv_string(&j, "status", ev->result == SISIGN_OK ? "done" : "error");
+	fe_json_kv_string(&j, "token_label", ev->token_label);
+	fe_json_kv_string(&j, "token_serial", ev->token_serial);
+	fe_json_kv_bool(&j, "pin_pad", ev->pin_pad);
+	fe_json_kv_bool(&j, "login_called", ev->called);
+	fe_json_key(&j, "error");
+	if (ev->result != SISIGN_OK) {
+		int code = ev->err && ev->err->code ? ev->err->code : ev->result;
+		fe_json_begin_object(&j);
+		fe_json_kv_int(&j, "code", code);
+		fe_json_kv_string(&j, "name", sisign_strerror(code));
+		fe_json_kv_string(&j, "message", ev->err && ev->err->message[0] ? ev->err->message : sisign_strerror(code));
+		fe_json_end_object(&j);
+	} else {
+		fe_json_null(&j);
+	}
+	fe_json_kv_string(&j, "user", rc->user);
+	fe_json_kv_string(&j, "host", rc->host);
+	fe_json_end_object(&j);
+	fputc('\n', f);
+	if (fe_json_finish(&j) != 0 || fclose(f) != 0) {
+		free(buf);
+		rc->audit_failed = 1;
+		rc->audit_errno = ENOMEM;
+		return;
+	}
+	(void)audit_append(rc, buf);
+	free(buf);
 }
 
 static void on_progress(void *ud, const struct sisign_batch_progress *p)
@@ -614,8 +773,9 @@ static void on_progress(void *ud, const struct sisign_batch_progress *p)
 	progress_update(&rc->prog, p);
 }
 
-/* After a token failure stopped the batch: a JSON (and audit) record for
- * every job that never reached its signature, status "not_started". */
+/* After a token failure (or a failed audit log) stopped the batch: a JSON
+ * (and audit) record for every job that never reached its signature,
+ * status "not_started". */
 static void report_not_started(struct run_ctx *rc, const struct sisign_batch *b)
 {
 	if (!rc->bc->json && rc->audit_fd < 0)
@@ -623,17 +783,15 @@ static void report_not_started(struct run_ctx *rc, const struct sisign_batch *b)
 	for (size_t i = 0; i < sisign_batch_count(b); i++) {
 		const struct sisign_batch_result *res = sisign_batch_result(b, i);
 		char *line;
-		if (res->status != SISIGN_JOB_PENDING || !(line = record_json(rc, res)))
+		if (res->status != SISIGN_JOB_PENDING || !(line = record_json(rc, res, NULL)))
 			continue;
 		if (rc->bc->json)
 			fputs(line, stdout);
-		if (rc->audit_fd >= 0 && write_all_fd(rc->audit_fd, line) != 0)
-			rc->audit_failed = 1;
+		if (rc->audit_fd >= 0)
+			(void)audit_append(rc, line);
 		free(line);
 	}
 	fflush(stdout);
-	if (rc->audit_fd >= 0 && fsync(rc->audit_fd) != 0)
-		rc->audit_failed = 1;
 }
 
 static int verdict_exit(int v)
@@ -709,10 +867,39 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	if (ec != EXIT_OK)
 		goto out;
 
+	/* The audit log first: it records the token login too. */
+	if (bc->audit_log) {
+		rc.audit_fd = open(bc->audit_log, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (rc.audit_fd < 0) {
+			cli_msg("%s: %s: %s", cmd, bc->audit_log, strerror(errno));
+			ec = EXIT_IO;
+			goto out;
+		}
+		if (getlogin_r(rc.user, sizeof rc.user) != 0) {
+			const char *u = getenv("USER");
+			snprintf(rc.user, sizeof rc.user, "%s", u ? u : "");
+			if (!rc.user[0])
+				snprintf(rc.user, sizeof rc.user, "uid %u", (unsigned)getuid());
+		}
+		if (gethostname(rc.host, sizeof rc.host) != 0)
+			rc.host[0] = '\0';
+		rc.host[sizeof rc.host - 1] = '\0';
+		if (ko) {
+			ko->on_login = on_login;
+			ko->on_login_data = &rc;
+		}
+	}
+
 	/* One signer — one login — for the whole batch. */
 	if (op == SISIGN_BATCH_SIGN) {
 		ko->parallel_sessions = bc->parallel_token;
-		if ((ec = keyopts_load_signer(ko, &signer)) != EXIT_OK)
+		ec = keyopts_load_signer(ko, &signer);
+		if (rc.audit_failed) {
+			cli_msg("%s: %s: writing the audit log failed (%s): nothing signed", cmd, bc->audit_log,
+				audit_why(&rc));
+			ec = EXIT_IO;
+		}
+		if (ec != EXIT_OK)
 			goto out;
 		if ((ec = keyopts_load_identity(ko, signer, &id)) != EXIT_OK)
 			goto out;
@@ -729,24 +916,6 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 			}
 		}
 	}
-	if (bc->audit_log) {
-		rc.audit_fd = open(bc->audit_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (rc.audit_fd < 0) {
-			cli_msg("%s: %s: %s", cmd, bc->audit_log, strerror(errno));
-			ec = EXIT_IO;
-			goto out;
-		}
-		if (getlogin_r(rc.user, sizeof rc.user) != 0) {
-			const char *u = getenv("USER");
-			snprintf(rc.user, sizeof rc.user, "%s", u ? u : "");
-			if (!rc.user[0])
-				snprintf(rc.user, sizeof rc.user, "uid %u", (unsigned)getuid());
-		}
-		if (gethostname(rc.host, sizeof rc.host) != 0)
-			rc.host[0] = '\0';
-		rc.host[sizeof rc.host - 1] = '\0';
-	}
-
 	memset(&o, 0, sizeof o);
 	o.op = op;
 	o.identity = id;
@@ -768,6 +937,7 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	o.verify = vo;
 	o.on_result = on_result;
 	o.on_progress = on_progress;
+	o.on_commit = rc.audit_fd >= 0 ? on_commit : NULL;
 	o.userdata = &rc;
 	sisign_error_clear(&err);
 	if ((r = sisign_batch_new(&o, &b, &err)) != SISIGN_OK) {
@@ -783,17 +953,19 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	progress_init(&rc.prog, !bc->quiet && (bc->progress || isatty(2)));
 	g_interrupted = 0;
 	g_batch = b;
+	rc.b = b;
 	install_signals(&old_int, &old_term);
 	signals = 1;
 	t0 = progress_now();
 	r = sisign_batch_run(b, &err);
 	g_batch = NULL;
+	rc.b = NULL;
 	progress_clear(&rc.prog);
-	if (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED && r != SISIGN_ERR_TOKEN_FAILED) {
+	if (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED && r != SISIGN_ERR_TOKEN_FAILED && !rc.audit_failed) {
 		ec = cli_report(NULL, &err);
 		goto out;
 	}
-	if (r == SISIGN_ERR_TOKEN_FAILED)
+	if (r == SISIGN_ERR_TOKEN_FAILED || (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED && rc.audit_failed))
 		report_not_started(&rc, b);
 
 	/* Summary: one status for all inputs (cli.h, struct cli_tally). */
@@ -815,9 +987,13 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 			cmd, bc->dry_run ? checked : done, bc->dry_run ? "checked" : verb, skipped, failed, pending,
 			sisign_batch_count(b), el);
 	}
-	if (rc.audit_failed)
-		cli_msg("%s: %s: writing the audit log failed", cmd, bc->audit_log);
-	if (r == SISIGN_ERR_TOKEN_FAILED) {
+	if (rc.audit_failed) {
+		/* Every output that exists has its record; after this
+		 * failure no signature was made and no output written. */
+		cli_msg("%s: %s: writing the audit log failed (%s): stopped before the next signature; %zu "
+			"package(s) not started", cmd, bc->audit_log, audit_why(&rc), pending);
+		ec = EXIT_IO;
+	} else if (r == SISIGN_ERR_TOKEN_FAILED) {
 		/* The failure itself was reported with its package (on stderr,
 		 * or in the JSON record). */
 		if (bc->json)
@@ -836,8 +1012,6 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	} else {
 		ec = cli_tally_exit(&tally);
 	}
-	if (rc.audit_failed && ec == EXIT_OK)
-		ec = EXIT_IO;
 out:
 	if (signals) {
 		sigaction(SIGINT, &old_int, NULL);

@@ -4,7 +4,9 @@
  * output mapping (--out-dir mirroring the input tree, --suffix, --in-place;
  * an output that is its own input file is refused), one identity
  * (one token login) for the batch, progress on a terminal, JSON lines, an
- * audit log, SIGINT/SIGTERM handling and --dry-run. */
+ * audit log that fails closed (login records, a "writing" record before
+ * each rename, one write + fsync per record, exit 3 when one cannot be
+ * written), SIGINT/SIGTERM handling and --dry-run. */
 #ifndef SISIGN_CLI_BATCH_CLI_H
 #define SISIGN_CLI_BATCH_CLI_H
 
@@ -78,6 +80,7 @@ int batch_cli_wanted(const struct batch_cli *bc, int ninputs, char **inputs);
 
 /* Run the batch; prints everything and returns the exit code:
  *   0 all done (verify: all trusted, else the worst verdict's code),
+ *   3 the audit log could not be written (signing stopped there),
  *   12 some failed and some did not (EXIT_PARTIAL),
  *   13 --dry-run (EXIT_DRY_RUN; 12 if some input failed its checks),
  *   130 interrupted, else the code of the error that stopped everything

@@ -139,6 +139,8 @@ void keyopts_token_opts(struct keyopts *ko, struct sisign_token_opts *to)
 	to->allow_pin_in_uri = ko->allow_pin_in_uri;
 	to->force_final_try = ko->force_final_try;
 	to->parallel_sessions = ko->parallel_sessions;
+	to->on_login = ko->on_login;
+	to->on_login_data = ko->on_login_data;
 	(void)fe_protect_process();
 	fe_secret_src_init(&ko->pin_src);
 	ko->pin_src.fd = ko->pin_fd;

@@ -58,6 +58,8 @@ struct keyopts {
 	int allow_pin_in_uri;
 	int force_final_try;
 	int parallel_sessions;    /* batch --parallel-token: the token takes concurrent sessions */
+	sisign_login_cb on_login; /* told of each token login attempt (batch --audit-log), or NULL */
+	void *on_login_data;
 
 	/* state */
 	struct fe_secret_src pass_src;

@@ -68,7 +68,8 @@ static const struct {
 	{ EXIT_OK, "OK", "success; for verify: every package trusted" },
 	{ EXIT_ERROR, "ERROR", "unexpected or internal error" },
 	{ EXIT_USAGE, "USAGE", "bad command line" },
-	{ EXIT_IO, "IO", "a file could not be read or written" },
+	{ EXIT_IO, "IO", "a file could not be read or written; a batch whose --audit-log cannot be written "
+			 "stops there with this status" },
 	{ EXIT_BAD_INPUT, "BAD_INPUT", "an input is not a valid SIS package (corrupt, legacy, truncated, or a "
 				       "compressed controller that does not inflate to its declared size)" },
 	{ EXIT_KEY, "KEY", "key or certificate problem (unreadable, wrong passphrase, mismatch, expired)" },

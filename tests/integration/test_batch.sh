@@ -142,7 +142,8 @@ run "$SISIGN" sign "${K[@]}" --out-dir "$T/out-audit" --audit-log "$T/audit.log"
 expect_rc 0 "audit log run 1"
 run "$SISIGN" sign "${K[@]}" --out-dir "$T/out-audit" --audit-log "$T/audit.log" -q --resign "$T/in/p002.sis" "$T/in/p005.sis"
 expect_rc 0 "audit log run 2"
-check [ "$(wc -l < "$T/audit.log")" -eq 4 ]
+check [ "$(wc -l < "$T/audit.log")" -eq 8 ]   # a "writing" record before each rename, then "done"
+check [ "$(json_count "$T/audit.log" status writing)" -eq 4 ]
 check [ "$(json_count "$T/audit.log" status done)" -eq 4 ]
 check [ "$(stat -c %a "$T/audit.log")" = 600 ]
 python3 -c 'import json,sys

@@ -424,6 +424,108 @@ static void test_batch(void)
  * unlocked one goes; one a writer holds flocked (as util/file.c's writer
  * does for its whole life), a young one, a symlink with the temp name, and
  * an old temp of another output stay. */
+/* on_commit (issue #11 item 9): called before each output is renamed in,
+ * with the SHA-256 of the bytes that then appear; a refusal discards that
+ * output and stops the batch before its next signature. */
+struct hook {
+	size_t calls, refuse_at;
+	int absent_each_time; /* the output did not exist yet at every call */
+	char sha[NPKG][65];
+};
+
+static int on_commit(void *ud, size_t index, const struct sisign_batch_result *res, struct sisign_error *err)
+{
+	struct hook *h = ud;
+	if (access(res->output, F_OK) == 0)
+		h->absent_each_time = 0;
+	if (index < NPKG)
+		memcpy(h->sha[index], res->output_sha256, 65);
+	if (++h->calls == h->refuse_at) {
+		sisign_error_clear(err);
+		err->code = SISIGN_ERR_SYSTEM;
+		snprintf(err->message, sizeof err->message, "audit log full");
+		return SISIGN_ERR_SYSTEM;
+	}
+	return SISIGN_OK;
+}
+
+static void sha256_hex(const char *path, char hex[65])
+{
+	size_t len = 0;
+	uint8_t *p = tu_read_file(path, &len);
+	unsigned char md[32];
+	hex[0] = '\0';
+	if (!p || EVP_Digest(p, len, md, NULL, EVP_sha256(), NULL) != 1) {
+		free(p);
+		return;
+	}
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	free(p);
+}
+
+static void test_commit_hook(void)
+{
+	char key[4096], cert[4096], p[4096], hex[65];
+	struct sisign_signer *sg = NULL;
+	struct sisign_identity *id = NULL;
+	struct sisign_identity_opts io = { cert, NULL, 0, 0 };
+	struct sisign_batch_opts o;
+	struct sisign_batch *b;
+	struct sisign_error err;
+	struct hook h;
+	size_t done = 0, pending = 0;
+
+	snprintf(key, sizeof key, "%s/hkey.pem", tmp);
+	snprintf(cert, sizeof cert, "%s/hcert.pem", tmp);
+	make_identity(key, cert);
+	CHECK_EQ_INT(sisign_signer_from_key_file(key, NULL, NULL, &sg, &err), SISIGN_OK);
+	CHECK_EQ_INT(sisign_identity_new(sg, &io, &id, &err), SISIGN_OK);
+	snprintf(p, sizeof p, "%s/hook", tmp);
+	mkdir(p, 0755);
+
+	memset(&h, 0, sizeof h);
+	h.refuse_at = 3;
+	h.absent_each_time = 1;
+	memset(&o, 0, sizeof o);
+	o.op = SISIGN_BATCH_SIGN;
+	o.identity = id;
+	o.signer = sg;
+	o.threads = 1; /* jobs in order, on this thread */
+	o.on_commit = on_commit;
+	o.userdata = &h;
+	b = new_batch(&o, "in", "hook");
+	sisign_error_clear(&err);
+	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_ERR_SYSTEM);
+	CHECK(strcmp(err.message, "audit log full") == 0);
+	CHECK_EQ_INT(h.calls, 3);
+	CHECK(h.absent_each_time);
+	for (size_t i = 0; i < NPKG; i++) {
+		const struct sisign_batch_result *r = sisign_batch_result(b, i);
+		path_of(p, sizeof p, "hook", i);
+		if (i < 2) { /* committed: the file has the digest the hook saw */
+			CHECK_EQ_INT(r->status, SISIGN_JOB_DONE);
+			sha256_hex(p, hex);
+			CHECK(strlen(hex) == 64 && strcmp(hex, h.sha[i]) == 0 && strcmp(hex, r->output_sha256) == 0);
+		} else if (i == 2) { /* refused: FAILED with the hook's error, nothing written */
+			CHECK_EQ_INT(r->status, SISIGN_JOB_FAILED);
+			CHECK_EQ_INT(r->err.code, SISIGN_ERR_SYSTEM);
+			CHECK(!exists(p));
+		} else { /* never signed */
+			CHECK_EQ_INT(r->status, SISIGN_JOB_PENDING);
+			CHECK(!exists(p));
+		}
+	}
+	sisign_batch_summary(b, NULL, &done, NULL, NULL, &pending);
+	CHECK_EQ_INT(done, 2);
+	CHECK_EQ_INT(pending, NPKG - 3);
+	snprintf(p, sizeof p, "%s/hook", tmp);
+	CHECK_EQ_INT(count_tmp(p), 0);
+	sisign_batch_free(b);
+	sisign_identity_free(id);
+	sisign_signer_free(sg);
+}
+
 static void test_stale_temps(void)
 {
 	char dir[2048], out[4096], stale[4096], live[4096], young[4096], link[4096], other[4096], victim[4096];
@@ -621,6 +723,7 @@ int main(void)
 	test_crc16();
 	tmp = tu_tmpdir();
 	test_batch();
+	test_commit_hook();
 	test_stale_temps();
 	test_atomic_lock();
 	test_long_names();

@@ -38,7 +38,8 @@ struct sisign_batch {
 
 	atomic_int cancel;
 	atomic_int stop;         /* the token failed: no further signatures */
-	struct sisign_error stop_err; /* that failure (under lock) */
+	struct sisign_error stop_err; /* that failure: written once, by the first to set stop */
+	int stop_token;          /* ... and it was the token's */
 	atomic_size_t next;
 	int running;
 	pthread_mutex_t lock;    /* results bookkeeping and callbacks */
@@ -141,6 +142,17 @@ int sisign_batch_add(struct sisign_batch *b, const char *input, const char *outp
 	sisign_error_clear(&j->res.err);
 	b->njobs++;
 	return SISIGN_OK;
+}
+
+void sisign_batch_stop(struct sisign_batch *b, const struct sisign_error *why)
+{
+	if (!b || !why)
+		return;
+	if (atomic_exchange(&b->stop, 1) == 0) {
+		b->stop_err = *why;
+		if (!b->stop_err.code)
+			b->stop_err.code = SISIGN_ERR_INTERNAL;
+	}
 }
 
 void sisign_batch_cancel(struct sisign_batch *b)
@@ -285,16 +297,43 @@ static const char *job_dest(const struct job *j)
 	return j->output ? j->output : j->input;
 }
 
+struct commit_ctx {
+	struct sisign_batch *b;
+	struct job *j;
+};
+
+/* The output is complete but not yet renamed into place: the front end's
+ * on_commit sees it (and its digest) first. */
+static int before_rename(void *ud, const char *sha256, struct sisign_error *err)
+{
+	struct commit_ctx *c = ud;
+	struct sisign_batch *b = c->b;
+	int r;
+	(void)sha256; /* already in c->j->res.output_sha256 */
+	pthread_mutex_lock(&b->lock);
+	r = b->opts.on_commit(b->opts.userdata, (size_t)(c->j - b->jobs), &c->j->res, err);
+	pthread_mutex_unlock(&b->lock);
+	if (r != SISIGN_OK) {
+		if (err && !err->code)
+			err->code = r;
+		sisign_batch_stop(b, err && err->code ? err : &(struct sisign_error){ .code = r, .offset = -1 });
+	}
+	return r;
+}
+
 static int write_out(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int mode,
 	struct sisign_error *err)
 {
+	struct commit_ctx c = { b, j };
+	int want = b->opts.output_sha256 || b->opts.on_commit;
 	/* In place: over the locked file (a symlink's target), keeping its
 	 * mode; else a new file with opts.mode or the input's bits. */
-	int r = j->output ? sisign_pkg_write(pkg, j->output, b->opts.mode ? b->opts.mode : mode, err) :
-		sisign_pkg_replace(pkg, err);
-	if (r == SISIGN_OK && b->opts.output_sha256)
-		r = sha256_file(job_dest(j), j->res.output_sha256, err);
-	return r;
+	const char *dest = j->output ? j->output : pkg->lock_path;
+	int m = j->output ? (b->opts.mode ? b->opts.mode : mode) : pkg->lock_mode;
+	if (!dest)
+		return err_set(err, SISIGN_ERR_INTERNAL, -1, "%s: replaced in place without its lock", j->input);
+	return pkg_write_checked(pkg, dest, m, want ? j->res.output_sha256 : NULL,
+		b->opts.on_commit ? before_rename : NULL, &c, err);
 }
 
 /* --skip-signed with a separate output that exists: is it what this job
@@ -319,7 +358,7 @@ static int output_done_before(struct sisign_batch *b, struct job *j, const struc
 		j->res.nchains = sisign_pkg_controller(out)->nchains;
 	}
 	sisign_pkg_free(out);
-	if (done && b->opts.output_sha256)
+	if (done && (b->opts.output_sha256 || b->opts.on_commit))
 		(void)sha256_file(j->output, j->res.output_sha256, NULL);
 	return done;
 }
@@ -362,10 +401,10 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 	if ((r = sign_pkg_queued(pkg, b->opts.identity, b->opts.parallel_sign ? NULL : &b->queue, &b->stop, err)) !=
 	    SISIGN_OK)
 		return r;
+	j->res.nchains = pkg->top.nchains; /* for on_commit's record too */
 	if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 		return r;
 	j->res.status = SISIGN_JOB_DONE;
-	j->res.nchains = pkg->top.nchains;
 	return SISIGN_OK;
 }
 
@@ -378,6 +417,7 @@ static int run_unsign(struct sisign_batch *b, struct job *j, struct sisign_pkg *
 	if (b->opts.dry_run) {
 		j->res.status = SISIGN_JOB_CHECKED;
 	} else {
+		j->res.nchains = pkg->top.nchains;
 		if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 			return r;
 		j->res.status = SISIGN_JOB_DONE;
@@ -431,11 +471,12 @@ static void run_job(struct sisign_batch *b, struct job *j)
 		if (atomic_exchange(&b->stop, 1) != 0) {
 			r = SIGN_STOPPED;
 		} else {
-			pthread_mutex_lock(&b->lock);
+			/* Only the first stop writes stop_err (read after the
+			 * workers are joined). */
 			b->stop_err = e;
 			if (!b->stop_err.code)
 				b->stop_err.code = SISIGN_ERR_TOKEN_FAILED;
-			pthread_mutex_unlock(&b->lock);
+			b->stop_token = 1;
 		}
 	}
 	if (r == SIGN_STOPPED) {
@@ -448,6 +489,7 @@ static void run_job(struct sisign_batch *b, struct job *j)
 		j->res.err = e;
 		j->res.status = SISIGN_JOB_FAILED;
 		j->res.output_sha256[0] = '\0';
+		j->res.nchains = 0;
 	}
 }
 
@@ -499,6 +541,7 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 	memset(&b->prog, 0, sizeof b->prog);
 	atomic_store(&b->stop, 0);
 	sisign_error_clear(&b->stop_err);
+	b->stop_token = 0;
 	b->prog.files_total = b->njobs;
 	for (size_t i = 0; i < b->njobs; i++) {
 		struct stat st;
@@ -530,6 +573,14 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 		goto out;
 	}
 	atomic_store(&b->next, 0);
+	if (nthreads == 1) {
+		/* One worker: the calling thread does the jobs itself (a
+		 * single-threaded process is simpler to trace and to inject
+		 * faults into). */
+		(void)worker(b);
+		started = 0;
+		goto joined;
+	}
 	for (; started < nthreads; started++) {
 		int e = pthread_create(&tids[started], NULL, worker, b);
 		if (e != 0) {
@@ -542,11 +593,12 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 	}
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
+joined:
 	r = SISIGN_OK;
 	if (atomic_load(&b->stop)) {
 		if (err)
 			*err = b->stop_err;
-		r = SISIGN_ERR_TOKEN_FAILED;
+		r = b->stop_token ? SISIGN_ERR_TOKEN_FAILED : b->stop_err.code;
 	} else if (atomic_load(&b->cancel)) {
 		for (size_t i = 0; i < b->njobs; i++)
 			if (b->jobs[i].res.status == SISIGN_JOB_PENDING) {

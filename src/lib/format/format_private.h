@@ -142,6 +142,15 @@ struct sisign_pkg {
 	char **warn;
 };
 
+/* sisign_pkg_write that shows the finished output before it is renamed
+ * into place: sha256 (65 bytes) gets its SHA-256 in lower-case hex, then
+ * before_rename, if not NULL, is called with it; a non-zero answer from it
+ * discards the output (nothing is renamed, the temp file is gone) and is
+ * returned, with err as before_rename filled it. */
+typedef int (*pkg_before_rename_cb)(void *ud, const char *sha256, struct sisign_error *err);
+int pkg_write_checked(struct sisign_pkg *pkg, const char *path, int mode, char *sha256,
+	pkg_before_rename_cb before_rename, void *ud, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
 int pkg_warn(struct sisign_pkg *pkg, const char *fmt, ...) SISIGN_PRINTF(2, 3);
 int pkg_read(const struct sisign_pkg *pkg, uint64_t off, void *buf, size_t n, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;

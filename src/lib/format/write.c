@@ -325,8 +325,10 @@ static int copy_range(struct sisign_pkg *pkg, struct atomic_file *af, uint64_t o
 	if (pkg->fd < 0)
 		return atomic_write(af, pkg->mem + off, (size_t)len, err);
 	/* copy_file_range lets the kernel (or the filesystem, by reflink) move
-	 * the bytes; fall back to read/write where it is not supported. */
-	{
+	 * the bytes; fall back to read/write where it is not supported.  An
+	 * output whose digest is wanted is copied through here instead, so the
+	 * digest is of the very bytes written. */
+	if (!af->md) {
 		loff_t in_off = (loff_t)off;
 		uint64_t left = len;
 		while (left > 0) {
@@ -460,13 +462,32 @@ int pkg_same_outside_controller(const struct sisign_pkg *a, const struct sisign_
 
 int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode, struct sisign_error *err)
 {
+	return pkg_write_checked(pkg, path, mode, NULL, NULL, NULL, err);
+}
+
+int pkg_write_checked(struct sisign_pkg *pkg, const char *path, int mode, char *sha256,
+	pkg_before_rename_cb before_rename, void *ud, struct sisign_error *err)
+{
+	static const char digits[] = "0123456789abcdef";
 	struct atomic_file af;
 	struct wbuf head;
 	uint64_t contents_len = 0;
+	EVP_MD_CTX *md = NULL;
 	int r;
 
-	if ((r = atomic_open(&af, path, mode, err)))
+	if (sha256)
+		sha256[0] = '\0';
+	if (sha256 || before_rename) {
+		if (!(md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+			EVP_MD_CTX_free(md);
+			return err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 unavailable");
+		}
+	}
+	if ((r = atomic_open(&af, path, mode, err))) {
+		EVP_MD_CTX_free(md);
 		return r;
+	}
+	af.md = md;
 	wbuf_init(&head);
 	if (pkg->info.kind != SISIGN_PKG_SISX) {
 		/* Bare controllers: the controller is the file. */
@@ -493,10 +514,29 @@ int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode, struct 
 	}
 done:
 	wbuf_free(&head);
+	if (r == SISIGN_OK && md) {
+		unsigned char d[32];
+		unsigned int dlen = 0;
+		char hex[65];
+		if (EVP_DigestFinal_ex(md, d, &dlen) != 1 || dlen != sizeof d) {
+			r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 failed");
+		} else {
+			for (unsigned i = 0; i < 32; i++) {
+				hex[2 * i] = digits[d[i] >> 4];
+				hex[2 * i + 1] = digits[d[i] & 15];
+			}
+			hex[64] = '\0';
+			if (sha256)
+				memcpy(sha256, hex, sizeof hex);
+			if (before_rename)
+				r = before_rename(ud, hex, err);
+		}
+	}
 	if (r == SISIGN_OK)
 		r = atomic_commit(&af, err);
 	else
 		atomic_abort(&af);
+	EVP_MD_CTX_free(md);
 	return r;
 }
 

@@ -76,8 +76,9 @@ int tok_login_error(struct sisign_error *err, unsigned long rv, const char *kind
  * libp11 logs in as well, after the raw login succeeded — a wrong PIN is
  * still tried once — and keeps its copy of the PIN (top of the file).
  * Either way the raw list in s->login_raw is logged in, for the callers
- * that work on it (keygen.c, the CKA_ALWAYS_AUTHENTICATE probe). */
-static int raw_login(struct tok_sess *s, const char *pin, size_t len, struct sisign_error *err)
+ * that work on it (keygen.c, the CKA_ALWAYS_AUTHENTICATE probe).  *state
+ * becomes 2 once a C_Login is on its way (login_once). */
+static int raw_login(struct tok_sess *s, const char *pin, size_t len, int *state, struct sisign_error *err)
 {
 	const char *label = s->slot->token->label;
 	const char *kind = pin == NULL ? "PIN pad of token" : "token";
@@ -86,6 +87,7 @@ static int raw_login(struct tok_sess *s, const char *pin, size_t len, struct sis
 
 	if (tok_raw_open(s->module, &s->login_raw) != 0) {
 		err_ossl_clear();
+		*state = 2;
 		if (PKCS11_login(s->slot, 0, pin) != 0)
 			return tok_login_error(err, last_ckr(), kind, label);
 		return SISIGN_OK;
@@ -97,6 +99,7 @@ static int raw_login(struct tok_sess *s, const char *pin, size_t len, struct sis
 		return err_ckr(err, SISIGN_ERR_TOKEN, rv, "opening a session to log in");
 	}
 	s->login_open = 1;
+	*state = 2;
 	rv = f->C_Login(s->login_sh, CKU_USER, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)len);
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
 		sess_logout(s);
@@ -122,14 +125,11 @@ void sess_logout(struct tok_sess *s)
 	tok_raw_close(&s->login_raw);
 }
 
-/* Where the PIN comes from, before any C_Login: NULL PIN for a PIN pad;
- * else the front end's explicit PIN (opts->pin_cb with pin_cb_explicit),
- * the URI's pin-source, its pin-value (if allowed), then the callback as a
- * prompt.  Every PIN passes sisign_secret_check first.  need_pin=0 means
- * "only if a source is available" (listing): returns SISIGN_ERR_CANCELLED
- * quietly when there is none.  Never retries. */
-int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int need_pin, char **keep,
-	struct sisign_error *err)
+/* One login as sess_login describes it; *state: 0 no login was due (none
+ * needed, or a listing without a PIN), 1 refused before C_Login, 2 a
+ * C_Login was made. */
+static int login_once(struct tok_sess *s, const struct sisign_token_opts *opts, int need_pin, char **keep,
+	int *state, struct sisign_error *err)
 {
 	PKCS11_TOKEN *t = s->slot->token;
 	const char *src = p11_kit_uri_get_pin_source(s->uri);
@@ -143,6 +143,7 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 		*keep = NULL;
 	if (!t->loginRequired)
 		return SISIGN_OK;
+	*state = 1;
 	if (t->userPinLocked)
 		return err_set(err, SISIGN_ERR_PIN_LOCKED, -1,
 			"the user PIN of token \"%s\" is locked; unlock it with the SO PIN (not attempting a login)",
@@ -161,11 +162,13 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 			"files; use pin-source=file:..., a PIN file or fd, or allow it explicitly");
 
 	if (t->secureLogin) /* PIN pad: the token collects the PIN itself. */
-		return raw_login(s, NULL, 0, err);
+		return raw_login(s, NULL, 0, state, err);
 
 	if (!explicit_pin && !(src && *src) && !val && !(opts && opts->pin_cb)) {
-		if (!need_pin)
+		if (!need_pin) {
+			*state = 0;
 			return SISIGN_ERR_CANCELLED;
+		}
 		return err_set(err, SISIGN_ERR_CANCELLED, -1, "token \"%s\" needs a PIN and none was given",
 			t->label);
 	}
@@ -191,7 +194,7 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 	if (r != SISIGN_OK)
 		goto out;
 
-	if ((r = raw_login(s, pin, len, err)) != SISIGN_OK)
+	if ((r = raw_login(s, pin, len, state, err)) != SISIGN_OK)
 		goto out;
 	if (keep) {
 		if ((*keep = sisign_secret_alloc(len + 1)) != NULL)
@@ -200,5 +203,38 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 	r = SISIGN_OK;
 out:
 	sisign_secret_free(pin, TOK_PIN_MAX + 1);
+	return r;
+}
+
+/* Where the PIN comes from, before any C_Login: NULL PIN for a PIN pad;
+ * else the front end's explicit PIN (opts->pin_cb with pin_cb_explicit),
+ * the URI's pin-source, its pin-value (if allowed), then the callback as a
+ * prompt.  Every PIN passes sisign_secret_check first.  need_pin=0 means
+ * "only if a source is available" (listing): returns SISIGN_ERR_CANCELLED
+ * quietly when there is none.  Never retries.  Each attempt, and each
+ * login refused before C_Login, goes to opts->on_login. */
+int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int need_pin, char **keep,
+	struct sisign_error *err)
+{
+	struct sisign_error local;
+	struct sisign_error *e = err ? err : &local;
+	int state = 0, r;
+
+	sisign_error_clear(&local);
+	r = login_once(s, opts, need_pin, keep, &state, e);
+	if (state && opts && opts->on_login) {
+		PKCS11_TOKEN *t = s->slot->token;
+		struct sisign_login_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.token_label = t->label;
+		ev.token_serial = t->serialnr;
+		ev.pin_pad = t->secureLogin != 0;
+		ev.called = state == 2;
+		ev.result = r;
+		ev.err = r == SISIGN_OK ? NULL : e;
+		if (r != SISIGN_OK && !e->code)
+			e->code = r;
+		opts->on_login(opts->on_login_data, &ev);
+	}
 	return r;
 }

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 int write_full(int fd, const void *p, size_t n)
 {
 	const uint8_t *b = p;
@@ -79,6 +81,12 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, stru
 	got = pread_full(fd, buf, (size_t)st.st_size, 0);
 	if (got < 0) {
 		r = err_sys(err, errno, "%s", path);
+		goto out;
+	}
+	if ((uint64_t)got != (uint64_t)st.st_size) {
+		/* Read short: never parse the part as if it were the file. */
+		r = err_set(err, SISIGN_ERR_SYSTEM, -1, "%s: the file shrank while being read (%lld of %lld bytes)",
+			path, (long long)got, (long long)st.st_size);
 		goto out;
 	}
 	buf[got] = 0;
@@ -204,6 +212,8 @@ int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_
 		return err_set(err, SISIGN_ERR_INTERNAL, -1, "write to a closed output");
 	if (write_full(af->fd, p, n) != 0)
 		return err_sys(err, errno, "%s: write failed", af->path);
+	if (af->md && EVP_DigestUpdate(af->md, p, n) != 1)
+		return err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 failed");
 	return SISIGN_OK;
 }
 

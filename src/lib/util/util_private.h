@@ -118,9 +118,9 @@ int utf8_to_utf16le(const char *s, uint8_t **out, size_t *outlen) SISIGN_WARN_UN
 
 /* ---- files ------------------------------------------------------------------ */
 
-/* Reads whole small files (certificates, keys); refuses files over max bytes
- * and anything but a regular file (opened non-blocking: a FIFO never
- * blocks). */
+/* Reads whole small files (certificates, keys); refuses files over max bytes,
+ * anything but a regular file (opened non-blocking: a FIFO never blocks),
+ * and a file that reads shorter than its size (SISIGN_ERR_SYSTEM). */
 int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
@@ -143,6 +143,7 @@ struct atomic_file {
 	char *tmppath;  /* temp path, NULL once committed or aborted */
 	int mode;       /* permission bits for the final file */
 	int unnamed;    /* fd is an O_TMPFILE not yet linked */
+	void *md;       /* an EVP_MD_CTX that atomic_write feeds every byte written, or NULL (caller's) */
 };
 int atomic_open(struct atomic_file *af, const char *path, int mode, struct sisign_error *err) SISIGN_WARN_UNUSED;
 /* The same with path relative to the open directory dirfd (which the caller
