@@ -52,11 +52,11 @@
  * a plain-heap copy of the PIN (for a re-login after fork) until its slots
  * are released.  Exception: a module other than p11-kit's proxy that gives
  * each caller its own instance (p11-kit-client.so) would not share that
- * login with libp11's instance, so there, once the library's own login has
- * worked, libp11 logs in too (PKCS11_login), and its copy (wiped on
- * release) lives as long as the call or the signer.  Key generation,
- * import and the other raw-list work use the list the library logged in
- * on, so they work through p11-kit server too.  The one copy
+ * login with libp11's instance, so there libp11 makes the login
+ * (PKCS11_login), and its copy (wiped on release) lives as long as the call
+ * or the signer; the library's own raw list is then logged in as well, as a
+ * best effort, so key generation, import and the other raw-list work run
+ * through p11-kit server too.  The one copy
  * that outlives the login is a signer's for a CKA_ALWAYS_AUTHENTICATE key
  * (see ask_pin_per_signature), kept in the secure heap and wiped when the
  * signer is freed; libp11 copies it into a stack buffer for each

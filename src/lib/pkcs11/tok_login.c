@@ -16,8 +16,8 @@
  * in this process.  Other modules that hand each caller a new instance
  * (p11-kit-client.so opens a new connection to its server, a new
  * application there) would not share the login: for those the PIN goes to
- * PKCS11_login as well, once our own login has worked, and libp11's copy
- * lives until sess_close. */
+ * PKCS11_login first, libp11's copy lives until sess_close, and our own
+ * list logs in after it (raw_login). */
 #include "pkcs11/tok_sess.h"
 #include "util/util_private.h"
 
@@ -72,16 +72,20 @@ int tok_login_error(struct sisign_error *err, unsigned long rv, const char *kind
  * sess_close.  Where that list is libp11's own instance or p11-kit's proxy
  * the login is the application's, and libp11's sessions share it: libp11
  * never sees the PIN.  A module that gives each caller a new instance
- * (p11-kit-client.so: a new server connection) shares nothing, so there
- * libp11 logs in as well, after the raw login succeeded — a wrong PIN is
- * still tried once — and keeps its copy of the PIN (top of the file).
- * Either way the raw list in s->login_raw is logged in, for the callers
- * that work on it (keygen.c, the CKA_ALWAYS_AUTHENTICATE probe).  *state
- * becomes 2 once a C_Login is on its way (login_once). */
+ * (p11-kit-client.so: a new server connection) shares nothing: there
+ * libp11 makes the login that signing needs (and keeps its copy of the
+ * PIN, top of the file), and the raw list is logged in afterwards only as
+ * a best effort, for the callers that work on it (keygen.c, the
+ * CKA_ALWAYS_AUTHENTICATE probe).  That second connection may not see the
+ * token at all (SoftHSM behind p11-kit server under concurrent logins,
+ * tok_module.c), which must not fail a signing; the PIN has just been
+ * accepted, so that login spends no try.  *state becomes 2 once a C_Login
+ * is on its way (login_once). */
 static int raw_login(struct tok_sess *s, const char *pin, size_t len, int *state, struct sisign_error *err)
 {
 	const char *label = s->slot->token->label;
 	const char *kind = pin == NULL ? "PIN pad of token" : "token";
+	int shared;
 	CK_FUNCTION_LIST *f;
 	CK_RV rv;
 
@@ -92,26 +96,27 @@ static int raw_login(struct tok_sess *s, const char *pin, size_t len, int *state
 			return tok_login_error(err, last_ckr(), kind, label);
 		return SISIGN_OK;
 	}
+	shared = !s->login_raw.initialised_here || is_p11kit_proxy(s);
+	if (!shared) {
+		err_ossl_clear();
+		*state = 2;
+		if (PKCS11_login(s->slot, 0, pin) != 0) {
+			tok_raw_close(&s->login_raw);
+			return tok_login_error(err, last_ckr(), kind, label);
+		}
+	}
 	f = s->login_raw.f;
 	rv = f->C_OpenSession(PKCS11_get_slotid_from_slot(s->slot), CKF_SERIAL_SESSION, NULL, NULL, &s->login_sh);
 	if (rv != CKR_OK) {
 		tok_raw_close(&s->login_raw);
-		return err_ckr(err, SISIGN_ERR_TOKEN, rv, "opening a session to log in");
+		return shared ? err_ckr(err, SISIGN_ERR_TOKEN, rv, "opening a session to log in") : SISIGN_OK;
 	}
 	s->login_open = 1;
 	*state = 2;
 	rv = f->C_Login(s->login_sh, CKU_USER, (CK_UTF8CHAR_PTR)pin, (CK_ULONG)len);
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
 		sess_logout(s);
-		return tok_login_error(err, rv, kind, label);
-	}
-	if (s->login_raw.initialised_here && !is_p11kit_proxy(s)) {
-		err_ossl_clear();
-		if (PKCS11_login(s->slot, 0, pin) != 0) {
-			int r = tok_login_error(err, last_ckr(), kind, label);
-			sess_logout(s);
-			return r;
-		}
+		return shared ? tok_login_error(err, rv, kind, label) : SISIGN_OK;
 	}
 	return SISIGN_OK;
 }
