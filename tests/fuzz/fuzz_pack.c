@@ -1,0 +1,266 @@
+/* libFuzzer target: sisign pack's options.  The input bytes are read as a
+ * small program that fills struct sisign_pack_opts: UID, languages, a name
+ * and maybe a vendor per language, the unique vendor, version, install
+ * type and flags, platform, store, creation time, and up to four files
+ * (contents, target path, MIME type, a "Cap1+Cap2" capability string turned
+ * into bits with sisign_capability_from_name, operation, options).  The
+ * files are made in a private temp directory and the package is packed
+ * there, then opened from the file (the streamed parser).
+ *
+ * Invariants: pack refuses only with SISIGN_ERR_INVALID_ARG (text that is
+ * not UTF-8, a month outside 1-12) and a filled error record, leaving no
+ * output; what it packs parses undamaged, every file's data matches its
+ * hash, and the model holds exactly the options given. */
+#include <fcntl.h>
+
+#include "fuzz_model.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+#define FZ_MAXLANG 4
+#define FZ_MAXFILES 4
+#define FZ_MAXSTR 64
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fz_make_dir();
+	return 0;
+}
+
+/* The input, read front to back; past its end everything reads as 0. */
+struct fz_in {
+	const uint8_t *p;
+	size_t n;
+};
+
+static unsigned fz_u8(struct fz_in *in)
+{
+	unsigned v = 0;
+
+	if (in->n) {
+		v = in->p[0];
+		in->p++;
+		in->n--;
+	}
+	return v;
+}
+
+static uint32_t fz_u32(struct fz_in *in)
+{
+	uint32_t v = fz_u8(in);
+
+	v |= (uint32_t)fz_u8(in) << 8;
+	v |= (uint32_t)fz_u8(in) << 16;
+	return v | (uint32_t)fz_u8(in) << 24;
+}
+
+/* A length byte, then that many bytes (NULs become '?': the options are C
+ * strings). */
+static char *fz_str(struct fz_in *in, char *buf)
+{
+	size_t len = fz_u8(in) % (FZ_MAXSTR + 1), i;
+
+	if (len > in->n)
+		len = in->n;
+	for (i = 0; i < len; i++)
+		buf[i] = in->p[i] ? (char)in->p[i] : '?';
+	buf[len] = '\0';
+	in->p += len;
+	in->n -= len;
+	return buf;
+}
+
+static uint32_t caps_from_string(char *s)
+{
+	uint32_t caps = 0;
+	char *tok, *save = NULL;
+	int c;
+
+	for (tok = strtok_r(s, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+		c = sisign_capability_from_name(tok);
+		if (c >= 0) {
+			FZ_ASSERT(c < 32);
+			FZ_ASSERT(sisign_capability_name((unsigned)c) != NULL);
+			caps |= 1u << c;
+		}
+	}
+	return caps;
+}
+
+static int write_source(const char *path, const uint8_t *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t w;
+
+	if (fd < 0)
+		return -1;
+	w = n ? write(fd, p, n) : 0;
+	close(fd);
+	return w == (ssize_t)n ? 0 : -1;
+}
+
+static void same_str(const char *got, const char *want)
+{
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "fuzz_pack: string \"%s\" came back as \"%s\"\n", want, got);
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz_in in = { data, size };
+	char names[FZ_MAXLANG][FZ_MAXSTR + 1], vendors[FZ_MAXLANG][FZ_MAXSTR + 1], vendor[FZ_MAXSTR + 1];
+	char targets[FZ_MAXFILES][FZ_MAXSTR + 1], mimes[FZ_MAXFILES][FZ_MAXSTR + 1], capstr[FZ_MAXSTR + 1];
+	char srcs[FZ_MAXFILES][300], out[300];
+	const char *name_v[FZ_MAXLANG], *vendor_v[FZ_MAXLANG];
+	uint32_t langs[FZ_MAXLANG];
+	uint64_t flen[FZ_MAXFILES];
+	struct sisign_pack_file files[FZ_MAXFILES];
+	struct sisign_pack_opts o;
+	struct sisign_datetime when;
+	struct sisign_pkg *pkg = NULL;
+	const struct sisign_controller *c;
+	const struct sisign_pkg_info *info;
+	struct sisign_error err;
+	size_t nl, nf, nmade = 0, i, n;
+	unsigned flags;
+	int r;
+
+	fz_make_dir();
+	memset(&o, 0, sizeof o);
+	memset(files, 0, sizeof files);
+	o.uid = fz_u32(&in);
+	flags = fz_u8(&in);
+	o.nlanguages = fz_u8(&in) % (FZ_MAXLANG + 1);
+	nl = o.nlanguages ? o.nlanguages : 1;
+	for (i = 0; i < o.nlanguages; i++)
+		langs[i] = fz_u32(&in) & 0x3ff;
+	o.languages = o.nlanguages ? langs : NULL;
+	for (i = 0; i < nl; i++)
+		name_v[i] = fz_str(&in, names[i]);
+	o.names = name_v;
+	if (flags & 1) {
+		for (i = 0; i < nl; i++)
+			vendor_v[i] = fz_str(&in, vendors[i]);
+		o.vendors = vendor_v;
+	}
+	o.vendor = fz_str(&in, vendor);
+	o.version.major = (int32_t)fz_u32(&in);
+	o.version.minor = (int32_t)fz_u32(&in);
+	o.version.build = (int32_t)fz_u32(&in);
+	o.install_type = (uint8_t)fz_u8(&in);
+	o.install_flags = (uint8_t)fz_u8(&in);
+	o.platform = (flags >> 1) & 1;
+	o.store = (flags >> 2) & 1;
+	/* A fixed creation time always: "now" would make runs differ. */
+	when.year = (uint16_t)(fz_u8(&in) | fz_u8(&in) << 8);
+	when.month = (uint8_t)fz_u8(&in);
+	when.day = (uint8_t)fz_u8(&in);
+	when.hour = (uint8_t)fz_u8(&in);
+	when.minute = (uint8_t)fz_u8(&in);
+	when.second = (uint8_t)fz_u8(&in);
+	o.created = &when;
+
+	nf = fz_u8(&in) % (FZ_MAXFILES + 1);
+	for (i = 0; i < nf; i++) {
+		struct sisign_pack_file *f = &files[i];
+		/* Contents: a length (up to 64 KiB), the bytes that are left
+		 * (repeated, so large files stay cheap to describe). */
+		size_t len = (fz_u8(&in) | fz_u8(&in) << 8), k;
+		uint8_t *buf = malloc(len ? len : 1);
+
+		if (!buf)
+			goto out;
+		for (k = 0; k < len; k++)
+			buf[k] = in.n ? in.p[k % in.n] : (uint8_t)k;
+		snprintf(srcs[i], sizeof srcs[i], "%s/src%zu", fz_dir, i);
+		r = write_source(srcs[i], buf, len);
+		free(buf);
+		FZ_ASSERT(r == 0);
+		nmade++;
+		flen[i] = len;
+		f->source = srcs[i];
+		f->target = fz_str(&in, targets[i]);
+		f->mime = (flags & 8) ? fz_str(&in, mimes[i]) : NULL;
+		f->capabilities = caps_from_string(fz_str(&in, capstr));
+		f->operation = fz_u8(&in) & 0x0f;
+		f->options = fz_u32(&in);
+	}
+	o.files = files;
+	o.nfiles = nf;
+
+	snprintf(out, sizeof out, "%s/out.sis", fz_dir);
+	sisign_error_clear(&err);
+	r = sisign_pack(&o, out, &err);
+	if (r != SISIGN_OK) {
+		fz_check_error(r, &err);
+		FZ_ASSERT(r == SISIGN_ERR_INVALID_ARG);
+		FZ_ASSERT(access(out, F_OK) != 0);
+		goto out;
+	}
+
+	sisign_error_clear(&err);
+	r = sisign_pkg_open(out, NULL, &pkg, &err);
+	if (r != SISIGN_OK) {
+		fprintf(stderr, "fuzz_pack: the packed package does not parse: %s\n", err.message);
+		abort();
+	}
+	info = sisign_pkg_info(pkg);
+	c = sisign_pkg_controller(pkg);
+	FZ_ASSERT(sisign_pkg_damaged(pkg) == NULL);
+	FZ_ASSERT(info->kind == SISIGN_PKG_SISX);
+	FZ_ASSERT(info->uid3 == o.uid && info->uid_checksum_ok && info->uid3_matches);
+	FZ_ASSERT(info->has_controller_crc && info->controller_crc_ok);
+	FZ_ASSERT(c->uid == o.uid);
+	FZ_ASSERT(c->nchains == 0 && c->nembedded == 0);
+	same_str(c->vendor_unique, o.vendor);
+	FZ_ASSERT(c->nnames == nl && c->nvendors == nl && c->nlanguages == nl);
+	for (i = 0; i < nl; i++) {
+		same_str(c->names[i], o.names[i]);
+		same_str(c->vendors[i], o.vendors ? o.vendors[i] : o.vendor);
+		FZ_ASSERT(c->languages[i] == (o.nlanguages ? langs[i] : 1));
+	}
+	FZ_ASSERT(c->version.major == o.version.major && c->version.minor == o.version.minor &&
+		c->version.build == o.version.build);
+	FZ_ASSERT(c->created.year == when.year && c->created.month == when.month && c->created.day == when.day &&
+		c->created.hour == when.hour && c->created.minute == when.minute &&
+		c->created.second == when.second);
+	FZ_ASSERT(c->install_type == o.install_type && c->install_flags == o.install_flags);
+	FZ_ASSERT(c->ntargets == (size_t)o.platform && c->ndeps == 0);
+	FZ_ASSERT(c->nfiles == nf);
+	for (i = 0; i < nf; i++) {
+		const struct sisign_file *g = &c->files[i];
+
+		same_str(g->target, files[i].target);
+		same_str(g->mime, files[i].mime ? files[i].mime : "");
+		FZ_ASSERT(g->ncaps == (files[i].capabilities ? 1u : 0u));
+		if (g->ncaps)
+			FZ_ASSERT(g->caps[0] == files[i].capabilities);
+		FZ_ASSERT(g->operation == (files[i].operation ? files[i].operation : 1));
+		FZ_ASSERT(g->options == files[i].options);
+		FZ_ASSERT(g->uncompressed_length == flen[i]);
+		FZ_ASSERT(g->hash_len == 20);
+		FZ_ASSERT(!g->conditional);
+	}
+	n = sisign_pkg_nwarnings(pkg);
+	for (i = 0; i < n; i++)
+		fz_touch_str(sisign_pkg_warning(pkg, i));
+	sisign_error_clear(&err);
+	r = sisign_pkg_check_data(pkg, &err);
+	if (r != SISIGN_OK) {
+		fprintf(stderr, "fuzz_pack: the packed data does not match its hashes: %s\n", err.message);
+		abort();
+	}
+	for (i = 0; i < nf; i++)
+		FZ_ASSERT(c->files[i].hash_status == SISIGN_HASH_OK);
+out:
+	sisign_pkg_free(pkg);
+	(void)unlink(out);
+	for (i = 0; i < nmade; i++)
+		(void)unlink(srcs[i]);
+	return 0;
+}
