@@ -885,7 +885,9 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 			rc.host[0] = '\0';
 		rc.host[sizeof rc.host - 1] = '\0';
 		if (ko) {
+			/* Cleared again at out: ko outlives this call, rc does not. */
 			ko->on_login = on_login;
+			// cppcheck-suppress autoVariables
 			ko->on_login_data = &rc;
 		}
 	}
@@ -1022,6 +1024,10 @@ out:
 	sisign_batch_free(b);
 	sisign_identity_free(id);
 	sisign_signer_free(signer);
+	if (ko && ko->on_login_data == &rc) {
+		ko->on_login = NULL;
+		ko->on_login_data = NULL;
+	}
 	items_free(&it);
 	return ec;
 }

@@ -222,10 +222,11 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 	struct sisign_error *err)
 {
 	struct sisign_error local;
-	struct sisign_error *e = err ? err : &local;
+	struct sisign_error *e;
 	int state = 0, r;
 
 	sisign_error_clear(&local);
+	e = err ? err : &local;
 	r = login_once(s, opts, need_pin, keep, &state, e);
 	if (state && opts && opts->on_login) {
 		PKCS11_TOKEN *t = s->slot->token;
