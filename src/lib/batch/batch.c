@@ -38,6 +38,7 @@ struct sisign_batch {
 
 	atomic_int cancel;
 	atomic_int stop;         /* the token failed: no further signatures */
+	atomic_int stop_claimed; /* the first stop has written stop_err */
 	struct sisign_error stop_err; /* that failure: written once, by the first to set stop */
 	int stop_token;          /* ... and it was the token's */
 	atomic_size_t next;
@@ -86,6 +87,7 @@ int sisign_batch_new(const struct sisign_batch_opts *opts, struct sisign_batch *
 	}
 	atomic_init(&b->cancel, 0);
 	atomic_init(&b->stop, 0);
+	atomic_init(&b->stop_claimed, 0);
 	atomic_init(&b->next, 0);
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_mutex_init(&b->queue, NULL);
@@ -148,7 +150,8 @@ void sisign_batch_stop(struct sisign_batch *b, const struct sisign_error *why)
 {
 	if (!b || !why)
 		return;
-	if (atomic_exchange(&b->stop, 1) == 0) {
+	atomic_store(&b->stop, 1);
+	if (atomic_exchange(&b->stop_claimed, 1) == 0) {
 		b->stop_err = *why;
 		if (!b->stop_err.code)
 			b->stop_err.code = SISIGN_ERR_INTERNAL;
@@ -468,7 +471,10 @@ static void run_job(struct sisign_batch *b, struct job *j)
 		/* The first such failure is the batch's one error; a job whose
 		 * signature failed alongside it (parallel signing) counts as not
 		 * started, as nothing of it was written either. */
-		if (atomic_exchange(&b->stop, 1) != 0) {
+		/* (sign_pkg_queued has already set stop, inside the token queue,
+		 * so no signature went to the token after this one.) */
+		atomic_store(&b->stop, 1);
+		if (atomic_exchange(&b->stop_claimed, 1) != 0) {
 			r = SIGN_STOPPED;
 		} else {
 			/* Only the first stop writes stop_err (read after the
@@ -540,6 +546,7 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 	b->running = 1;
 	memset(&b->prog, 0, sizeof b->prog);
 	atomic_store(&b->stop, 0);
+	atomic_store(&b->stop_claimed, 0);
 	sisign_error_clear(&b->stop_err);
 	b->stop_token = 0;
 	b->prog.files_total = b->njobs;

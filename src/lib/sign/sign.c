@@ -300,8 +300,16 @@ int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_
 		pthread_mutex_lock(queue);
 	if (stop && atomic_load(stop))
 		r = SIGN_STOPPED;
-	else
+	else {
 		r = sisign_signer_sign_sha1(id->signer, digest, &sig, &siglen, err);
+		/* A token that is gone or broken stops the batch right here,
+		 * still inside the queue, so no other job's signature reaches
+		 * it after this one (the batch then reports this job as the
+		 * one error). */
+		if (stop && r != SISIGN_OK &&
+		    (r == SISIGN_ERR_TOKEN_FAILED || (err && err->code == SISIGN_ERR_TOKEN_FAILED)))
+			atomic_store(stop, 1);
+	}
 	if (queue)
 		pthread_mutex_unlock(queue);
 	if (r)
