@@ -217,14 +217,8 @@ static int rawtok_open(struct rawtok *t, const char *uri, const struct sisign_to
 		return r;
 	if (rw && tok_handle_read_only(t->h))
 		return err_set(err, SISIGN_ERR_TOKEN, -1, "token \"%s\" is write-protected", tok_handle_label(t->h));
-	/* The list the handle logged in on, else one of our own (no login:
-	 * public objects only). */
-	if (!(t->f = tok_handle_raw(t->h))) {
-		if (tok_raw_open(tok_handle_module(t->h), &t->raw) != 0)
-			return err_set(err, SISIGN_ERR_MODULE, -1, "%s: cannot reach the loaded module",
-				tok_handle_module(t->h));
-		t->f = t->raw.f;
-	}
+	if (!(t->f = tok_handle_raw(t->h, &t->raw)))
+		return err_set(err, SISIGN_ERR_MODULE, -1, "%s: cannot reach the loaded module", tok_handle_module(t->h));
 	rv = t->f->C_OpenSession(tok_handle_slot_id(t->h), CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0), NULL, NULL,
 		&t->sh);
 	if (rv != CKR_OK)

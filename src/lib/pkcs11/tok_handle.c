@@ -149,9 +149,17 @@ P11KitUri *tok_handle_uri(struct tok_handle *h)
 	return h->s.uri;
 }
 
-CK_FUNCTION_LIST *tok_handle_raw(struct tok_handle *h)
+CK_FUNCTION_LIST *sess_raw(struct tok_sess *s, struct tok_raw *own)
 {
-	return h->s.login_open ? h->s.login_raw.f : NULL;
+	memset(own, 0, sizeof *own);
+	if (s->login_open)
+		return s->login_raw.f;
+	return tok_raw_open(s->module, own) == 0 ? own->f : NULL;
+}
+
+CK_FUNCTION_LIST *tok_handle_raw(struct tok_handle *h, struct tok_raw *own)
+{
+	return sess_raw(&h->s, own);
 }
 
 const char *tok_handle_module(const struct tok_handle *h)

@@ -50,6 +50,14 @@ int sess_load(struct tok_sess *s, struct sisign_error *err);
 int sess_open(struct tok_sess *s, const char *uri, const struct sisign_token_opts *opts, struct sisign_error *err);
 void sess_close(struct tok_sess *s);
 
+/* tok_handle.c: the module's raw function list to work on: the one the
+ * user login was made on (s->login_raw) if there is one, else a new one
+ * in *own (not logged in: public objects only; tok_raw_close(own) when
+ * done, harmless when unused).  Through p11-kit-client.so a list of one's
+ * own is a new server connection without the login.  NULL if the module
+ * cannot be reached. */
+CK_FUNCTION_LIST *sess_raw(struct tok_sess *s, struct tok_raw *own);
+
 /* tok_select.c */
 int sess_pick_token(struct tok_sess *s, struct sisign_error *err);
 /* Does a key (or any object's label and id) match the URI's object

@@ -200,15 +200,8 @@ static int key_always_auth(struct tok_sess *s, const PKCS11_KEY *key)
 	CK_ULONG nt = 0;
 	int r = -1;
 
-	/* The logged-in list of the user login if there is one (through
-	 * p11-kit-client.so a list of our own would be a new, not logged-in
-	 * server connection that cannot see the private key). */
-	memset(&raw, 0, sizeof raw);
-	if (s->login_open)
-		f = s->login_raw.f;
-	else if (tok_raw_open(s->module, &raw) == 0)
-		f = raw.f;
-	else
+	/* The logged-in list, which sees the private key. */
+	if (!(f = sess_raw(s, &raw)))
 		return -1;
 	if (f->C_OpenSession(PKCS11_get_slotid_from_slot(s->slot), CKF_SERIAL_SESSION, NULL, NULL, &sh) != CKR_OK)
 		goto out;

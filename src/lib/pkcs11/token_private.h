@@ -116,12 +116,13 @@ int tok_handle_context_login(struct tok_handle *h, CK_FUNCTION_LIST *f, CK_SESSI
 P11KitUri *tok_handle_uri(struct tok_handle *h);
 /* The module file loaded (for its raw function list via dlopen RTLD_NOLOAD). */
 const char *tok_handle_module(const struct tok_handle *h);
-/* The module's raw function list the handle logged in on (a user login
- * made by tok_handle_open), or NULL when it made none: use this rather
- * than a tok_raw_open of one's own, which for a module that gives each
- * caller a new instance (p11-kit-client.so) would not be logged in.
- * Owned by the handle. */
-CK_FUNCTION_LIST *tok_handle_raw(struct tok_handle *h);
+/* The module's raw function list to work on: the one the handle's user
+ * login was made on, else a new one in *own (not logged in; the caller
+ * tok_raw_close()s own, which is harmless when it went unused).  Use this
+ * rather than a tok_raw_open of one's own, which for a module that gives
+ * each caller a new instance (p11-kit-client.so) would not be logged in.
+ * NULL if the module cannot be reached. */
+CK_FUNCTION_LIST *tok_handle_raw(struct tok_handle *h, struct tok_raw *own);
 unsigned long tok_handle_slot_id(const struct tok_handle *h);
 const char *tok_handle_label(const struct tok_handle *h);
 int tok_handle_read_only(const struct tok_handle *h);
