@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # remote-load.sh [CLIENTS [PACKAGES]] — CLIENTS (default 8) concurrent
 # `sisign sign` batches of PACKAGES (default 300) each, through ONE
 # p11-kit server socket to one throw-away SoftHSM token, as that many CI

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # run-bench.sh [--quick] [sisign_bench options] — make a throw-away SoftHSM
 # token (softhsm-config/make-token.sh) and run the benchmark program with it.
 # Without SoftHSM the token rows are skipped.  BENCH=path/to/sisign_bench.

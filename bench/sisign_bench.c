@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign benchmarks (issue #6): prints a table, not part of the test suite.
  *
  *   sisign_bench [--quick] [--random] [--jobs N] [--dir DIR] [--small N] [--big-mib M]

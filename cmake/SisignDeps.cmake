@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Third-party libraries, all from Debian 12 packages (scripts/deps.sh).
 find_package(OpenSSL 3.0 REQUIRED)
 find_package(ZLIB REQUIRED)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Compiler warnings, sanitizers and fuzzing flags.
 include(CheckCCompilerFlag)
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job, end to end, on the embedded default: a throwaway SoftHSM
 # token.  Installs what is missing, builds, makes the token (an RSA-2048 key
 # generated on it by `sisign keygen --cert`), packs a demo package, signs it

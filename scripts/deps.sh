@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Install what sisign needs on Debian 12 (bookworm).  Idempotent: when every
 # package is already installed it does nothing (no apt-get update), so
 # reruns are fast.  Runs apt-get as root, or through sudo.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Static analysis (cppcheck: warning and portability checks, any finding
 # fails), then every test twice: a normal build (warnings are errors) in
 # build/, then an ASan + UBSan build in build-asan/ where any sanitizer

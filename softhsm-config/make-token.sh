@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # make-token.sh DIR [LABEL] — make a throw-away SoftHSM token for tests,
 # demos and CI.  Writes DIR/softhsm2.conf and DIR/tokens/, initialises a
 # token LABEL (default "sisign-test") with an RSA-2048 key (label and

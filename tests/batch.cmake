@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Batch tests (issue #6): the token batch needs the SoftHSM fixture; the
 # benchmark runs only as a quick smoke pass (it must run and print its
 # table; timings are not checked).  Included by tests/CMakeLists.txt.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The signing CLI's token tests need the SoftHSM fixture "softhsm_token"
 # (tests/pkcs11.cmake).  This file is included before pkcs11.cmake (glob
 # order), so the environment is spelled out here rather than taken from

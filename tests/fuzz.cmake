@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Fuzz targets (tests/fuzz/).  Each target is built twice:
 #  - `fuzz_<name>` with libFuzzer, only when SISIGN_FUZZ is ON (clang);
 #  - `fuzz_<name>_replay` with tests/fuzz/replay_main.c, always, so CTest runs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # sisign-gtk tests (issue #7).  Included by tests/CMakeLists.txt; only when
 # the app is built (GTK 4 found).  The programs live in tests/gui/ so the
 # generic tests/unit/test_*.c glob does not pick them up.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Keys and certificates (issue #5): labels for `ctest -L keys`, and the
 # built sisign for softhsm-config/make-token.sh, so the shared SoftHSM
 # fixture's key is born on the token ("sisign keygen --cert").  Deferred:

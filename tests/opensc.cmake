@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The emulated-smartcard test (tests/integration/test_opensc_card.sh):
 # pcscd -> vpcd -> virt_cacard (a CAC card over libcacard, its keys on a
 # SoftHSM token) -> OpenSC's CAC driver -> opensc-pkcs11.so -> sisign.

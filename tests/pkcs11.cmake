@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # PKCS#11 tests: the mock module, a SoftHSM token fixture, and the token
 # unit tests' environment.  Included by tests/CMakeLists.txt.
 

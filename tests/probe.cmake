@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/tools/rename_probe.c: an LD_PRELOAD library that records, at the
 # moment an output is renamed into place, the process's command line and
 # whether the temp file is locked (tests/integration/test_signsis_secrets.sh,

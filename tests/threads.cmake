@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Label "threads": the tests that run sisign's worker threads (batch sign
 # and verify on several cores, --parallel-token, a token failing under
 # -j 2).  scripts/test.sh runs exactly these in its ThreadSanitizer build

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — batch signing, unsigning and verification: one identity (one
  * token login) for many packages, local work (reading, parsing, hashing,
  * writing) on worker threads, signatures through one queue.

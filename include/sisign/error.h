@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — error codes and the error record every fallible call may fill. */
 #ifndef SISIGN_ERROR_H
 #define SISIGN_ERROR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — keys and certificates: generate a key on a token or in a file,
  * issue a self-signed code-signing certificate or a PKCS#10 request, import
  * a key and certificate onto a token, export a token certificate.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — reading, describing and writing Symbian OS 9+ SIS packages.
  *
  * A package is parsed from a file (streamed: file data is never loaded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — adding and removing signatures (sis-format.md §7.4-§7.6). */
 #ifndef SISIGN_SIGN_H
 #define SISIGN_SIGN_H

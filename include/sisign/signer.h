@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — a signer is "something that signs a SHA-1 digest": a key file or
  * a key on a token.  Signing a package (sign.h) takes any signer, so file keys
  * and token keys share one code path. */

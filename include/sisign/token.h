@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — keys on smartcards and HSMs (PKCS#11), named by RFC 7512
  * "pkcs11:" URIs.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — verifying signatures as the device installer does
  * (sis-format.md §7.9-§7.10). */
 #ifndef SISIGN_VERIFY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Batch front end: see batch_cli.h. */
 #include "batch_cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Batch front end shared by `sisign sign`, `unsign` and `verify`: input
  * expansion (files, -r directories: symlinked directories only with
  * --follow-symlinks, never one directory twice; --files-from, capped),

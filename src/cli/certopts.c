@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared certificate options (certopts.h). */
 #include "certopts.h"
 #include "cli.h"

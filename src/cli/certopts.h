@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Options shared by `sisign keygen`, `cert`, `csr`, `import` and the
  * makekeys front end: subject, validity, digest, output format, CKA_ID. */
 #ifndef SISIGN_CLI_CERTOPTS_H

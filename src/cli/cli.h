@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sisign command-line front end: command table and exit codes. */
 #ifndef SISIGN_CLI_H
 #define SISIGN_CLI_H

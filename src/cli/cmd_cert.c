@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign cert / sisign csr — a self-signed certificate or a PKCS#10 request
  * for an existing key in a file or on a token (issue #5).  Both share this
  * file's option handling; `csr` lives in cmd_csr.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign csr — a PKCS#10 certificate request for a key in a file or on a
  * token (issue #5).  The work is shared with `sisign cert` (cmd_cert.c). */
 #include "cli.h"

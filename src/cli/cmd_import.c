@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign import / sisign export-cert — a key and certificate onto a token
  * (non-extractable), and a token certificate back into a file (issue #5). */
 #include "certopts.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign info — describe SIS packages for people (text) or programs (JSON
  * Lines: one document per input file). */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign keygen — a new key pair on a token or in a file, optionally with
  * its self-signed certificate (issue #5). */
 #include "certopts.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign keys — list keys and certificates on a token, with copy-ready
  * URIs and key/certificate pairing. */
 #include "cli.h"

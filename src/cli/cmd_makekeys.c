@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* makekeys — Symbian's key and certificate tool, command-line compatible
  * (sis-format.md §8.2), run as `makekeys` (multi-call link) or
  * `sisign makekeys`:

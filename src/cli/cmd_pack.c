@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign pack — build an unsigned SIS package from local files. */
 #include "cli.h"
 #include "fe.h"

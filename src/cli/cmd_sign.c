@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign sign — add a signature chain to a SIS package with a key file or a
  * key on a PKCS#11 token (sis-format.md §7.5). */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* signsis — Symbian's PC signing tool's command line (sis-format.md §8.1),
  * on top of the sisign library:
  *

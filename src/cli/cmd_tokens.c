@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign tokens — list PKCS#11 tokens (no login). */
 #include "cli.h"
 #include "fe.h"

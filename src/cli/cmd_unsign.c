@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign unsign — remove the last (or every) signature chain
  * (sis-format.md §7.6). */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign verify — check signatures, certificate chains and file hashes as
  * the device installer would (sis-format.md §7.9-§7.10). */
 #include "cli.h"

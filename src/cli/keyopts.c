@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared key / certificate / passphrase / PIN options (see keyopts.h). */
 #include "keyopts.h"
 #include "cli.h"

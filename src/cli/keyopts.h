@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Key, certificate, passphrase and PIN options shared by `sisign sign`,
  * `sisign keys` and the signsis front end.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — command dispatch, help, version and exit-code mapping. */
 #include "cli.h"
 #include "fe.h"

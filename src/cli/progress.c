@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A one-line progress bar on stderr: files, bytes, rate, ETA.  Only drawn
  * when enabled (a terminal, no -q). */
 #include "batch_cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Front-end helpers shared by the sisign CLI and the GTK app: error lines,
  * secret (passphrase / PIN) sources, a small JSON writer, time formatting and
  * parsing, certificate summaries and a few name tables.

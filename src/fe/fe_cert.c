@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Summaries of the DER certificates in a SIS signature chain. */
 #include "fe.h"
 

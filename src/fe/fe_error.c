@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One-line error reports shared by the front ends. */
 #include "fe.h"
 

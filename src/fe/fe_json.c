@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A minimal streaming JSON writer for --json output (JSON Lines). */
 #include "fe.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Human names for SIS values: signature algorithms, platforms, install
  * types, languages, ... */
 #include "fe.h"

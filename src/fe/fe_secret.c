@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Passphrase and PIN sources: descriptor, file, environment, terminal; the
  * process hardening a front end applies before it holds a secret.
  *

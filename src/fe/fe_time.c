@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ISO 8601 UTC formatting and the --at TIME parser. */
 #include "fe.h"
 

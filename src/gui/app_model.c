@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign-gtk — non-drawing logic: package rows, output rules, settings,
  * package descriptions, token scanning and the batch worker.  See
  * app_model.h.  Every package operation goes through libsisign. */

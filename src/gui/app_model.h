@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign-gtk — the app's logic that does not draw: the package list, output
  * path rules, settings persistence, describing packages and the batch worker
  * (sign / remove signature / verify off the UI thread).

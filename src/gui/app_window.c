@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign-gtk — the main window: identity pane (tokens, their keys and
  * certificates, or a key file), the package list, the batch actions, the
  * PIN dialog and the details view.  All logic that does not draw lives in

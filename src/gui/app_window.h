@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign-gtk — the main window.  The functions below are also how the Xvfb
  * test (tests/gui/test_gui_xvfb.c) drives the real window: the same entry
  * points the widgets' signal handlers use. */

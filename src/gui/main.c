@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign-gtk — desktop app for signing Symbian OS 9 SIS packages.
  *   sisign-gtk [--module PATH] [PACKAGE-OR-FOLDER...] */
 #include <gtk/gtk.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign-gtk — the certificate wizard: a key on a token or in a file, then a
  * self-signed certificate or a certificate request, with the subject as a
  * form.  The work is gui_wizard_run() (app_model.c) in a worker thread. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign-gtk — certificate wizard window (key on a token or in a file;
  * self-signed certificate or CSR; subject fields as a form). */
 #ifndef SISIGN_GUI_WIZARD_H

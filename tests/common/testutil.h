@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Minimal test harness: CHECK macros that count failures, and helpers to find
  * the corpus and read files.  A test program returns tu_finish(). */
 #ifndef SISIGN_TESTUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test keys and self-signed certificates (testutil.h).  Only OpenSSL here,
  * so the benchmark, which links the shared library, can build it too. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small SIS package built in memory for tests that need shapes no tool
  * makes: many file descriptions naming one data entry, many data units,
  * packages with or without the CRC fields.  Layout per sis-format.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the --at / --not-before date parser fe_time_parse
  * (src/fe/fe_time.c, "YYYY-MM-DD" or "YYYY-MM-DDThh:mm:ssZ") and its
  * formatter fe_time_format.

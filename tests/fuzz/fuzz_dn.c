@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the certificate subject parser behind makekeys -dname,
  * `sisign keygen --subject` and `sisign csr` (src/lib/crypto/x509build.c:
  * makekeys "CN=Jane Dev O=Acme C=FI" and OpenSSL "/CN=Jane Dev/O=Acme").

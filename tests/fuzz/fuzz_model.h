@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the SIS package fuzz targets (fuzz_parse,
  * fuzz_parse_only, fuzz_verify, fuzz_sign, fuzz_pack): a walk that reads
  * every byte of the parsed model so the sanitizers see each pointer, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: parse, walk the whole model, check the data, then write
  * the package back and require the bytes to be exactly the input (a package
  * nobody changed is written back byte for byte: package.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the parser alone, fast.  sisign_pkg_parse_mem, then a
  * light walk of the model (every string and array; the large byte ranges
  * only at their ends), and nothing else: no data check, no write.  The

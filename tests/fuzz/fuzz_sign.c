@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: sign and unsign with a fixed file key.  The key and
  * certificate are tests/fuzz/fuzz.key and fuzz.pem (test-only, RSA 1024 so
  * each signature is cheap), loaded once.

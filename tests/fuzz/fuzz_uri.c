@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: PKCS#11 URI handling without a token (src/lib/pkcs11/
  * tok_uri.c): tok_uri_parse, the module choice (tok_resolve_module with
  * tok_module_path_allowed behind it) and the PIN file reader

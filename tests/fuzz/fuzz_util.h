@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the small string fuzz targets (fuzz_uri, fuzz_dn,
  * fuzz_date): an assertion that crashes so libFuzzer keeps the input, the
  * error-record check every failing library call must pass, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: signature verification over the chains and
  * certificates a package carries.  Parse, then sisign_pkg_verify with a
  * fixed trust store (the fuzz test certificate, tests/fuzz/fuzz.pem) and a

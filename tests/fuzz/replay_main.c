@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Corpus replay without libFuzzer: runs LLVMFuzzerTestOneInput over every
  * file named on the command line, descending into directories.  A crash or
  * an abort() in the target fails the run; otherwise exit 0.  Exit 77 (skip)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-xvfb.sh PROGRAM — run a GTK test program on a throw-away X server
 # (docs: ../shared/docs/gui-testing.md).  Exit 77 (skip) without xvfb-run.
 command -v xvfb-run >/dev/null 2>&1 || { echo "skip: xvfb-run not installed"; exit 77; }

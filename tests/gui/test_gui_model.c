@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign-gtk's non-drawing logic (src/gui/app_model.c), without a display:
  * output path rules, settings persistence (never a PIN), adding files and
  * folders, certificate expiry classes, package descriptions, and the batch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign-gtk end to end under Xvfb: the real window, driven through its
  * widgets — fixture packages dropped on the package list (a GdkFileList
  * drop, as a file manager sends), the SoftHSM key row selected, Sign

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The batch audit log fails closed (issue #11 item 9):
 #   a  before each output is renamed into place, a "writing" record with
 #      its SHA-256; "done" after; every record one line;

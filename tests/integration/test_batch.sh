@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Batch signing with a key file: 50 packages in a nested tree, one corrupt.
 # Partial exit 12, every good output verifies, the corrupt one has status
 # error, inputs unchanged, --out-dir mirrors the tree, --skip-signed,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # "Nothing lost": a batch of a few hundred packages is killed (SIGKILL, then
 # SIGINT in a second run) after some outputs exist.  Every output present
 # must be complete (it verifies), no temp file may remain, inputs are

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # A batch on a SoftHSM token through pkcs11-spy: exactly ONE C_Login for N
 # packages, one C_Sign per package, every output verifies; --dry-run logs
 # in once, test-signs once, writes nothing, exits 13; --parallel-token keeps

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # A 12 KB package whose controller inflates to three million list entries
 # is refused with a clear error, quickly and in little memory (entries per
 # list are capped; the controller size is capped).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # CLI basics: dispatch, help, version, exit codes, and pack → info round trip.
 # Env: SISIGN (the built CLI), SISIGN_CORPUS (optional).
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue #11 item 10: every exit status `sisign help exit-codes` documents,
 # made to happen for every command where it can occur (info, verify, sign,
 # unsign), each row of the table below asserted.  Also the one rule for

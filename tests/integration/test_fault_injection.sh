@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Fault injection (issue #11 item 13): strace makes each openat, write,
 # fsync, linkat, renameat and read/pread64 of `sisign sign` that touches
 # the test's files fail in turn — ENOSPC, EIO, and for reads a short read

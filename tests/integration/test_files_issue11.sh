@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Inputs and outputs of sign/unsign (issue #11 items 5-8):
 #   5  -r does not follow a directory symlink unless --follow-symlinks, and
 #      never enters a directory inside itself ("a -> ." is walked once);

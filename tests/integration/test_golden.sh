@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Byte-stable output: packing (fixed creation time) and signing (RSA
 # PKCS#1 v1.5 is deterministic) the golden inputs give exactly the bytes
 # recorded in tests/data/golden/SHA256SUMS; unsigning gives the packed file

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # sisign info on the corpus's damaged and corrupt packages: each gets a clear
 # one-line error naming the file, and exit 4; nothing crashes.
 set -u

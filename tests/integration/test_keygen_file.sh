@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # sisign keygen / cert / csr with key files (issue #5): every certificate is
 # checked with openssl (fields, extensions, validity, self-signature), a
 # CSR with `openssl req -verify`, a package is signed and verified with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # sisign keygen / cert / csr / import / export-cert on a SoftHSM token of
 # this test's own (issue #5): the generated and imported private keys are
 # sensitive and never extractable (attributes read back with OpenSC's

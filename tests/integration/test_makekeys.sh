@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # makekeys compatibility (issue #5, sis-format.md §8.2): `makekeys` through
 # a link and `sisign makekeys` accept Symbian's command lines and make files
 # that the signsis command line accepts (ours; Symbian's signsis reads the

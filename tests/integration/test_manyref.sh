@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue #11 item 4: a small package whose file descriptions all name one big
 # data entry is checked with one inflate-and-hash of that entry, not one per
 # description; SISData with more data units than the cap is refused (exit 4).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue #10 item 1: a URI's module-path is checked and loaded as one file.
 # An allowed directory (--allow-module) holds a symlink that a background
 # loop keeps renaming between the mock module (inside the directory) and a

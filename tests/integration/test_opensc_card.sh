@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # A smartcard the way a USB-token user reaches it: pcscd, a reader driver,
 # OpenSC's CAC card driver and opensc-pkcs11.so.  The card is virt_cacard
 # (built by tests/opensc.cmake), an emulated US DoD CAC card whose keys

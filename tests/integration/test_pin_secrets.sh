@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # PINs and passphrases (issue #10 items 2-5), with the mock PKCS#11 module
 # (tests/mock/mock_p11.c: token "sisign mock", PIN 1234, key "mockkey"),
 # whose call log counts C_Login.  Env: SISIGN, MOCK_P11_MODULE.

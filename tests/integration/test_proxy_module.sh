@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The default module is p11-kit's proxy, which gives each caller its own
 # instance: what sisign does through the module's raw function list (export
 # a certificate, read CKA_ALWAYS_AUTHENTICATE before signing) must work

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Remote token under load (issue #10 item 11): 8 concurrent `sisign sign`
 # batches, as 8 CI runners would run them, sign through ONE p11-kit server
 # socket to one SoftHSM token.  Rounds repeat within a time budget, since

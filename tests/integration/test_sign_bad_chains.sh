@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 11 item 1: sign never adds a chain to a package whose existing
 # chains the device refuses (a signature that does not verify, an MD2/MD5
 # "fake" chain): exit 8 naming the chain and suggesting unsign --all, before

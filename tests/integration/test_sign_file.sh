@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # sisign sign / unsign / verify with key files.  Every new signature is
 # checked independently: a small Python SIS reader (below, no sisign code)
 # extracts the signed region, signature and certificates of each chain per

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue #11 item 12: sign then unsign gives back the input byte for byte,
 # also for a package without CRC fields: sign keeps the controller CRC
 # field exactly when the input has one (its value recomputed), and unsign

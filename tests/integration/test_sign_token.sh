@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Signing with a key on a SoftHSM token (fixture softhsm_token: token
 # "sisign-test" with key "sisign", id 01 and its certificate; two tokens
 # labelled "sisign-dup").  Env: SISIGN, SOFTHSM2_CONF, SOFTHSM2_MODULE,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The signsis-compatible command line (sis-format.md §8.1), both as
 # `sisign signsis` and through a link named signsis.
 # Env: SISIGN (the built CLI), SISIGN_CORPUS (optional).

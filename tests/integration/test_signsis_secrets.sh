@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # signsis and what other users can reach (issue #10 item 12):
 #  - a passphrase given as an argument is wiped from the process's command
 #    line once read: /proc/PID/cmdline, recorded by the rename probe

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 11 item 3: --skip-signed skips only when the output is exactly the
 # current input plus one last chain by this identity that verifies (or, for
 # an input this identity signed already, exactly the input).  A leftover of

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The batch's stale-temp cleaner (issue #10 item 13) removes only temps
 # that cannot be live.  Beside the output signed/a.sis:
 #   a.sis.tmpL1ve00  an hour old but flock-held by another process (as a

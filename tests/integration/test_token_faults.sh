@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Token faults and user-consent keys, through the CLI against the mock
 # PKCS#11 module (tests/mock/mock_p11.c; issue #10 items 6-9):
 #   6  a corrupted signature is refused before anything is written;

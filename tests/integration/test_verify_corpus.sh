@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # sisign verify over every corpus package whose MANIFEST.tsv kind is sisx,
 # with the corpus test roots as trust anchors, at 2008-06-01T00:00:00Z.
 # Per top-level chain, the signature result must agree with the manifest

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 11 item 2: verify's overall verdict is the worst of every
 # controller's (the device checks each embedded package on its own), in
 # text, JSON and the exit status, single files and batches; and verify warns

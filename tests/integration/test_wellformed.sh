@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Packages made by `sisign pack` must satisfy the independent checker
 # tests/tools/sischeck.py --strict (written from sis-format.md, not from the
 # library); the checker itself is pinned to the worked numbers of

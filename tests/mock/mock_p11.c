@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A tiny PKCS#11 module for unit tests: one slot, one token ("sisign mock",
  * user PIN "1234"), one RSA key pair + self-signed certificate (id 01, label
  * "mockkey"), CKM_RSA_PKCS signing.  The key is generated with OpenSSL at

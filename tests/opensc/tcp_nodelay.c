@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tcp_nodelay.so: an LD_PRELOAD library for pcscd in the emulated-card
  * test (tests/integration/test_opensc_card.sh).  It turns Nagle's

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 import sys
 # derlen.py IN OUT: copy only the DER SEQUENCE at the start of IN (drops the
 # zero padding signsis leaves after a DSA signature, sis-format.md §7.2).

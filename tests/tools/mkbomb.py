@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # mkbomb.py OUT N: a small, otherwise valid SIS package whose zlib-compressed
 # controller inflates to a SISInfo names array of N empty strings (a
 # decompression bomb aimed at allocation, not at bytes).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # mkmanyref.py OUT NDESC SIZE [NUNITS]: a small, valid, unsigned SIS package
 # whose install block holds NDESC file descriptions that all name file 0 of
 # data unit 0: SIZE zero bytes, zlib-compressed (a hashing amplifier: one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* LD_PRELOAD probe for the integration tests (tests/probe.cmake): at the
  * moment sisign renames a finished temp file ("NAME.tmpXXXXXX") over its
  * output, record what another process could see then, in files under

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 import struct, sys, zlib
 # chains.py FILE OUTDIR: writes region<k>.bin, sig<k>.bin, alg<k>.txt,
 # certs<k>.der for each top-level chain k; prints the chain count.

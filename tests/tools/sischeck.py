@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """sischeck.py - an independent well-formedness checker for SISX packages.
 
 Written from ../shared/docs/sis-format.md sections 1-7 only (not from the C

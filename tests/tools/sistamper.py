@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Make broken-but-parseable SIS packages for tests (issue 11).
 
   sistamper.py sig IN OUT [K]   flip one bit in the signature of top-level

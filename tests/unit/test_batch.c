@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Batch engine: many packages, one identity, worker threads, one signing
  * queue; per-job statuses with exact error codes; output identical to
  * sisign_pkg_sign; skip-signed, resign, unsign, verify, dry run, cancel,

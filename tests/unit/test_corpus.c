@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Conformance over ../shared/corpus: for every file in MANIFEST.tsv, the kind,
  * whether it parses, the number of top-level chains, UID3 and the checksum
  * flags agree with the independent checker; every parseable file is written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for src/lib/crypto: certificate blobs, SHA-1 signatures as
  * Symbian makes them, path validation at a pinned time, descriptions. */
 #include <stdlib.h>

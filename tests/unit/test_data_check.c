@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign_pkg_check_data: each data entry is inflated and hashed once however
  * many file descriptions name it (issue #11 item 4); the data-unit cap; the
  * installer's file size limit (sis-format.md §3.6) as the default cap. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the front-end helpers (src/fe): JSON writer, time
  * parsing/formatting, secret sources, error lines, names, certificates.
  *

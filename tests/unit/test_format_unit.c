@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the internal field, buffer, CRC, text and file helpers
  * (format_private.h, util_private.h), with the numbers of sis-format.md. */
 #include <dirent.h>

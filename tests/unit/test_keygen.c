@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keys and certificates (keygen.h, crypto/x509build.c) with file keys:
  * subject parsing, the certificate profile, CSRs, DSA, SHA-256, key file
  * formats and modes, refusing to overwrite.  Token keys are covered by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Mutation test (house style; issue #3): in a signed package, flipping any
  * bit of any byte makes verification fail, except in an explicit allow-list
  * of bytes the format leaves unprotected: the two CRC-16 values, and

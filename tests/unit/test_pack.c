@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sisign_pack: build packages from files of awkward sizes and options, parse
  * them back, and check every field of the model; bad input fails with the
  * exact code and leaves no output behind. */

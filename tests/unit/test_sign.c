@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Library-level signing: sign then unsign gives back Symbian-made packages
  * byte for byte; new chains verify; multi-chain; refusals leave no output,
  * among them packages with chains the device refuses (issue 11); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for src/lib/sign/signer.c: loading key files in every form
  * signsis-era and modern tools write, passphrase handling, and signing. */
 #include <stdlib.h>

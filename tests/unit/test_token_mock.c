@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token backend against the mock PKCS#11 module (tests/mock/mock_p11.c):
  * URI and PIN policy, the PIN flag paths SoftHSM cannot show (locked, final
  * try, PIN pad, always-authenticate, removal), listing.  Each case loads the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token backend against a real SoftHSM token made by the ctest fixture
  * "softhsm_token" (softhsm-config/make-token.sh: token "sisign-test" with key
  * and certificate "sisign"/01, and two tokens labelled "sisign-dup").

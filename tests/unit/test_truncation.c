@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every truncation of a valid package fails cleanly (a negative code with a
  * message from the parser, or a data check failure), and random single-byte
  * changes never crash (ASan/UBSan builds make "crash" precise). */

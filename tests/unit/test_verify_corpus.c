@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Verification agrees with every signature result in the corpus manifest:
  * per top-level chain (in file order) and for embedded controllers, "ok"
  * means the signature verifies over the §7.1 region; an OID other than the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The batch engine: N worker threads each take the next job and do the
  * local work (open, parse, hash check, write, output digest); the signer
  * call goes through one queue unless parallel_sign (pkcs11.md "serialise

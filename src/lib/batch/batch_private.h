@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal side of the batch engine. */
 #ifndef SISIGN_BATCH_PRIVATE_H
 #define SISIGN_BATCH_PRIVATE_H

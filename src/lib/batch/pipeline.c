@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dry-run preflight: a throw-away signature checked against the
  * identity's certificate.  (The batch's signing step is sign.c's
  * sign_pkg_queued, with the queue held around the signer call only.) */

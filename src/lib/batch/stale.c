@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Leftovers of a killed run: util/file.c's atomic writer names its temp
  * file "OUT.tmpXXXXXX" beside OUT (at commit, or from the start where the
  * filesystem has no O_TMPFILE); for an OUT whose name is too long for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Certificate chains as SIS stores them (sis-format.md §7.3) and
  * certificate descriptions for reports. */
 #include "crypto/crypto_private.h"

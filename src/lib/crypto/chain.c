@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Root stores and PKIX path validation of SIS signature chains at a chosen
  * time (sis-format.md §7.9, §7.10). */
 #include "crypto/crypto_private.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal crypto layer: certificate chains as SIS stores them, SHA-1
  * signatures as Symbian makes and checks them (sis-format.md §7.2), PKIX path
  * validation against a configurable root store at a configurable time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SHA-1 signatures as Symbian makes and checks them (sis-format.md §7.2). */
 #include "crypto/crypto_private.h"
 

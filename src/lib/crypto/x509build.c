@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Self-signed certificates, PKCS#10 requests, subjects and file keys
  * (keygen.h; sis-format.md §8.2 for makekeys' conventions).
  *

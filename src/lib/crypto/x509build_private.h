@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building and signing certificates and requests with any private key:
  * a key file (EVP_PKEY) or a token key reached only through a "sign this
  * digest" callback.  Also subject parsing (makekeys and /CN= syntax), file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SISController parsing into the read-only model (sis-format.md §5, §7.1). */
 #include "format/format_private.h"
 

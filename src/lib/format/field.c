@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SIS field headers, arrays and the shared field readers (sis-format.md §3). */
 #include "format/format_private.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal model of a parsed SIS package and the field-level helpers the
  * parser, the writer, the signer and the verifier share. */
 #ifndef SISIGN_FORMAT_PRIVATE_H

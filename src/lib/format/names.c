@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Capability and language names (sis-format.md §5.10; Symbian TLanguage). */
 #include "format/format_private.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building an unsigned package from files (sisign pack).  File data is
  * streamed through SHA-1 and zlib into a scratch file beside the output,
  * then the package is assembled: header, SISContents with both CRCs, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Package-level parsing: file kinds, the UID header, SISContents, the
  * compressed controller and the data-unit layout (sis-format.md §1-§6). */
 #include "format/format_private.h"

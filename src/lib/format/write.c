@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Streaming file-data checks and the package writer. */
 #include "format/format_private.h"
 

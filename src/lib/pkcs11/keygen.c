@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keys and certificates (keygen.h): generation on a token or in a file,
  * self-signed certificates, requests, import and export.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logged-in handles for key generation, import and export (keygen.c;
  * declared in token_private.h), and the raw function list of a module
  * libp11 has loaded.  The same module resolution, token choice and PIN

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Listing: the tokens a module shows, and the keys and certificates on one
  * token (paired by CKA_ID), with copy-ready URIs. */
 #include "pkcs11/tok_sess.h"

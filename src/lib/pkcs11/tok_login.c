@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The PIN and C_Login: where the PIN comes from, the lockout checks made
  * before any login, and the errors a failed login gives.  A wrong PIN is
  * never retried.  PIN counters: PKCS#11 has only flags, no counts;

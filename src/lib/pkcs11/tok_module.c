@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loading and initialising a PKCS#11 module through libp11 (tok_sess), and
  * the CK_RV error helpers the backend shares.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Choosing the one token a URI names, matching objects against the URI,
  * and the URIs that messages and listings show. */
 #include "pkcs11/tok_sess.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to the libp11 half of the token backend: the loaded-module
  * session every public call works through, and the helpers the files that
  * use libp11 share.  One room per concern:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The signer on a token key.
  *
  * - Signing is PKCS11_private_encrypt(RSA_PKCS1_PADDING) over the 35-byte

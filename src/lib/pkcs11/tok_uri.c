@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PKCS#11 URI parsing, module resolution, PIN files and the redaction of
  * URIs for display: everything of the token backend that needs no libp11. */
 #include "pkcs11/token_private.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal helpers of the PKCS#11 backend (tok_ prefix), exposed for unit
  * tests.  The libp11 work lives in the tok_*.c files (map in tok_sess.h). */
 #ifndef SISIGN_TOKEN_PRIVATE_H

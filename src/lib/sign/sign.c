@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signing identities and adding/removing signature chains (sis-format.md
  * §7.1-§7.6). */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal side of sign.c, for the batch engine: the refusals made before
  * signing, and signing with an optional queue held around the signer call
  * only (the digest and the rebuilt controller are worked out outside it). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signers: the common object behind file keys and token keys, and the
  * file-key implementation (sis-format.md §7.2, §7.5 "Key loading"). */
 #include "sign/signer_private.h"

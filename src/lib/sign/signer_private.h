@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal side of struct sisign_signer: a small vtable so key files and
  * token keys plug into the same signing path. */
 #ifndef SISIGN_SIGNER_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Error records and messages. */
 #include "util/util_private.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File helpers: bounded whole-file reads, full read/write loops, and atomic
  * output (temp file in the same directory, fsync, rename, fsync directory). */
 #include "util/util_private.h"

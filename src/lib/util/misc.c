@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CRC-16, UTF-16 conversion. */
 #include "util/util_private.h"
 

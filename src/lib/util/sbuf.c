@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bounded little-endian reader.  Every check is by subtraction (n > len - off)
  * so no addition can wrap, and a failed read leaves the cursor where it was. */
 #include "util/util_private.h"

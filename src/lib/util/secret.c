@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Secrets (PINs and passphrases): the one validity rule every source
  * passes, OpenSSL's secure heap for the buffers that hold them, and the
  * one way the library asks a front end's callback.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal helpers shared by every library module: error filling, bounded
  * reader (sbuf), growable writer (wbuf), CRC-16, UTF-16 conversion, atomic
  * output files.  Not part of the public API. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Growable output buffer with a sticky failure flag (checked once by the
  * caller before the bytes are used). */
 #include "util/util_private.h"

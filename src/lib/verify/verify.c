@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Verification as the device does it (sis-format.md §7.9, §7.10): every chain
  * of every controller, over exactly its signed region, then path validation
  * against the caller's roots at the caller's time. */

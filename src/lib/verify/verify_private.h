@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal side of verify.c, for the signer and the batch engine: the
  * signature check of chains alone, without trust roots (sis-format.md
  * §7.9 step 2b, §7.10 step 5). */

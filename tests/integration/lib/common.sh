@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the CLI integration tests (sourced).  Sets up a private temp
 # dir $T removed on exit, and the assertion helpers: run a command with its
 # output in $T/out and $T/err and its status in $rc, then expect_* on them.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the signing tests: check every top-level chain of a package
 # with plain openssl over the region of sis-format.md 7.1, extracted by an
 # independent Python reader (tests/tools/sischains.py).  Needs $T, fail()

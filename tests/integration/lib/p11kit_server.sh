@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # p11-kit server in front of one token, for the remote-load test and bench
 # (sourced).  The server daemonizes and keeps its standard output open, so
 # its environment lines go to a file, never through $(...).
