@@ -342,13 +342,13 @@ static void text_header(const struct sisign_pkg_info *in)
 		snprintf(ctl, sizeof ctl, "controller CRC 0x%04x %s", in->controller_crc,
 			in->controller_crc_ok ? "ok" : "stale");
 	else
-		snprintf(ctl, sizeof ctl, "no controller CRC%s", in->controller_crc_ok ? "" : " (stale)");
-	if (in->data_crc_ok < 0)
-		snprintf(dat, sizeof dat, "data CRC %s", in->has_data_crc ? "not checked" : "absent");
-	else if (in->has_data_crc)
-		snprintf(dat, sizeof dat, "data CRC 0x%04x %s", in->data_crc, in->data_crc_ok ? "ok" : "stale");
+		snprintf(ctl, sizeof ctl, "no controller CRC field");
+	if (!in->has_data_crc)
+		snprintf(dat, sizeof dat, "no data CRC field");
+	else if (in->data_crc_ok < 0)
+		snprintf(dat, sizeof dat, "data CRC 0x%04x not checked", in->data_crc);
 	else
-		snprintf(dat, sizeof dat, "no data CRC%s", in->data_crc_ok ? "" : " (stale)");
+		snprintf(dat, sizeof dat, "data CRC 0x%04x %s", in->data_crc, in->data_crc_ok ? "ok" : "stale");
 	line(0, "Checksums:    %s; %s (the device ignores them)", ctl, dat);
 	line(0, "Controller:   %" PRIu64 " bytes, %s; %zu data unit%s", in->controller_size,
 		fe_compression_name(in->controller_compression), in->ndata_units, in->ndata_units == 1 ? "" : "s");

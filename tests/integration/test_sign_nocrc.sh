@@ -48,6 +48,13 @@ PY
 python3 "$tools/mkmanyref.py" in.sis 3 5000
 check '[ "$(members in.sis)" = "3 30" ]' "the input has no CRC fields ($(members in.sis))"
 
+# A field that is not there is not stale: info says it is absent.
+run "$SISIGN" info in.sis
+expect_rc 0 "info on a package without CRC fields"
+check 'grep -q "^Checksums: *no controller CRC field; no data CRC field" "$T/out"' \
+	"info says the CRC fields are absent ($(grep Checksums "$T/out"))"
+check '! grep -q "stale" "$T/out"' "info calls an absent CRC field stale"
+
 run "$SISIGN" sign --key rsa.key --cert rsa.crt -o signed.sis in.sis
 expect_rc 0 "sign"
 expect_no_stderr "sign"
