@@ -27,6 +27,16 @@ if(TARGET sisign_gui_core)
   set_tests_properties(gui.test_gui_xvfb PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
     FIXTURES_REQUIRED softhsm_token RESOURCE_LOCK softhsm_token
     ENVIRONMENT "${SISIGN_TEST_ENV};SOFTHSM2_CONF=${CMAKE_CURRENT_BINARY_DIR}/softhsm/softhsm2.conf;SISIGN_SCREENSHOT=${PROJECT_BINARY_DIR}/screenshots/sisign-gtk-signed.png;MOCK_P11_MODULE=$<TARGET_FILE:sisign_mock_p11>")
+  # `cmake --build build --target gui_screenshot`: run the Xvfb test (with
+  # its token fixture) and copy the window it photographed over
+  # docs/screenshot.png, the picture the README shows.
+  add_custom_target(gui_screenshot
+    COMMAND ${CMAKE_CTEST_COMMAND} --test-dir ${PROJECT_BINARY_DIR} -R "^gui[.]test_gui_xvfb$" --output-on-failure
+    COMMAND ${CMAKE_COMMAND} -E copy ${PROJECT_BINARY_DIR}/screenshots/sisign-gtk-signed.png
+      ${PROJECT_SOURCE_DIR}/docs/screenshot.png
+    DEPENDS test_gui_xvfb sisign_cli sisign_mock_p11
+    COMMENT "Refreshing docs/screenshot.png from the Xvfb test"
+    VERBATIM)
   # Under the sanitizers GTK, GLib and fontconfig keep caches alive to exit,
   # which LeakSanitizer reports as leaks in their own code: leak checking is
   # off for the two GUI programs only; every other ASan and UBSan check stays.

@@ -50,9 +50,16 @@ enum sisign_digest {
 SISIGN_API int sisign_subject_check(const char *subject, char **oneline, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
+/* The validity a new certificate gets when none is asked for, in days: what
+ * `sisign keygen --cert`, `sisign cert`, makekeys and the app's certificate
+ * wizard all start from.  One year, as Symbian's makekeys did; a longer life
+ * is one --days (or the wizard's field) away. */
+#define SISIGN_CERT_DAYS_DEFAULT 365
+
 struct sisign_cert_params {
 	const char *subject;        /* required; see above */
-	int days;                   /* validity in days when not_after is 0; 0 means 365 */
+	int days;                   /* validity in days when not_after is 0; 0 means
+	                             * SISIGN_CERT_DAYS_DEFAULT */
 	time_t not_before;          /* 0: now */
 	time_t not_after;           /* 0: not_before + days */
 	enum sisign_digest digest;

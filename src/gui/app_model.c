@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +50,7 @@ static void job_free(gpointer p)
 	g_free(j->path);
 	g_free(j->name);
 	g_free(j->load_error);
+	g_free(j->where);
 	g_free(j->status);
 	g_free(j->output);
 	g_free(j);
@@ -85,6 +87,137 @@ struct gui_job *gui_model_job(struct gui_model *m, guint i)
 	return i < m->jobs->len ? g_ptr_array_index(m->jobs, i) : NULL;
 }
 
+/* The last k '/'-separated parts of the absolute folder dir ("b", "a/b"),
+ * all of it when it has no more. */
+static char *dir_tail(const char *dir, guint k)
+{
+	const char *p = dir + strlen(dir);
+	guint n = 0;
+
+	while (p > dir) {
+		p--;
+		if (*p == '/' && ++n == k)
+			return g_strdup(p[1] ? p + 1 : "/");
+	}
+	return g_strdup(dir);
+}
+
+/* How many trailing folder parts tell dir a from dir b (different folders). */
+static guint tail_depth(const char *a, const char *b)
+{
+	guint k;
+
+	for (k = 1; k < 4096; k++) {
+		char *x = dir_tail(a, k), *y = dir_tail(b, k);
+		gboolean differ = strcmp(x, y) != 0, whole = strcmp(x, a) == 0;
+
+		g_free(x);
+		g_free(y);
+		if (differ || whole)
+			break;
+	}
+	return k;
+}
+
+/* Rows with the same file name get the shortest end of their folder that
+ * tells each from every other such row ("a" and "b" for a/hello.sis and
+ * b/hello.sis; "x/a" and "y/a" for x/a/hello.sis and y/a/hello.sis). */
+static void model_relabel(struct gui_model *m)
+{
+	GHashTable *count = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	guint n = m->jobs->len, i, k;
+	char **base = g_new0(char *, n + 1), **dir = g_new0(char *, n + 1);
+
+	for (i = 0; i < n; i++) {
+		struct gui_job *j = g_ptr_array_index(m->jobs, i);
+
+		g_clear_pointer(&j->where, g_free);
+		base[i] = g_path_get_basename(j->path);
+		dir[i] = g_path_get_dirname(j->path);
+		g_hash_table_insert(count, g_strdup(base[i]),
+			GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(count, base[i])) + 1));
+	}
+	for (i = 0; i < n; i++) {
+		guint need = 0;
+
+		if (GPOINTER_TO_UINT(g_hash_table_lookup(count, base[i])) < 2)
+			continue;
+		for (k = 0; k < n; k++)
+			if (k != i && strcmp(base[k], base[i]) == 0)
+				need = MAX(need, tail_depth(dir[i], dir[k]));
+		((struct gui_job *)g_ptr_array_index(m->jobs, i))->where = dir_tail(dir[i], need);
+	}
+	g_strfreev(base);
+	g_strfreev(dir);
+	g_hash_table_unref(count);
+}
+
+char *gui_job_title(const struct gui_job *j)
+{
+	char *base = g_path_get_basename(j->path), *t;
+
+	if (j->name && *j->name)
+		t = j->where ? g_strdup_printf("%s  (%s, in %s)", j->name, base, j->where) :
+			       g_strdup_printf("%s  (%s)", j->name, base);
+	else
+		t = j->where ? g_strdup_printf("%s  (in %s)", base, j->where) : g_strdup(base);
+	g_free(base);
+	return t;
+}
+
+char *gui_job_folder(const struct gui_job *j)
+{
+	char *dir = g_path_get_dirname(j->path), *t;
+	const char *home = g_get_home_dir();
+	size_t hl = home ? strlen(home) : 0;
+
+	if (hl > 1 && strncmp(dir, home, hl) == 0 && (dir[hl] == '/' || dir[hl] == '\0')) {
+		t = g_strconcat("~", dir + hl, NULL);
+		g_free(dir);
+		return t;
+	}
+	return dir;
+}
+
+static char *chains_text(size_t n)
+{
+	return n == 0 ? g_strdup("unsigned") : g_strdup_printf("%zu chain%s", n, n == 1 ? "" : "s");
+}
+
+char *gui_job_signatures_text(const struct gui_job *j, char **tip)
+{
+	char *in, *base, *t;
+
+	if (tip)
+		*tip = NULL;
+	if (j->load_error)
+		return g_strdup("—");
+	if (!j->output || j->out_nchains < 0 || strcmp(j->output, j->path) == 0)
+		return chains_text(j->nchains);
+	t = chains_text((size_t)j->out_nchains);
+	if (tip) {
+		in = chains_text(j->nchains);
+		base = g_path_get_basename(j->output);
+		*tip = g_strdup_printf("%s: %s (the file just written); the input itself: %s", base, t, in);
+		g_free(in);
+		g_free(base);
+	}
+	return t;
+}
+
+/* Top-level chains of a package file, -1 if it cannot be read. */
+static int count_chains(const char *path)
+{
+	struct sisign_pkg *pkg = NULL;
+	int n = -1;
+
+	if (sisign_pkg_open(path, NULL, &pkg, NULL) == SISIGN_OK) {
+		n = (int)MIN(sisign_pkg_controller(pkg)->nchains, (size_t)G_MAXINT);
+		sisign_pkg_free(pkg);
+	}
+	return n;
+}
+
 static int cmp_desc(gconstpointer a, gconstpointer b)
 {
 	guint x = *(const guint *)a, y = *(const guint *)b;
@@ -100,6 +233,7 @@ void gui_model_remove(struct gui_model *m, const guint *idx, guint n)
 		if ((i == 0 || s[i] != s[i - 1]) && s[i] < m->jobs->len)
 			g_ptr_array_remove_index(m->jobs, s[i]);
 	g_free(s);
+	model_relabel(m);
 }
 
 void gui_model_clear(struct gui_model *m)
@@ -165,6 +299,7 @@ static guint add_file(struct gui_model *m, const char *abs)
 	j = g_new0(struct gui_job, 1);
 	j->path = g_strdup(abs);
 	j->verdict = -1;
+	j->out_nchains = -1;
 	gui_job_reload(j);
 	g_ptr_array_add(m->jobs, j);
 	return 1;
@@ -223,6 +358,8 @@ guint gui_model_add_path(struct gui_model *m, const char *path, GError **err)
 	} else {
 		n = add_file(m, abs);
 	}
+	if (n)
+		model_relabel(m);
 	g_free(abs);
 	return n;
 }
@@ -435,6 +572,41 @@ static const char *hash_text(int st)
 	}
 }
 
+static void detail_free(gpointer p)
+{
+	struct gui_detail *d = p;
+
+	g_free(d->key);
+	g_free(d->value);
+	g_free(d);
+}
+
+/* Add a row; value (may be NULL) is taken. */
+static void det_add(GPtrArray *a, enum gui_detail_kind kind, int depth, const char *mood, const char *key,
+	char *value)
+{
+	struct gui_detail *d = g_new0(struct gui_detail, 1);
+
+	d->kind = kind;
+	d->depth = depth;
+	d->mood = mood;
+	d->key = g_strdup(key);
+	d->value = value;
+	g_ptr_array_add(a, d);
+}
+
+static void det_field(GPtrArray *a, int depth, const char *key, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static void det_field(GPtrArray *a, int depth, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *v;
+
+	va_start(ap, fmt);
+	v = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	det_add(a, GUI_DETAIL_FIELD, depth, NULL, key, v);
+}
+
 static void describe_caps(GString *s, const struct sisign_file *f)
 {
 	size_t w;
@@ -466,112 +638,168 @@ static void fmt_time(time_t t, char *buf, size_t size)
 		g_date_time_unref(dt);
 }
 
-static void describe_chain_report(GString *s, int ind, size_t i, const struct sisign_chain_report *c)
+static const char *verdict_mood(int verdict)
 {
-	char nb[32], na[32];
+	switch (verdict) {
+	case SISIGN_VERDICT_TRUSTED: return "success";
+	case SISIGN_VERDICT_INVALID: return "error";
+	case SISIGN_VERDICT_SELF_SIGNED:
+	case SISIGN_VERDICT_UNTRUSTED:
+	case SISIGN_VERDICT_UNSIGNED: return "warning";
+	default: return NULL;
+	}
+}
+
+static void describe_chain_report(GPtrArray *a, int depth, size_t i, const struct sisign_chain_report *c)
+{
+	char nb[32], na[32], *h;
+	gboolean good = c->signature == SISIGN_OK;
 
 	fmt_time(c->not_before, nb, sizeof nb);
 	fmt_time(c->not_after, na, sizeof na);
-	g_string_append_printf(s, "%*sChain %zu: %s%s%s\n", ind, "", i + 1,
-		c->signature == SISIGN_OK ? sisign_chain_status_name(c->status) : sisign_strerror(c->signature),
-		c->status_detail[0] ? " — " : "", c->status_detail);
-	g_string_append_printf(s, "%*s  Signer:     %s\n", ind, "", c->signer_subject);
-	g_string_append_printf(s, "%*s  Issuer:     %s\n", ind, "", c->signer_issuer);
-	g_string_append_printf(s, "%*s  Serial:     %s\n", ind, "", c->signer_serial);
-	g_string_append_printf(s, "%*s  Valid:      %s to %s\n", ind, "", nb, na);
-	g_string_append_printf(s, "%*s  Key:        %s %d bits; algorithm %s; %zu certificate%s\n", ind, "",
-		c->key_type, c->key_bits, c->algorithm, c->ncerts, c->ncerts == 1 ? "" : "s");
-	g_string_append_printf(s, "%*s  SHA-256:    %s\n", ind, "", c->fingerprint);
+	h = g_strdup_printf("Chain %zu: %s", i + 1,
+		good ? sisign_chain_status_name(c->status) : sisign_strerror(c->signature));
+	det_add(a, GUI_DETAIL_HEADING, depth, good ? NULL : "error", h,
+		c->status_detail[0] ? g_strdup(c->status_detail) : NULL);
+	g_free(h);
+	det_field(a, depth, "Signer", "%s", c->signer_subject);
+	det_field(a, depth, "Issuer", "%s", c->signer_issuer);
+	det_field(a, depth, "Serial", "%s", c->signer_serial);
+	det_field(a, depth, "Valid", "%s to %s", nb, na);
+	det_field(a, depth, "Key", "%s %d bits; algorithm %s; %zu certificate%s", c->key_type, c->key_bits,
+		c->algorithm, c->ncerts, c->ncerts == 1 ? "" : "s");
+	det_field(a, depth, "SHA-256", "%s", c->fingerprint);
 	if (c->root_subject[0])
-		g_string_append_printf(s, "%*s  Root:       %s\n", ind, "", c->root_subject);
+		det_field(a, depth, "Root", "%s", c->root_subject);
 }
 
-static void describe_controller(GString *s, int ind, const struct sisign_controller *c,
+static void describe_controller(GPtrArray *a, int depth, const struct sisign_controller *c,
 	const struct sisign_ctrl_report *rep)
 {
 	size_t i;
 	char ver[48];
 
-	g_string_append_printf(s, "%*sName:         %s\n", ind, "", c->nnames ? c->names[0] : "(none)");
-	g_string_append_printf(s, "%*sUID:          0x%08" PRIx32 "\n", ind, "", c->uid);
+	det_field(a, depth, "Name", "%s", c->nnames ? c->names[0] : "(none)");
+	det_field(a, depth, "UID", "0x%08" PRIx32, c->uid);
 	fmt_version(&c->version, ver, sizeof ver);
-	g_string_append_printf(s, "%*sVersion:      %s\n", ind, "", ver);
-	g_string_append_printf(s, "%*sVendor:       %s\n", ind, "", c->vendor_unique ? c->vendor_unique : "");
-	if (c->nfiles == 0)
-		g_string_append_printf(s, "%*sFiles:        none\n", ind, "");
+	det_field(a, depth, "Version", "%s", ver);
+	det_field(a, depth, "Vendor", "%s", c->vendor_unique ? c->vendor_unique : "");
+	if (c->nchains == 0)
+		det_add(a, GUI_DETAIL_FIELD, depth, "warning", "Signatures", g_strdup("none (unsigned)"));
 	else
-		g_string_append_printf(s, "%*sFiles (%zu):\n", ind, "", c->nfiles);
+		det_add(a, GUI_DETAIL_FIELD, depth, rep ? verdict_mood(rep->verdict) : NULL, "Signatures",
+			g_strdup_printf("%zu chain%s%s%s", c->nchains, c->nchains == 1 ? "" : "s",
+				rep ? ", verdict: " : "", rep ? sisign_verdict_name(rep->verdict) : ""));
+	if (c->nfiles == 0) {
+		det_field(a, depth, "Files", "none");
+	} else {
+		char *h = g_strdup_printf("Files (%zu)", c->nfiles);
+		det_add(a, GUI_DETAIL_HEADING, depth + 1, NULL, h, NULL);
+		g_free(h);
+	}
 	for (i = 0; i < c->nfiles; i++) {
 		const struct sisign_file *f = &c->files[i];
-		g_string_append_printf(s, "%*s  %s\n%*s      %" PRIu64 " bytes, %s", ind, "",
-			f->target && *f->target ? f->target : "(no target path)", ind, "", f->uncompressed_length,
-			hash_text(f->hash_status));
-		describe_caps(s, f);
-		g_string_append(s, f->conditional ? ", conditional\n" : "\n");
+		GString *v = g_string_new(NULL);
+		gboolean bad = f->hash_status == SISIGN_HASH_MISMATCH || f->hash_status == SISIGN_HASH_MISSING ||
+			       f->hash_status == SISIGN_HASH_CORRUPT;
+
+		g_string_append_printf(v, "%" PRIu64 " bytes, %s", f->uncompressed_length, hash_text(f->hash_status));
+		describe_caps(v, f);
+		if (f->conditional)
+			g_string_append(v, ", conditional");
+		det_add(a, GUI_DETAIL_ITEM, depth + 1, bad ? "error" : NULL,
+			f->target && *f->target ? f->target : "(no target path)", g_string_free(v, FALSE));
 	}
-	if (c->nembedded) {
-		g_string_append_printf(s, "%*sEmbedded packages (%zu):\n", ind, "", c->nembedded);
-		for (i = 0; i < c->nembedded; i++) {
-			g_string_append_printf(s, "%*s  Embedded package %zu:\n", ind, "", i + 1);
-			describe_controller(s, ind + 4, &c->embedded[i],
-				rep && i < rep->nembedded ? &rep->embedded[i] : NULL);
-		}
+	for (i = 0; i < c->nembedded; i++) {
+		char *h = g_strdup_printf("Embedded package %zu of %zu", i + 1, c->nembedded);
+		det_add(a, GUI_DETAIL_HEADING, depth + 1, NULL, h, NULL);
+		g_free(h);
+		describe_controller(a, depth + 1, &c->embedded[i], rep && i < rep->nembedded ? &rep->embedded[i] : NULL);
 	}
-	if (c->nchains == 0)
-		g_string_append_printf(s, "%*sSignatures:   none (unsigned)\n", ind, "");
-	else
-		g_string_append_printf(s, "%*sSignatures:   %zu chain%s%s%s\n", ind, "", c->nchains,
-			c->nchains == 1 ? "" : "s", rep ? ", verdict: " : "", rep ? sisign_verdict_name(rep->verdict) : "");
 	if (rep)
 		for (i = 0; i < rep->nchains; i++)
-			describe_chain_report(s, ind + 2, i, &rep->chains[i]);
+			describe_chain_report(a, depth + 1, i, &rep->chains[i]);
 }
 
-char *gui_describe_package(const char *path, const char *const *trust)
+GPtrArray *gui_details_build(const char *path, const char *const *trust)
 {
-	GString *s = g_string_new(NULL);
+	GPtrArray *a = g_ptr_array_new_with_free_func(detail_free);
 	struct sisign_pkg *pkg = NULL;
 	struct sisign_verify_report *rep = NULL;
 	struct sisign_verify_opts vo;
 	struct sisign_error err;
 	const struct sisign_pkg_info *in;
+	char *base = g_path_get_basename(path);
 	size_t i, nw;
 	int r;
 
-	g_string_append_printf(s, "File:         %s\n", path);
+	det_add(a, GUI_DETAIL_HEADING, 0, NULL, base, NULL);
+	g_free(base);
+	det_field(a, 0, "File", "%s", path);
 	sisign_error_clear(&err);
 	r = sisign_pkg_open(path, NULL, &pkg, &err);
 	if (r != SISIGN_OK) {
-		char *t = gui_error_text(r, &err);
-		g_string_append_printf(s, "Cannot read this package: %s\n", t);
-		g_free(t);
-		return g_string_free(s, FALSE);
+		det_add(a, GUI_DETAIL_FIELD, 0, "error", "Cannot read this package", gui_error_text(r, &err));
+		return a;
 	}
 	in = sisign_pkg_info(pkg);
-	g_string_append_printf(s, "Size:         %" PRIu64 " bytes\n", in->file_size);
+	det_field(a, 0, "Size", "%" PRIu64 " bytes", in->file_size);
 	memset(&vo, 0, sizeof vo);
 	vo.trust = trust;
 	sisign_error_clear(&err);
 	r = sisign_pkg_verify(pkg, &vo, &rep, &err);
-	describe_controller(s, 0, sisign_pkg_controller(pkg), r == SISIGN_OK ? &rep->top : NULL);
+	describe_controller(a, 0, sisign_pkg_controller(pkg), r == SISIGN_OK ? &rep->top : NULL);
+	det_add(a, GUI_DETAIL_HEADING, 0, NULL, "Verification", NULL);
 	if (r != SISIGN_OK) {
 		char *t = gui_error_text(r, &err);
-		g_string_append_printf(s, "Verification: could not run: %s\n", t);
+		det_add(a, GUI_DETAIL_FIELD, 0, "error", "Verification", g_strdup_printf("could not run: %s", t));
 		g_free(t);
 	} else {
-		g_string_append_printf(s, "Verdict:      %s\n", sisign_verdict_name(rep->verdict));
-		g_string_append_printf(s, "Data check:   %s\n",
-			rep->data == SISIGN_OK ? "ok (every file hash matches)" : rep->data_message);
+		det_add(a, GUI_DETAIL_FIELD, 0, verdict_mood(rep->verdict), "Verdict",
+			g_strdup(sisign_verdict_name(rep->verdict)));
+		det_add(a, GUI_DETAIL_FIELD, 0, rep->data == SISIGN_OK ? NULL : "error", "Data check",
+			g_strdup(rep->data == SISIGN_OK ? "ok (every file hash matches)" : rep->data_message));
 		if (rep->structure != SISIGN_OK)
-			g_string_append_printf(s, "Structure:    %s\n", rep->structure_message);
+			det_add(a, GUI_DETAIL_FIELD, 0, "error", "Structure", g_strdup(rep->structure_message));
 	}
 	nw = sisign_pkg_nwarnings(pkg);
 	if (nw)
-		g_string_append(s, "Warnings:\n");
+		det_add(a, GUI_DETAIL_HEADING, 0, "warning", "Warnings", NULL);
 	for (i = 0; i < nw; i++)
-		g_string_append_printf(s, "  - %s\n", sisign_pkg_warning(pkg, i));
+		det_add(a, GUI_DETAIL_ITEM, 0, "warning", sisign_pkg_warning(pkg, i), NULL);
 	sisign_verify_report_free(rep);
 	sisign_pkg_free(pkg);
+	return a;
+}
+
+char *gui_describe_package(const char *path, const char *const *trust)
+{
+	GPtrArray *a = gui_details_build(path, trust);
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < a->len; i++) {
+		const struct gui_detail *d = g_ptr_array_index(a, i);
+		int ind = d->depth * 2, pad;
+
+		switch (d->kind) {
+		case GUI_DETAIL_HEADING:
+			g_string_append_printf(s, "%*s%s%s%s\n", ind, "", d->key, d->value ? " — " : "",
+				d->value ? d->value : "");
+			break;
+		case GUI_DETAIL_FIELD:
+			/* "Name:" padded to 14 columns, at least one space. */
+			pad = 13 - (int)strlen(d->key);
+			g_string_append_printf(s, "%*s%s:%*s%s\n", ind, "", d->key, pad > 1 ? pad : 1, "",
+				d->value ? d->value : "");
+			break;
+		default:
+			g_string_append_printf(s, "%*s  - %s%s%s\n", ind, "", d->key, d->value ? ": " : "",
+				d->value ? d->value : "");
+			break;
+		}
+	}
+	g_ptr_array_unref(a);
 	return g_string_free(s, FALSE);
 }
 
@@ -766,6 +994,160 @@ void gui_secret_prompt_clear(struct gui_secret_prompt *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* ---- "Signing with:" ------------------------------------------------------------ */
+
+/* One attribute of a one-line subject ("CN=Jane Dev, O=Acme" as the library
+ * prints it, or "/CN=Jane Dev/O=Acme"); backslash escapes undone.  NULL if
+ * absent. */
+static char *subject_attr(const char *subject, const char *want)
+{
+	char sep = subject[0] == '/' ? '/' : ',';
+	const char *p = subject[0] == '/' ? subject + 1 : subject;
+	GString *part = g_string_new(NULL);
+	char *found = NULL;
+
+	for (;; p++) {
+		if (*p == '\\' && p[1]) {
+			g_string_append_c(part, *++p);
+			continue;
+		}
+		if (*p && *p != sep && !(sep == ',' && *p == '+')) {
+			g_string_append_c(part, *p);
+			continue;
+		}
+		/* One "KEY=value" part. */
+		{
+			char *eq = strchr(part->str, '=');
+			if (eq) {
+				char *k = g_strstrip(g_strndup(part->str, (gsize)(eq - part->str)));
+				if (g_ascii_strcasecmp(k, want) == 0 && !found)
+					found = g_strstrip(g_strdup(eq + 1));
+				g_free(k);
+			}
+		}
+		g_string_truncate(part, 0);
+		if (!*p)
+			break;
+	}
+	g_string_free(part, TRUE);
+	return found;
+}
+
+char *gui_subject_short(const char *subject)
+{
+	char *cn, *o, *t;
+
+	if (!subject)
+		return g_strdup("");
+	cn = subject_attr(subject, "CN");
+	o = subject_attr(subject, "O");
+	if (cn && *cn && o && *o)
+		t = g_strdup_printf("%s (%s)", cn, o);
+	else if (cn && *cn)
+		t = g_strdup(cn);
+	else if (o && *o)
+		t = g_strdup(o);
+	else
+		t = g_strdup(subject);
+	g_free(cn);
+	g_free(o);
+	return t;
+}
+
+/* An RFC 7512 attribute value, percent-decoded, as readable text. */
+static char *uri_text(const char *v)
+{
+	GBytes *b = g_uri_unescape_bytes(v, -1, NULL, NULL);
+	char *t, *u;
+	gsize len = 0;
+	const char *d;
+
+	if (!b)
+		return printable(v);
+	d = g_bytes_get_data(b, &len);
+	t = g_strndup(d ? d : "", len);
+	g_bytes_unref(b);
+	u = g_utf8_make_valid(t, -1);
+	g_free(t);
+	t = printable(u);
+	g_free(u);
+	return t;
+}
+
+/* An id attribute's bytes as lowercase hex ("01a2"). */
+static char *uri_hex(const char *v)
+{
+	GBytes *b = g_uri_unescape_bytes(v, -1, NULL, NULL);
+	GString *s = g_string_new(NULL);
+	const guchar *d;
+	gsize len = 0, i;
+
+	if (!b)
+		return printable(v);
+	d = g_bytes_get_data(b, &len);
+	for (i = 0; i < len; i++)
+		g_string_append_printf(s, "%02x", d[i]);
+	g_bytes_unref(b);
+	return g_string_free(s, FALSE);
+}
+
+char *gui_key_describe(const char *key_uri, const char *key_label, const char *subject)
+{
+	GString *s = g_string_new(NULL);
+	char *token = NULL, *object = NULL, *id = NULL, *serial = NULL, *path, *q, **attrs;
+	guint i;
+
+	if (!key_uri || !g_str_has_prefix(key_uri, "pkcs11:")) {
+		g_string_free(s, TRUE);
+		return printable(key_uri ? key_uri : "");
+	}
+	path = g_strdup(key_uri + strlen("pkcs11:"));
+	if ((q = strchr(path, '?')))
+		*q = '\0';
+	attrs = g_strsplit(path, ";", -1);
+	for (i = 0; attrs[i]; i++) {
+		char *eq = strchr(attrs[i], '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (strcmp(attrs[i], "token") == 0 && !token)
+			token = uri_text(eq + 1);
+		else if (strcmp(attrs[i], "object") == 0 && !object)
+			object = uri_text(eq + 1);
+		else if (strcmp(attrs[i], "id") == 0 && !id)
+			id = uri_hex(eq + 1);
+		else if (strcmp(attrs[i], "serial") == 0 && !serial)
+			serial = uri_text(eq + 1);
+	}
+	if (token)
+		g_string_append_printf(s, "Token \"%s\"\n", token);
+	else if (serial)
+		g_string_append_printf(s, "Token with serial %s\n", serial);
+	else
+		g_string_append(s, "Token: any\n");
+	if (!object && key_label && *key_label)
+		object = printable(key_label);
+	if (object)
+		g_string_append_printf(s, "Key \"%s\"%s%s%s", object, id ? " (id " : "", id ? id : "", id ? ")" : "");
+	else if (id)
+		g_string_append_printf(s, "Key with id %s", id);
+	else
+		g_string_append(s, "Key: any");
+	if (subject) {
+		char *sh = gui_subject_short(subject), *p = printable(sh);
+		g_string_append_printf(s, "\nCertificate: %s", *p ? p : "(empty subject)");
+		g_free(sh);
+		g_free(p);
+	}
+	g_strfreev(attrs);
+	g_free(path);
+	g_free(token);
+	g_free(object);
+	g_free(id);
+	g_free(serial);
+	return g_string_free(s, FALSE);
+}
+
 /* ---- the batch worker ----------------------------------------------------------
  *
  * Threads: the main thread (model, rows, callbacks to the UI); one GLib
@@ -881,6 +1263,10 @@ static gboolean row_update_idle(gpointer data)
 		g_free(j->output);
 		j->output = u->output;
 		u->output = NULL;
+		/* What the Signatures column counts: the file just written (a
+		 * sign or remove-signature beside the input or in a folder). */
+		j->out_nchains = j->output && u->state == GUI_JOB_DONE && strcmp(j->output, j->path) != 0 ?
+			count_chains(j->output) : -1;
 		if (u->verdict >= 0 || u->state == GUI_JOB_DONE)
 			j->verdict = u->verdict;
 		if (u->reload)

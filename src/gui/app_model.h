@@ -36,11 +36,18 @@ struct gui_job {
 	char version[48];        /* "1.2.3" */
 	size_t nchains;          /* top-level signature chains */
 	char *load_error;        /* plain-words reason the package could not be read, else NULL */
+	/* The end of the folder that tells this row from another row with the
+	 * same file name ("a", or "x/a" when the parents share a name too);
+	 * NULL when no other row has this file name.  Kept by the model. */
+	char *where;
 	/* Last operation. */
 	enum gui_job_state state;
 	char *status;            /* one line for the row, e.g. "Signed → foo_signed.sis" */
 	char *output;            /* file written by the last operation, else NULL */
 	int verdict;             /* enum sisign_verdict of the last verify/sign check, -1 unknown */
+	/* Top-level chains of output, re-read from that file once the
+	 * operation wrote it; -1 when there is no output or it cannot be read. */
+	int out_nchains;
 };
 
 struct gui_model;
@@ -63,6 +70,20 @@ guint gui_model_add_path(struct gui_model *m, const char *path, GError **err);
 
 /* Re-read one row's summary from its file (after an in-place change). */
 void gui_job_reload(struct gui_job *j);
+
+/* The row's "Package" text: "Name  (file.sis)", or the file name alone when
+ * the package has no name; with ", in <where>" added when another row has
+ * the same file name.  Newly allocated. */
+char *gui_job_title(const struct gui_job *j);
+/* The folder holding the package, for a dimmed line under the title: the
+ * home directory shown as "~".  Newly allocated. */
+char *gui_job_folder(const struct gui_job *j);
+/* The "Signatures" cell: "unsigned", "1 chain", "2 chains" ("—" when the
+ * package cannot be read).  After a sign or remove-signature that wrote a
+ * new file, the count is that file's (out_nchains), since that is what the
+ * operation made; *tip (may be NULL) then says so and what the input still
+ * has.  Both newly allocated (*tip may be set to NULL). */
+char *gui_job_signatures_text(const struct gui_job *j, char **tip);
 
 /* ---- output paths ------------------------------------------------------- */
 
@@ -132,10 +153,32 @@ void gui_settings_set_str(char **field, const char *v);
 
 /* ---- describing ----------------------------------------------------------- */
 
-/* The Details text for a package: what `sisign info` shows (header, files and
- * their capabilities, embedded packages, each signature chain) followed by
- * the `sisign verify` verdict of each chain.  trust: NULL-terminated root
- * files, may be NULL.  Newly allocated; on a parse failure the text says why. */
+/* The Details of a package as rows the window lays out (a heading per
+ * package, embedded package and signature chain; label: value fields under
+ * it; one item per file): what `sisign info` shows (header, files and their
+ * capabilities, embedded packages, each signature chain) with the `sisign
+ * verify` verdict of each chain.  depth: 0 the package, +1 for each level
+ * inside it.  mood: NULL, or "success" / "warning" / "error" for a verdict
+ * or a failure worth colouring. */
+enum gui_detail_kind {
+	GUI_DETAIL_HEADING = 0,  /* key: the heading; value: NULL or a note after it */
+	GUI_DETAIL_FIELD = 1,    /* key: "UID"; value: "0xe0002001" */
+	GUI_DETAIL_ITEM = 2,     /* key: a file's target path; value: its size, hash, capabilities */
+};
+struct gui_detail {
+	enum gui_detail_kind kind;
+	int depth;
+	char *key;
+	char *value;
+	const char *mood;        /* static */
+};
+/* trust: NULL-terminated root files, may be NULL.  Returns a GPtrArray of
+ * struct gui_detail * (free with g_ptr_array_unref); never NULL: on a parse
+ * failure the rows say why. */
+GPtrArray *gui_details_build(const char *path, const char *const *trust);
+
+/* The same Details as plain text, one "Label:  value" line per field
+ * (indented by depth).  Newly allocated. */
 char *gui_describe_package(const char *path, const char *const *trust);
 
 /* ---- tokens (may run in any thread) ---------------------------------------- */
@@ -161,6 +204,22 @@ struct gui_token {
  * NULL (the p11-kit proxy).  Returns a GPtrArray of struct gui_token * (free
  * with g_ptr_array_unref) or NULL with *err set. */
 GPtrArray *gui_tokens_scan(const char *module, GError **err);
+
+/* "Signing with:" for a token key, in words: the token's label and the
+ * key's label and id, decoded from key_uri's percent encoding, and the common
+ * name and organisation of the certificate subject:
+ *   Token "Dev token"
+ *   Key "signing key" (id 01)
+ *   Certificate: Jane Dev (Acme)
+ * key_label (may be NULL): the key's label as a token scan saw it, shown
+ * when the URI names the key by id only (as gui_tokens_scan's URIs do).
+ * subject: a one-line subject as gui_tokens_scan gives it ("CN=Jane Dev,
+ * O=Acme" or "/CN=Jane Dev/O=Acme"), NULL when no certificate was seen (no
+ * third line).  Control characters show as '?'.  Newly allocated. */
+char *gui_key_describe(const char *key_uri, const char *key_label, const char *subject);
+/* A subject's common name and organisation: "Jane Dev (Acme)", "Jane Dev",
+ * "Acme"; the subject as given when it has neither.  Newly allocated. */
+char *gui_subject_short(const char *subject);
 
 enum gui_expiry { GUI_EXPIRY_OK = 0, GUI_EXPIRY_SOON = 1, GUI_EXPIRY_PAST = 2, GUI_EXPIRY_UNKNOWN = 3 };
 /* PAST if not_after <= now, SOON within 30 days. */
@@ -192,7 +251,7 @@ struct gui_wizard_params {
 	const char *passphrase;
 	enum gui_wizard_out what;
 	const char *subject;     /* gui_subject_build() or makekeys syntax */
-	int days;                /* 0 = 365 */
+	int days;                /* 0 = SISIGN_CERT_DAYS_DEFAULT (keygen.h) */
 	int bits;                /* RSA bits, 0 = 2048 */
 	/* Where the certificate (file key, self-signed; PEM) or the request
 	 * (CSR, either key; PEM) goes.  A token's self-signed certificate is

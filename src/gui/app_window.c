@@ -16,6 +16,8 @@
 #include "fe.h"
 #include "wizard.h"
 
+enum { COL_NAME, COL_UID, COL_VERSION, COL_SIGS, COL_STATUS, NCOLS };
+
 struct win {
 	GtkWidget *window;
 	struct gui_model *model;
@@ -25,7 +27,9 @@ struct win {
 
 	/* identity pane */
 	GtkWidget *id_list;      /* GtkListBox */
-	GtkWidget *id_current;   /* label */
+	GtkWidget *id_current;   /* label: "Signing with:" in words */
+	GtkWidget *id_copy;      /* button: copies id_copy_text */
+	char *id_copy_text;      /* the key's URI (redacted) or the key file's path */
 	GtkWidget *refresh_btn;
 	GtkWidget *id_spinner;
 	GPtrArray *tokens;       /* last scan, struct gui_token * */
@@ -36,6 +40,9 @@ struct win {
 	GtkWidget *pkg_list;     /* GtkListBox */
 	GtkWidget *empty_label;
 	GPtrArray *row_widgets;  /* per job: the GtkListBoxRow */
+	/* One per column, holding the header's cell and every row's, so a
+	 * column is as wide in the header as in each row. */
+	GtkSizeGroup *col_size[NCOLS];
 	GtkDropTarget *drop;
 
 	/* actions and output */
@@ -111,8 +118,6 @@ static GtkWidget *cell(const char *text, int chars, gboolean expand, float xalig
 	return l;
 }
 
-enum { COL_NAME, COL_UID, COL_VERSION, COL_SIGS, COL_STATUS, NCOLS };
-
 static void set_status_class(GtkWidget *l, const char *cls)
 {
 	gtk_widget_remove_css_class(l, "success");
@@ -126,22 +131,21 @@ static void set_status_class(GtkWidget *l, const char *cls)
 static void fill_row(GtkWidget *row, const struct gui_job *j)
 {
 	GtkWidget **labels = g_object_get_data(G_OBJECT(row), "labels");
-	char buf[64], *base = g_path_get_basename(j->path), *name;
+	char buf[64], *name = gui_job_title(j), *folder = gui_job_folder(j), *sigs, *sigs_tip;
 	const char *cls = NULL, *status;
 
-	name = j->name && *j->name ? g_strdup_printf("%s  (%s)", j->name, base) : g_strdup(base);
 	gtk_label_set_text(GTK_LABEL(labels[COL_NAME]), name);
 	gtk_widget_set_tooltip_text(labels[COL_NAME], j->path);
+	gtk_label_set_text(GTK_LABEL(labels[NCOLS]), folder);
+	gtk_widget_set_tooltip_text(labels[NCOLS], j->path);
 	g_snprintf(buf, sizeof buf, j->load_error ? "—" : "0x%08" PRIx32, j->uid);
 	gtk_label_set_text(GTK_LABEL(labels[COL_UID]), buf);
 	gtk_label_set_text(GTK_LABEL(labels[COL_VERSION]), j->load_error ? "—" : j->version);
-	if (j->load_error)
-		g_snprintf(buf, sizeof buf, "—");
-	else if (j->nchains == 0)
-		g_snprintf(buf, sizeof buf, "unsigned");
-	else
-		g_snprintf(buf, sizeof buf, "%zu chain%s", j->nchains, j->nchains == 1 ? "" : "s");
-	gtk_label_set_text(GTK_LABEL(labels[COL_SIGS]), buf);
+	sigs = gui_job_signatures_text(j, &sigs_tip);
+	gtk_label_set_text(GTK_LABEL(labels[COL_SIGS]), sigs);
+	gtk_widget_set_tooltip_text(labels[COL_SIGS], sigs_tip);
+	g_free(sigs);
+	g_free(sigs_tip);
 	if (j->load_error) {
 		status = j->load_error;
 		cls = "error";
@@ -164,22 +168,42 @@ static void fill_row(GtkWidget *row, const struct gui_job *j)
 	gtk_widget_set_tooltip_text(labels[COL_STATUS], j->output ? j->output : status);
 	set_status_class(labels[COL_STATUS], cls);
 	g_free(name);
-	g_free(base);
+	g_free(folder);
 }
 
-static GtkWidget *header_or_row(gboolean header)
+/* The header (titles) or a package row: one cell per column, each cell in
+ * its column's size group, so every column starts and ends at the same x in
+ * the header and in each row.  "labels" holds the NCOLS text labels, then
+ * (rows only) the dimmed folder line under the name. */
+static GtkWidget *header_or_row(struct win *w, gboolean header)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-	GtkWidget **labels = g_new0(GtkWidget *, NCOLS);
+	GtkWidget **labels = g_new0(GtkWidget *, NCOLS + 1);
 	static const char *titles[NCOLS] = { "Package", "UID", "Version", "Signatures", "Status" };
-	static const int widths[NCOLS] = { 16, 10, 7, 9, 18 };
+	static const int widths[NCOLS] = { 16, 10, 7, 10, 18 };
 	int i;
 
 	for (i = 0; i < NCOLS; i++) {
-		labels[i] = cell(header ? titles[i] : "", widths[i], i == COL_NAME || i == COL_STATUS, 0.0f);
+		GtkWidget *c;
+
+		c = labels[i] = cell(header ? titles[i] : "", widths[i], i == COL_NAME || i == COL_STATUS, 0.0f);
 		if (header)
 			gtk_widget_add_css_class(labels[i], "heading");
-		gtk_box_append(GTK_BOX(box), labels[i]);
+		if (i == COL_NAME && !header) {
+			/* Two packages of the same name from different folders:
+			 * the folder, dimmed, under the name. */
+			c = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+			gtk_widget_set_hexpand(c, TRUE);
+			gtk_box_append(GTK_BOX(c), labels[i]);
+			labels[NCOLS] = cell("", 0, TRUE, 0.0f);
+			gtk_label_set_ellipsize(GTK_LABEL(labels[NCOLS]), PANGO_ELLIPSIZE_START);
+			gtk_widget_add_css_class(labels[NCOLS], "caption");
+			gtk_widget_add_css_class(labels[NCOLS], "dim-label");
+			gtk_box_append(GTK_BOX(c), labels[NCOLS]);
+		}
+		gtk_widget_set_valign(c, GTK_ALIGN_CENTER);
+		gtk_size_group_add_widget(w->col_size[i], c);
+		gtk_box_append(GTK_BOX(box), c);
 	}
 	gtk_widget_set_margin_start(box, 8);
 	gtk_widget_set_margin_end(box, 8);
@@ -198,7 +222,7 @@ static void rebuild_packages(struct win *w)
 		gtk_list_box_remove(GTK_LIST_BOX(w->pkg_list), child);
 	g_ptr_array_set_size(w->row_widgets, 0);
 	for (i = 0; i < n; i++) {
-		GtkWidget *box = header_or_row(FALSE), *row = gtk_list_box_row_new();
+		GtkWidget *box = header_or_row(w, FALSE), *row = gtk_list_box_row_new();
 		g_object_set_data(G_OBJECT(row), "labels", g_object_get_data(G_OBJECT(box), "labels"));
 		gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), box);
 		gtk_list_box_append(GTK_LIST_BOX(w->pkg_list), row);
@@ -368,32 +392,113 @@ void sisign_app_window_select_rows(GtkWidget *win, const guint *idx, guint n)
 
 /* ---- details --------------------------------------------------------------------- */
 
+/* A Details value: wraps at word (else character) boundaries, selectable. */
+static GtkWidget *detail_label(const char *text, const char *mood)
+{
+	GtkWidget *l = gtk_label_new(text ? text : "");
+
+	gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
+	gtk_label_set_yalign(GTK_LABEL(l), 0.0f);
+	gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+	gtk_label_set_wrap_mode(GTK_LABEL(l), PANGO_WRAP_WORD_CHAR);
+	gtk_label_set_selectable(GTK_LABEL(l), TRUE);
+	gtk_widget_set_hexpand(l, TRUE);
+	if (mood)
+		gtk_widget_add_css_class(l, mood);
+	return l;
+}
+
+/* The Details rows (gui_details_build) as a two-column grid: headings across
+ * both columns, "label  value" fields, one entry per file; indented by
+ * depth. */
+static GtkWidget *details_grid(GPtrArray *rows)
+{
+	GtkWidget *grid = gtk_grid_new();
+	guint i;
+	int y = 0;
+
+	gtk_grid_set_column_spacing(GTK_GRID(grid), 16);
+	gtk_grid_set_row_spacing(GTK_GRID(grid), 4);
+	gtk_widget_set_margin_start(grid, 16);
+	gtk_widget_set_margin_end(grid, 16);
+	gtk_widget_set_margin_top(grid, 12);
+	gtk_widget_set_margin_bottom(grid, 16);
+	for (i = 0; i < rows->len; i++) {
+		const struct gui_detail *d = g_ptr_array_index(rows, i);
+		GtkWidget *k, *v, *box;
+		char *t;
+
+		switch (d->kind) {
+		case GUI_DETAIL_HEADING:
+			t = d->value ? g_strdup_printf("%s — %s", d->key, d->value) : g_strdup(d->key);
+			k = detail_label(t, d->mood);
+			g_free(t);
+			/* Headings are not selectable, so the first one does not
+			 * take the focus (and show all its text selected). */
+			gtk_label_set_selectable(GTK_LABEL(k), FALSE);
+			gtk_widget_add_css_class(k, d->depth == 0 ? "title-4" : "heading");
+			gtk_widget_set_margin_start(k, d->depth * 18);
+			if (y)
+				gtk_widget_set_margin_top(k, d->depth == 0 ? 14 : 10);
+			gtk_grid_attach(GTK_GRID(grid), k, 0, y++, 2, 1);
+			break;
+		case GUI_DETAIL_FIELD:
+			k = gtk_label_new(d->key);
+			gtk_label_set_xalign(GTK_LABEL(k), 0.0f);
+			gtk_label_set_yalign(GTK_LABEL(k), 0.0f);
+			gtk_widget_add_css_class(k, "dim-label");
+			gtk_widget_set_margin_start(k, d->depth * 18);
+			v = detail_label(d->value, d->mood);
+			gtk_grid_attach(GTK_GRID(grid), k, 0, y, 1, 1);
+			gtk_grid_attach(GTK_GRID(grid), v, 1, y++, 1, 1);
+			break;
+		default:
+			box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+			gtk_widget_set_margin_start(box, d->depth * 18);
+			gtk_box_append(GTK_BOX(box), detail_label(d->key, d->value ? NULL : d->mood));
+			if (d->value) {
+				v = detail_label(d->value, d->mood);
+				gtk_widget_add_css_class(v, "caption");
+				if (!d->mood)
+					gtk_widget_add_css_class(v, "dim-label");
+				gtk_widget_set_margin_start(v, 12);
+				gtk_box_append(GTK_BOX(box), v);
+			}
+			gtk_grid_attach(GTK_GRID(grid), box, 0, y++, 2, 1);
+			break;
+		}
+	}
+	return grid;
+}
+
 static void show_details_for(struct win *w, guint idx)
 {
 	struct gui_job *j = gui_model_job(w->model, idx);
-	GtkWidget *dlg, *sw, *tv;
-	char *text, *base, *title;
+	GtkWidget *dlg, *sw;
+	GPtrArray *rows;
+	char *base, *title;
 
 	if (!j)
 		return;
-	text = gui_describe_package(j->path, (const char *const *)w->settings.trust);
+	rows = gui_details_build(j->path, (const char *const *)w->settings.trust);
 	base = g_path_get_basename(j->path);
 	title = g_strdup_printf("Details — %s", base);
 	dlg = gtk_window_new();
 	gtk_window_set_title(GTK_WINDOW(dlg), title);
 	gtk_window_set_transient_for(GTK_WINDOW(dlg), GTK_WINDOW(w->window));
 	gtk_window_set_default_size(GTK_WINDOW(dlg), 760, 560);
-	tv = gtk_text_view_new();
-	gtk_text_view_set_editable(GTK_TEXT_VIEW(tv), FALSE);
-	gtk_text_view_set_monospace(GTK_TEXT_VIEW(tv), TRUE);
-	gtk_text_view_set_left_margin(GTK_TEXT_VIEW(tv), 10);
-	gtk_text_view_set_top_margin(GTK_TEXT_VIEW(tv), 10);
-	gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(tv)), text, -1);
 	sw = gtk_scrolled_window_new();
-	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), tv);
+	/* Values wrap to the window's width: only vertical scrolling. */
+	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), details_grid(rows));
 	gtk_window_set_child(GTK_WINDOW(dlg), sw);
 	gtk_window_present(GTK_WINDOW(dlg));
-	g_free(text);
+	/* Nothing focused or selected: the first selectable value gets the
+	 * focus on show, and with it all its text selected. */
+	if (GTK_IS_LABEL(gtk_window_get_focus(GTK_WINDOW(dlg))))
+		gtk_label_select_region(GTK_LABEL(gtk_window_get_focus(GTK_WINDOW(dlg))), 0, 0);
+	gtk_window_set_focus(GTK_WINDOW(dlg), NULL);
+	g_ptr_array_unref(rows);
 	g_free(base);
 	g_free(title);
 }
@@ -421,19 +526,60 @@ static void on_row_activated(GtkListBox *lb, GtkListBoxRow *row, gpointer data)
 
 /* ---- identity pane ------------------------------------------------------------------ */
 
+/* The key the last token scan saw under key_uri, else NULL. */
+static const struct gui_token_key *scanned_key(struct win *w, const char *key_uri)
+{
+	guint i, k;
+
+	for (i = 0; w->tokens && i < w->tokens->len; i++) {
+		struct gui_token *t = g_ptr_array_index(w->tokens, i);
+		for (k = 0; k < t->keys->len; k++) {
+			struct gui_token_key *key = g_ptr_array_index(t->keys, k);
+			if (g_strcmp0(key->key_uri, key_uri) == 0)
+				return key;
+		}
+	}
+	return NULL;
+}
+
+/* "Signing with:" in words (token, key, certificate subject), the full
+ * URI or key file path behind the copy button. */
 static void update_identity_label(struct win *w)
 {
-	char *t;
+	char *t, *d, *tip = NULL;
 
-	if (w->settings.identity == GUI_IDENTITY_TOKEN && w->settings.key_uri)
-		t = g_strdup_printf("Signing with: %s", w->settings.key_uri);
-	else if (w->settings.identity == GUI_IDENTITY_FILE && w->settings.key_file)
-		t = g_strdup_printf("Signing with: %s\nCertificate: %s", w->settings.key_file,
-			w->settings.cert_file ? w->settings.cert_file : "(none)");
-	else
+	g_clear_pointer(&w->id_copy_text, g_free);
+	if (w->settings.identity == GUI_IDENTITY_TOKEN && w->settings.key_uri) {
+		const struct gui_token_key *key = scanned_key(w, w->settings.key_uri);
+		d = gui_key_describe(w->settings.key_uri, key ? key->label : NULL, key ? key->subject : NULL);
+		t = g_strdup_printf("Signing with:\n%s", d);
+		g_free(d);
+		w->id_copy_text = sisign_token_uri_redact(w->settings.key_uri);
+		tip = g_strdup_printf("Copy the key's URI:\n%s", w->id_copy_text ? w->id_copy_text : "");
+	} else if (w->settings.identity == GUI_IDENTITY_FILE && w->settings.key_file) {
+		char *k = g_path_get_basename(w->settings.key_file);
+		char *c = w->settings.cert_file ? g_path_get_basename(w->settings.cert_file) : NULL;
+		t = g_strdup_printf("Signing with:\nKey file %s\nCertificate file %s", k, c ? c : "(none)");
+		w->id_copy_text = g_strdup(w->settings.key_file);
+		tip = g_strdup_printf("Copy the key file's path:\n%s", w->settings.key_file);
+		g_free(k);
+		g_free(c);
+	} else {
 		t = g_strdup("No signing key chosen yet.");
+	}
 	gtk_label_set_text(GTK_LABEL(w->id_current), t);
+	gtk_widget_set_visible(w->id_copy, w->id_copy_text != NULL);
+	gtk_widget_set_tooltip_text(w->id_copy, tip);
 	g_free(t);
+	g_free(tip);
+}
+
+static void on_copy_identity(GtkButton *b, gpointer data)
+{
+	struct win *w = data;
+
+	if (w->id_copy_text)
+		gdk_clipboard_set_text(gtk_widget_get_clipboard(GTK_WIDGET(b)), w->id_copy_text);
 }
 
 static GtkWidget *id_header(const char *title, const char *sub, const char *err)
@@ -1218,6 +1364,9 @@ static void win_free(gpointer p)
 	if (w->tokens)
 		g_ptr_array_unref(w->tokens);
 	g_ptr_array_unref(w->row_widgets);
+	for (guint i = 0; i < NCOLS; i++)
+		g_object_unref(w->col_size[i]);
+	g_free(w->id_copy_text);
 	g_free(w);
 }
 
@@ -1235,7 +1384,10 @@ static const char css[] =
 	"label.success { color: #26a269; }\n"
 	"label.warning { color: #c64600; }\n"
 	"label.error { color: #c01c28; }\n"
-	".identity-current { padding: 6px; }\n";
+	".identity-current { padding: 6px; }\n"
+	/* No side padding in package rows: their cells then start where the
+	 * header's do (both boxes have the same margins). */
+	"list.sisign-packages > row { padding-left: 0; padding-right: 0; }\n";
 
 static GtkWidget *build_identity_pane(struct win *w)
 {
@@ -1279,20 +1431,31 @@ static GtkWidget *build_identity_pane(struct win *w)
 	g_signal_connect(b, "clicked", G_CALLBACK(on_wizard), w);
 	gtk_box_append(GTK_BOX(box), b);
 
+	/* "Signing with:" in words; the URI itself behind the copy button. */
+	top = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	gtk_widget_add_css_class(top, "identity-current");
 	w->id_current = gtk_label_new("");
 	gtk_label_set_wrap(GTK_LABEL(w->id_current), TRUE);
-	gtk_label_set_wrap_mode(GTK_LABEL(w->id_current), PANGO_WRAP_CHAR);
+	gtk_label_set_wrap_mode(GTK_LABEL(w->id_current), PANGO_WRAP_WORD_CHAR);
 	gtk_label_set_xalign(GTK_LABEL(w->id_current), 0.0f);
 	gtk_label_set_selectable(GTK_LABEL(w->id_current), TRUE);
+	gtk_widget_set_hexpand(w->id_current, TRUE);
 	gtk_widget_add_css_class(w->id_current, "caption");
-	gtk_widget_add_css_class(w->id_current, "identity-current");
-	gtk_box_append(GTK_BOX(box), w->id_current);
+	gtk_box_append(GTK_BOX(top), w->id_current);
+	w->id_copy = gtk_button_new_from_icon_name("edit-copy-symbolic");
+	gtk_widget_set_name(w->id_copy, "copy-key-uri");
+	gtk_widget_set_valign(w->id_copy, GTK_ALIGN_START);
+	gtk_widget_add_css_class(w->id_copy, "flat");
+	g_signal_connect(w->id_copy, "clicked", G_CALLBACK(on_copy_identity), w);
+	gtk_box_append(GTK_BOX(top), w->id_copy);
+	gtk_box_append(GTK_BOX(box), top);
 	return box;
 }
 
 static GtkWidget *build_packages_pane(struct win *w)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6), *l, *sw, *hdr, *stack, *out, *row, *b;
+	GtkWidget *frame, *list_box;
 	GtkDropTarget *drop;
 
 	gtk_widget_set_margin_start(box, 6);
@@ -1303,8 +1466,7 @@ static GtkWidget *build_packages_pane(struct win *w)
 	gtk_widget_add_css_class(l, "pane-title");
 	gtk_label_set_xalign(GTK_LABEL(l), 0.0f);
 	gtk_box_append(GTK_BOX(box), l);
-	hdr = header_or_row(TRUE);
-	gtk_box_append(GTK_BOX(box), hdr);
+	hdr = header_or_row(w, TRUE);
 
 	w->pkg_list = gtk_list_box_new();
 	gtk_list_box_set_selection_mode(GTK_LIST_BOX(w->pkg_list), GTK_SELECTION_MULTIPLE);
@@ -1317,15 +1479,24 @@ static GtkWidget *build_packages_pane(struct win *w)
 	stack = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
 	gtk_box_append(GTK_BOX(stack), w->pkg_list);
 	gtk_box_append(GTK_BOX(stack), w->empty_label);
+	gtk_widget_add_css_class(w->pkg_list, "sisign-packages");
 	sw = gtk_scrolled_window_new();
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), stack);
-	gtk_scrolled_window_set_has_frame(GTK_SCROLLED_WINDOW(sw), TRUE);
 	gtk_widget_set_vexpand(sw, TRUE);
+	/* The header and the list share one frame, so both have the same
+	 * width and the columns' size groups line them up. */
+	frame = gtk_frame_new(NULL);
+	list_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	gtk_box_append(GTK_BOX(list_box), hdr);
+	gtk_box_append(GTK_BOX(list_box), gtk_separator_new(GTK_ORIENTATION_HORIZONTAL));
+	gtk_box_append(GTK_BOX(list_box), sw);
+	gtk_frame_set_child(GTK_FRAME(frame), list_box);
+	gtk_widget_set_vexpand(frame, TRUE);
 	drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
 	g_signal_connect(drop, "drop", G_CALLBACK(on_drop), w);
 	w->drop = drop;
-	gtk_widget_add_controller(sw, GTK_EVENT_CONTROLLER(drop));
-	gtk_box_append(GTK_BOX(box), sw);
+	gtk_widget_add_controller(frame, GTK_EVENT_CONTROLLER(drop));
+	gtk_box_append(GTK_BOX(box), frame);
 
 	/* Output options. */
 	out = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
@@ -1391,6 +1562,8 @@ GtkWidget *sisign_app_window_new(GtkApplication *app, const char *settings_path,
 
 	w->model = gui_model_new();
 	w->row_widgets = g_ptr_array_new();
+	for (guint i = 0; i < NCOLS; i++)
+		w->col_size[i] = gtk_size_group_new(GTK_SIZE_GROUP_HORIZONTAL);
 	w->settings_path = settings_path ? g_strdup(settings_path) : gui_settings_default_path();
 	w->module_override = module ? g_strdup(module) : NULL;
 	gui_settings_load(&w->settings, w->settings_path, &e);

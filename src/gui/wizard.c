@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <sisign/error.h>
+#include <sisign/keygen.h>
 #include <sisign/token.h>
 
 struct wiz {
@@ -316,7 +317,9 @@ GtkWidget *sisign_wizard_new(GtkWindow *parent, GPtrArray *tokens, const char *m
 	gtk_grid_attach(GTK_GRID(grid), l, 1, row++, 1, 1);
 	gtk_grid_attach(GTK_GRID(grid), lbl("Valid for (days)"), 0, row, 1, 1);
 	w->days = gtk_spin_button_new_with_range(1, 36500, 1);
-	gtk_spin_button_set_value(GTK_SPIN_BUTTON(w->days), 3650);
+	/* The CLI's default too (keygen.h), so the app and `sisign keygen
+	 * --cert` make the same certificate when nobody changes the field. */
+	gtk_spin_button_set_value(GTK_SPIN_BUTTON(w->days), SISIGN_CERT_DAYS_DEFAULT);
 	gtk_grid_attach(GTK_GRID(grid), w->days, 1, row++, 1, 1);
 	for (i = 0; i < 7; i++) {
 		gtk_grid_attach(GTK_GRID(grid), lbl(fields[i]), 0, row, 1, 1);

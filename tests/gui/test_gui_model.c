@@ -6,8 +6,12 @@
  * passphrase is answered from the main loop, cancel, verify with and without
  * trusted roots, remove signature, output clashes), plus the PIN prompt's
  * tries-left text with the mock PKCS#11 module (MOCK_P11_MODULE; that part
- * skips without it).  GLib + libsisign only.  Key files are made with the
- * openssl command; without it those parts skip. */
+ * skips without it).  Issue #12: the Signatures text after signing, rows of
+ * the same file name from different folders, the "Signing with:" words for
+ * a key URI and certificate subject, Details as rows, and the certificate
+ * validity default shared with the CLI ($SISIGN; that part skips without
+ * it).  GLib + libsisign only.  Key files are made with the openssl command;
+ * without it those parts skip. */
 #include "app_model.h"
 
 #include <stdio.h>
@@ -17,6 +21,10 @@
 
 #include <glib/gstdio.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <sisign/keygen.h>
 #include <sisign/package.h>
 #include <sisign/token.h>
 #include <sisign/verify.h>
@@ -462,6 +470,192 @@ static gboolean sh(const char *cmd)
 	return g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL) && g_spawn_check_wait_status(status, NULL);
 }
 
+/* ---- issue #12: rows from different folders, "Signing with:", validity ---- */
+
+/* Two packages of the same file name from different folders: each row says
+ * which folder (the shortest end of it that tells the rows apart), a name
+ * of its own stays as it was, and removing rows takes the hint away again. */
+static void test_same_names(void)
+{
+	struct gui_model *m = gui_model_new();
+	char *root = g_build_filename(tmp, "names", NULL);
+	char *d1 = g_build_filename(root, "one", "app", NULL), *d2 = g_build_filename(root, "two", "app", NULL);
+	char *d3 = g_build_filename(root, "three", NULL);
+	char *p1 = g_build_filename(d1, "hello.sis", NULL), *p2 = g_build_filename(d2, "hello.sis", NULL);
+	char *p3 = g_build_filename(d3, "hello.sis", NULL), *p4 = g_build_filename(d3, "other.sis", NULL);
+	char *t[4], *f;
+	guint i, idx[1];
+
+	g_mkdir_with_parents(d1, 0700);
+	g_mkdir_with_parents(d2, 0700);
+	g_mkdir_with_parents(d3, 0700);
+	make_package(p1, 0xE0003001, "Hello");
+	make_package(p2, 0xE0003002, "Hello");
+	make_package(p3, 0xE0003003, "Hello");
+	make_package(p4, 0xE0003004, "Other");
+	CHECK(gui_model_add_path(m, root, NULL) == 4);
+	/* Sorted walk: one/app/hello.sis, three/hello.sis, three/other.sis, two/app/hello.sis */
+	CHECK_STR(gui_model_job(m, 0)->path, p1);
+	CHECK_STR(gui_model_job(m, 3)->path, p2);
+	CHECK_STR(gui_model_job(m, 0)->where, "one/app");
+	CHECK_STR(gui_model_job(m, 1)->where, "three");
+	CHECK(gui_model_job(m, 2)->where == NULL);
+	CHECK_STR(gui_model_job(m, 3)->where, "two/app");
+	for (i = 0; i < 4; i++)
+		t[i] = gui_job_title(gui_model_job(m, i));
+	CHECK_STR(t[0], "Hello  (hello.sis, in one/app)");
+	CHECK_STR(t[1], "Hello  (hello.sis, in three)");
+	CHECK_STR(t[2], "Other  (other.sis)");
+	CHECK_STR(t[3], "Hello  (hello.sis, in two/app)");
+	for (i = 0; i < 4; i++)
+		g_free(t[i]);
+	/* The folder line: HOME is tmp here (main), so it shows as "~/...". */
+	f = gui_job_folder(gui_model_job(m, 0));
+	CHECK_STR(f, "~/names/one/app");
+	g_free(f);
+	/* Without one/app, "app" alone tells two/app from three. */
+	idx[0] = 0;
+	gui_model_remove(m, idx, 1);
+	CHECK_STR(gui_model_job(m, 0)->where, "three");
+	CHECK_STR(gui_model_job(m, 2)->where, "app");
+	/* A package whose name is unique again loses the hint. */
+	idx[0] = 2;
+	gui_model_remove(m, idx, 1);
+	CHECK(gui_model_job(m, 0)->where == NULL);
+	f = gui_job_title(gui_model_job(m, 0));
+	CHECK_STR(f, "Hello  (hello.sis)");
+	g_free(f);
+	gui_model_free(m);
+	g_free(root);
+	g_free(d1);
+	g_free(d2);
+	g_free(d3);
+	g_free(p1);
+	g_free(p2);
+	g_free(p3);
+	g_free(p4);
+}
+
+static void test_key_describe(void)
+{
+	char *t;
+
+	/* A URI as gui_tokens_scan makes it: token by attributes, key by id. */
+	t = gui_key_describe("pkcs11:model=SoftHSM%20v2;manufacturer=SoftHSM%20project;serial=daf0d6933a0c3d39;"
+			     "token=Dev%20token%20%C3%A9;id=%01%A2;type=private",
+		"signing key", "CN=Jane Dev, OU=Apps, O=Acme, C=FI");
+	CHECK_STR(t, "Token \"Dev token é\"\nKey \"signing key\" (id 01a2)\nCertificate: Jane Dev (Acme)");
+	g_free(t);
+	/* A label in the URI wins; a control character is shown as '?'; the
+	 * subject in OpenSSL's slash form with an escaped '/'; a query part
+	 * (module-path) is not part of the description. */
+	t = gui_key_describe("pkcs11:token=T%3bx;object=sig%20key%0A;type=private?module-path=/usr/lib/m.so", "ignored",
+		"/CN=A\\/B/O=X Y");
+	CHECK_STR(t, "Token \"T;x\"\nKey \"sig key?\"\nCertificate: A/B (X Y)");
+	g_free(t);
+	/* No certificate seen: two lines; no token label: its serial. */
+	t = gui_key_describe("pkcs11:serial=1234;id=%ff", NULL, NULL);
+	CHECK_STR(t, "Token with serial 1234\nKey with id ff");
+	g_free(t);
+	t = gui_subject_short("O=Acme, C=FI");
+	CHECK_STR(t, "Acme");
+	g_free(t);
+	t = gui_subject_short("CN=Jane\\, Dev, C=FI");
+	CHECK_STR(t, "Jane, Dev");
+	g_free(t);
+	t = gui_subject_short("C=FI, L=Espoo");
+	CHECK_STR(t, "C=FI, L=Espoo");
+	g_free(t);
+}
+
+/* Validity in whole days of a PEM certificate, -1 if unreadable. */
+static int cert_days(const char *pem)
+{
+	FILE *f = fopen(pem, "r");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	int days = -1, secs = 0;
+
+	if (!x || ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x), X509_get0_notAfter(x)) != 1)
+		days = -1;
+	X509_free(x);
+	if (f)
+		fclose(f);
+	return days;
+}
+
+/* The app's certificate wizard and the CLI start from one validity
+ * (SISIGN_CERT_DAYS_DEFAULT): the wizard's own default (days 0, what the
+ * library fills in; the wizard window's field is checked under Xvfb), and
+ * `sisign keygen --cert` without --days, by its --help and by the
+ * certificate it makes. */
+static void test_days_default(void)
+{
+	const char *cli = g_getenv("SISIGN");
+	char *dir = g_build_filename(tmp, "days", NULL), *key = g_build_filename(dir, "w.key", NULL);
+	char *crt = g_build_filename(dir, "w.pem", NULL), *ckey = g_build_filename(dir, "c.key", NULL);
+	char *ccrt = g_build_filename(dir, "c.pem", NULL), *out = NULL, *want;
+	struct gui_wizard_params p;
+	struct gui_wizard_result r;
+	GError *e = NULL;
+
+	CHECK(SISIGN_CERT_DAYS_DEFAULT == 365);
+	g_mkdir_with_parents(dir, 0700);
+	memset(&p, 0, sizeof p);
+	p.where = GUI_WIZ_FILE;
+	p.key_file = key;
+	p.what = GUI_WIZ_SELFSIGNED;
+	p.subject = "/CN=Days Test";
+	p.bits = 1024;
+	p.out_file = crt;
+	CHECK(gui_wizard_run(&p, &r, &e));
+	if (e) {
+		fprintf(stderr, "wizard: %s\n", e->message);
+		g_clear_error(&e);
+	}
+	CHECK(cert_days(crt) == SISIGN_CERT_DAYS_DEFAULT);
+	gui_wizard_result_clear(&r);
+
+	if (!cli || !g_file_test(cli, G_FILE_TEST_IS_EXECUTABLE)) {
+		printf("skip: no sisign CLI ($SISIGN) to compare the validity default with\n");
+		goto out;
+	}
+	{
+		char *argv[] = { (char *)cli, "keygen", "--help", NULL };
+		int st = -1;
+		CHECK(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &st, NULL));
+		want = g_strdup_printf("validity in days (default %d)", SISIGN_CERT_DAYS_DEFAULT);
+		CHECK(out && strstr(out, want));
+		g_free(want);
+		g_free(out);
+	}
+	{
+		char *argv[] = { (char *)cli, "keygen", "--cert", "--subject", "CN=Days Test", "--bits", "1024",
+			"--no-passphrase", "-o", ccrt, ckey, NULL };
+		int st = -1;
+		CHECK(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &st, NULL));
+		CHECK(g_spawn_check_wait_status(st, NULL));
+		CHECK(cert_days(ccrt) == SISIGN_CERT_DAYS_DEFAULT);
+	}
+out:
+	g_free(dir);
+	g_free(key);
+	g_free(crt);
+	g_free(ckey);
+	g_free(ccrt);
+}
+
+static const struct gui_detail *find_detail(GPtrArray *a, enum gui_detail_kind kind, const char *key_start)
+{
+	guint i;
+
+	for (i = 0; i < a->len; i++) {
+		const struct gui_detail *d = g_ptr_array_index(a, i);
+		if (d->kind == kind && g_str_has_prefix(d->key, key_start))
+			return d;
+	}
+	return NULL;
+}
+
 static void test_batch(void)
 {
 	struct gui_model *m = gui_model_new();
@@ -533,6 +727,16 @@ static void test_batch(void)
 	CHECK_STR(j->output, out);
 	CHECK(j->status && strstr(j->status, "one_signed.sis"));
 	CHECK(j->nchains == 0); /* the input is untouched */
+	/* The Signatures column counts what was just written (issue #12: it
+	 * said "unsigned" after signing): the row re-read its output. */
+	CHECK(j->out_nchains == 1);
+	{
+		char *tip = NULL, *t = gui_job_signatures_text(j, &tip);
+		CHECK_STR(t, "1 chain");
+		CHECK(tip && strstr(tip, "one_signed.sis: 1 chain") && strstr(tip, "the input itself: unsigned"));
+		g_free(t);
+		g_free(tip);
+	}
 	CHECK(verdict_of(a, NULL, 0) == SISIGN_VERDICT_UNSIGNED);
 	CHECK(verdict_of(out, subject, sizeof subject) == SISIGN_VERDICT_SELF_SIGNED);
 	CHECK(strstr(subject, "GUI Model Test") != NULL);
@@ -559,6 +763,30 @@ static void test_batch(void)
 		CHECK(strstr(t, "Cannot read this package") != NULL);
 		g_free(t);
 	}
+	/* The same Details as rows for the window's grid: the package, its
+	 * files and each chain, nested by depth, verdicts coloured. */
+	{
+		GPtrArray *d = gui_details_build(out, NULL);
+		const struct gui_detail *x;
+
+		x = d->len ? g_ptr_array_index(d, 0) : NULL;
+		CHECK(x && x->kind == GUI_DETAIL_HEADING && x->depth == 0 && strcmp(x->key, "one_signed.sis") == 0);
+		x = find_detail(d, GUI_DETAIL_FIELD, "UID");
+		CHECK(x && x->depth == 0 && g_strcmp0(x->value, "0xe0002001") == 0);
+		x = find_detail(d, GUI_DETAIL_ITEM, "!:\\private\\e0001234\\payload.txt");
+		CHECK(x && x->depth == 1 && x->value && strstr(x->value, "bytes, hash ok"));
+		x = find_detail(d, GUI_DETAIL_HEADING, "Chain 1: ");
+		CHECK(x && x->depth == 1);
+		x = find_detail(d, GUI_DETAIL_FIELD, "Signer");
+		CHECK(x && x->depth == 1 && x->value && strstr(x->value, "GUI Model Test"));
+		x = find_detail(d, GUI_DETAIL_FIELD, "Verdict");
+		CHECK(x && g_strcmp0(x->value, "self-signed") == 0 && g_strcmp0(x->mood, "warning") == 0);
+		g_ptr_array_unref(d);
+		d = gui_details_build("/nonexistent.sis", NULL);
+		x = find_detail(d, GUI_DETAIL_FIELD, "Cannot read this package");
+		CHECK(x && g_strcmp0(x->mood, "error") == 0 && x->value && *x->value);
+		g_ptr_array_unref(d);
+	}
 
 	/* Verify the selected row only (the second input: unsigned). */
 	run_batch(m, GUI_OP_VERIFY, &s, NULL, one, 1, &r);
@@ -568,6 +796,13 @@ static void test_batch(void)
 	CHECK(j->state == GUI_JOB_DONE);
 	CHECK(j->verdict == SISIGN_VERDICT_UNSIGNED);
 	CHECK_STR(j->status, "Unsigned: no signature");
+	/* Verify wrote nothing: the column counts the input again. */
+	CHECK(j->out_nchains == -1);
+	{
+		char *t = gui_job_signatures_text(j, NULL);
+		CHECK_STR(t, "unsigned");
+		g_free(t);
+	}
 
 	/* Verify against trusted roots (settings.trust, what the window's
 	 * "Trusted roots" row sets): the signed output's own certificate as a
@@ -639,6 +874,11 @@ static void test_batch(void)
 	j = gui_model_job(m, 1);
 	CHECK(j->state == GUI_JOB_DONE);
 	CHECK(j->nchains == 1);
+	{
+		char *t = gui_job_signatures_text(j, NULL);
+		CHECK_STR(t, "1 chain");
+		g_free(t);
+	}
 	CHECK(verdict_of(b, NULL, 0) == SISIGN_VERDICT_SELF_SIGNED);
 	/* Remove signature, in place: back to unsigned, no secret asked. */
 	run_batch(m, GUI_OP_UNSIGN, &s, NULL, one, 1, &r);
@@ -1135,6 +1375,8 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	/* Nothing here reads the user's own configuration or home. */
+	g_setenv("HOME", tmp, TRUE);
 	test_output_paths();
 	test_settings();
 	test_add_paths();
@@ -1143,6 +1385,9 @@ int main(void)
 	test_batch();
 	test_token_prompt();
 	test_wizard();
+	test_same_names();
+	test_key_describe();
+	test_days_default();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
 		if (!sh(cmd))

@@ -6,10 +6,17 @@
  * "cancelled"), Sign again, the PIN typed into the dialog's entry and OK
  * activated, then wait for the batch.  Asserts: every output verifies
  * (self-signed by the token's certificate), inputs are untouched, the
- * settings file remembers the key URI but no PIN; then photographs the
- * window into SISIGN_SCREENSHOT (a PNG in the build tree); Verify shows each
- * row's verdict in words and the trusted roots are remembered (paths only);
- * opens the certificate wizard; and, with the mock PKCS#11 module
+ * settings file remembers the key URI but no PIN; each row's Signatures
+ * cell counts its signed output, the header's columns line up with the
+ * rows' to the pixel, "Signing with:" names token, key and certificate in
+ * words and its copy button puts the key URI on the clipboard; then
+ * photographs the window into SISIGN_SCREENSHOT (a PNG in the build tree;
+ * `cmake --build build --target gui_screenshot` copies it to
+ * docs/screenshot.png); Verify shows each row's verdict in words and the
+ * trusted roots are remembered (paths only); Details is a grid of label and
+ * value rows; opens the certificate wizard (its validity field starts at
+ * SISIGN_CERT_DAYS_DEFAULT); a package of the same file name from another
+ * folder gets a row that names its folder; and, with the mock PKCS#11 module
  * (MOCK_P11_MODULE, MOCK_P11_MODE=countlow), the PIN dialog on screen says
  * the PIN tries are low.  GTK criticals are fatal (G_DEBUG in run-xvfb.sh).
  *
@@ -24,6 +31,7 @@
 
 #include <glib/gstdio.h>
 
+#include <sisign/keygen.h>
 #include <sisign/package.h>
 #include <sisign/token.h>
 #include <sisign/verify.h>
@@ -156,6 +164,133 @@ static void drop_files(GtkWidget *win, const char *dir)
 	g_slist_free_full(files, g_object_unref);
 }
 
+/* ---- looking at the window the way a user does (issue #12) ----------------
+ * These walk the widget tree instead of asking the window for its parts, so
+ * the same checks run against older builds of the app too. */
+
+/* Every widget under (and including) w that holds the "labels" array of a
+ * package row or of the column header, in tree order: the header first. */
+static void collect_rows(GtkWidget *w, GPtrArray *out)
+{
+	GtkWidget *c;
+
+	if (g_object_get_data(G_OBJECT(w), "labels") && !GTK_IS_LIST_BOX_ROW(w))
+		g_ptr_array_add(out, w);
+	for (c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+		collect_rows(c, out);
+}
+
+/* The text of every label under w (w too), one a line. */
+static void collect_text(GtkWidget *w, GString *s)
+{
+	GtkWidget *c;
+
+	if (GTK_IS_LABEL(w))
+		g_string_append_printf(s, "%s\n", gtk_label_get_text(GTK_LABEL(w)));
+	for (c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+		collect_text(c, s);
+}
+
+static GtkWidget *find_widget(GtkWidget *w, gboolean (*match)(GtkWidget *, const void *), const void *arg)
+{
+	GtkWidget *c, *f;
+
+	if (match(w, arg))
+		return w;
+	for (c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+		if ((f = find_widget(c, match, arg)))
+			return f;
+	return NULL;
+}
+
+static gboolean has_class(GtkWidget *w, const void *cls) { return gtk_widget_has_css_class(w, cls); }
+static gboolean has_name(GtkWidget *w, const void *name) { return g_strcmp0(gtk_widget_get_name(w), name) == 0; }
+static gboolean has_type(GtkWidget *w, const void *type) { return G_TYPE_CHECK_INSTANCE_TYPE(w, *(const GType *)type); }
+static gboolean is_label_text(GtkWidget *w, const void *text)
+{
+	return GTK_IS_LABEL(w) && g_strcmp0(gtk_label_get_text(GTK_LABEL(w)), text) == 0;
+}
+
+/* Column c of the header and of every row start at the same x and are as
+ * wide (to a pixel), measured in the window's coordinates. */
+static void check_columns_aligned(GtkWidget *win)
+{
+	GPtrArray *rows = g_ptr_array_new();
+	guint r;
+	int c;
+
+	collect_rows(win, rows);
+	CHECK(rows->len >= 2);
+	for (r = 1; r < rows->len; r++) {
+		GtkWidget **hl = g_object_get_data(G_OBJECT(g_ptr_array_index(rows, 0)), "labels");
+		GtkWidget **rl = g_object_get_data(G_OBJECT(g_ptr_array_index(rows, r)), "labels");
+
+		for (c = 0; c < 5; c++) {
+			double hx = 0, hy = 0, rx = 0, ry = 0;
+			int hw = gtk_widget_get_width(hl[c]), rw = gtk_widget_get_width(rl[c]);
+
+			CHECK(gtk_widget_translate_coordinates(hl[c], win, 0, 0, &hx, &hy));
+			CHECK(gtk_widget_translate_coordinates(rl[c], win, 0, 0, &rx, &ry));
+			checks++;
+			if (hx - rx > 0.5 || rx - hx > 0.5 || hw != rw) {
+				failures++;
+				fprintf(stderr, "column %d (\"%s\"): header x %.0f width %d, row %u x %.0f width %d\n", c,
+					gtk_label_get_text(GTK_LABEL(hl[c])), hx, hw, r, rx, rw);
+			}
+		}
+	}
+	g_ptr_array_unref(rows);
+}
+
+/* The text of column col in the package row whose Package cell's tooltip
+ * (the file's path) is path; NULL if there is no such row. */
+static const char *row_cell(GtkWidget *win, const char *path, int col)
+{
+	GPtrArray *rows = g_ptr_array_new();
+	const char *t = NULL;
+	guint r;
+
+	collect_rows(win, rows);
+	for (r = 1; r < rows->len && !t; r++) {
+		GtkWidget **l = g_object_get_data(G_OBJECT(g_ptr_array_index(rows, r)), "labels");
+		if (g_strcmp0(gtk_widget_get_tooltip_text(l[0]), path) == 0)
+			t = gtk_label_get_text(GTK_LABEL(l[col]));
+	}
+	g_ptr_array_unref(rows);
+	return t;
+}
+
+static GtkWidget *details_window(void)
+{
+	GListModel *tl = gtk_window_get_toplevels();
+	guint i, n = g_list_model_get_n_items(tl);
+	GtkWidget *found = NULL;
+
+	for (i = 0; i < n && !found; i++) {
+		GtkWindow *w = g_list_model_get_item(tl, i);
+		if (g_str_has_prefix(gtk_window_get_title(w) ? gtk_window_get_title(w) : "", "Details — "))
+			found = GTK_WIDGET(w);
+		g_object_unref(w);
+	}
+	return found;
+}
+static gboolean details_shown(GtkWidget *w) { (void)w; return details_window() != NULL; }
+
+static void save_shot(GtkWidget *w, const char *dir, const char *name)
+{
+	GError *e = NULL;
+	char *p = g_build_filename(dir, name, NULL);
+
+	CHECK(sisign_app_window_save_png(w, p, &e));
+	if (e) {
+		fprintf(stderr, "screenshot %s: %s\n", p, e->message);
+		g_error_free(e);
+	} else {
+		printf("screenshot: %s\n", p);
+	}
+	g_free(p);
+}
+
 int main(void)
 {
 	const char *conf = g_getenv("SOFTHSM2_CONF");
@@ -177,6 +312,9 @@ int main(void)
 		return 77;
 	}
 	tmp = g_mkdtemp(tmpl);
+	/* The rows show their folder with the home directory as "~": the
+	 * screenshot then shows "~/packages", not a random temporary name. */
+	g_setenv("HOME", tmp, TRUE);
 	pkgdir = g_build_filename(tmp, "packages", NULL);
 	g_mkdir_with_parents(pkgdir, 0700);
 	settings = g_build_filename(tmp, "config", "sisign", "gui.ini", NULL);
@@ -258,6 +396,44 @@ int main(void)
 		sisign_pkg_free(pkg);
 	}
 
+	/* 5b. issue #12: each row's Signatures cell counts the signed output
+	 * (it said "unsigned"); the header's columns line up with the rows';
+	 * "Signing with:" names the token, key and certificate in words (no
+	 * percent-encoded URI) and the URI is behind a copy button. */
+	settle(300);
+	for (i = 0; i < gui_model_njobs(m); i++)
+		CHECK_STR_EQ(row_cell(win, gui_model_job(m, i)->path, 3), "1 chain");
+	check_columns_aligned(win);
+	{
+		GtkWidget *cur = find_widget(win, has_class, "identity-current");
+		GtkWidget *copy = find_widget(win, has_name, "copy-key-uri");
+		GString *t = g_string_new(NULL);
+
+		CHECK(cur != NULL);
+		if (cur)
+			collect_text(cur, t);
+		printf("identity: %s", t->str);
+		CHECK(strstr(t->str, "Token \"" TOKEN_LABEL "\"") != NULL);
+		CHECK(strstr(t->str, "Key \"sisign\" (id 01)") != NULL);
+		CHECK(strstr(t->str, "Certificate: sisign test (" TOKEN_LABEL ")") != NULL);
+		CHECK(strstr(t->str, "pkcs11:") == NULL && strchr(t->str, '%') == NULL);
+		g_string_free(t, TRUE);
+		CHECK(copy != NULL && gtk_widget_get_visible(copy));
+		if (copy) {
+			GdkClipboard *cb = gdk_display_get_clipboard(gdk_display_get_default());
+			GdkContentProvider *cp;
+			GValue v = G_VALUE_INIT;
+
+			CHECK(gtk_widget_activate(copy));
+			settle(300);
+			cp = gdk_clipboard_get_content(cb);
+			g_value_init(&v, G_TYPE_STRING);
+			CHECK(cp && gdk_content_provider_get_value(cp, &v, NULL));
+			CHECK_STR_EQ(g_value_get_string(&v), uri);
+			g_value_unset(&v);
+		}
+	}
+
 	/* 6. the choice is remembered, the PIN is not */
 	CHECK(g_file_get_contents(settings, &ini, NULL, NULL));
 	CHECK(ini && uri && strstr(ini, uri) && !strstr(ini, PIN));
@@ -296,6 +472,34 @@ int main(void)
 		CHECK(j->state == GUI_JOB_DONE && j->verdict == SISIGN_VERDICT_UNSIGNED);
 		CHECK_STR_EQ(j->status, "Unsigned: no signature");
 	}
+	/* 8b. Details: a structured view (issue #12: a clipped monospace dump):
+	 * label / value rows in a grid, values wrapping and selectable. */
+	{
+		guint first[1] = { 0 };
+		GType tv = GTK_TYPE_TEXT_VIEW, grid = GTK_TYPE_GRID;
+		GtkWidget *dw, *l;
+
+		sisign_app_window_select_rows(win, first, 1);
+		CHECK(gtk_widget_activate(sisign_app_window_button(win, SISIGN_BTN_DETAILS)));
+		CHECK(wait_for(win, details_shown, 10));
+		dw = details_window();
+		if (dw) {
+			settle(300);
+			CHECK(find_widget(dw, has_type, &tv) == NULL);
+			CHECK(find_widget(dw, has_type, &grid) != NULL);
+			CHECK(find_widget(dw, is_label_text, "UID") != NULL);
+			CHECK(find_widget(dw, is_label_text, "0xe0005002") != NULL);
+			l = find_widget(dw, is_label_text, gui_model_job(m, 0)->path);
+			CHECK(l && gtk_label_get_selectable(GTK_LABEL(l)) && gtk_label_get_wrap(GTK_LABEL(l)));
+			if (shot) {
+				char *dir = g_path_get_dirname(shot);
+				save_shot(dw, dir, "sisign-gtk-details.png");
+				g_free(dir);
+			}
+			gtk_window_destroy(GTK_WINDOW(dw));
+		}
+		sisign_app_window_select_rows(win, NULL, 0);
+	}
 	{
 		const char *roots[] = { "/etc/ssl/certs/sisign-test-root.pem", NULL };
 		sisign_app_window_set_trust_roots(win, roots);
@@ -308,11 +512,76 @@ int main(void)
 	/* 9. the certificate wizard opens over the window (its work is
 	 * covered by test_gui_model) */
 	{
-		GtkWidget *wz = sisign_wizard_new(GTK_WINDOW(win), NULL, module, NULL, NULL);
+		GtkWidget *wz = sisign_wizard_new(GTK_WINDOW(win), NULL, module, NULL, NULL), *sb;
+		GType spin = GTK_TYPE_SPIN_BUTTON;
+
 		gtk_window_present(GTK_WINDOW(wz));
 		settle(300);
 		CHECK(gtk_widget_get_mapped(wz));
+		/* Its validity starts where the CLI's does (issue #12: 3650 here,
+		 * 365 there); test_gui_model checks the CLI's. */
+		sb = find_widget(wz, has_type, &spin);
+		CHECK(sb && gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(sb)) == SISIGN_CERT_DAYS_DEFAULT);
 		gtk_window_destroy(GTK_WINDOW(wz));
+	}
+
+	/* 9b. the same package name from another folder (issue #12: the two
+	 * rows could not be told apart): each row names its folder. */
+	{
+		char *beta = g_build_filename(tmp, "beta", NULL), *h1 = g_build_filename(pkgdir, "hello.sis", NULL);
+		char *h2 = g_build_filename(beta, "hello.sis", NULL);
+		const char *t1, *t2;
+
+		g_mkdir_with_parents(beta, 0700);
+		make_package(beta, "hello.sis", 0xE0005009, "Hello World");
+		drop_files(win, beta);
+		CHECK(gui_model_njobs(m) == 4);
+		settle(300);
+		t1 = row_cell(win, h1, 0);
+		t2 = row_cell(win, h2, 0);
+		printf("same name: \"%s\" and \"%s\"\n", t1 ? t1 : "(none)", t2 ? t2 : "(none)");
+		CHECK(t1 && t2 && strcmp(t1, t2) != 0);
+		CHECK(t1 && strstr(t1, "in packages"));
+		CHECK(t2 && strstr(t2, "in beta"));
+		check_columns_aligned(win);
+		if (shot) {
+			char *dir = g_path_get_dirname(shot);
+			save_shot(win, dir, "sisign-gtk-same-name.png");
+			g_free(dir);
+		}
+		/* Details of a signed package: its chain as a heading with the
+		 * signer's fields under it. */
+		{
+			char *signed_path = g_build_filename(pkgdir, "hello_signed.sis", NULL);
+			GFile *f = g_file_new_for_path(signed_path);
+			guint last[1];
+			GtkWidget *dw;
+
+			sisign_app_window_add_files(win, &f, 1);
+			CHECK(gui_model_njobs(m) == 5);
+			last[0] = gui_model_njobs(m) - 1;
+			CHECK_STR_EQ(gui_model_job(m, last[0])->path, signed_path);
+			sisign_app_window_select_rows(win, last, 1);
+			CHECK(gtk_widget_activate(sisign_app_window_button(win, SISIGN_BTN_DETAILS)));
+			CHECK(wait_for(win, details_shown, 10));
+			if ((dw = details_window())) {
+				settle(300);
+				CHECK(find_widget(dw, is_label_text, "Chain 1: self-signed") != NULL);
+				CHECK(find_widget(dw, is_label_text, "Signer") != NULL);
+				if (shot) {
+					char *dir = g_path_get_dirname(shot);
+					save_shot(dw, dir, "sisign-gtk-details-signed.png");
+					g_free(dir);
+				}
+				gtk_window_destroy(GTK_WINDOW(dw));
+			}
+			sisign_app_window_select_rows(win, NULL, 0);
+			g_object_unref(f);
+			g_free(signed_path);
+		}
+		g_free(beta);
+		g_free(h1);
+		g_free(h2);
 	}
 
 	gtk_window_destroy(GTK_WINDOW(win));

@@ -370,7 +370,7 @@ out:
 
 int xb_validity(const struct sisign_cert_params *cp, time_t now, time_t *nb, time_t *na, struct sisign_error *err)
 {
-	int days = cp->days ? cp->days : 365;
+	int days = cp->days ? cp->days : SISIGN_CERT_DAYS_DEFAULT;
 
 	if (cp->days < 0 || cp->days > 36500)
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "validity must be 1 to 36500 days, not %d", cp->days);
