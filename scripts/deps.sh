@@ -25,6 +25,8 @@ packages=(
 	softhsm2 opensc
 	python3
 	strace                              # tests/integration/test_fault_injection.sh, test_audit_log.sh
+	dpkg-dev lintian                    # test_deb.sh: build the .deb packages (CPack), lint them
+	appstream desktop-file-utils        # test_app_identity.sh: validate the metainfo and desktop file
 	# tests/integration/test_opensc_card.sh: a card through pcscd and OpenSC,
 	# emulated by virt_cacard (built from ../shared/third_party/virt_cacard)
 	pcscd vsmartcard-vpcd libnss3-tools iproute2

@@ -1573,7 +1573,7 @@ GtkWidget *sisign_app_window_new(GtkApplication *app, const char *settings_path,
 	g_object_set_data_full(G_OBJECT(win), "sisign-win", w, win_free);
 	gtk_window_set_title(GTK_WINDOW(win), "sisign — SIS package signing");
 	gtk_window_set_default_size(GTK_WINDOW(win), 1180, 640);
-	gtk_window_set_icon_name(GTK_WINDOW(win), "sisign-gtk");
+	gtk_window_set_icon_name(GTK_WINDOW(win), "io.github.sisign.SisignGtk");
 
 	prov = gtk_css_provider_new();
 	gtk_css_provider_load_from_data(prov, css, -1);
