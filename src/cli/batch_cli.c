@@ -33,6 +33,7 @@ const struct option batch_cli_longopts[] = {
 	{ "json", no_argument, NULL, BO_JSON },
 	{ "audit-log", required_argument, NULL, BO_AUDIT_LOG },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "progress", no_argument, NULL, BO_PROGRESS },
 	{ "dry-run", no_argument, NULL, BO_DRY_RUN },
 	{ "follow-symlinks", no_argument, NULL, BO_FOLLOW_SYMLINKS },
@@ -76,7 +77,11 @@ int batch_cli_handle(struct batch_cli *bc, const char *cmd, int c, const char *a
 	case BO_PARALLEL_TOKEN: bc->parallel_token = 1; break;
 	case BO_JSON: bc->json = 1; break;
 	case BO_AUDIT_LOG: bc->audit_log = arg; break;
-	case 'q': bc->quiet = 1; return 1; /* also fine for single files */
+	case 'q':
+	case 'v':
+		(void)cli_common_opt(c);
+		bc->quiet = cli_quiet;
+		return 1; /* also fine for single files */
 	case BO_NO_WAIT: bc->no_wait = 1; return 1; /* likewise */
 	case BO_FOLLOW_SYMLINKS: bc->follow_symlinks = 1; break;
 	case BO_PROGRESS: bc->progress = 1; break;

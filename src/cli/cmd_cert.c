@@ -48,12 +48,12 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 		sizeof longopts / sizeof longopts[0]);
 
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:o:", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":o:qv", longopts, NULL)) != -1) {
 		if (c == 'o')
 			c = CO_OUT;
 		if (csr && (c == CO_DAYS || c == CO_NOT_BEFORE || c == CO_NOT_AFTER || c == CE_STORE))
-			return cli_getopt_error(cmd, '?', argv);
+			return cli_getopt_error(cmd, '?', argv, NULL);
 		if ((r = certopts_keyopts_handle(&co, &ko, cmd, c, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
@@ -63,7 +63,7 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 			flags |= SISIGN_CERT_STORE;
 			continue;
 		}
-		return cli_getopt_error(cmd, c, argv);
+		return cli_getopt_error(cmd, c, argv, longopts);
 	}
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

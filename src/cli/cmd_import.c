@@ -36,14 +36,14 @@ static int run_import(int argc, char **argv)
 	certopts_token_longopts(CO_F_OBJ, own, tmp, sizeof tmp / sizeof tmp[0], longopts,
 		sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":qv", longopts, NULL)) != -1) {
 		if ((r = certopts_keyopts_handle(&co, &ko, "import", c, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
 		}
-		return cli_getopt_error("import", c, argv);
+		return cli_getopt_error("import", c, argv, longopts);
 	}
 	if (optind != argc - 1 || !keyopts_is_uri(argv[optind]))
 		return cli_usage_error("import", "name one token: pkcs11:token=LABEL");
@@ -96,8 +96,8 @@ static int run_export(int argc, char **argv)
 	certopts_token_longopts(CO_F_OUT, NULL, tmp, sizeof tmp / sizeof tmp[0], longopts,
 		sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:o:", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":o:qv", longopts, NULL)) != -1) {
 		if (c == 'o')
 			c = CO_OUT;
 		if ((r = certopts_keyopts_handle(&co, &ko, "export-cert", c, optarg)) != 0) {
@@ -105,7 +105,7 @@ static int run_export(int argc, char **argv)
 				return EXIT_USAGE;
 			continue;
 		}
-		return cli_getopt_error("export-cert", c, argv);
+		return cli_getopt_error("export-cert", c, argv, longopts);
 	}
 	if (optind != argc - 1 || !keyopts_is_uri(argv[optind]))
 		return cli_usage_error("export-cert", "name one certificate: pkcs11:token=LABEL;object=NAME");

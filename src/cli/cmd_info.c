@@ -772,6 +772,8 @@ static int cmd_info(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "no-check", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct info_opts o = { 0, 1 };
@@ -779,13 +781,15 @@ static int cmd_info(int argc, char **argv)
 	int c, i;
 
 	opterr = 0;
-	optind = 0; /* full reset, so the leading '+' is honoured */
-	while ((c = getopt_long(argc, argv, "+:j", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":jqv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = 1; break;
 		case 'c': o.check = 1; break;
 		case 'n': o.check = 0; break;
-		default: return cli_getopt_error(argv[0], c, argv);
+		case 'q':
+		case 'v': (void)cli_common_opt(c); break;
+		default: return cli_getopt_error(argv[0], c, argv, longopts);
 		}
 	}
 	if (optind >= argc)

@@ -55,8 +55,8 @@ static int run(int argc, char **argv)
 		sizeof longopts / sizeof longopts[0]);
 
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:o:", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":o:qv", longopts, NULL)) != -1) {
 		if (c == 'o')
 			c = CO_OUT;
 		if ((r = certopts_keyopts_handle(&co, &ko, "keygen", c, optarg)) != 0) {
@@ -94,7 +94,7 @@ static int run(int argc, char **argv)
 			flags |= SISIGN_KEYFILE_OVERWRITE;
 			break;
 		default:
-			return cli_getopt_error("keygen", c, argv);
+			return cli_getopt_error("keygen", c, argv, longopts);
 		}
 	}
 	if (optind != argc - 1)

@@ -108,7 +108,7 @@ static int cmd_keys(int argc, char **argv)
 	keyopts_longopts(KEYOPTS_F_TOKEN, extra, longopts, sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":jm:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jm:qv", longopts, NULL)) != -1) {
 		if (c == 'j') {
 			json = 1;
 			continue;
@@ -119,7 +119,7 @@ static int cmd_keys(int argc, char **argv)
 		if (h < 0)
 			return EXIT_USAGE;
 		if (h == 0)
-			return cli_getopt_error(argv[0], c, argv);
+			return cli_getopt_error(argv[0], c, argv, longopts);
 	}
 	if (optind < argc)
 		uri = argv[optind++];

@@ -171,6 +171,8 @@ static int cmd_pack(int argc, char **argv)
 		{ "store", no_argument, NULL, OPT_STORE },
 		{ "created", required_argument, NULL, OPT_CREATED },
 		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pack_args *a = NULL;
@@ -193,7 +195,7 @@ static int cmd_pack(int argc, char **argv)
 	po.vendor = "";
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:u:n:l:f:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":u:n:l:f:o:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			uid_arg = optarg;
@@ -280,8 +282,12 @@ static int cmd_pack(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'q':
+		case 'v':
+			(void)cli_common_opt(c);
+			break;
 		default:
-			rc = cli_getopt_error(argv[0], c, argv);
+			rc = cli_getopt_error(argv[0], c, argv, longopts);
 			goto out;
 		}
 	}

@@ -39,7 +39,7 @@ static int cmd_sign(int argc, char **argv)
 	keyopts_longopts(KEYOPTS_F_KEY | KEYOPTS_F_TOKEN, extra, longopts, sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:k:c:o:rj:q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:c:o:rj:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': ko.key = optarg; continue;
 		case 'c': ko.cert = optarg; continue;
@@ -56,7 +56,7 @@ static int cmd_sign(int argc, char **argv)
 		if (h < 0)
 			return EXIT_USAGE;
 		if (h == 0)
-			return cli_getopt_error(argv[0], c, argv);
+			return cli_getopt_error(argv[0], c, argv, longopts);
 	}
 	if (!ko.key)
 		return cli_usage_error(argv[0], "--key KEY (a key file or a pkcs11: URI) is required");

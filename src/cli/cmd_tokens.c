@@ -30,6 +30,8 @@ static int cmd_tokens(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "module", required_argument, NULL, 'm' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sisign_token_opts to;
@@ -41,11 +43,13 @@ static int cmd_tokens(int argc, char **argv)
 	memset(&to, 0, sizeof to);
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:jm:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jm:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'm': to.module = optarg; break;
-		default: return cli_getopt_error(argv[0], c, argv);
+		case 'q':
+		case 'v': (void)cli_common_opt(c); break;
+		default: return cli_getopt_error(argv[0], c, argv, longopts);
 		}
 	}
 	if (optind < argc)

@@ -32,7 +32,7 @@ static int cmd_unsign(int argc, char **argv)
 		longopts[3 + i] = batch_cli_longopts[i];
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:ao:rj:q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ao:rj:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = 1; break;
 		case 'o': ot.output = optarg; break;
@@ -42,7 +42,7 @@ static int cmd_unsign(int argc, char **argv)
 			if (r < 0)
 				return EXIT_USAGE;
 			if (r == 0)
-				return cli_getopt_error(argv[0], c, argv);
+				return cli_getopt_error(argv[0], c, argv, longopts);
 		}
 	}
 	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {

@@ -294,7 +294,7 @@ static int cmd_verify(int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:t:jrq", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:jrqv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (a.ntrust >= MAX_TRUST)
@@ -313,7 +313,7 @@ static int cmd_verify(int argc, char **argv)
 			if (h < 0)
 				return EXIT_USAGE;
 			if (h == 0)
-				return cli_getopt_error(argv[0], c, argv);
+				return cli_getopt_error(argv[0], c, argv, longopts);
 		}
 	}
 	a.trust[a.ntrust] = NULL;

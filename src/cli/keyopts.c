@@ -50,7 +50,7 @@ size_t keyopts_longopts(int which, const struct option *extra, struct option *ou
 	for (i = 0; extra && extra[i].name && n + 1 < max; i++)
 		out[n++] = extra[i];
 	memset(&out[n], 0, sizeof out[n]);
-	return n;
+	return cli_longopts_add_common(out, max);
 }
 
 static int parse_fd(const char *s, int *out)
@@ -70,6 +70,8 @@ static int parse_fd(const char *s, int *out)
 
 int keyopts_handle(struct keyopts *ko, const char *cmd, int c, const char *arg)
 {
+	if (cli_common_opt(c))
+		return 1;
 	switch (c) {
 	case KO_KEY:
 		ko->key = arg;
