@@ -50,6 +50,7 @@ struct batch_cli {
 	const char *files_from; /* --files-from FILE, "-" = stdin */
 	const char *out_dir;    /* --out-dir DIR */
 	const char *suffix;     /* --suffix SUF */
+	const char *output;     /* -o OUT: one input, batch options wanted (set by the command) */
 	int in_place;           /* --in-place (set by the command) */
 	int skip_signed;        /* --skip-signed */
 	int resign;             /* --resign */

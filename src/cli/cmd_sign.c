@@ -65,8 +65,7 @@ static int cmd_sign(int argc, char **argv)
 	/* Several inputs, a directory or a batch option: the batch engine,
 	 * with one signer (one token login) for all of them. */
 	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {
-		if (ot.output)
-			return cli_usage_error(argv[0], "-o names one output; use --out-dir, --suffix or --in-place for several inputs");
+		bc.output = ot.output; /* one input with --json, --dry-run, ...: batch_cli_run checks */
 		bc.in_place = ot.in_place;
 		return batch_cli_run(&bc, argv[0], SISIGN_BATCH_SIGN, &ko, NULL, argc - optind, argv + optind);
 	}

@@ -46,8 +46,7 @@ static int cmd_unsign(int argc, char **argv)
 		}
 	}
 	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {
-		if (ot.output)
-			return cli_usage_error(argv[0], "-o names one output; use --out-dir, --suffix or --in-place for several inputs");
+		bc.output = ot.output; /* one input with --json, --dry-run, ...: batch_cli_run checks */
 		bc.in_place = ot.in_place;
 		bc.unsign_all = all;
 		return batch_cli_run(&bc, argv[0], SISIGN_BATCH_UNSIGN, NULL, NULL, argc - optind, argv + optind);
