@@ -110,6 +110,37 @@ void cli_json_error(const char *path, const char *verdict, int with_offset, cons
 /* A one-line "PROG: message" on stderr (warnings, notes). */
 void cli_msg(const char *fmt, ...) SISIGN_PRINTF(1, 2);
 
+/* ---- "-": standard input and output (cli_stdio.c) --------------------------
+ * Every command that reads a package (info, verify, sign, unsign) reads "-"
+ * as standard input (at most CLI_STDIN_MAX bytes, into memory); every one
+ * that writes one (sign, unsign and pack -o -) writes "-" to standard
+ * output.  A package is never written to a terminal, nor read from one.
+ * Standard output cannot be replaced atomically: the package is written
+ * to a private temporary directory ($TMPDIR, else /tmp) and copied to
+ * standard output only once it is complete (signed, checked); on failure
+ * nothing reaches standard output. */
+#define CLI_STDIN_MAX (1024 << 20)
+struct sisign_pkg;
+struct cli_spool {
+	char dir[4096];
+	char path[4096 + 16];
+};
+int cli_is_stdio(const char *path);
+/* Seconds on the monotonic clock (for -v timings). */
+double cli_now(void);
+/* EXIT_USAGE (message printed) when input is "-" and standard input is a
+ * terminal, or output is "-" and standard output is one; either may be
+ * NULL. */
+int cli_stdio_check(const char *cmd, const char *input, const char *output);
+/* sisign_pkg_open, or for "-" sisign_pkg_parse_mem over all of standard
+ * input: *mem then holds the bytes, to be freed after sisign_pkg_free(). */
+int cli_pkg_open(const char *path, struct sisign_pkg **pkg, void **mem, struct sisign_error *err);
+/* A temporary file sp->path for an output bound for standard output
+ * (exit code; message printed). */
+int cli_spool_begin(struct cli_spool *sp, const char *cmd);
+/* ok: copy sp->path to standard output; always remove it.  Exit code. */
+int cli_spool_finish(struct cli_spool *sp, const char *cmd, int ok);
+
 /* The higher of two exit codes (used among failures, and while the list of
  * inputs is gathered). */
 int cli_worst(int a, int b);

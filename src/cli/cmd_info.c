@@ -714,11 +714,12 @@ static int info_one(const char *path, const struct info_opts *o)
 {
 	struct sisign_pkg *pkg = NULL;
 	struct sisign_error err, derr;
+	void *mem = NULL;
 	int r, dr = SISIGN_OK, checked = 0, rc;
 
 	sisign_error_clear(&err);
 	sisign_error_clear(&derr);
-	r = sisign_pkg_open(path, NULL, &pkg, &err);
+	r = cli_pkg_open(path, &pkg, &mem, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
@@ -763,6 +764,7 @@ static int info_one(const char *path, const struct info_opts *o)
 		}
 	}
 	sisign_pkg_free(pkg);
+	free(mem);
 	return rc;
 }
 
@@ -794,6 +796,9 @@ static int cmd_info(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
+	for (i = optind; i < argc; i++)
+		if (cli_stdio_check(argv[0], argv[i], NULL) != EXIT_OK)
+			return EXIT_USAGE;
 	/* An input goes through when it is described without a problem; a
 	 * hash mismatch or damage counts as a failure of that input. */
 	cli_tally_init(&t);

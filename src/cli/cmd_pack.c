@@ -340,15 +340,27 @@ static int cmd_pack(int argc, char **argv)
 	po.files = a->files;
 	po.nfiles = a->nfiles;
 
+	if ((rc = cli_stdio_check(argv[0], NULL, out)) != EXIT_OK)
+		goto out;
 	sisign_error_clear(&err);
-	r = sisign_pack(&po, out, &err);
+	if (cli_is_stdio(out)) {
+		/* Standard output: the whole package, once it is complete. */
+		struct cli_spool sp;
+		if ((rc = cli_spool_begin(&sp, argv[0])) != EXIT_OK)
+			goto out;
+		r = sisign_pack(&po, sp.path, &err);
+		rc = cli_spool_finish(&sp, argv[0], r == SISIGN_OK);
+	} else {
+		r = sisign_pack(&po, out, &err);
+		if (r == SISIGN_OK)
+			cli_note("wrote %s", out);
+	}
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
 		rc = cli_report(out, &err);
 		goto out;
 	}
-	rc = EXIT_OK;
 out:
 	if (a)
 		for (i = 0; i < a->nfiles; i++)

@@ -101,6 +101,7 @@ static int cmd_sign(int argc, char **argv)
 	rc = out_target_write(&ot, pkg);
 out:
 	sisign_pkg_free(pkg);
+	out_target_free(&ot);
 	sisign_identity_free(id);
 	sisign_signer_free(signer);
 	return rc;

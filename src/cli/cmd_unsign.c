@@ -78,6 +78,7 @@ static int cmd_unsign(int argc, char **argv)
 	rc = out_target_write(&ot, pkg);
 out:
 	sisign_pkg_free(pkg);
+	out_target_free(&ot);
 	return rc;
 }
 

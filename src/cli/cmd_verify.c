@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sisign/package.h>
@@ -235,6 +236,7 @@ static void verify_one(const char *path, const struct verify_args *a, struct cli
 	struct sisign_verify_report *rep = NULL;
 	struct sisign_verify_opts vo;
 	struct sisign_error err;
+	void *mem = NULL;
 	int r;
 
 	sisign_error_clear(&err);
@@ -242,7 +244,7 @@ static void verify_one(const char *path, const struct verify_args *a, struct cli
 	vo.trust = a->ntrust ? a->trust : NULL;
 	vo.at = a->at;
 	vo.skip_data = a->no_data;
-	r = sisign_pkg_open(path, NULL, &pkg, &err);
+	r = cli_pkg_open(path, &pkg, &mem, &err);
 	if (r == SISIGN_OK)
 		r = sisign_pkg_verify(pkg, &vo, &rep, &err);
 	if (r != SISIGN_OK) {
@@ -266,6 +268,7 @@ out:
 	fflush(stdout);
 	sisign_verify_report_free(rep);
 	sisign_pkg_free(pkg);
+	free(mem);
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -330,6 +333,9 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
+	for (i = optind; i < argc; i++)
+		if (cli_stdio_check(argv[0], argv[i], NULL) != EXIT_OK)
+			return EXIT_USAGE;
 	cli_tally_init(&t);
 	for (i = optind; i < argc; i++) {
 		if (!a.json && i > optind)
