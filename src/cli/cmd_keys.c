@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sisign/token.h>
@@ -139,6 +140,13 @@ static int cmd_keys(int argc, char **argv)
 	r = sisign_token_objects(uri, &to, &arr, &n, &err);
 	if (r != SISIGN_OK)
 		return keyopts_fail(&ko, uri, r, &err);
+	if (cli_verbose) {
+		char *safe = sisign_token_uri_redact(uri);
+		cli_note("keys: %zu object(s) matching %s in %s (%s)", n, safe ? safe : "?",
+			to.module ? to.module : sisign_token_default_module(),
+			to.pin_cb ? "logged in if the token asked" : "no login: no PIN source and no terminal");
+		free(safe);
+	}
 	for (i = 0; i < n; i++) {
 		if (json) {
 			json_object(arr, n, i);

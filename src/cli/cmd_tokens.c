@@ -61,6 +61,7 @@ static int cmd_tokens(int argc, char **argv)
 			err.code = r;
 		return cli_report(to.module ? to.module : sisign_token_default_module(), &err);
 	}
+	cli_note("tokens: %zu in %s", n, to.module ? to.module : sisign_token_default_module());
 	for (i = 0; i < n; i++) {
 		const struct sisign_token_info *t = &arr[i];
 		if (json) {

@@ -235,6 +235,7 @@ int keyopts_load_signer(struct keyopts *ko, struct sisign_signer **out)
 {
 	struct sisign_error err;
 	struct sisign_token_opts to;
+	double t0 = cli_now();
 	int r;
 
 	*out = NULL;
@@ -257,6 +258,12 @@ int keyopts_load_signer(struct keyopts *ko, struct sisign_signer **out)
 			err.code = r;
 		*out = NULL;
 		return keyopts_report(ko, ko->key, &err);
+	}
+	if (cli_verbose) {
+		char *what = sisign_token_uri_redact(sisign_signer_describe(*out));
+		cli_note("key: %s, %d bits (%s in %.3f s)", what ? what : "?", sisign_signer_key_bits(*out),
+			keyopts_is_uri(ko->key) ? "token opened and logged in" : "loaded", cli_now() - t0);
+		free(what);
 	}
 	return EXIT_OK;
 }
@@ -285,6 +292,13 @@ int keyopts_load_identity(struct keyopts *ko, struct sisign_signer *signer, stru
 	for (i = 0; i < sisign_identity_nwarnings(*out); i++) {
 		fprintf(stderr, "%s: warning: ", cli_progname);
 		fe_fputs_safe(sisign_identity_warning(*out, i), stderr);
+		fputc('\n', stderr);
+	}
+	if (cli_verbose) {
+		cli_note("certificate: %s%s, SHA-256 %s", ko->cert ? ko->cert : "from the token",
+			ko->nchain ? " plus --chain files" : "", sisign_identity_fingerprint(*out));
+		fprintf(stderr, "%s: signer: ", cli_progname);
+		fe_fputs_safe(sisign_identity_subject(*out), stderr);
 		fputc('\n', stderr);
 	}
 	return EXIT_OK;
