@@ -55,6 +55,7 @@ static int run_import(int argc, char **argv)
 		co.id_len ? co.id : NULL, co.id_len, &uri, &err);
 	if (r != SISIGN_OK)
 		return keyopts_fail(&ko, ko.key, r, &err);
+	cli_note("import: %s imported%s", ko.key, ko.cert ? " with its certificate" : "");
 	printf("%s\n", uri);
 	free(uri);
 	return EXIT_OK;
@@ -76,7 +77,9 @@ const struct cli_command cli_cmd_import = {
 	"  --id HEX               CKA_ID (default: id= in the URI, else random)\n"
 	"  --pass-fd N, --pass-file FILE   passphrase of the key file (else $SISIGN_PASS, else asked)\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri, --force\n"
-	"                         token access, as for `sisign sign`\n",
+	"                         token access, as for `sisign sign`\n"
+	"  -q, --quiet            no notes on stderr (errors still shown)\n"
+	"  -v, --verbose          notes on stderr: the key used and the files written\n",
 };
 
 static int run_export(int argc, char **argv)
@@ -134,5 +137,7 @@ const struct cli_command cli_cmd_export_cert = {
 	"Options:\n"
 	"  -o, --out FILE         output file (PEM; --der for DER)\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri\n"
-	"                         token access, as for `sisign sign`\n",
+	"                         token access, as for `sisign sign`\n"
+	"  -q, --quiet            no notes on stderr (errors still shown)\n"
+	"  -v, --verbose          notes on stderr: the key used and the files written\n",
 };

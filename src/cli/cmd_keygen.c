@@ -133,6 +133,12 @@ static int run(int argc, char **argv)
 		if (r != SISIGN_OK)
 			return keyopts_fail(&ko, target, r, &err);
 	}
+	if (cli_verbose) {
+		char *safe = sisign_token_uri_redact(target);
+		cli_note("keygen: %s key made in %s%s", kp.type == SISIGN_KEY_DSA ? "DSA" : "RSA", safe ? safe : "?",
+			want_cert ? ", with a self-signed certificate" : "");
+		free(safe);
+	}
 	r = EXIT_OK;
 	if (want_cert && co.out)
 		r = certopts_write(&co, "keygen", res->cert_der, res->cert_der_len, "CERTIFICATE");
@@ -172,6 +178,8 @@ const struct cli_command cli_cmd_keygen = {
 	"  --overwrite            file: replace an existing key file\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri, --force\n"
 	"                         token access, as for `sisign sign` (PIN also from $SISIGN_PIN)\n"
+	"  -q, --quiet            no notes on stderr (errors still shown)\n"
+	"  -v, --verbose          notes on stderr: the key used and the files written\n"
 	"With --cert, the certificate's signature is checked before it is stored or written, and a\n"
 	"token that makes keys ask for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE) gets\n"
 	"the login PIN again.\n",

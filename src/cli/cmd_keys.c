@@ -168,7 +168,9 @@ const struct cli_command cli_cmd_keys = {
 	"list keys and certificates on a PKCS#11 token",
 	cmd_keys,
 	"Lists the keys and certificates on the one token URI names (default\n"
-	"'pkcs11:', which must then match a single token), each with a copy-ready\n"
+	"'pkcs11:', which must then match a single initialised token: a token\n"
+	"without CKF_TOKEN_INITIALIZED, such as SoftHSM's spare empty slot, is\n"
+	"never a candidate), each with a copy-ready\n"
 	"URI for `sisign sign --key`, key type and size, the object it pairs\n"
 	"with by CKA_ID, and for certificates the subject and expiry.  Logs in\n"
 	"when a PIN is available so private keys show (--pin-fd, --pin-file,\n"
@@ -182,6 +184,9 @@ const struct cli_command cli_cmd_keys = {
 	"      --allow-module DIR, --pin-fd N, --pin-file F, --allow-pin-in-uri,\n"
 	"      --force           as for `sisign sign`; the PIN also comes from\n"
 	"                        $SISIGN_PIN or a prompt\n"
+	"  -q, --quiet           no notes on stderr (errors still shown)\n"
+	"  -v, --verbose         notes on stderr: the module, the URI and whether\n"
+	"                        a login was possible\n"
 	"\n"
 	"Exit: 0; 6 token not found, ambiguous or failed; 7 PIN problem.\n",
 };

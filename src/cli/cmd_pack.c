@@ -373,7 +373,7 @@ out:
 
 const struct cli_command cli_cmd_pack = {
 	"pack",
-	"--uid UID --name NAME [OPTIONS] -f LOCAL=TARGET[,caps=CAP+CAP]... -o OUTPUT",
+	"--uid UID --name NAME [OPTIONS] -f LOCAL=TARGET[,caps=CAP+CAP]... -o OUTPUT|-",
 	"build an unsigned SIS package from local files",
 	cmd_pack,
 	"Options:\n"
@@ -400,5 +400,9 @@ const struct cli_command cli_cmd_pack = {
 	"      --store               do not compress the controller or the file data\n"
 	"      --created TIME        creation time, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n"
 	"                            (default now; fix it for reproducible output)\n"
-	"  -o, --output OUTPUT       the package to write (required)\n",
+	"  -o, --output OUTPUT       the package to write (required); '-' is\n"
+	"                            standard output (never a terminal: exit 2),\n"
+	"                            written only once the package is complete\n"
+	"  -q, --quiet               no notes on stderr (errors still shown)\n"
+	"  -v, --verbose             notes on stderr: the file written\n",
 };

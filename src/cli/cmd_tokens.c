@@ -140,6 +140,8 @@ const struct cli_command cli_cmd_tokens = {
 	"Options:\n"
 	"  -j, --json          one JSON document per token, one per line\n"
 	"  -m, --module PATH   the PKCS#11 module to load\n"
+	"  -q, --quiet         no notes on stderr (errors still shown)\n"
+	"  -v, --verbose       notes on stderr: the module and how many tokens\n"
 	"\n"
 	"Exit: 0; 6 the module could not be loaded.\n",
 };

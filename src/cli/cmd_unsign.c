@@ -84,7 +84,7 @@ out:
 
 const struct cli_command cli_cmd_unsign = {
 	"unsign",
-	"[--all] (-o OUT | --in-place) IN",
+	"[--all] (-o OUT | --in-place) [OPTIONS] IN",
 	"remove the last (or every) signature chain",
 	cmd_unsign,
 	"Removes the most recent signature chain (earlier chains stay valid), or\n"
@@ -96,11 +96,17 @@ const struct cli_command cli_cmd_unsign = {
 	"\n"
 	"Options:\n"
 	"  -a, --all          remove every chain\n"
-	"  -o, --output OUT   write to OUT (not IN itself); IN's mode less the umask\n"
+	"  -o, --output OUT   write to OUT (not IN itself); IN's mode less the umask;\n"
+	"                     '-' is standard output, as for sign; with one IN,\n"
+	"                     also with --json, --dry-run, --audit-log, --progress\n"
 	"      --in-place     replace IN (it keeps its mode, without setuid, setgid\n"
 	"                     or sticky); IN is locked from before it is read until\n"
 	"                     it is replaced; a symlink's target is replaced\n"
 	"      --no-wait      with --in-place: fail (exit 3) if IN is locked\n"
+	"  -q, --quiet        no progress bar, summary or notes (errors still shown)\n"
+	"  -v, --verbose      notes on stderr: files read and written, timings; in\n"
+	"                     a batch each input's outcome\n"
+	"IN '-' is standard input (not with --in-place), as for sign.\n"
 	"Several packages: -r, --follow-symlinks, --files-from, --out-dir, --suffix,\n"
 	"-j, --json, --audit-log, -q, --progress, --dry-run as for sign (see\n"
 	"'sisign help sign').\n"

@@ -347,7 +347,7 @@ static int cmd_verify(int argc, char **argv)
 
 const struct cli_command cli_cmd_verify = {
 	"verify",
-	"[--trust FILE|DIR]... [--at TIME] [--json] [--no-data] FILE...",
+	"[--trust FILE|DIR]... [--at TIME] [--json] [--no-data] [OPTIONS] FILE...",
 	"verify signatures, certificate chains and file hashes",
 	cmd_verify,
 	"For each FILE: the overall verdict (trusted, self-signed, untrusted,\n"
@@ -369,9 +369,16 @@ const struct cli_command cli_cmd_verify = {
 	"                        YYYY-MM-DDTHH:MM:SSZ, UTC) instead of now\n"
 	"  -j, --json            one JSON document per file, one per line\n"
 	"      --no-data         do not check file hashes\n"
+	"  -q, --quiet           no progress bar, summary or notes (errors still\n"
+	"                        shown; the verdicts on stdout are unchanged)\n"
+	"  -v, --verbose         notes on stderr: each file read\n"
+	"A FILE '-' is standard input (read into memory, at most 1 GiB; not a\n"
+	"terminal).\n"
 	"Several packages: -r (symlinked directories only with --follow-symlinks,\n"
-	"each directory once), --files-from F, -q, --progress as for sign (see\n"
-	"'sisign help sign').  A FILE that is not a regular file (a FIFO, a\n"
+	"each directory once), --files-from F, -j/--jobs, --progress as for sign\n"
+	"(see 'sisign help sign'); a directory needs -r.  Without --json each\n"
+	"package gets one line 'FILE: VERDICT' on stdout ('FILE: error' when it\n"
+	"could not be checked; the reason on stderr), then a summary on stderr.  A FILE that is not a regular file (a FIFO, a\n"
 	"device) is refused without being read.\n"
 	"\n"
 	"Exit, from each package's overall verdict (the worst of its controllers):\n"

@@ -456,7 +456,11 @@ static void print_overview(FILE *fp)
 		    "Read, pack, sign and verify Symbian OS 9+ SIS packages.\n\nCommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(fp, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(fp, "\nRun 'sisign help COMMAND' (or 'sisign COMMAND --help') for its options,\n"
+	fprintf(fp, "\nEvery command takes -q/--quiet (no progress, summary or notes on stderr)\n"
+		    "and -v/--verbose (notes on each step: files, key, certificate, timings).\n"
+		    "Options may follow the arguments; '--' ends them.  A package named '-' is\n"
+		    "standard input or output (never a terminal).\n"
+		    "\nRun 'sisign help COMMAND' (or 'sisign COMMAND --help') for its options,\n"
 		    "'sisign help exit-codes' for the exit statuses.\n");
 }
 
