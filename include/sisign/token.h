@@ -183,7 +183,9 @@ struct sisign_token_opts {
  * unsafe, unreadable or not a file; a PIN that is empty, has a NUL byte or
  * several lines: all before any login), SISIGN_ERR_MODULE,
  * SISIGN_ERR_TOKEN_NOT_FOUND / SISIGN_ERR_KEY_NOT_FOUND (the message lists
- * what exists, as URIs), SISIGN_ERR_AMBIGUOUS (lists the candidates),
+ * what exists, as URIs), SISIGN_ERR_AMBIGUOUS (lists the candidates; a
+ * token without CKF_TOKEN_INITIALIZED is never one, so "pkcs11:" names the
+ * only initialised token),
  * SISIGN_ERR_PIN_LOCKED, SISIGN_ERR_PIN_FINAL_TRY, SISIGN_ERR_PIN_INCORRECT
  * (err->ckr holds the CK_RV: CKR_PIN_INCORRECT, or CKR_GENERAL_ERROR, which
  * some cards — OpenSC's CAC driver — give for a wrong PIN; never retried),

@@ -33,6 +33,7 @@ const struct option batch_cli_longopts[] = {
 	{ "json", no_argument, NULL, BO_JSON },
 	{ "audit-log", required_argument, NULL, BO_AUDIT_LOG },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "progress", no_argument, NULL, BO_PROGRESS },
 	{ "dry-run", no_argument, NULL, BO_DRY_RUN },
 	{ "follow-symlinks", no_argument, NULL, BO_FOLLOW_SYMLINKS },
@@ -76,7 +77,11 @@ int batch_cli_handle(struct batch_cli *bc, const char *cmd, int c, const char *a
 	case BO_PARALLEL_TOKEN: bc->parallel_token = 1; break;
 	case BO_JSON: bc->json = 1; break;
 	case BO_AUDIT_LOG: bc->audit_log = arg; break;
-	case 'q': bc->quiet = 1; return 1; /* also fine for single files */
+	case 'q':
+	case 'v':
+		(void)cli_common_opt(c);
+		bc->quiet = cli_quiet;
+		return 1; /* also fine for single files */
 	case BO_NO_WAIT: bc->no_wait = 1; return 1; /* likewise */
 	case BO_FOLLOW_SYMLINKS: bc->follow_symlinks = 1; break;
 	case BO_PROGRESS: bc->progress = 1; break;
@@ -242,7 +247,7 @@ static int add_input(struct items *it, struct batch_cli *bc, const char *path, c
 		/* A directory named here is entered even through a symlink. */
 		struct walk_dir root = { st.st_dev, st.st_ino, NULL };
 		if (!bc->recursive)
-			return cli_usage_error(cmd, "'%s' is a directory (use -r to sign the packages in it)", path);
+			return cli_usage_error(cmd, "'%s' is a directory (use -r to %s the packages in it)", path, cmd);
 		return walk(it, bc, path, "", &root, skip, cmd);
 	}
 	/* A missing or unreadable file (or one that is not a regular file)
@@ -390,9 +395,9 @@ static int check_not_input(const struct item *x, const char *cmd)
 		x->in);
 }
 
-/* Map every input to its output; create the directories --out-dir needs.
- * Refuses an output that is its own input and, in place, one file named
- * twice. */
+/* Map every input to its output (-o: the one input's).  Refuses an output
+ * that is its own input and, in place, one file named twice.  Creates
+ * nothing: create_out_dirs does, once the key or token is open. */
 static int map_outputs(struct items *it, struct batch_cli *bc, const char *cmd)
 {
 	int rc;
@@ -400,17 +405,12 @@ static int map_outputs(struct items *it, struct batch_cli *bc, const char *cmd)
 		return rc;
 	for (size_t i = 0; i < it->n; i++) {
 		struct item *x = &it->v[i];
-		if (bc->out_dir) {
-			char *slash;
+		if (bc->output) {
+			if (!(x->out = strdup(bc->output)))
+				return EXIT_ERROR;
+		} else if (bc->out_dir) {
 			if (asprintf(&x->out, "%s/%s", bc->out_dir, x->rel) < 0)
 				return EXIT_ERROR;
-			slash = strrchr(x->out, '/');
-			*slash = '\0';
-			if (mkdir_p(x->out) != 0) {
-				cli_msg("%s: %s: cannot create directory: %s", cmd, x->out, strerror(errno));
-				return EXIT_IO;
-			}
-			*slash = '/';
 		} else if (bc->suffix) {
 			const char *base = strrchr(x->in, '/');
 			const char *dot = strrchr(base ? base + 1 : x->in, '.');
@@ -436,6 +436,36 @@ static int map_outputs(struct items *it, struct batch_cli *bc, const char *cmd)
 		free(sorted);
 		return rc;
 	}
+}
+
+/* Create --out-dir and the directories below it that the outputs need.
+ * Only after the command line, the inputs and the key or token login have
+ * passed, so a usage error or a wrong PIN leaves no new directory. */
+static int create_out_dirs(const struct items *it, const struct batch_cli *bc, const char *cmd)
+{
+	if (!bc->out_dir || bc->dry_run)
+		return EXIT_OK;
+	if (mkdir_p(bc->out_dir) != 0) {
+		cli_msg("%s: %s: cannot create directory: %s", cmd, bc->out_dir, strerror(errno));
+		return EXIT_IO;
+	}
+	for (size_t i = 0; i < it->n; i++) {
+		char *slash, *dir = it->v[i].out ? strdup(it->v[i].out) : NULL;
+		int bad;
+		if (!dir || !(slash = strrchr(dir, '/'))) {
+			free(dir);
+			continue;
+		}
+		*slash = '\0';
+		bad = mkdir_p(dir) != 0;
+		if (bad)
+			cli_msg("%s: %s: cannot create directory: %s", cmd, dir, strerror(errno));
+		free(dir);
+		if (bad)
+			return EXIT_IO;
+	}
+	cli_note("%s: output directory %s ready", cmd, bc->out_dir);
+	return EXIT_OK;
 }
 
 /* ---- signals ----------------------------------------------------------------- */
@@ -688,6 +718,34 @@ static int on_commit(void *ud, size_t index, const struct sisign_batch_result *r
 	return SISIGN_ERR_SYSTEM;
 }
 
+/* Without --json: verify prints one verdict line per input on stdout
+ * ("FILE: trusted", or "FILE: error" for one that got no verdict, its
+ * reason on stderr), as a single `sisign verify FILE` starts; sign and
+ * unsign say what became of each input under -v. */
+static void text_result(struct run_ctx *rc, const struct sisign_batch_result *r)
+{
+	static const char *const status[] = { "not started", "done", "skipped", "error", "checked" };
+	const char *st = (unsigned)r->status < sizeof status / sizeof status[0] ? status[r->status] : "?";
+
+	if (rc->op == SISIGN_BATCH_VERIFY) {
+		progress_clear(&rc->prog);
+		fe_fputs_safe(r->input, stdout);
+		printf(": %s\n", r->status == SISIGN_JOB_FAILED ? "error" : verdict_name(r->verdict) ? verdict_name(r->verdict) : st);
+		fflush(stdout);
+		return;
+	}
+	if (!cli_verbose || r->status == SISIGN_JOB_FAILED)
+		return;
+	progress_clear(&rc->prog);
+	fprintf(stderr, "%s: %s: ", cli_progname, rc->cmd);
+	fe_fputs_safe(r->input, stderr);
+	if (r->output) {
+		fputs(" -> ", stderr);
+		fe_fputs_safe(r->output, stderr);
+	}
+	fprintf(stderr, ": %s (%zu chain(s))\n", st, r->nchains);
+}
+
 static void on_result(void *ud, size_t index, const struct sisign_batch_result *r)
 {
 	struct run_ctx *rc = ud;
@@ -696,6 +754,8 @@ static void on_result(void *ud, size_t index, const struct sisign_batch_result *
 		progress_clear(&rc->prog);
 		fe_print_error(stderr, cli_progname, r->input, &r->err);
 	}
+	if (!rc->bc->json)
+		text_result(rc, r);
 	if (rc->bc->json || rc->audit_fd >= 0) {
 		char *line = record_json(rc, r, NULL);
 		if (rc->bc->json && line) {
@@ -831,9 +891,10 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 
 	/* Usage. */
 	if (op != SISIGN_BATCH_VERIFY) {
-		int nout = !!bc->out_dir + !!bc->suffix + !!bc->in_place;
+		int nout = !!bc->output + !!bc->out_dir + !!bc->suffix + !!bc->in_place;
 		if (nout != 1 && !(bc->dry_run && nout == 0))
-			return cli_usage_error(cmd, "give one of --out-dir DIR, --suffix SUF or --in-place for several inputs");
+			return cli_usage_error(cmd, nout ? "give only one of -o OUT, --out-dir DIR, --suffix SUF and --in-place"
+							 : "give one of --out-dir DIR, --suffix SUF or --in-place for several inputs");
 	} else if (bc->out_dir || bc->suffix || bc->in_place) {
 		return cli_usage_error(cmd, "verify writes nothing: --out-dir, --suffix and --in-place do not apply");
 	}
@@ -843,18 +904,21 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 		return cli_usage_error(cmd, "give --skip-signed or --resign, not both");
 	if (ninputs == 0 && !bc->files_from)
 		return cli_usage_error(cmd, "no input file");
-
-	/* Inputs and outputs. */
-	if (bc->out_dir && bc->dry_run) {
-		if (stat(bc->out_dir, &outst) == 0) /* nothing is created in a dry run */
-			skip = &outst;
-	} else if (bc->out_dir) {
-		if (mkdir_p(bc->out_dir) != 0 || stat(bc->out_dir, &outst) != 0) {
-			cli_msg("%s: %s: cannot create directory: %s", cmd, bc->out_dir, strerror(errno));
-			return EXIT_IO;
-		}
-		skip = &outst;
+	if (bc->output) {
+		struct stat st;
+		if (ninputs != 1 || bc->files_from || (stat(inputs[0], &st) == 0 && S_ISDIR(st.st_mode)))
+			return cli_usage_error(cmd, "-o names one output; use --out-dir, --suffix or --in-place for several inputs");
 	}
+	for (int i = 0; i < ninputs; i++)
+		if (strcmp(inputs[i], "-") == 0 || (bc->output && strcmp(bc->output, "-") == 0 && !bc->dry_run))
+			return cli_usage_error(cmd, "'-' (standard input or output) is for one package without --json, "
+						    "--audit-log, --progress or other batch options");
+
+	/* Inputs and outputs.  An existing --out-dir is never walked as
+	 * input; a new one is created only once the key is open
+	 * (create_out_dirs). */
+	if (bc->out_dir && stat(bc->out_dir, &outst) == 0)
+		skip = &outst;
 	for (int i = 0; i < ninputs && ec == EXIT_OK; i++)
 		ec = add_input(&it, bc, inputs[i], skip, cmd);
 	if (ec == EXIT_OK && bc->files_from)
@@ -919,6 +983,8 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 			}
 		}
 	}
+	if ((ec = create_out_dirs(&it, bc, cmd)) != EXIT_OK)
+		goto out;
 	memset(&o, 0, sizeof o);
 	o.op = op;
 	o.identity = id;

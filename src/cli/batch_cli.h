@@ -50,6 +50,7 @@ struct batch_cli {
 	const char *files_from; /* --files-from FILE, "-" = stdin */
 	const char *out_dir;    /* --out-dir DIR */
 	const char *suffix;     /* --suffix SUF */
+	const char *output;     /* -o OUT: one input, batch options wanted (set by the command) */
 	int in_place;           /* --in-place (set by the command) */
 	int skip_signed;        /* --skip-signed */
 	int resign;             /* --resign */
@@ -57,7 +58,7 @@ struct batch_cli {
 	int parallel_token;     /* --parallel-token */
 	int json;               /* --json */
 	const char *audit_log;  /* --audit-log FILE */
-	int quiet;              /* -q */
+	int quiet;              /* -q (the last of -q/-v given) */
 	int progress;           /* --progress: a bar even when stderr is not a terminal */
 	int dry_run;            /* --dry-run */
 	int unsign_all;         /* unsign --all (set by the command) */
@@ -67,8 +68,9 @@ struct batch_cli {
 void batch_cli_init(struct batch_cli *bc);
 
 /* The batch long options, ending in a zero entry; short options are
- * "rj:q" (add them to the command's optstring).  -q and --no-wait also
- * apply to a single file and do not by themselves ask for a batch. */
+ * "rj:qv" (add them to the command's optstring).  -q, -v and --no-wait
+ * also apply to a single file and do not by themselves ask for a batch;
+ * -q/-v also set cli_quiet/cli_verbose. */
 extern const struct option batch_cli_longopts[];
 
 /* Handle one getopt_long result: 1 if it was a batch option, 0 if not, -1
@@ -76,7 +78,9 @@ extern const struct option batch_cli_longopts[];
 int batch_cli_handle(struct batch_cli *bc, const char *cmd, int c, const char *arg);
 
 /* True when the command line asks for the batch path: more than one input,
- * a directory, or any batch-only option. */
+ * a directory, or any batch-only option (with -o and one input too: the
+ * command sets bc->output, and batch_cli_run refuses -o for several
+ * inputs and '-' as an input or output). */
 int batch_cli_wanted(const struct batch_cli *bc, int ninputs, char **inputs);
 
 /* Run the batch; prints everything and returns the exit code:
@@ -98,7 +102,8 @@ struct progress {
 	int drawn;      /* a bar is on the screen */
 };
 void progress_init(struct progress *p, int enabled);
-/* Redraw (at most ~10 times a second, always for the last file). */
+/* Redraw in place (at most ~10 times a second, always for the last file),
+ * fitted to the terminal's width (TIOCGWINSZ, else $COLUMNS, else 80). */
 void progress_update(struct progress *p, const struct sisign_batch_progress *bp);
 /* Erase the bar before printing a message line. */
 void progress_clear(struct progress *p);

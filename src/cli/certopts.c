@@ -209,5 +209,6 @@ int certopts_write(const struct certopts *co, const char *cmd, const unsigned ch
 	}
 	if (sisign_der_write_file(co->out, der, len, co->der ? NULL : pem_type, 0, &err) != SISIGN_OK)
 		return cli_report(co->out, &err);
+	cli_note("wrote %s (%s, %zu bytes of DER)", co->out, co->der ? "DER" : pem_type, len);
 	return EXIT_OK;
 }

@@ -3,6 +3,9 @@
 #ifndef SISIGN_CLI_H
 #define SISIGN_CLI_H
 
+#include <getopt.h>
+#include <stddef.h>
+
 #include <sisign/error.h>
 
 /* Exit codes (documented in README.md and `sisign help exit-codes`). */
@@ -67,9 +70,32 @@ extern const char *cli_progname;
  * returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) SISIGN_PRINTF(2, 3);
 
-/* For getopt_long with opterr = 0 and an optstring starting "+:": report
- * the '?' or ':' result c for the argument just parsed; returns EXIT_USAGE. */
-int cli_getopt_error(const char *cmd, int c, char **argv);
+/* For getopt_long with opterr = 0 and an optstring starting ":" (GNU
+ * permutation: options may follow operands): report the '?' or ':' result
+ * c for the argument just parsed, with "did you mean '--x'?" when a long
+ * option of longopts (may be NULL) is one or two edits away, or the
+ * candidates when it is an ambiguous prefix; returns EXIT_USAGE. */
+int cli_getopt_error(const char *cmd, int c, char **argv, const struct option *longopts);
+
+/* The candidate closest to word by edit distance (insertions, deletions,
+ * substitutions, adjacent swaps), if it is a likely typo (one edit, two for
+ * words of six letters or more), else NULL. */
+const char *cli_suggest(const char *word, const char *const *cands, size_t n);
+
+/* ---- -q/--quiet and -v/--verbose: every command takes both ---------------
+ * -q: no progress bar, summary or notes on stderr (errors and warnings
+ * still shown; standard output is unchanged).  -v: notes on stderr about
+ * each step (files read and written, the key, certificate and token used,
+ * timings).  The last one given wins. */
+extern int cli_quiet, cli_verbose;
+extern const struct option cli_common_longopts[]; /* quiet, verbose, zero entry */
+/* Append the entries of cli_common_longopts that v (zero-terminated, room
+ * for max entries) does not have yet; returns the new count. */
+size_t cli_longopts_add_common(struct option *v, size_t max);
+/* 1 (and the setting made) if c is 'q' or 'v', else 0. */
+int cli_common_opt(int c);
+/* "PROG: message" on stderr, only under -v. */
+void cli_note(const char *fmt, ...) SISIGN_PRINTF(1, 2);
 
 /* "PROG: FILE: message (at offset N) — reason" via fe_print_error; returns
  * cli_exit_for_error(err->code). */
@@ -83,6 +109,37 @@ void cli_json_error(const char *path, const char *verdict, int with_offset, cons
 
 /* A one-line "PROG: message" on stderr (warnings, notes). */
 void cli_msg(const char *fmt, ...) SISIGN_PRINTF(1, 2);
+
+/* ---- "-": standard input and output (cli_stdio.c) --------------------------
+ * Every command that reads a package (info, verify, sign, unsign) reads "-"
+ * as standard input (at most CLI_STDIN_MAX bytes, into memory); every one
+ * that writes one (sign, unsign and pack -o -) writes "-" to standard
+ * output.  A package is never written to a terminal, nor read from one.
+ * Standard output cannot be replaced atomically: the package is written
+ * to a private temporary directory ($TMPDIR, else /tmp) and copied to
+ * standard output only once it is complete (signed, checked); on failure
+ * nothing reaches standard output. */
+#define CLI_STDIN_MAX (1024 << 20)
+struct sisign_pkg;
+struct cli_spool {
+	char dir[4096];
+	char path[4096 + 16];
+};
+int cli_is_stdio(const char *path);
+/* Seconds on the monotonic clock (for -v timings). */
+double cli_now(void);
+/* EXIT_USAGE (message printed) when input is "-" and standard input is a
+ * terminal, or output is "-" and standard output is one; either may be
+ * NULL. */
+int cli_stdio_check(const char *cmd, const char *input, const char *output);
+/* sisign_pkg_open, or for "-" sisign_pkg_parse_mem over all of standard
+ * input: *mem then holds the bytes, to be freed after sisign_pkg_free(). */
+int cli_pkg_open(const char *path, struct sisign_pkg **pkg, void **mem, struct sisign_error *err);
+/* A temporary file sp->path for an output bound for standard output
+ * (exit code; message printed). */
+int cli_spool_begin(struct cli_spool *sp, const char *cmd);
+/* ok: copy sp->path to standard output; always remove it.  Exit code. */
+int cli_spool_finish(struct cli_spool *sp, const char *cmd, int ok);
 
 /* The higher of two exit codes (used among failures, and while the list of
  * inputs is gathered). */

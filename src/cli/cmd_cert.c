@@ -48,12 +48,12 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 		sizeof longopts / sizeof longopts[0]);
 
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:o:", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":o:qv", longopts, NULL)) != -1) {
 		if (c == 'o')
 			c = CO_OUT;
 		if (csr && (c == CO_DAYS || c == CO_NOT_BEFORE || c == CO_NOT_AFTER || c == CE_STORE))
-			return cli_getopt_error(cmd, '?', argv);
+			return cli_getopt_error(cmd, '?', argv, NULL);
 		if ((r = certopts_keyopts_handle(&co, &ko, cmd, c, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
@@ -63,7 +63,7 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 			flags |= SISIGN_CERT_STORE;
 			continue;
 		}
-		return cli_getopt_error(cmd, c, argv);
+		return cli_getopt_error(cmd, c, argv, longopts);
 	}
 	if (optind != argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
@@ -90,6 +90,12 @@ int cli_cert_or_csr(int argc, char **argv, int csr)
 		r = sisign_cert_selfsign(&ref, &co.cp, flags, &der, &len, &err);
 	if (r != SISIGN_OK)
 		return keyopts_fail(&ko, ko.key, r, &err);
+	if (cli_verbose) {
+		char *safe = sisign_token_uri_redact(ko.key);
+		cli_note("%s: signed with %s%s", cmd, safe ? safe : "?",
+			(flags & SISIGN_CERT_STORE) ? "; certificate stored on the token" : "");
+		free(safe);
+	}
 	r = EXIT_OK;
 	/* Stored on the token and no -o: nothing to print. */
 	if (co.out || !(flags & SISIGN_CERT_STORE))
@@ -123,6 +129,8 @@ const struct cli_command cli_cmd_cert = {
 	"  --pass-fd N, --pass-file FILE   key file passphrase (else $SISIGN_PASS, else asked)\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri, --force\n"
 	"                         token access, as for `sisign sign`\n"
+	"  -q, --quiet            no notes on stderr (errors still shown)\n"
+	"  -v, --verbose          notes on stderr: the key used and the files written\n"
 	"The new certificate's signature is checked before it is written or stored.  A\n"
 	"token key that asks for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE)\n"
 	"gets the login PIN again.\n",

@@ -25,6 +25,8 @@ const struct cli_command cli_cmd_csr = {
 	"  --pass-fd N, --pass-file FILE   key file passphrase (else $SISIGN_PASS, else asked)\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri, --force\n"
 	"                         token access, as for `sisign sign`\n"
+	"  -q, --quiet            no notes on stderr (errors still shown)\n"
+	"  -v, --verbose          notes on stderr: the key used and the files written\n"
 	"The request's signature is checked before it is written.  A token key that asks\n"
 	"for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE) gets the login PIN again.\n",
 };

@@ -36,14 +36,14 @@ static int run_import(int argc, char **argv)
 	certopts_token_longopts(CO_F_OBJ, own, tmp, sizeof tmp / sizeof tmp[0], longopts,
 		sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":qv", longopts, NULL)) != -1) {
 		if ((r = certopts_keyopts_handle(&co, &ko, "import", c, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
 		}
-		return cli_getopt_error("import", c, argv);
+		return cli_getopt_error("import", c, argv, longopts);
 	}
 	if (optind != argc - 1 || !keyopts_is_uri(argv[optind]))
 		return cli_usage_error("import", "name one token: pkcs11:token=LABEL");
@@ -55,6 +55,7 @@ static int run_import(int argc, char **argv)
 		co.id_len ? co.id : NULL, co.id_len, &uri, &err);
 	if (r != SISIGN_OK)
 		return keyopts_fail(&ko, ko.key, r, &err);
+	cli_note("import: %s imported%s", ko.key, ko.cert ? " with its certificate" : "");
 	printf("%s\n", uri);
 	free(uri);
 	return EXIT_OK;
@@ -76,7 +77,9 @@ const struct cli_command cli_cmd_import = {
 	"  --id HEX               CKA_ID (default: id= in the URI, else random)\n"
 	"  --pass-fd N, --pass-file FILE   passphrase of the key file (else $SISIGN_PASS, else asked)\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri, --force\n"
-	"                         token access, as for `sisign sign`\n",
+	"                         token access, as for `sisign sign`\n"
+	"  -q, --quiet            no notes on stderr (errors still shown)\n"
+	"  -v, --verbose          notes on stderr: the key used and the files written\n",
 };
 
 static int run_export(int argc, char **argv)
@@ -96,8 +99,8 @@ static int run_export(int argc, char **argv)
 	certopts_token_longopts(CO_F_OUT, NULL, tmp, sizeof tmp / sizeof tmp[0], longopts,
 		sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:o:", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":o:qv", longopts, NULL)) != -1) {
 		if (c == 'o')
 			c = CO_OUT;
 		if ((r = certopts_keyopts_handle(&co, &ko, "export-cert", c, optarg)) != 0) {
@@ -105,7 +108,7 @@ static int run_export(int argc, char **argv)
 				return EXIT_USAGE;
 			continue;
 		}
-		return cli_getopt_error("export-cert", c, argv);
+		return cli_getopt_error("export-cert", c, argv, longopts);
 	}
 	if (optind != argc - 1 || !keyopts_is_uri(argv[optind]))
 		return cli_usage_error("export-cert", "name one certificate: pkcs11:token=LABEL;object=NAME");
@@ -134,5 +137,7 @@ const struct cli_command cli_cmd_export_cert = {
 	"Options:\n"
 	"  -o, --out FILE         output file (PEM; --der for DER)\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri\n"
-	"                         token access, as for `sisign sign`\n",
+	"                         token access, as for `sisign sign`\n"
+	"  -q, --quiet            no notes on stderr (errors still shown)\n"
+	"  -v, --verbose          notes on stderr: the key used and the files written\n",
 };

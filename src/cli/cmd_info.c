@@ -714,11 +714,12 @@ static int info_one(const char *path, const struct info_opts *o)
 {
 	struct sisign_pkg *pkg = NULL;
 	struct sisign_error err, derr;
+	void *mem = NULL;
 	int r, dr = SISIGN_OK, checked = 0, rc;
 
 	sisign_error_clear(&err);
 	sisign_error_clear(&derr);
-	r = sisign_pkg_open(path, NULL, &pkg, &err);
+	r = cli_pkg_open(path, &pkg, &mem, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
@@ -763,6 +764,7 @@ static int info_one(const char *path, const struct info_opts *o)
 		}
 	}
 	sisign_pkg_free(pkg);
+	free(mem);
 	return rc;
 }
 
@@ -772,6 +774,8 @@ static int cmd_info(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "no-check", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct info_opts o = { 0, 1 };
@@ -779,17 +783,22 @@ static int cmd_info(int argc, char **argv)
 	int c, i;
 
 	opterr = 0;
-	optind = 0; /* full reset, so the leading '+' is honoured */
-	while ((c = getopt_long(argc, argv, "+:j", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":jqv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = 1; break;
 		case 'c': o.check = 1; break;
 		case 'n': o.check = 0; break;
-		default: return cli_getopt_error(argv[0], c, argv);
+		case 'q':
+		case 'v': (void)cli_common_opt(c); break;
+		default: return cli_getopt_error(argv[0], c, argv, longopts);
 		}
 	}
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
+	for (i = optind; i < argc; i++)
+		if (cli_stdio_check(argv[0], argv[i], NULL) != EXIT_OK)
+			return EXIT_USAGE;
 	/* An input goes through when it is described without a problem; a
 	 * hash mismatch or damage counts as a failure of that input. */
 	cli_tally_init(&t);
@@ -818,6 +827,10 @@ const struct cli_command cli_cmd_info = {
 	"  -j, --json       one JSON document per input file, one per line\n"
 	"      --check      check every file's SHA-1 against its data (default)\n"
 	"      --no-check   skip reading file data\n"
+	"  -q, --quiet      no notes on stderr (errors and warnings still shown)\n"
+	"  -v, --verbose    notes on stderr: each file read\n"
+	"A FILE '-' is standard input (read into memory, at most 1 GiB; not a\n"
+	"terminal).\n"
 	"\n"
 	"A file whose data does not match its hash is still described, and the\n"
 	"exit status is 8 (INVALID).  A file that is not a valid SIS v9 package\n"

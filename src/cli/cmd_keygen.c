@@ -55,8 +55,8 @@ static int run(int argc, char **argv)
 		sizeof longopts / sizeof longopts[0]);
 
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:o:", longopts, NULL)) != -1) {
+	optind = 0; /* full reset: GNU permutation, options after operands too */
+	while ((c = getopt_long(argc, argv, ":o:qv", longopts, NULL)) != -1) {
 		if (c == 'o')
 			c = CO_OUT;
 		if ((r = certopts_keyopts_handle(&co, &ko, "keygen", c, optarg)) != 0) {
@@ -94,7 +94,7 @@ static int run(int argc, char **argv)
 			flags |= SISIGN_KEYFILE_OVERWRITE;
 			break;
 		default:
-			return cli_getopt_error("keygen", c, argv);
+			return cli_getopt_error("keygen", c, argv, longopts);
 		}
 	}
 	if (optind != argc - 1)
@@ -132,6 +132,12 @@ static int run(int argc, char **argv)
 			want_cert ? &co.cp : NULL, &res, &err);
 		if (r != SISIGN_OK)
 			return keyopts_fail(&ko, target, r, &err);
+	}
+	if (cli_verbose) {
+		char *safe = sisign_token_uri_redact(target);
+		cli_note("keygen: %s key made in %s%s", kp.type == SISIGN_KEY_DSA ? "DSA" : "RSA", safe ? safe : "?",
+			want_cert ? ", with a self-signed certificate" : "");
+		free(safe);
 	}
 	r = EXIT_OK;
 	if (want_cert && co.out)
@@ -172,6 +178,8 @@ const struct cli_command cli_cmd_keygen = {
 	"  --overwrite            file: replace an existing key file\n"
 	"  --module PATH, --allow-module DIR, --pin-fd N, --pin-file FILE, --allow-pin-in-uri, --force\n"
 	"                         token access, as for `sisign sign` (PIN also from $SISIGN_PIN)\n"
+	"  -q, --quiet            no notes on stderr (errors still shown)\n"
+	"  -v, --verbose          notes on stderr: the key used and the files written\n"
 	"With --cert, the certificate's signature is checked before it is stored or written, and a\n"
 	"token that makes keys ask for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE) gets\n"
 	"the login PIN again.\n",

@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sisign/token.h>
@@ -108,7 +109,7 @@ static int cmd_keys(int argc, char **argv)
 	keyopts_longopts(KEYOPTS_F_TOKEN, extra, longopts, sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":jm:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jm:qv", longopts, NULL)) != -1) {
 		if (c == 'j') {
 			json = 1;
 			continue;
@@ -119,7 +120,7 @@ static int cmd_keys(int argc, char **argv)
 		if (h < 0)
 			return EXIT_USAGE;
 		if (h == 0)
-			return cli_getopt_error(argv[0], c, argv);
+			return cli_getopt_error(argv[0], c, argv, longopts);
 	}
 	if (optind < argc)
 		uri = argv[optind++];
@@ -139,6 +140,13 @@ static int cmd_keys(int argc, char **argv)
 	r = sisign_token_objects(uri, &to, &arr, &n, &err);
 	if (r != SISIGN_OK)
 		return keyopts_fail(&ko, uri, r, &err);
+	if (cli_verbose) {
+		char *safe = sisign_token_uri_redact(uri);
+		cli_note("keys: %zu object(s) matching %s in %s (%s)", n, safe ? safe : "?",
+			to.module ? to.module : sisign_token_default_module(),
+			to.pin_cb ? "logged in if the token asked" : "no login: no PIN source and no terminal");
+		free(safe);
+	}
 	for (i = 0; i < n; i++) {
 		if (json) {
 			json_object(arr, n, i);
@@ -160,7 +168,9 @@ const struct cli_command cli_cmd_keys = {
 	"list keys and certificates on a PKCS#11 token",
 	cmd_keys,
 	"Lists the keys and certificates on the one token URI names (default\n"
-	"'pkcs11:', which must then match a single token), each with a copy-ready\n"
+	"'pkcs11:', which must then match a single initialised token: a token\n"
+	"without CKF_TOKEN_INITIALIZED, such as SoftHSM's spare empty slot, is\n"
+	"never a candidate), each with a copy-ready\n"
 	"URI for `sisign sign --key`, key type and size, the object it pairs\n"
 	"with by CKA_ID, and for certificates the subject and expiry.  Logs in\n"
 	"when a PIN is available so private keys show (--pin-fd, --pin-file,\n"
@@ -174,6 +184,9 @@ const struct cli_command cli_cmd_keys = {
 	"      --allow-module DIR, --pin-fd N, --pin-file F, --allow-pin-in-uri,\n"
 	"      --force           as for `sisign sign`; the PIN also comes from\n"
 	"                        $SISIGN_PIN or a prompt\n"
+	"  -q, --quiet           no notes on stderr (errors still shown)\n"
+	"  -v, --verbose         notes on stderr: the module, the URI and whether\n"
+	"                        a login was possible\n"
 	"\n"
 	"Exit: 0; 6 token not found, ambiguous or failed; 7 PIN problem.\n",
 };

@@ -171,6 +171,8 @@ static int cmd_pack(int argc, char **argv)
 		{ "store", no_argument, NULL, OPT_STORE },
 		{ "created", required_argument, NULL, OPT_CREATED },
 		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pack_args *a = NULL;
@@ -193,7 +195,7 @@ static int cmd_pack(int argc, char **argv)
 	po.vendor = "";
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:u:n:l:f:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":u:n:l:f:o:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			uid_arg = optarg;
@@ -280,8 +282,12 @@ static int cmd_pack(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'q':
+		case 'v':
+			(void)cli_common_opt(c);
+			break;
 		default:
-			rc = cli_getopt_error(argv[0], c, argv);
+			rc = cli_getopt_error(argv[0], c, argv, longopts);
 			goto out;
 		}
 	}
@@ -334,15 +340,27 @@ static int cmd_pack(int argc, char **argv)
 	po.files = a->files;
 	po.nfiles = a->nfiles;
 
+	if ((rc = cli_stdio_check(argv[0], NULL, out)) != EXIT_OK)
+		goto out;
 	sisign_error_clear(&err);
-	r = sisign_pack(&po, out, &err);
+	if (cli_is_stdio(out)) {
+		/* Standard output: the whole package, once it is complete. */
+		struct cli_spool sp;
+		if ((rc = cli_spool_begin(&sp, argv[0])) != EXIT_OK)
+			goto out;
+		r = sisign_pack(&po, sp.path, &err);
+		rc = cli_spool_finish(&sp, argv[0], r == SISIGN_OK);
+	} else {
+		r = sisign_pack(&po, out, &err);
+		if (r == SISIGN_OK)
+			cli_note("wrote %s", out);
+	}
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
 		rc = cli_report(out, &err);
 		goto out;
 	}
-	rc = EXIT_OK;
 out:
 	if (a)
 		for (i = 0; i < a->nfiles; i++)
@@ -355,7 +373,7 @@ out:
 
 const struct cli_command cli_cmd_pack = {
 	"pack",
-	"--uid UID --name NAME [OPTIONS] -f LOCAL=TARGET[,caps=CAP+CAP]... -o OUTPUT",
+	"--uid UID --name NAME [OPTIONS] -f LOCAL=TARGET[,caps=CAP+CAP]... -o OUTPUT|-",
 	"build an unsigned SIS package from local files",
 	cmd_pack,
 	"Options:\n"
@@ -382,5 +400,9 @@ const struct cli_command cli_cmd_pack = {
 	"      --store               do not compress the controller or the file data\n"
 	"      --created TIME        creation time, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n"
 	"                            (default now; fix it for reproducible output)\n"
-	"  -o, --output OUTPUT       the package to write (required)\n",
+	"  -o, --output OUTPUT       the package to write (required); '-' is\n"
+	"                            standard output (never a terminal: exit 2),\n"
+	"                            written only once the package is complete\n"
+	"  -q, --quiet               no notes on stderr (errors still shown)\n"
+	"  -v, --verbose             notes on stderr: the file written\n",
 };

@@ -39,7 +39,7 @@ static int cmd_sign(int argc, char **argv)
 	keyopts_longopts(KEYOPTS_F_KEY | KEYOPTS_F_TOKEN, extra, longopts, sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:k:c:o:rj:q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:c:o:rj:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': ko.key = optarg; continue;
 		case 'c': ko.cert = optarg; continue;
@@ -56,7 +56,7 @@ static int cmd_sign(int argc, char **argv)
 		if (h < 0)
 			return EXIT_USAGE;
 		if (h == 0)
-			return cli_getopt_error(argv[0], c, argv);
+			return cli_getopt_error(argv[0], c, argv, longopts);
 	}
 	if (!ko.key)
 		return cli_usage_error(argv[0], "--key KEY (a key file or a pkcs11: URI) is required");
@@ -65,8 +65,7 @@ static int cmd_sign(int argc, char **argv)
 	/* Several inputs, a directory or a batch option: the batch engine,
 	 * with one signer (one token login) for all of them. */
 	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {
-		if (ot.output)
-			return cli_usage_error(argv[0], "-o names one output; use --out-dir, --suffix or --in-place for several inputs");
+		bc.output = ot.output; /* one input with --json, --dry-run, ...: batch_cli_run checks */
 		bc.in_place = ot.in_place;
 		return batch_cli_run(&bc, argv[0], SISIGN_BATCH_SIGN, &ko, NULL, argc - optind, argv + optind);
 	}
@@ -102,6 +101,7 @@ static int cmd_sign(int argc, char **argv)
 	rc = out_target_write(&ot, pkg);
 out:
 	sisign_pkg_free(pkg);
+	out_target_free(&ot);
 	sisign_identity_free(id);
 	sisign_signer_free(signer);
 	return rc;
@@ -128,7 +128,9 @@ const struct cli_command cli_cmd_sign = {
 	"                         token key the certificate with the key's CKA_ID is\n"
 	"                         used when --cert is absent\n"
 	"      --chain FILE       more certificates to append to the chain (repeatable)\n"
-	"  -o, --output OUT       write the signed package to OUT (not IN itself)\n"
+	"  -o, --output OUT       write the signed package to OUT (not IN itself);\n"
+	"                         with one IN, also with --json, --dry-run,\n"
+	"                         --audit-log or --progress\n"
 	"      --in-place         replace IN: IN is locked from before it is read\n"
 	"                         until it is replaced, so a second sisign on it\n"
 	"                         waits and then adds its chain too; a symlink's\n"
@@ -136,6 +138,19 @@ const struct cli_command cli_cmd_sign = {
 	"      --no-wait          with --in-place: if another process holds IN's\n"
 	"                         lock, fail at once (exit 3) instead of waiting\n"
 	"      --allow-expired    sign even if the certificate is expired or not yet valid\n"
+	"  -q, --quiet            no progress bar, summary or notes (errors and\n"
+	"                         warnings still shown)\n"
+	"  -v, --verbose          notes on stderr: files read and written, the key\n"
+	"                         (URI with any PIN hidden), certificate and signer\n"
+	"                         used, with timings; in a batch each input's outcome\n"
+	"\n"
+	"Standard input and output: IN '-' is read from standard input (into\n"
+	"memory, at most 1 GiB; not with --in-place), -o - writes to standard\n"
+	"output.  Neither may be a terminal (exit 2).  Standard output cannot be\n"
+	"replaced atomically: the package is written to a private temporary\n"
+	"directory ($TMPDIR, else /tmp) and copied to standard output only once\n"
+	"it is signed and written; on any failure nothing is sent.  '-' is for\n"
+	"one package: the batch options below refuse it.\n"
 	"\n"
 	"Several packages (a batch: one key load or token login for all of them;\n"
 	"reading, hashing and writing on all cores, signatures through one queue):\n"
@@ -146,7 +161,9 @@ const struct cli_command cli_cmd_sign = {
 	"      --files-from F     read input paths from F, one per line ('-' = stdin);\n"
 	"                         at most 4095 bytes a line, no NUL bytes, at most\n"
 	"                         1000000 lines; 1000000 inputs in all\n"
-	"      --out-dir DIR      write outputs under DIR, mirroring the input tree\n"
+	"      --out-dir DIR      write outputs under DIR, mirroring the input tree;\n"
+	"                         DIR is created only once the command line, the\n"
+	"                         inputs and the key (token login) have passed\n"
 	"      --suffix SUF       write IN's neighbour NAME<SUF>.sis (e.g. _signed)\n"
 	"      --in-place         replace each input (atomically, locked as above);\n"
 	"                         one file named twice is refused\n"
@@ -174,8 +191,9 @@ const struct cli_command cli_cmd_sign = {
 	"                         and a \"login\" record for each token login attempt,\n"
 	"                         failed ones too; a record that cannot be written\n"
 	"                         stops signing (exit 3)\n"
-	"  -q, --quiet            no progress bar or summary (errors still shown)\n"
-	"      --progress         a progress bar even when stderr is not a terminal\n"
+	"      --progress         a progress bar even when stderr is not a terminal;\n"
+	"                         it fits the terminal's width (else $COLUMNS, else\n"
+	"                         80) and is redrawn in place\n"
 	"      --dry-run          resolve and test the key (one throw-away test\n"
 	"                         signature), parse and hash-check every input, write\n"
 	"                         nothing; prints NOT SIGNED and exits 13\n"

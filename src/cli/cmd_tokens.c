@@ -30,6 +30,8 @@ static int cmd_tokens(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "module", required_argument, NULL, 'm' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sisign_token_opts to;
@@ -41,11 +43,13 @@ static int cmd_tokens(int argc, char **argv)
 	memset(&to, 0, sizeof to);
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:jm:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jm:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'm': to.module = optarg; break;
-		default: return cli_getopt_error(argv[0], c, argv);
+		case 'q':
+		case 'v': (void)cli_common_opt(c); break;
+		default: return cli_getopt_error(argv[0], c, argv, longopts);
 		}
 	}
 	if (optind < argc)
@@ -57,6 +61,7 @@ static int cmd_tokens(int argc, char **argv)
 			err.code = r;
 		return cli_report(to.module ? to.module : sisign_token_default_module(), &err);
 	}
+	cli_note("tokens: %zu in %s", n, to.module ? to.module : sisign_token_default_module());
 	for (i = 0; i < n; i++) {
 		const struct sisign_token_info *t = &arr[i];
 		if (json) {
@@ -135,6 +140,8 @@ const struct cli_command cli_cmd_tokens = {
 	"Options:\n"
 	"  -j, --json          one JSON document per token, one per line\n"
 	"  -m, --module PATH   the PKCS#11 module to load\n"
+	"  -q, --quiet         no notes on stderr (errors still shown)\n"
+	"  -v, --verbose       notes on stderr: the module and how many tokens\n"
 	"\n"
 	"Exit: 0; 6 the module could not be loaded.\n",
 };

@@ -32,7 +32,7 @@ static int cmd_unsign(int argc, char **argv)
 		longopts[3 + i] = batch_cli_longopts[i];
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:ao:rj:q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ao:rj:qv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = 1; break;
 		case 'o': ot.output = optarg; break;
@@ -42,12 +42,11 @@ static int cmd_unsign(int argc, char **argv)
 			if (r < 0)
 				return EXIT_USAGE;
 			if (r == 0)
-				return cli_getopt_error(argv[0], c, argv);
+				return cli_getopt_error(argv[0], c, argv, longopts);
 		}
 	}
 	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {
-		if (ot.output)
-			return cli_usage_error(argv[0], "-o names one output; use --out-dir, --suffix or --in-place for several inputs");
+		bc.output = ot.output; /* one input with --json, --dry-run, ...: batch_cli_run checks */
 		bc.in_place = ot.in_place;
 		bc.unsign_all = all;
 		return batch_cli_run(&bc, argv[0], SISIGN_BATCH_UNSIGN, NULL, NULL, argc - optind, argv + optind);
@@ -79,12 +78,13 @@ static int cmd_unsign(int argc, char **argv)
 	rc = out_target_write(&ot, pkg);
 out:
 	sisign_pkg_free(pkg);
+	out_target_free(&ot);
 	return rc;
 }
 
 const struct cli_command cli_cmd_unsign = {
 	"unsign",
-	"[--all] (-o OUT | --in-place) IN",
+	"[--all] (-o OUT | --in-place) [OPTIONS] IN",
 	"remove the last (or every) signature chain",
 	cmd_unsign,
 	"Removes the most recent signature chain (earlier chains stay valid), or\n"
@@ -96,11 +96,17 @@ const struct cli_command cli_cmd_unsign = {
 	"\n"
 	"Options:\n"
 	"  -a, --all          remove every chain\n"
-	"  -o, --output OUT   write to OUT (not IN itself); IN's mode less the umask\n"
+	"  -o, --output OUT   write to OUT (not IN itself); IN's mode less the umask;\n"
+	"                     '-' is standard output, as for sign; with one IN,\n"
+	"                     also with --json, --dry-run, --audit-log, --progress\n"
 	"      --in-place     replace IN (it keeps its mode, without setuid, setgid\n"
 	"                     or sticky); IN is locked from before it is read until\n"
 	"                     it is replaced; a symlink's target is replaced\n"
 	"      --no-wait      with --in-place: fail (exit 3) if IN is locked\n"
+	"  -q, --quiet        no progress bar, summary or notes (errors still shown)\n"
+	"  -v, --verbose      notes on stderr: files read and written, timings; in\n"
+	"                     a batch each input's outcome\n"
+	"IN '-' is standard input (not with --in-place), as for sign.\n"
 	"Several packages: -r, --follow-symlinks, --files-from, --out-dir, --suffix,\n"
 	"-j, --json, --audit-log, -q, --progress, --dry-run as for sign (see\n"
 	"'sisign help sign').\n"

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sisign/package.h>
@@ -235,6 +236,7 @@ static void verify_one(const char *path, const struct verify_args *a, struct cli
 	struct sisign_verify_report *rep = NULL;
 	struct sisign_verify_opts vo;
 	struct sisign_error err;
+	void *mem = NULL;
 	int r;
 
 	sisign_error_clear(&err);
@@ -242,7 +244,7 @@ static void verify_one(const char *path, const struct verify_args *a, struct cli
 	vo.trust = a->ntrust ? a->trust : NULL;
 	vo.at = a->at;
 	vo.skip_data = a->no_data;
-	r = sisign_pkg_open(path, NULL, &pkg, &err);
+	r = cli_pkg_open(path, &pkg, &mem, &err);
 	if (r == SISIGN_OK)
 		r = sisign_pkg_verify(pkg, &vo, &rep, &err);
 	if (r != SISIGN_OK) {
@@ -266,6 +268,7 @@ out:
 	fflush(stdout);
 	sisign_verify_report_free(rep);
 	sisign_pkg_free(pkg);
+	free(mem);
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -294,7 +297,7 @@ static int cmd_verify(int argc, char **argv)
 	}
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:t:jrq", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:jrqv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (a.ntrust >= MAX_TRUST)
@@ -313,7 +316,7 @@ static int cmd_verify(int argc, char **argv)
 			if (h < 0)
 				return EXIT_USAGE;
 			if (h == 0)
-				return cli_getopt_error(argv[0], c, argv);
+				return cli_getopt_error(argv[0], c, argv, longopts);
 		}
 	}
 	a.trust[a.ntrust] = NULL;
@@ -330,6 +333,9 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error(argv[0], "no input file");
+	for (i = optind; i < argc; i++)
+		if (cli_stdio_check(argv[0], argv[i], NULL) != EXIT_OK)
+			return EXIT_USAGE;
 	cli_tally_init(&t);
 	for (i = optind; i < argc; i++) {
 		if (!a.json && i > optind)
@@ -341,7 +347,7 @@ static int cmd_verify(int argc, char **argv)
 
 const struct cli_command cli_cmd_verify = {
 	"verify",
-	"[--trust FILE|DIR]... [--at TIME] [--json] [--no-data] FILE...",
+	"[--trust FILE|DIR]... [--at TIME] [--json] [--no-data] [OPTIONS] FILE...",
 	"verify signatures, certificate chains and file hashes",
 	cmd_verify,
 	"For each FILE: the overall verdict (trusted, self-signed, untrusted,\n"
@@ -363,9 +369,16 @@ const struct cli_command cli_cmd_verify = {
 	"                        YYYY-MM-DDTHH:MM:SSZ, UTC) instead of now\n"
 	"  -j, --json            one JSON document per file, one per line\n"
 	"      --no-data         do not check file hashes\n"
+	"  -q, --quiet           no progress bar, summary or notes (errors still\n"
+	"                        shown; the verdicts on stdout are unchanged)\n"
+	"  -v, --verbose         notes on stderr: each file read\n"
+	"A FILE '-' is standard input (read into memory, at most 1 GiB; not a\n"
+	"terminal).\n"
 	"Several packages: -r (symlinked directories only with --follow-symlinks,\n"
-	"each directory once), --files-from F, -q, --progress as for sign (see\n"
-	"'sisign help sign').  A FILE that is not a regular file (a FIFO, a\n"
+	"each directory once), --files-from F, -j/--jobs, --progress as for sign\n"
+	"(see 'sisign help sign'); a directory needs -r.  Without --json each\n"
+	"package gets one line 'FILE: VERDICT' on stdout ('FILE: error' when it\n"
+	"could not be checked; the reason on stderr), then a summary on stderr.  A FILE that is not a regular file (a FIFO, a\n"
 	"device) is refused without being read.\n"
 	"\n"
 	"Exit, from each package's overall verdict (the worst of its controllers):\n"

@@ -50,7 +50,7 @@ size_t keyopts_longopts(int which, const struct option *extra, struct option *ou
 	for (i = 0; extra && extra[i].name && n + 1 < max; i++)
 		out[n++] = extra[i];
 	memset(&out[n], 0, sizeof out[n]);
-	return n;
+	return cli_longopts_add_common(out, max);
 }
 
 static int parse_fd(const char *s, int *out)
@@ -70,6 +70,8 @@ static int parse_fd(const char *s, int *out)
 
 int keyopts_handle(struct keyopts *ko, const char *cmd, int c, const char *arg)
 {
+	if (cli_common_opt(c))
+		return 1;
 	switch (c) {
 	case KO_KEY:
 		ko->key = arg;
@@ -233,6 +235,7 @@ int keyopts_load_signer(struct keyopts *ko, struct sisign_signer **out)
 {
 	struct sisign_error err;
 	struct sisign_token_opts to;
+	double t0 = cli_now();
 	int r;
 
 	*out = NULL;
@@ -255,6 +258,12 @@ int keyopts_load_signer(struct keyopts *ko, struct sisign_signer **out)
 			err.code = r;
 		*out = NULL;
 		return keyopts_report(ko, ko->key, &err);
+	}
+	if (cli_verbose) {
+		char *what = sisign_token_uri_redact(sisign_signer_describe(*out));
+		cli_note("key: %s, %d bits (%s in %.3f s)", what ? what : "?", sisign_signer_key_bits(*out),
+			keyopts_is_uri(ko->key) ? "token opened and logged in" : "loaded", cli_now() - t0);
+		free(what);
 	}
 	return EXIT_OK;
 }
@@ -285,6 +294,13 @@ int keyopts_load_identity(struct keyopts *ko, struct sisign_signer *signer, stru
 		fe_fputs_safe(sisign_identity_warning(*out, i), stderr);
 		fputc('\n', stderr);
 	}
+	if (cli_verbose) {
+		cli_note("certificate: %s%s, SHA-256 %s", ko->cert ? ko->cert : "from the token",
+			ko->nchain ? " plus --chain files" : "", sisign_identity_fingerprint(*out));
+		fprintf(stderr, "%s: signer: ", cli_progname);
+		fe_fputs_safe(sisign_identity_subject(*out), stderr);
+		fputc('\n', stderr);
+	}
 	return EXIT_OK;
 }
 
@@ -294,6 +310,7 @@ void out_target_init(struct out_target *ot)
 {
 	memset(ot, 0, sizeof *ot);
 	ot->mode = 0644;
+	ot->cmd = "sisign";
 }
 
 int out_target_check(struct out_target *ot, const char *cmd)
@@ -301,10 +318,22 @@ int out_target_check(struct out_target *ot, const char *cmd)
 	struct stat in, o;
 	struct sisign_error err;
 
+	int rc;
+
+	ot->cmd = cmd;
 	if (ot->output && ot->in_place)
 		return cli_usage_error(cmd, "give either -o OUT or --in-place, not both");
 	if (!ot->output && !ot->in_place)
 		return cli_usage_error(cmd, "give -o OUT or --in-place");
+	if (ot->in_place && cli_is_stdio(ot->input))
+		return cli_usage_error(cmd, "--in-place cannot replace standard input: give -o OUT (or -o -)");
+	if ((rc = cli_stdio_check(cmd, ot->input, ot->output)) != EXIT_OK)
+		return rc;
+	if (cli_is_stdio(ot->input)) {
+		/* As the shell makes a file for "> OUT". */
+		ot->mode = 0666 & ~cli_umask();
+		return EXIT_OK;
+	}
 	if (stat(ot->input, &in) != 0) {
 		sisign_error_clear(&err);
 		err.code = SISIGN_ERR_SYSTEM;
@@ -314,7 +343,7 @@ int out_target_check(struct out_target *ot, const char *cmd)
 	}
 	/* -o: a copy, as cp makes one: the input's bits less the umask. */
 	ot->mode = (int)(in.st_mode & 0777) & ~cli_umask();
-	if (ot->output) {
+	if (ot->output && !cli_is_stdio(ot->output)) {
 		if (strcmp(ot->output, ot->input) == 0 ||
 			(stat(ot->output, &o) == 0 && o.st_dev == in.st_dev && o.st_ino == in.st_ino))
 			return cli_usage_error(cmd, "output '%s' is the input file; use --in-place to replace it",
@@ -323,11 +352,19 @@ int out_target_check(struct out_target *ot, const char *cmd)
 	return EXIT_OK;
 }
 
-int out_target_open(const struct out_target *ot, struct sisign_pkg **pkg, struct sisign_error *err)
+int out_target_open(struct out_target *ot, struct sisign_pkg **pkg, struct sisign_error *err)
 {
-	if (ot->in_place)
+	if (ot->in_place) {
+		cli_note("reading %s (locked until it is replaced)", ot->input);
 		return sisign_pkg_open_exclusive(ot->input, NULL, ot->no_wait, pkg, err);
-	return sisign_pkg_open(ot->input, NULL, pkg, err);
+	}
+	return cli_pkg_open(ot->input, pkg, &ot->mem, err);
+}
+
+void out_target_free(struct out_target *ot)
+{
+	free(ot->mem);
+	ot->mem = NULL;
 }
 
 int out_target_write(const struct out_target *ot, struct sisign_pkg *pkg)
@@ -336,12 +373,29 @@ int out_target_write(const struct out_target *ot, struct sisign_pkg *pkg)
 	const char *path = ot->in_place ? ot->input : ot->output;
 	int r;
 
+	double t0 = cli_now();
+	struct cli_spool sp;
+	int rc;
+
 	sisign_error_clear(&err);
+	if (!ot->in_place && cli_is_stdio(path)) {
+		if ((rc = cli_spool_begin(&sp, ot->cmd)) != EXIT_OK)
+			return rc;
+		r = sisign_pkg_write(pkg, sp.path, 0600, &err);
+		if (r != SISIGN_OK) {
+			(void)cli_spool_finish(&sp, ot->cmd, 0);
+			if (err.code == 0)
+				err.code = r;
+			return cli_report("-", &err);
+		}
+		return cli_spool_finish(&sp, ot->cmd, 1);
+	}
 	r = ot->in_place ? sisign_pkg_replace(pkg, &err) : sisign_pkg_write(pkg, path, ot->mode, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
 		return cli_report(path, &err);
 	}
+	cli_note("wrote %s (%.3f s)", path, cli_now() - t0);
 	return EXIT_OK;
 }

@@ -123,20 +123,27 @@ struct out_target {
 	int in_place;        /* --in-place */
 	int no_wait;         /* --no-wait: fail if another process holds IN's lock */
 	int mode;            /* set by out_target_check: -o's permission bits */
+	void *mem;           /* IN "-": standard input's bytes (out_target_free) */
+	const char *cmd;     /* for messages (set by out_target_check) */
 };
 
 void out_target_init(struct out_target *ot);
 /* Exactly one of -o / --in-place; -o naming IN itself (same path or same
  * file) without --in-place is a usage error.  Sets -o's mode: IN's bits
- * & 0777 less the umask.  Returns an exit code. */
+ * & 0777 less the umask (IN "-": 0666 less the umask).  IN "-" is standard
+ * input (not with --in-place), OUT "-" standard output; neither may be a
+ * terminal (cli_stdio_check).  Returns an exit code. */
 int out_target_check(struct out_target *ot, const char *cmd);
 /* Open IN: in place with sisign_pkg_open_exclusive (locked until the
  * package is freed; waits for another writer unless no_wait), else
- * sisign_pkg_open.  Returns a sisign code; prints nothing. */
-int out_target_open(const struct out_target *ot, struct sisign_pkg **pkg, struct sisign_error *err);
+ * cli_pkg_open ("-": standard input).  Returns a sisign code; prints
+ * nothing but -v notes.  Call out_target_free after sisign_pkg_free. */
+int out_target_open(struct out_target *ot, struct sisign_pkg **pkg, struct sisign_error *err);
+void out_target_free(struct out_target *ot);
 /* Write the output atomically: sisign_pkg_replace in place (the file, a
  * symlink's target, keeps its permission bits & 0777), else
- * sisign_pkg_write to -o with ot->mode.  Prints errors; exit code. */
+ * sisign_pkg_write to -o with ot->mode; -o -: the finished package is
+ * copied to standard output (cli_spool_*).  Prints errors; exit code. */
 int out_target_write(const struct out_target *ot, struct sisign_pkg *pkg);
 
 #endif

@@ -228,11 +228,126 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int cli_getopt_error(const char *cmd, int c, char **argv)
+int cli_quiet, cli_verbose;
+
+const struct option cli_common_longopts[] = {
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
+size_t cli_longopts_add_common(struct option *v, size_t max)
+{
+	size_t n = 0;
+
+	while (v[n].name)
+		n++;
+	for (size_t i = 0; cli_common_longopts[i].name; i++) {
+		size_t k;
+		for (k = 0; k < n && strcmp(v[k].name, cli_common_longopts[i].name) != 0; k++)
+			;
+		if (k == n && n + 1 < max)
+			v[n++] = cli_common_longopts[i];
+	}
+	memset(&v[n], 0, sizeof v[n]);
+	return n;
+}
+
+int cli_common_opt(int c)
+{
+	/* The last of -q and -v wins. */
+	if (c == 'q') {
+		cli_quiet = 1;
+		cli_verbose = 0;
+		return 1;
+	}
+	if (c == 'v') {
+		cli_verbose = 1;
+		cli_quiet = 0;
+		return 1;
+	}
+	return 0;
+}
+
+void cli_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cli_verbose)
+		return;
+	fprintf(stderr, "%s: ", cli_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Optimal string alignment distance (Levenshtein plus adjacent
+ * transpositions: "sgin" is one step from "sign"), on at most 63 bytes. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t d[64][64], la = strlen(a), lb = strlen(b);
+
+	if (la > 63 || lb > 63)
+		return (size_t)-1;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], v = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+const char *cli_suggest(const char *word, const char *const *cands, size_t n)
+{
+	/* Close enough to be a typo: one edit for short words, two from six
+	 * letters on; the first of equally close candidates. */
+	size_t best = (size_t)-1, len = strlen(word), limit = len >= 6 ? 2 : 1;
+	const char *pick = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t dist = edit_distance(word, cands[i]);
+		if (dist < best) {
+			best = dist;
+			pick = cands[i];
+		}
+	}
+	return best <= limit && best < len ? pick : NULL;
+}
+
+/* The long option closest to name (without "--"), or NULL. */
+static const char *suggest_long(const char *name, size_t len, const struct option *longopts)
+{
+	const char *cands[128];
+	char word[64];
+	size_t n = 0;
+
+	if (!longopts || len >= sizeof word)
+		return NULL;
+	memcpy(word, name, len);
+	word[len] = '\0';
+	for (size_t i = 0; longopts[i].name && n < sizeof cands / sizeof cands[0]; i++)
+		cands[n++] = longopts[i].name;
+	return cli_suggest(word, cands, n);
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv, const struct option *longopts)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
 	int is_long = arg && strncmp(arg, "--", 2) == 0;
 	int len = 0;
+	const char *sugg;
 
 	/* A long option names itself (without any "=value"); getopt sets optopt
 	 * to the option's val for long options too, which would be misleading. */
@@ -243,8 +358,28 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
 			return cli_usage_error(cmd, "option '%.*s' needs an argument", len, arg);
 		return cli_usage_error(cmd, "option '-%c' needs an argument", optopt);
 	}
-	if (is_long)
+	if (is_long) {
+		/* getopt_long takes a unique prefix; a prefix of several names
+		 * comes here too. */
+		size_t nmatch = 0;
+		const char *first = NULL, *second = NULL;
+		for (size_t i = 0; longopts && longopts[i].name; i++) {
+			if (strncmp(longopts[i].name, arg + 2, (size_t)len - 2) != 0)
+				continue;
+			if (nmatch == 0)
+				first = longopts[i].name;
+			else if (nmatch == 1)
+				second = longopts[i].name;
+			nmatch++;
+		}
+		if (nmatch > 1 && len > 2)
+			return cli_usage_error(cmd, "option '%.*s' is ambiguous: --%s, --%s%s", len, arg, first, second,
+				nmatch > 2 ? ", ..." : "");
+		sugg = suggest_long(arg + 2, (size_t)len - 2, longopts);
+		if (sugg)
+			return cli_usage_error(cmd, "unknown option '%.*s'; did you mean '--%s'?", len, arg, sugg);
 		return cli_usage_error(cmd, "unknown option '%.*s'", len, arg);
+	}
 	return cli_usage_error(cmd, "unknown option '-%c'", optopt);
 }
 
@@ -290,6 +425,20 @@ static const struct cli_command *find_command(const char *name)
 	return NULL;
 }
 
+/* "unknown command 'sgin'; did you mean 'sign'?" */
+static void unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS], *sugg;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i]->name;
+	sugg = cli_suggest(name, names, NCOMMANDS);
+	if (sugg)
+		cli_msg("unknown command '%s'; did you mean '%s'? (try 'sisign help')", name, sugg);
+	else
+		cli_msg("unknown command '%s' (try 'sisign help')", name);
+}
+
 static void print_command_help(const struct cli_command *c, FILE *fp)
 {
 	fprintf(fp, "usage: sisign %s%s%s\n\n%s.\n", c->name, c->usage && *c->usage ? " " : "",
@@ -307,7 +456,11 @@ static void print_overview(FILE *fp)
 		    "Read, pack, sign and verify Symbian OS 9+ SIS packages.\n\nCommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(fp, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(fp, "\nRun 'sisign help COMMAND' (or 'sisign COMMAND --help') for its options,\n"
+	fprintf(fp, "\nEvery command takes -q/--quiet (no progress, summary or notes on stderr)\n"
+		    "and -v/--verbose (notes on each step: files, key, certificate, timings).\n"
+		    "Options may follow the arguments; '--' ends them.  A package named '-' is\n"
+		    "standard input or output (never a terminal).\n"
+		    "\nRun 'sisign help COMMAND' (or 'sisign COMMAND --help') for its options,\n"
 		    "'sisign help exit-codes' for the exit statuses.\n");
 }
 
@@ -348,8 +501,10 @@ static int cmd_help(int argc, char **argv)
 		return EXIT_OK;
 	}
 	c = find_command(argv[1]);
-	if (!c)
-		return cli_usage_error("help", "unknown command '%s'", argv[1]);
+	if (!c) {
+		unknown_command(argv[1]);
+		return EXIT_USAGE;
+	}
 	print_command_help(c, stdout);
 	return EXIT_OK;
 }
@@ -436,7 +591,7 @@ int main(int argc, char **argv)
 		if (argv[1][0] == '-')
 			cli_msg("unknown option '%s' (try 'sisign help')", argv[1]);
 		else
-			cli_msg("unknown command '%s' (try 'sisign help')", argv[1]);
+			unknown_command(argv[1]);
 		return EXIT_USAGE;
 	}
 	return finish(run_command(c, argc - 1, argv + 1));

@@ -67,7 +67,10 @@ static int slot_matches(struct tok_sess *s, PKCS11_SLOT *slot)
 	CK_TOKEN_INFO ti;
 	CK_SLOT_INFO si;
 	CK_SLOT_ID want = p11_kit_uri_get_slot_id(s->uri);
-	if (!slot->token)
+	/* A token without CKF_TOKEN_INITIALIZED (SoftHSM's spare empty slot, a
+	 * blank card) has no PIN, keys or certificates to offer: never a
+	 * candidate, so "pkcs11:" alone names the one initialised token. */
+	if (!slot->token || !slot->token->initialized)
 		return 0;
 	token_info_from(slot->token, &ti);
 	if (!p11_kit_uri_match_token_info(s->uri, &ti))
@@ -102,14 +105,14 @@ void list_end(char *buf, size_t size, size_t used, int first)
 		snprintf(buf + used, size - used, "none");
 }
 
-/* Append the short URIs of the tokens in slots (only those in match, if
- * match is given) to a message buffer. */
+/* Append the short URIs of the initialised tokens in slots (only those in
+ * match, if match is given) to a message buffer. */
 static void list_tokens(struct tok_sess *s, const unsigned char *match, char *buf, size_t size)
 {
 	size_t used = strlen(buf);
 	int first = 1;
 	for (unsigned int i = 0; i < s->nslots; i++) {
-		if (!s->slots[i].token || (match && !match[i]))
+		if (!s->slots[i].token || !s->slots[i].token->initialized || (match && !match[i]))
 			continue;
 		if (!list_add(buf, size, &used, &first, make_uri(s->slots[i].token, 0, (unsigned long)-1, NULL, NULL, 0)))
 			break;
