@@ -25,6 +25,7 @@ packages=(
 	softhsm2 opensc
 	python3                             # also makes the man pages from --help (scripts/clidocs.py)
 	mandoc groff-base                   # tests/integration/test_man_pages.sh lints the pages
+	bash-completion zsh fish            # tests/integration/test_completion.sh drives the completions
 	strace                              # tests/integration/test_fault_injection.sh, test_audit_log.sh
 	# tests/integration/test_opensc_card.sh: a card through pcscd and OpenSC,
 	# emulated by virt_cacard (built from ../shared/third_party/virt_cacard)
