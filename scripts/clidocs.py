@@ -529,7 +529,7 @@ def make_completion(a):
             for c in cmds:
                 var = c.replace("-", "_")
                 data.append("_sisign_descs_%s=(%s)" % (var, " ".join(
-                    sh_quote("%s:%s" % (o.replace(":", "\\:"), d.replace(":", "\\:")))
+                    sh_quote("%s:%s" % (o.replace(":", "\\:"), d))
                     for o, _, d in table[c])))
     elif a.shell == "fish":
         for c, s in list_commands(a.sisign):

@@ -6,9 +6,11 @@
 # offer the commands, every option each command's --help lists, package
 # and key files, and for --key the pkcs11: URIs of two SoftHSM tokens made
 # by softhsm-config/make-token.sh (through `sisign keys --uris`, no PIN).
-# zsh and fish: the files parse, zsh's compinit picks _sisign up for all
-# three programs, and fish answers `complete -C` with commands, options and
-# the token URIs.  Each shell's part runs when that shell is installed.
+# zsh: the file parses, compinit binds it to all three programs, and
+# _sisign, run with zsh's completion builtins replaced by stubs that print
+# their arguments, offers commands, options, file patterns and the URIs.
+# fish: the file parses and `complete -C` answers with commands, options
+# and the URIs.  Each shell's part runs when that shell is installed.
 set -u
 if [ -z "${SISIGN:-}" ] || [ ! -x "$SISIGN" ]; then echo "SKIP: \$SISIGN not set"; exit 77; fi
 if [ -z "${SISIGN_BUILDDIR:-}" ]; then echo "SKIP: \$SISIGN_BUILDDIR not set"; exit 77; fi
@@ -54,6 +56,8 @@ if [ "$tokens" = 1 ]; then
 	expect_rc 2 "keys --uris --json is a usage error"
 fi
 
+has() { grep -qxF -- "$2" "$T/$1"; }
+
 # Files to complete.
 mkdir -p "$T/files/sub"
 touch "$T/files/app.sis" "$T/files/b.sisx" "$T/files/dev.key" "$T/files/dev.p12" "$T/files/dev.pem" \
@@ -91,7 +95,6 @@ EOF
 		shift
 		bashl "$out" "$*" "$@"
 	}
-	has() { grep -qxF -- "$2" "$T/$1"; }
 
 	bashc c1 sisign ""
 	for w in info sign verify keys export-cert makekeys help; do
@@ -165,6 +168,36 @@ if command -v zsh >/dev/null; then
 	for p in sisign signsis makekeys; do
 		expect_stdout_has "$p=_sisign" "zsh: compinit binds $p to _sisign"
 	done
+	# _sisign's own logic, with zsh's completion builtins replaced by
+	# stubs that print what they are given.
+	cat >"$T/z.zsh" <<'EOF'
+compadd() { print -rl -- "$@" }
+_describe() { print -rl -- ${(P)argv[-1]} }
+_files() { print -r -- "_files $*" }
+_message() { :; }
+fpath=($1 $fpath)
+autoload -Uz _sisign
+words=("${@[2,-1]}"); CURRENT=$#words; PREFIX=$words[-1]; _sisign
+EOF
+	zshc() { # OUT WORD...
+		local out=$1
+		shift
+		(cd "$T/files" && PATH="$(dirname "$SISIGN"):$PATH" zsh -f "$T/z.zsh" "$T/zfunc" "$@") >"$T/$out" 2>"$T/err"
+	}
+	zshc z1 sisign si
+	check 'has z1 sign && has z1 signsis' "zsh: 'sisign si' offers sign and signsis"
+	zshc z2 sisign sign --k
+	check 'grep -q "^--key:" "$T/z2"' "zsh: 'sisign sign --k' offers --key"
+	zshc z3 sisign verify ""
+	check 'grep -qF "_files -g *.(sis|sisx)(-.)" "$T/z3"' "zsh: verify completes *.sis and *.sisx files"
+	zshc z4 makekeys -
+	check 'grep -q "^-dname:" "$T/z4"' "zsh: makekeys offers -dname"
+	if [ "$tokens" = 1 ]; then
+		zshc z5 sisign sign --key ""
+		while IFS= read -r u; do
+			check 'has z5 "${u//;/\\;}"' "zsh: --key offers $u"
+		done <"$T/uris"
+	fi
 else
 	echo "note: zsh not installed; zsh part skipped"
 fi
