@@ -14,6 +14,9 @@
 set -u
 if [ -z "${SISIGN:-}" ] || [ ! -x "$SISIGN" ]; then echo "SKIP: \$SISIGN not set"; exit 77; fi
 if [ -z "${SISIGN_BUILDDIR:-}" ]; then echo "SKIP: \$SISIGN_BUILDDIR not set"; exit 77; fi
+if grep -qx 'SISIGN_BUILD_DOCS:BOOL=OFF' "$SISIGN_BUILDDIR/CMakeCache.txt" 2>/dev/null; then
+	echo "SKIP: built with -DSISIGN_BUILD_DOCS=OFF"; exit 77
+fi
 . "$(dirname "$0")/lib/common.sh"
 tu_init completion
 C=$SISIGN_BUILDDIR/completions
