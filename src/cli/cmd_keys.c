@@ -157,7 +157,7 @@ static int uris_all_tokens(struct keyopts *ko, const struct sisign_token_opts *t
 
 	sisign_error_clear(&err);
 	if ((r = sisign_token_list(to, &toks, &nt, &err)) != SISIGN_OK)
-		return keyopts_fail(ko, "pkcs11:", r, &err);
+		return keyopts_fail(ko, to->module ? to->module : sisign_token_default_module(), r, &err);
 	for (i = 0; i < nt; i++) {
 		if (!(toks[i].flags & SISIGN_TOKEN_INITIALIZED))
 			continue;

@@ -57,6 +57,10 @@ if [ "$tokens" = 1 ]; then
 	expect_rc 0 "sign with the first URI keys --uris gave"
 	run "$SISIGN" keys --uris --json --module "$M"
 	expect_rc 2 "keys --uris --json is a usage error"
+	run "$SISIGN" keys --uris --module "$T/no-such-module.so"
+	expect_rc 6 "keys --uris with a module that does not load"
+	check '[ ! -s "$T/out" ]' "keys --uris with a module that does not load: no output"
+	expect_stderr_has "no-such-module.so" "keys --uris names the module that failed"
 fi
 
 has() { grep -qxF -- "$2" "$T/$1"; }
