@@ -23,7 +23,9 @@ packages=(
 	libssl-dev openssl zlib1g-dev
 	libp11-dev libp11-kit-dev p11-kit p11-kit-modules
 	softhsm2 opensc
-	python3
+	python3                             # also makes the man pages from --help (scripts/clidocs.py)
+	mandoc groff-base                   # tests/integration/test_man_pages.sh lints the pages
+	bash-completion zsh fish            # tests/integration/test_completion.sh drives the completions
 	strace                              # tests/integration/test_fault_injection.sh, test_audit_log.sh
 	dpkg-dev lintian                    # test_deb.sh: build the .deb packages (CPack), lint them
 	appstream desktop-file-utils        # test_app_identity.sh: validate the metainfo and desktop file

@@ -90,10 +90,96 @@ static void text_object(const struct sisign_token_object *arr, size_t n, size_t 
 	}
 }
 
+/* --uris: the URI to sign with that object i stands for, or NULL.  A
+ * private key's own; a certificate or public key whose private key is not in
+ * the list (the token shows it only after a login) gives its own URI with
+ * type=private, which names the key of the same label and id (the library's
+ * object URIs end in ";type=..."). */
+static char *signing_uri(const struct sisign_token_object *arr, size_t n, size_t i)
+{
+	const struct sisign_token_object *o = &arr[i];
+	const char *t;
+	char *u;
+	size_t len;
+
+	if (o->kind == SISIGN_TOKEN_OBJ_PRIVATE_KEY)
+		return strdup(o->uri);
+	if (o->paired >= 0 && (size_t)o->paired < n && arr[o->paired].kind == SISIGN_TOKEN_OBJ_PRIVATE_KEY)
+		return NULL; /* listed itself */
+	if (!(t = strrchr(o->uri, ';')) || (strcmp(t, ";type=cert") != 0 && strcmp(t, ";type=public") != 0))
+		return NULL;
+	len = (size_t)(t - o->uri);
+	if (!(u = malloc(len + sizeof ";type=private")))
+		return NULL;
+	memcpy(u, o->uri, len);
+	memcpy(u + len, ";type=private", sizeof ";type=private");
+	return u;
+}
+
+/* Print each signing URI of arr once (a public key and a certificate of
+ * one key give the same one). */
+static void print_uris(const struct sisign_token_object *arr, size_t n)
+{
+	char **seen = calloc(n ? n : 1, sizeof *seen);
+	size_t i, k, ns = 0;
+	char *u;
+
+	for (i = 0; i < n; i++) {
+		if (!(u = signing_uri(arr, n, i)))
+			continue;
+		for (k = 0; seen && k < ns && strcmp(seen[k], u) != 0; k++)
+			;
+		if (seen && k < ns) {
+			free(u);
+			continue;
+		}
+		fe_fputs_safe(u, stdout);
+		putchar('\n');
+		if (seen)
+			seen[ns++] = u;
+		else
+			free(u);
+	}
+	for (k = 0; k < ns; k++)
+		free(seen[k]);
+	free(seen);
+}
+
+/* --uris without a URI: every initialised token's signing URIs.  A token
+ * that cannot be listed is reported and the others still are. */
+static int uris_all_tokens(struct keyopts *ko, const struct sisign_token_opts *to)
+{
+	struct sisign_token_info *toks = NULL;
+	struct sisign_token_object *arr = NULL;
+	struct sisign_error err;
+	size_t nt = 0, n, i;
+	int r, rc = EXIT_OK;
+
+	sisign_error_clear(&err);
+	if ((r = sisign_token_list(to, &toks, &nt, &err)) != SISIGN_OK)
+		return keyopts_fail(ko, to->module ? to->module : sisign_token_default_module(), r, &err);
+	for (i = 0; i < nt; i++) {
+		if (!(toks[i].flags & SISIGN_TOKEN_INITIALIZED))
+			continue;
+		n = 0;
+		sisign_error_clear(&err);
+		if ((r = sisign_token_objects(toks[i].uri, to, &arr, &n, &err)) != SISIGN_OK) {
+			rc = cli_worst(rc, keyopts_fail(ko, toks[i].uri, r, &err));
+			continue;
+		}
+		print_uris(arr, n);
+		sisign_token_objects_free(arr, n);
+		arr = NULL;
+	}
+	sisign_token_info_free(toks, nt);
+	return rc;
+}
+
 static int cmd_keys(int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "uris", no_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct option longopts[24];
@@ -103,7 +189,7 @@ static int cmd_keys(int argc, char **argv)
 	struct sisign_error err;
 	const char *uri = "pkcs11:";
 	size_t n = 0, i;
-	int c, h, json = 0, r;
+	int c, h, json = 0, uris = 0, have_uri = 0, r;
 
 	keyopts_init(&ko);
 	keyopts_longopts(KEYOPTS_F_TOKEN, extra, longopts, sizeof longopts / sizeof longopts[0]);
@@ -114,6 +200,10 @@ static int cmd_keys(int argc, char **argv)
 			json = 1;
 			continue;
 		}
+		if (c == 'U') {
+			uris = 1;
+			continue;
+		}
 		if (c == 'm')
 			c = KO_MODULE;
 		h = keyopts_handle(&ko, argv[0], c, optarg);
@@ -122,13 +212,24 @@ static int cmd_keys(int argc, char **argv)
 		if (h == 0)
 			return cli_getopt_error(argv[0], c, argv, longopts);
 	}
-	if (optind < argc)
+	if (json && uris)
+		return cli_usage_error(argv[0], "--json and --uris do not go together");
+	if (optind < argc) {
 		uri = argv[optind++];
+		have_uri = 1;
+	}
 	if (optind < argc)
 		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
 	if (!keyopts_is_uri(uri))
 		return cli_usage_error(argv[0], "'%s' is not a pkcs11: URI", uri);
 	keyopts_token_opts(&ko, &to);
+	if (uris) {
+		/* Never a login, whatever PIN source there is. */
+		to.pin_cb = NULL;
+		to.pin_cb_data = NULL;
+		if (!have_uri)
+			return uris_all_tokens(&ko, &to);
+	}
 	/* No PIN given and nobody to ask: list what needs no login (public
 	 * keys, certificates, and private keys the token shows without one),
 	 * as the help says, instead of failing for want of a prompt. */
@@ -147,6 +248,11 @@ static int cmd_keys(int argc, char **argv)
 			to.pin_cb ? "logged in if the token asked" : "no login: no PIN source and no terminal");
 		free(safe);
 	}
+	if (uris) {
+		print_uris(arr, n);
+		sisign_token_objects_free(arr, n);
+		return EXIT_OK;
+	}
 	for (i = 0; i < n; i++) {
 		if (json) {
 			json_object(arr, n, i);
@@ -164,7 +270,7 @@ static int cmd_keys(int argc, char **argv)
 
 const struct cli_command cli_cmd_keys = {
 	"keys",
-	"[URI] [--json] [--module PATH] [PIN options]",
+	"[URI] [--json | --uris] [--module PATH] [PIN options]",
 	"list keys and certificates on a PKCS#11 token",
 	cmd_keys,
 	"Lists the keys and certificates on the one token URI names (default\n"
@@ -180,6 +286,12 @@ const struct cli_command cli_cmd_keys = {
 	"\n"
 	"Options:\n"
 	"  -j, --json            one JSON document per object, one per line\n"
+	"      --uris            only the key URIs to sign with, one a line, and\n"
+	"                        never a login: each private key's, and for a key\n"
+	"                        the token shows only after a login, its\n"
+	"                        certificate's or public key's URI with\n"
+	"                        type=private.  Without URI: the keys of every\n"
+	"                        initialised token (shell completion uses this)\n"
 	"  -m, --module PATH     the PKCS#11 module to load\n"
 	"      --allow-module DIR, --pin-fd N, --pin-file F, --allow-pin-in-uri,\n"
 	"      --force           as for `sisign sign`; the PIN also comes from\n"
