@@ -112,7 +112,8 @@ static const struct {
 	int nid;
 } mk_keys[] = {
 	{ "CN", NID_commonName }, { "OU", NID_organizationalUnitName }, { "O", NID_organizationName },
-	{ "OR", NID_organizationName }, { "L", NID_localityName }, { "ST", NID_stateOrProvinceName },
+	{ "OR", NID_organizationName }, { "L", NID_localityName }, { "LO", NID_localityName },
+	{ "ST", NID_stateOrProvinceName },
 	{ "C", NID_countryName }, { "CO", NID_countryName }, { "EM", NID_pkcs9_emailAddress },
 	{ "E", NID_pkcs9_emailAddress }, { "EMAIL", NID_pkcs9_emailAddress },
 	{ "EMAILADDRESS", NID_pkcs9_emailAddress },
