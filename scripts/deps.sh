@@ -23,7 +23,7 @@ packages=(
 	libssl-dev openssl zlib1g-dev
 	libp11-dev libp11-kit-dev p11-kit p11-kit-modules
 	softhsm2 opensc
-	python3
+	python3 python3-yaml                # python3-yaml: tests/integration/test_ci_examples.sh
 	strace                              # tests/integration/test_fault_injection.sh, test_audit_log.sh
 	# tests/integration/test_opensc_card.sh: a card through pcscd and OpenSC,
 	# emulated by virt_cacard (built from ../shared/third_party/virt_cacard)
