@@ -47,33 +47,20 @@ static void legacy_load(void)
 	ERR_clear_error();
 }
 
-/* 1 if the legacy provider was loaded by this call, 0 if it was already
- * loaded before or cannot be; *missing is set when it cannot be. */
-static int legacy_load_once(int *missing)
-{
-	static int done;
-	int first;
-
-	if (!CRYPTO_THREAD_run_once(&legacy_once, legacy_load)) {
-		*missing = 1;
-		return 0;
-	}
-	*missing = legacy_prov == NULL;
-	first = !done;
-	done = 1;
-	return first && legacy_prov != NULL;
-}
-
-/* PKCS12_parse, again with the legacy provider if the first try failed for
- * a reason other than the password (which was checked against the MAC). */
+/* PKCS12_parse, and once more with the legacy provider if the first try
+ * failed (the password was already checked against the MAC, so the likely
+ * reason is a cipher the default provider lacks).  *legacy_missing is set
+ * when that provider cannot be loaded. */
 static int p12_parse(PKCS12 *p12, const char *pw, EVP_PKEY **key, X509 **cert, STACK_OF(X509) **ca,
 	int *legacy_missing)
 {
 	*legacy_missing = 0;
 	if (PKCS12_parse(p12, pw, key, cert, ca))
 		return 1;
-	if (!legacy_load_once(legacy_missing))
+	if (!CRYPTO_THREAD_run_once(&legacy_once, legacy_load) || legacy_prov == NULL) {
+		*legacy_missing = 1;
 		return 0;
+	}
 	err_ossl_clear();
 	*key = NULL;
 	*cert = NULL;
