@@ -24,6 +24,7 @@ packages=(
 	libp11-dev libp11-kit-dev p11-kit p11-kit-modules
 	softhsm2 opensc
 	python3                             # also makes the man pages from --help (scripts/clidocs.py)
+	python3-yaml                        # tests/integration/test_ci_examples.sh reads the CI examples
 	mandoc groff-base                   # tests/integration/test_man_pages.sh lints the pages
 	bash-completion zsh fish            # tests/integration/test_completion.sh drives the completions
 	strace                              # tests/integration/test_fault_injection.sh, test_audit_log.sh

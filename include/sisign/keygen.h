@@ -18,7 +18,7 @@
  *
  * Subjects: makekeys' syntax, space-separated KEY=value pairs whose values
  * may contain spaces ("CN=Jane Dev OU=Apps O=Acme C=FI EM=jane@acme.example";
- * keys CN, OU, O/OR, L, ST, C/CO, EM/E/emailAddress, case-insensitive), or
+ * keys CN, OU, O/OR, L/LO, ST, C/CO, EM/E/emailAddress, case-insensitive), or
  * OpenSSL's "/CN=Jane Dev/O=Acme" syntax (any attribute OpenSSL knows;
  * "\/" is a literal slash).  Values are UTF-8. */
 #ifndef SISIGN_KEYGEN_H
@@ -180,6 +180,20 @@ SISIGN_API int sisign_der_write_file(const char *path, const unsigned char *der,
  * not whole certificates: SISIGN_ERR_BAD_CERT. */
 SISIGN_API int sisign_certs_write_pem_at(int dirfd, const char *name, const unsigned char *certs,
 	size_t certs_len, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Every certificate in a PEM or DER file as readable text (the layout of
+ * `openssl x509 -text`, one block per certificate, each followed by its
+ * SHA-256 fingerprint).  A file without a certificate or with a broken one
+ * gives SISIGN_ERR_BAD_CERT.  *text is malloc'd and NUL-terminated; caller
+ * frees. */
+SISIGN_API int sisign_cert_file_text(const char *path, char **text, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+/* DER bytes as PEM text with the given type ("CERTIFICATE", ...), 64
+ * base64 characters a line.  *pem is malloc'd and NUL-terminated; caller
+ * frees. */
+SISIGN_API int sisign_pem_encode(const char *pem_type, const unsigned char *der, size_t der_len, char **pem,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 #ifdef __cplusplus
 }

@@ -53,13 +53,27 @@ SISIGN_API void *sisign_secret_alloc(size_t n);
 SISIGN_API void sisign_secret_free(void *p, size_t n);
 
 /* Load a private key from a PEM or DER file: PKCS#1 RSA, PKCS#8 (plain or
- * encrypted), traditional DSA (plain or encrypted).  The callback is asked
- * for a passphrase only when the file is encrypted; it may be NULL, in which
- * case an encrypted key fails with SISIGN_ERR_BAD_PASSPHRASE.  A wrong
- * passphrase gives SISIGN_ERR_BAD_PASSPHRASE.  Caller frees *out with
+ * encrypted), traditional DSA (plain or encrypted), or a PKCS#12 file
+ * (.p12/.pfx, told by its content, not its name).  The callback is asked
+ * for a passphrase only when the file is encrypted (a PKCS#12 file exported
+ * without a password opens without asking); it may be NULL, in which case
+ * an encrypted key fails with SISIGN_ERR_BAD_PASSPHRASE.  A wrong
+ * passphrase gives SISIGN_ERR_BAD_PASSPHRASE, once: it is never asked
+ * again.  A PKCS#12 file's certificate and its other certificates come
+ * with the signer, as a token's do: sisign_identity_new uses them when no
+ * certificate file is given (a certificate file given instead must belong
+ * to the key, and replaces them).  Reading a PKCS#12 file with old ciphers
+ * (RC2-40, as older Windows tools and `openssl pkcs12 -legacy` write) loads
+ * OpenSSL's legacy provider into the default library context, once, and
+ * only when the file cannot be read without it.  Caller frees *out with
  * sisign_signer_free(). */
 SISIGN_API int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *userdata,
 	struct sisign_signer **out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* 1 if path is a readable PKCS#12 (DER PFX) file, judged by its content;
+ * 0 otherwise (also when it cannot be read).  Asks for nothing: front ends
+ * use it to know that no separate certificate is needed. */
+SISIGN_API int sisign_key_file_is_pkcs12(const char *path);
 
 SISIGN_API void sisign_signer_free(struct sisign_signer *s);
 

@@ -184,26 +184,15 @@ int certopts_write(const struct certopts *co, const char *cmd, const unsigned ch
 			}
 			return fwrite(der, 1, len, stdout) == len ? EXIT_OK : EXIT_IO;
 		}
-		/* PEM through the library would need a file: encode here. */
 		{
-			static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-			size_t i, col = 0;
-			printf("-----BEGIN %s-----\n", pem_type);
-			for (i = 0; i < len; i += 3) {
-				unsigned v = (unsigned)der[i] << 16 | (i + 1 < len ? (unsigned)der[i + 1] << 8 : 0) |
-					(i + 2 < len ? der[i + 2] : 0);
-				putchar(b64[v >> 18 & 63]);
-				putchar(b64[v >> 12 & 63]);
-				putchar(i + 1 < len ? b64[v >> 6 & 63] : '=');
-				putchar(i + 2 < len ? b64[v & 63] : '=');
-				if ((col += 4) == 64) {
-					putchar('\n');
-					col = 0;
-				}
-			}
-			if (col)
-				putchar('\n');
-			printf("-----END %s-----\n", pem_type);
+			char *pem = NULL;
+			int ok;
+			if (sisign_pem_encode(pem_type, der, len, &pem, &err) != SISIGN_OK)
+				return cli_report(NULL, &err);
+			ok = fputs(pem, stdout) >= 0;
+			free(pem);
+			if (!ok)
+				return EXIT_IO;
 		}
 		return EXIT_OK;
 	}

@@ -60,8 +60,8 @@ static int cmd_sign(int argc, char **argv)
 	}
 	if (!ko.key)
 		return cli_usage_error(argv[0], "--key KEY (a key file or a pkcs11: URI) is required");
-	if (!keyopts_is_uri(ko.key) && !ko.cert)
-		return cli_usage_error(argv[0], "--cert CERT is required with a key file");
+	if (!keyopts_is_uri(ko.key) && !ko.cert && !sisign_key_file_is_pkcs12(ko.key))
+		return cli_usage_error(argv[0], "--cert CERT is required with a key file (a PKCS#12 file carries its own)");
 	/* Several inputs, a directory or a batch option: the batch engine,
 	 * with one signer (one token login) for all of them. */
 	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {
@@ -121,12 +121,17 @@ const struct cli_command cli_cmd_sign = {
 	"\n"
 	"Options:\n"
 	"  -k, --key KEY          private key: a PEM/DER key file (RSA or DSA,\n"
-	"                         PKCS#1, PKCS#8, traditional; encrypted or not) or a\n"
-	"                         'pkcs11:' URI naming one key on one token\n"
+	"                         PKCS#1, PKCS#8, traditional; encrypted or not), a\n"
+	"                         PKCS#12 file (.p12/.pfx, known by its content)\n"
+	"                         holding the key, its certificate and any chain, or\n"
+	"                         a 'pkcs11:' URI naming one key on one token\n"
 	"  -c, --cert CERT        signer certificate (PEM or DER), optionally followed\n"
 	"                         by intermediates; required with a key file; for a\n"
-	"                         token key the certificate with the key's CKA_ID is\n"
-	"                         used when --cert is absent\n"
+	"                         PKCS#12 file or a token key the certificate that\n"
+	"                         came with the key (and a PKCS#12 file's chain) is\n"
+	"                         used when --cert is absent; a --cert given instead\n"
+	"                         must belong to the key (else exit 5) and replaces\n"
+	"                         them\n"
 	"      --chain FILE       more certificates to append to the chain (repeatable)\n"
 	"  -o, --output OUT       write the signed package to OUT (not IN itself);\n"
 	"                         with one IN, also with --json, --dry-run,\n"
@@ -219,9 +224,13 @@ const struct cli_command cli_cmd_sign = {
 	"(CKA_ALWAYS_AUTHENTICATE, e.g. PIV slot 9C) get it from the login: the PIN\n"
 	"is read once per run and kept in memory until the run ends.\n"
 	"\n"
-	"Key file passphrase, first that applies: --pass-fd N (one line read from\n"
-	"descriptor N), --pass-file F (mode 0600), $SISIGN_PASS (empty = unset), a\n"
-	"prompt on the terminal.  Never on the command line.\n"
+	"Key file passphrase (also a PKCS#12 file's password), first that applies:\n"
+	"--pass-fd N (one line read from descriptor N), --pass-file F (mode 0600),\n"
+	"$SISIGN_PASS (empty = unset), a prompt on the terminal.  Never on the\n"
+	"command line.  A PKCS#12 file exported without a password opens without\n"
+	"asking; a wrong password is exit 5, never retried.  Files with old ciphers\n"
+	"(RC2-40, from older Windows tools or 'openssl pkcs12 -legacy') are read\n"
+	"with OpenSSL's legacy provider, loaded only for such a file.\n"
 	"      --pass-fd N, --pass-file F\n"
 	"\n"
 	"Token options:\n"

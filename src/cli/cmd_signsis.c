@@ -12,6 +12,12 @@
  * safe ways) and is wiped from argv as soon as it is read; -p writes
  * Chain/certN.pem atomically and refuses a Chain or certN.pem that is a
  * symbolic link; file data and earlier chains are kept byte for byte.
+ * Also the form batch scripts use with one PKCS#12 file holding key and
+ * certificate (told apart by a bare -c, which Symbian's -cr/-cd never is):
+ *
+ *   signsis -i INPUT -c KEY.p12 -o OUTDIR [-q] [-v]
+ *
+ * writing OUTDIR/<INPUT's name>, the password from $SISIGN_PASS or a prompt.
  * Exit status as signsis: 0 success, 1 SIS/crypto error, 4 bad command line. */
 #include "cli.h"
 #include "fe.h"
@@ -42,6 +48,9 @@ struct ss_args {
 	const char *pos[5];       /* input output cert key passphrase */
 	int npos;
 	char pass[SS_PASS_MAX];   /* pos[4] points here; argv's copy is wiped */
+	/* -i INPUT -c KEY.p12 -o OUTDIR [-q]: */
+	int p12_form, quiet;
+	const char *in_file, *p12, *out_dir;
 };
 
 static void ss_help(FILE *fp)
@@ -58,6 +67,15 @@ static void ss_help(FILE *fp)
 		"  -v        verbose\n"
 		"  -i        licence information\n"
 		"  -?, -h    this help\n"
+		"\n"
+		"   or: signsis -i input -c key.p12 -o outdir [-q] [-v]\n"
+		"\n"
+		"  -i FILE   the package to sign\n"
+		"  -c P12    a PKCS#12 file (.p12/.pfx) holding the key and its\n"
+		"            certificate (and chain); password from $SISIGN_PASS or a prompt\n"
+		"  -o DIR    write the signed package as DIR/<input's name> (DIR is made\n"
+		"            if missing; the input itself is never replaced)\n"
+		"  -q        quiet: print nothing but errors and warnings\n"
 		"\n"
 		"key may be a pkcs11: URI (PIN from $SISIGN_PIN or a prompt).  Give the\n"
 		"passphrase in $SISIGN_PASS or at the prompt rather than as an argument\n"
@@ -80,12 +98,61 @@ static int ss_usage(const char *fmt, ...)
 	return SS_EXIT_USAGE;
 }
 
+/* True if argv holds a bare -c: Symbian's -c always carries r or d. */
+static int ss_is_p12_form(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-c") == 0)
+			return 1;
+	return 0;
+}
+
+/* signsis -i INPUT -c KEY.p12 -o OUTDIR [-q] [-v] [-h] */
+static int ss_parse_p12(int argc, char **argv, struct ss_args *a)
+{
+	a->p12_form = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], **slot = NULL;
+		if (strcmp(arg, "-i") == 0)
+			slot = &a->in_file;
+		else if (strcmp(arg, "-c") == 0)
+			slot = &a->p12;
+		else if (strcmp(arg, "-o") == 0)
+			slot = &a->out_dir;
+		else if (strcmp(arg, "-q") == 0)
+			a->quiet = 1;
+		else if (strcmp(arg, "-v") == 0)
+			a->verbose = 1;
+		else if (strcmp(arg, "-h") == 0 || strcmp(arg, "-?") == 0)
+			a->help = 1;
+		else
+			return ss_usage("with -c KEY.p12 only -i INPUT, -o OUTDIR, -q and -v apply, not '%s'", arg);
+		if (slot == NULL)
+			continue;
+		if (*slot != NULL)
+			return ss_usage("%s is given twice", arg);
+		if (i + 1 >= argc || argv[i + 1][0] == '\0')
+			return ss_usage("%s needs a value", arg);
+		*slot = argv[++i];
+	}
+	if (a->help)
+		return 0;
+	if (!a->in_file || !a->p12 || !a->out_dir)
+		return ss_usage("-c KEY.p12 needs -i INPUT and -o OUTDIR too");
+	if (a->quiet && a->verbose)
+		return ss_usage("-q and -v cannot be combined");
+	a->sign = 1;
+	return 0;
+}
+
 static int ss_parse(int argc, char **argv, struct ss_args *a)
 {
 	int i;
 	const char *p;
 
 	memset(a, 0, sizeof *a);
+	if (ss_is_p12_form(argc, argv))
+		return ss_parse_p12(argc, argv, a);
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (arg[0] == '-' && arg[1] != '\0') {
@@ -348,6 +415,84 @@ out:
 	return rc;
 }
 
+/* -i INPUT -c KEY.p12 -o OUTDIR: INPUT signed into OUTDIR/<its name> with
+ * the key, certificate and chain of the PKCS#12 file.  OUTDIR is made (one
+ * level) only once the signature is made, so a failure leaves nothing. */
+static int ss_sign_p12(const struct ss_args *a)
+{
+	struct keyopts ko;
+	struct sisign_signer *signer = NULL;
+	struct sisign_identity *id = NULL;
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_error err;
+	struct stat in, o;
+	const char *base = strrchr(a->in_file, '/');
+	char *out = NULL;
+	size_t n;
+	int r, rc = SS_EXIT_ERROR, mode = 0644;
+
+	base = base ? base + 1 : a->in_file;
+	if (*base == '\0')
+		return ss_usage("-i needs a file, not the directory '%s'", a->in_file);
+	n = strlen(a->out_dir) + 1 + strlen(base) + 1;
+	if ((out = malloc(n)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", cli_progname);
+		return SS_EXIT_ERROR;
+	}
+	snprintf(out, n, "%s/%s", a->out_dir, base);
+	if (stat(a->in_file, &in) == 0) {
+		mode = (int)(in.st_mode & 0777);
+		if (stat(out, &o) == 0 && o.st_dev == in.st_dev && o.st_ino == in.st_ino) {
+			fprintf(stderr, "%s: %s is the input itself; give another output directory\n", cli_progname,
+				out);
+			goto out;
+		}
+	}
+	sisign_error_clear(&err);
+	r = sisign_pkg_open(a->in_file, NULL, &pkg, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		rc = ss_error(a->in_file, &err);
+		goto out;
+	}
+	if (keyopts_precheck(pkg, a->in_file) != EXIT_OK)
+		goto out;
+	keyopts_init(&ko);
+	ko.key = a->p12;
+	if (keyopts_load_signer(&ko, &signer) != EXIT_OK || keyopts_load_identity(&ko, signer, &id) != EXIT_OK)
+		goto out;
+	if (a->verbose)
+		printf("Signing %s\n", a->in_file);
+	r = sisign_pkg_sign(pkg, id, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		rc = ss_error(a->in_file, &err);
+		goto out;
+	}
+	if (mkdir(a->out_dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "%s: cannot create directory %s: %s\n", cli_progname, a->out_dir, strerror(errno));
+		goto out;
+	}
+	r = sisign_pkg_write(pkg, out, mode, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		rc = ss_error(out, &err);
+		goto out;
+	}
+	if (!a->quiet)
+		printf("%s -> %s\n", a->in_file, out);
+	rc = SS_EXIT_OK;
+out:
+	sisign_identity_free(id);
+	sisign_signer_free(signer);
+	sisign_pkg_free(pkg);
+	free(out);
+	return rc;
+}
+
 static int ss_run(int argc, char **argv, struct ss_args *a)
 {
 	struct sisign_pkg *pkg = NULL;
@@ -368,6 +513,8 @@ static int ss_run(int argc, char **argv, struct ss_args *a)
 		printf("Uses the OpenSSL toolkit (https://www.openssl.org/), licensed under the Apache License 2.0.\n");
 		return SS_EXIT_OK;
 	}
+	if (a->p12_form)
+		return ss_sign_p12(a);
 	if (a->npos == 0)
 		return SS_EXIT_OK;
 	if (stat(a->pos[0], &st) == 0)
@@ -439,5 +586,12 @@ const struct cli_command cli_cmd_signsis = {
 	"match its data, a damaged controller.\n"
 	"-o -p writes Chain/certN.pem atomically and refuses a Chain directory\n"
 	"or certN.pem that is a symbolic link.\n"
+	"  sisign signsis -i INPUT -c KEY.p12 -o OUTDIR [-q] [-v]\n"
+	"is the form batch scripts call: a bare -c names a PKCS#12\n"
+	"file (.p12/.pfx) holding the key, its certificate and any chain; the\n"
+	"signed package is written as OUTDIR/<input's name> (OUTDIR is made if\n"
+	"missing, once the signature is made; an output that is the input is\n"
+	"refused); the password comes from $SISIGN_PASS or a prompt, never the\n"
+	"command line; -q prints nothing but errors and warnings.\n"
 	"Exit: 0 success, 1 error, 4 bad command line.\n",
 };

@@ -1481,7 +1481,8 @@ static int open_identity(struct gui_batch *b, struct sisign_signer **signer, str
 		 * can be cancelled; refusing would leave no way to sign at all. */
 		to.force_final_try = 1;
 		r = sisign_signer_from_pkcs11(b->s.key_uri, &to, signer, &err);
-	} else if (b->s.identity == GUI_IDENTITY_FILE && b->s.key_file && b->s.cert_file) {
+	} else if (b->s.identity == GUI_IDENTITY_FILE && b->s.key_file &&
+		   (b->s.cert_file || sisign_key_file_is_pkcs12(b->s.key_file))) {
 		r = sisign_signer_from_key_file(b->s.key_file, worker_secret_cb, b, signer, &err);
 	} else {
 		*why = g_strdup("Choose a signing key first: a key on a token, or a key file and its certificate.");

@@ -821,7 +821,11 @@ static void on_key_chosen(GtkNativeDialog *d, int response, gpointer data)
 	GFile *f = response == GTK_RESPONSE_ACCEPT ? gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d)) : NULL;
 	char *p = f ? g_file_get_path(f) : NULL;
 
-	if (p) {
+	if (p && sisign_key_file_is_pkcs12(p)) {
+		/* A PKCS#12 file carries its own certificate and chain. */
+		sisign_app_window_use_key_file(w->window, p, NULL);
+		g_free(p);
+	} else if (p) {
 		struct keyfile_pick *kp = g_new0(struct keyfile_pick, 1);
 		GtkFileChooserNative *c = gtk_file_chooser_native_new("Choose the certificate for this key",
 			GTK_WINDOW(w->window), GTK_FILE_CHOOSER_ACTION_OPEN, "_Use", "_Cancel");
@@ -838,10 +842,22 @@ static void on_key_chosen(GtkNativeDialog *d, int response, gpointer data)
 static void on_use_key_file(GtkButton *b, gpointer data)
 {
 	struct win *w = data;
-	GtkFileChooserNative *d = gtk_file_chooser_native_new("Choose a private key file (PEM or DER)",
+	GtkFileChooserNative *d = gtk_file_chooser_native_new("Choose a private key file (PEM, DER or PKCS#12)",
 		GTK_WINDOW(w->window), GTK_FILE_CHOOSER_ACTION_OPEN, "_Next", "_Cancel");
+	static const char *const keys[] = { "*.pem", "*.key", "*.der", "*.p12", "*.pfx", "*.P12", "*.PFX", NULL };
+	GtkFileFilter *f = gtk_file_filter_new();
 
 	(void)b;
+	gtk_file_filter_set_name(f, "Key files (PEM, DER, PKCS#12 .p12/.pfx)");
+	for (size_t i = 0; keys[i]; i++)
+		gtk_file_filter_add_pattern(f, keys[i]);
+	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
+	g_object_unref(f);
+	f = gtk_file_filter_new();
+	gtk_file_filter_set_name(f, "All files");
+	gtk_file_filter_add_pattern(f, "*");
+	gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d), f);
+	g_object_unref(f);
 	g_signal_connect(d, "response", G_CALLBACK(on_key_chosen), w);
 	gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }

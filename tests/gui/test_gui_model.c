@@ -1079,6 +1079,63 @@ static int count_lines(const char *path, const char *prefix)
  * Asserts what the PIN dialog says (gui_secret_prompt_make, which the
  * window shows verbatim): the low count, the final try, nothing extra
  * normally; and one login for a batch of three packages. */
+/* "Use key file…" with a PKCS#12 file (issue #12): no certificate file,
+ * the certificate comes from the .p12; the password is asked once. */
+static void test_batch_p12(void)
+{
+	struct gui_model *m = gui_model_new();
+	struct gui_settings s;
+	struct run r;
+	char *dir = g_build_filename(tmp, "p12", NULL), *key, *cert, *p12, *cmd, *a, *out;
+	char subject[512] = "";
+	char *openssl = g_find_program_in_path("openssl");
+
+	if (!openssl) {
+		printf("skip: no openssl command for the PKCS#12 test\n");
+		g_free(dir);
+		gui_model_free(m);
+		return;
+	}
+	g_free(openssl);
+	g_mkdir_with_parents(dir, 0700);
+	key = g_build_filename(dir, "p.key", NULL);
+	cert = g_build_filename(dir, "p.pem", NULL);
+	p12 = g_build_filename(dir, "dev.p12", NULL);
+	cmd = g_strdup_printf("sh -c \"openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 30 "
+			      "-subj /CN=GUI-P12-Test -keyout %s -out %s 2>/dev/null && "
+			      "openssl pkcs12 -export -inkey %s -in %s -passout pass:p12pass -out %s\"",
+		key, cert, key, cert, p12);
+	CHECK(sh(cmd));
+	g_free(cmd);
+	CHECK(sisign_key_file_is_pkcs12(p12) == 1);
+	CHECK(sisign_key_file_is_pkcs12(key) == 0);
+	a = g_build_filename(dir, "one.sis", NULL);
+	make_package(a, 0xE0002011, "P12");
+	CHECK(gui_model_add_path(m, a, NULL) == 1);
+	memset(&s, 0, sizeof s);
+	s.identity = GUI_IDENTITY_FILE;
+	gui_settings_set_str(&s.key_file, p12);
+	run_batch(m, GUI_OP_SIGN, &s, "wrong", NULL, 0, &r);
+	CHECK(r.secrets == 1);
+	CHECK(r.error && strstr(r.error, "wrong password"));
+	g_free(r.error);
+	run_batch(m, GUI_OP_SIGN, &s, "p12pass", NULL, 0, &r);
+	CHECK(r.secrets == 1);
+	CHECK(r.error == NULL);
+	out = g_build_filename(dir, "one_signed.sis", NULL);
+	CHECK(gui_model_job(m, 0)->state == GUI_JOB_DONE);
+	CHECK(verdict_of(out, subject, sizeof subject) == SISIGN_VERDICT_SELF_SIGNED);
+	CHECK(strstr(subject, "GUI-P12-Test") != NULL);
+	gui_settings_clear(&s);
+	gui_model_free(m);
+	g_free(out);
+	g_free(a);
+	g_free(p12);
+	g_free(cert);
+	g_free(key);
+	g_free(dir);
+}
+
 static void test_token_prompt(void)
 {
 	const char *module = g_getenv("MOCK_P11_MODULE");
@@ -1383,6 +1440,7 @@ int main(void)
 	test_expiry();
 	test_error_text();
 	test_batch();
+	test_batch_p12();
 	test_token_prompt();
 	test_wizard();
 	test_same_names();

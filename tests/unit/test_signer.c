@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include "crypto/crypto_private.h"
@@ -421,6 +422,91 @@ static void test_bad_signature_refused(void)
 	EVP_PKEY_free(pk);
 }
 
+/* A PKCS#12 file written with today's defaults (PBES2/AES), the leaf given
+ * once more among the others as some tools write it. */
+static int write_p12(const char *path, const char *pass, EVP_PKEY *k, X509 *leaf, X509 *other)
+{
+	STACK_OF(X509) *ca = sk_X509_new_null();
+	PKCS12 *p12;
+	BIO *b;
+	int ok = 0;
+
+	if (ca == NULL || !sk_X509_push(ca, other) || !sk_X509_push(ca, leaf))
+		abort();
+	p12 = PKCS12_create(pass, "signer test", k, leaf, ca, 0, 0, 0, 0, 0);
+	if (p12 != NULL && (b = BIO_new_file(path, "wb")) != NULL) {
+		ok = i2d_PKCS12_bio(b, p12);
+		BIO_free(b);
+	}
+	PKCS12_free(p12);
+	sk_X509_free(ca);
+	return ok;
+}
+
+static void test_pkcs12(void)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	EVP_PKEY *k2 = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	X509 *leaf = make_cert(k), *other = make_cert(k2);
+	struct sisign_signer *s = NULL;
+	struct sisign_error err;
+	struct pw pw;
+	const char *p12 = tpath("dev.p12"), *nopass = tpath("nopass.pfx"), *pem = tpath("p12-trad.pem");
+
+	CHECK(k != NULL && k2 != NULL);
+	CHECK(write_p12(p12, PASS, k, leaf, other));
+	CHECK(write_p12(nopass, "", k, leaf, other));
+	CHECK(write_key(k, PEM_TRAD, pem));
+	CHECK_EQ_INT(sisign_key_file_is_pkcs12(p12), 1);
+	CHECK_EQ_INT(sisign_key_file_is_pkcs12(nopass), 1);
+	CHECK_EQ_INT(sisign_key_file_is_pkcs12(pem), 0);
+	CHECK_EQ_INT(sisign_key_file_is_pkcs12(tpath("absent.p12")), 0);
+	CHECK_EQ_INT(sisign_key_file_is_pkcs12(NULL), 0);
+
+	/* The right password, asked once: key, certificate and the other
+	 * certificate (the leaf's copy dropped) come with the signer. */
+	memset(&pw, 0, sizeof pw);
+	pw.pass = PASS;
+	CHECK_EQ_INT(sisign_signer_from_key_file(p12, pw_cb, &pw, &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(pw.calls, 1);
+	CHECK(strcmp(pw.kind, "passphrase") == 0 && strcmp(pw.what, p12) == 0);
+	if (s != NULL) {
+		CHECK(s->cert != NULL && X509_cmp(s->cert, leaf) == 0);
+		CHECK_EQ_INT(sk_X509_num(s->extra), 1);
+		CHECK(s->extra != NULL && X509_cmp(sk_X509_value(s->extra, 0), other) == 0);
+		sign_and_check(s, leaf);
+	}
+	sisign_signer_free(s);
+	s = NULL;
+
+	/* A wrong password: BAD_PASSPHRASE, asked once, never again. */
+	memset(&pw, 0, sizeof pw);
+	pw.pass = "not it";
+	CHECK_EQ_INT(sisign_signer_from_key_file(p12, pw_cb, &pw, &s, &err), SISIGN_ERR_BAD_PASSPHRASE);
+	CHECK_EQ_INT(pw.calls, 1);
+	CHECK(s == NULL);
+	CHECK(strstr(err.message, "wrong password") != NULL && strstr(err.message, p12) != NULL);
+	/* No callback, and a cancelled prompt. */
+	CHECK_EQ_INT(sisign_signer_from_key_file(p12, NULL, NULL, &s, &err), SISIGN_ERR_BAD_PASSPHRASE);
+	memset(&pw, 0, sizeof pw);
+	pw.ret = SISIGN_ERR_CANCELLED;
+	CHECK_EQ_INT(sisign_signer_from_key_file(p12, pw_cb, &pw, &s, &err), SISIGN_ERR_CANCELLED);
+	CHECK(s == NULL);
+
+	/* Exported without a password: opens without asking. */
+	memset(&pw, 0, sizeof pw);
+	pw.pass = PASS;
+	CHECK_EQ_INT(sisign_signer_from_key_file(nopass, pw_cb, &pw, &s, &err), SISIGN_OK);
+	CHECK_EQ_INT(pw.calls, 0);
+	CHECK(s != NULL && s->cert != NULL);
+	sisign_signer_free(s);
+
+	X509_free(leaf);
+	X509_free(other);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+}
+
 int main(void)
 {
 	corpus = tu_corpus();
@@ -432,6 +518,7 @@ int main(void)
 	test_bad_signature_refused();
 	test_generated_keys();
 	test_bad_files();
+	test_pkcs12();
 	if (corpus == NULL)
 		tu_skip("SISIGN_CORPUS not set: corpus key tests skipped");
 	else

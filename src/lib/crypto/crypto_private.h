@@ -87,6 +87,22 @@ struct crypto_pw {
  * the passphrase in pass, 0 on failure (the reason left in the state). */
 int crypto_pw_cb(char *pass, size_t pass_size, size_t *pass_len, const OSSL_PARAM params[], void *arg);
 
+/* 1 if data is a DER PKCS#12 (PFX) file, else 0 (by content, whatever the
+ * file is called). */
+int crypto_p12_is(const uint8_t *data, size_t len);
+
+/* Read a PKCS#12 file: the private key, its certificate (*cert, NULL if the
+ * file has none for the key) and the other certificates (*ca, file order,
+ * NULL if none; ca may be NULL).  A file without a password opens without
+ * asking; otherwise st->cb is asked once and the answer checked against
+ * the file's MAC: a wrong one is SISIGN_ERR_BAD_PASSPHRASE ("wrong
+ * password"), never retried.  Old ciphers (RC2-40) load OpenSSL's legacy
+ * provider into the default library context, once, when needed.  Other
+ * failures: SISIGN_ERR_BAD_KEY.  Messages start with st->path.  Caller
+ * frees the outputs. */
+int crypto_p12_load(const uint8_t *data, size_t len, struct crypto_pw *st, EVP_PKEY **key, X509 **cert,
+	STACK_OF(X509) **ca, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
 /* A standalone, public-only copy of pkey (re-decoded from its DER
  * SubjectPublicKeyInfo): no secret, and no provider or libp11 method
  * attached.  NULL on failure (OpenSSL's error queue says why).  Caller frees

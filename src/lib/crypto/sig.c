@@ -2,12 +2,14 @@
 /* SHA-1 signatures as Symbian makes and checks them (sis-format.md §7.2). */
 #include "crypto/crypto_private.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/dsa.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
@@ -223,36 +225,21 @@ out:
 	return r;
 }
 
-/* Length of the DER SEQUENCE at the start of sig (header included), or 0 if
- * it does not start with a well-formed, minimally encoded SEQUENCE header
- * whose content fits in siglen. */
-static size_t der_sequence_len(const uint8_t *sig, size_t siglen)
+/* Length of the DSA-Sig-Value (DER SEQUENCE{r,s}) at the start of sig, as
+ * OpenSSL's decoder reads it, or 0 if it does not start with one.  The
+ * verification then takes exactly these bytes, and OpenSSL refuses any
+ * encoding that is not the canonical DER of the values it decoded. */
+static size_t dsa_sig_der_len(const uint8_t *sig, size_t siglen)
 {
-	size_t hdr, content;
+	const unsigned char *q = sig;
+	DSA_SIG *ds;
 
-	if (siglen < 2 || sig[0] != 0x30)
-		return 0;
-	if (sig[1] < 0x80) {
-		hdr = 2;
-		content = sig[1];
-	} else if (sig[1] == 0x81) {
-		if (siglen < 3 || sig[2] < 0x80)
-			return 0;
-		hdr = 3;
-		content = sig[2];
-	} else if (sig[1] == 0x82) {
-		if (siglen < 4 || sig[2] == 0)
-			return 0;
-		hdr = 4;
-		content = ((size_t)sig[2] << 8) | sig[3];
-		if (content < 0x100)
-			return 0;
-	} else {
+	if (siglen > LONG_MAX || (ds = d2i_DSA_SIG(NULL, &q, (long)siglen)) == NULL) {
+		err_ossl_clear();
 		return 0;
 	}
-	if (content > siglen - hdr)
-		return 0;
-	return hdr + content;
+	DSA_SIG_free(ds);
+	return (size_t)(q - sig);
 }
 
 int crypto_verify_sha1_sig(X509 *signer, const char *oid, const uint8_t digest[20], const uint8_t *sig,
@@ -318,7 +305,7 @@ int crypto_verify_sha1_pkey(EVP_PKEY *pk, const uint8_t digest[20], const uint8_
 	} else {
 		/* signsis leaves the blob at DSA_size and pads a short DER with
 		 * zeros: verify the DER by its own length, refuse anything else. */
-		size_t dl = der_sequence_len(sig, siglen);
+		size_t dl = dsa_sig_der_len(sig, siglen);
 		if (dl == 0) {
 			r = err_set(err, SISIGN_ERR_SIG_INVALID, -1, "DSA signature is not a DER SEQUENCE");
 			goto out;

@@ -112,7 +112,8 @@ static const struct {
 	int nid;
 } mk_keys[] = {
 	{ "CN", NID_commonName }, { "OU", NID_organizationalUnitName }, { "O", NID_organizationName },
-	{ "OR", NID_organizationName }, { "L", NID_localityName }, { "ST", NID_stateOrProvinceName },
+	{ "OR", NID_organizationName }, { "L", NID_localityName }, { "LO", NID_localityName },
+	{ "ST", NID_stateOrProvinceName },
 	{ "C", NID_countryName }, { "CO", NID_countryName }, { "EM", NID_pkcs9_emailAddress },
 	{ "E", NID_pkcs9_emailAddress }, { "EMAIL", NID_pkcs9_emailAddress },
 	{ "EMAILADDRESS", NID_pkcs9_emailAddress },
@@ -713,50 +714,9 @@ out:
 static int try_p12(const uint8_t *data, size_t len, struct crypto_pw *st, EVP_PKEY **key, X509 **cert, int *r,
 	struct sisign_error *err)
 {
-	const unsigned char *q = data;
-	PKCS12 *p12 = NULL;
-	char *buf = NULL;
-	size_t n = 0;
-	int found, rc;
-
-	if (len > INT32_MAX || !(p12 = d2i_PKCS12(NULL, &q, (long)len))) {
-		err_ossl_clear();
+	if (!crypto_p12_is(data, len))
 		return 0;
-	}
-	if (!(buf = sisign_secret_alloc(CRYPTO_PASSPHRASE_MAX))) {
-		*r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-		goto out;
-	}
-	/* An empty password first (common for test files), then ask. */
-	if (PKCS12_verify_mac(p12, "", 0) || PKCS12_verify_mac(p12, NULL, 0)) {
-		n = 0;
-	} else if (!st->cb) {
-		*r = err_set(err, SISIGN_ERR_BAD_PASSPHRASE, -1, "%s: PKCS#12 file needs a passphrase", st->path);
-		goto out;
-	} else {
-		rc = util_secret_ask(st->cb, st->userdata, "passphrase", st->path, -1, buf, CRYPTO_PASSPHRASE_MAX,
-			&n, err);
-		if (rc != SISIGN_OK) {
-			*r = rc;
-			goto out;
-		}
-		if (!PKCS12_verify_mac(p12, buf, (int)n)) {
-			*r = err_ossl(err, SISIGN_ERR_BAD_PASSPHRASE, "%s: wrong passphrase", st->path);
-			goto out;
-		}
-	}
-	found = PKCS12_parse(p12, n ? buf : "", key, cert, NULL);
-	if (!found && !n)
-		found = PKCS12_parse(p12, NULL, key, cert, NULL);
-	if (!found || !*key) {
-		*r = err_ossl(err, SISIGN_ERR_BAD_KEY, "%s: cannot read the PKCS#12 file", st->path);
-		goto out;
-	}
-	err_ossl_clear();
-	*r = SISIGN_OK;
-out:
-	sisign_secret_free(buf, CRYPTO_PASSPHRASE_MAX);
-	PKCS12_free(p12);
+	*r = crypto_p12_load(data, len, st, key, cert, NULL, err);
 	return 1;
 }
 

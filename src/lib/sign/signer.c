@@ -199,18 +199,78 @@ static const struct signer_ops file_key_ops = {
 	.destroy = file_key_destroy,
 };
 
+/* A PEM or DER private key, through OpenSSL's decoders.  Input type,
+ * structure and key type all left open: the decoder chain takes PEM or DER,
+ * PKCS#1 / traditional DSA ("type-specific"), PKCS#8 and encrypted PKCS#8,
+ * and PEM with Proc-Type encryption. */
+static int decode_key(const uint8_t *data, size_t len, struct crypto_pw *st, EVP_PKEY **out,
+	struct sisign_error *err)
+{
+	int r = SISIGN_ERR_INTERNAL;
+	OSSL_DECODER_CTX *dctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	const unsigned char *p = data;
+	size_t plen = len;
+
+	*out = NULL;
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+	if (dctx == NULL || !OSSL_DECODER_CTX_set_passphrase_cb(dctx, crypto_pw_cb, st)) {
+		r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot set up key decoding", st->path);
+		goto out;
+	}
+	if (!OSSL_DECODER_from_data(dctx, &p, &plen) || pkey == NULL) {
+		if (st->cb_err != 0) {
+			r = err_set(err, st->cb_err, -1, "%s: no passphrase given (%s)", st->path,
+				sisign_strerror(st->cb_err));
+			err_ossl_clear();
+		} else if (st->asked && st->cb == NULL) {
+			r = err_set(err, SISIGN_ERR_BAD_PASSPHRASE, -1, "%s: key is encrypted and no passphrase was given",
+				st->path);
+			err_ossl_clear();
+		} else if (st->asked) {
+			r = err_ossl(err, SISIGN_ERR_BAD_PASSPHRASE, "%s: wrong passphrase", st->path);
+		} else {
+			r = err_ossl(err, SISIGN_ERR_BAD_KEY,
+				"%s: not a private key (expected PEM or DER: PKCS#1 RSA, PKCS#8, traditional DSA, "
+				"or a PKCS#12 .p12/.pfx file)", st->path);
+		}
+		goto out;
+	}
+	err_ossl_clear(); /* decoders that did not match leave errors behind */
+	/* success */
+	*out = pkey;
+	pkey = NULL; /* transferred */
+	r = SISIGN_OK;
+out:
+	EVP_PKEY_free(pkey);
+	OSSL_DECODER_CTX_free(dctx);
+	return r;
+}
+
+int sisign_key_file_is_pkcs12(const char *path)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int is;
+
+	if (path == NULL || file_read_all(path, KEY_FILE_MAX, &data, &len, NULL) != SISIGN_OK)
+		return 0;
+	is = crypto_p12_is(data, len);
+	sisign_freezero(data, len);
+	return is;
+}
+
 int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *userdata, struct sisign_signer **out,
 	struct sisign_error *err)
 {
 	int r = SISIGN_ERR_INTERNAL;
 	uint8_t *data = NULL;
 	size_t len = 0;
-	OSSL_DECODER_CTX *dctx = NULL;
 	EVP_PKEY *pkey = NULL, *pub = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *ca = NULL;
 	struct file_key *fk = NULL;
 	struct crypto_pw st;
-	const unsigned char *p;
-	size_t plen;
 	enum sisign_key_type kt;
 
 	if (out != NULL)
@@ -228,38 +288,13 @@ int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *use
 		r = err_set(err, SISIGN_ERR_BAD_KEY, -1, "%s: empty key file", path);
 		goto out;
 	}
-
-	/* Input type, structure and key type all left open: the decoder
-	 * chain takes PEM or DER, PKCS#1 / traditional DSA ("type-specific"),
-	 * PKCS#8 and encrypted PKCS#8, and PEM with Proc-Type encryption. */
-	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
-	if (dctx == NULL) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot set up key decoding", path);
+	/* PKCS#12 is told by its content, not its name. */
+	if (crypto_p12_is(data, len))
+		r = crypto_p12_load(data, len, &st, &pkey, &cert, &ca, err);
+	else
+		r = decode_key(data, len, &st, &pkey, err);
+	if (r != SISIGN_OK)
 		goto out;
-	}
-	if (!OSSL_DECODER_CTX_set_passphrase_cb(dctx, crypto_pw_cb, &st)) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "%s: cannot set up key decoding", path);
-		goto out;
-	}
-	p = data;
-	plen = len;
-	if (!OSSL_DECODER_from_data(dctx, &p, &plen) || pkey == NULL) {
-		if (st.cb_err != 0) {
-			r = err_set(err, st.cb_err, -1, "%s: no passphrase given (%s)", path, sisign_strerror(st.cb_err));
-			err_ossl_clear();
-		} else if (st.asked && cb == NULL) {
-			r = err_set(err, SISIGN_ERR_BAD_PASSPHRASE, -1, "%s: key is encrypted and no passphrase was given",
-				path);
-			err_ossl_clear();
-		} else if (st.asked) {
-			r = err_ossl(err, SISIGN_ERR_BAD_PASSPHRASE, "%s: wrong passphrase", path);
-		} else {
-			r = err_ossl(err, SISIGN_ERR_BAD_KEY,
-				"%s: not a private key (expected PEM or DER: PKCS#1 RSA, PKCS#8, or traditional DSA)", path);
-		}
-		goto out;
-	}
-	err_ossl_clear(); /* decoders that did not match leave errors behind */
 
 	kt = crypto_pkey_type(pkey);
 	if (kt == SISIGN_KEY_UNKNOWN) {
@@ -284,11 +319,24 @@ int sisign_signer_from_key_file(const char *path, sisign_secret_cb cb, void *use
 	pkey = NULL; /* transferred */
 	r = signer_new(&file_key_ops, fk, pub, path, out, err);
 	fk = NULL; /* transferred, even on failure */
+	if (r != SISIGN_OK)
+		goto out;
+	/* A PKCS#12 file's certificate and chain come with the key, as a
+	 * token's certificate does (sisign_identity_new uses them when no
+	 * certificate file is given). */
+	if (cert != NULL && (r = signer_set_cert(*out, cert, err)) != SISIGN_OK) {
+		sisign_signer_free(*out);
+		*out = NULL;
+		goto out;
+	}
+	(*out)->extra = ca;
+	ca = NULL; /* transferred */
 out:
 	file_key_destroy(fk);
 	EVP_PKEY_free(pkey);
 	EVP_PKEY_free(pub);
-	OSSL_DECODER_CTX_free(dctx);
+	X509_free(cert);
+	crypto_certs_free(ca);
 	if (data != NULL)
 		sisign_freezero(data, len);
 	return r;
