@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
+
 #include <sisign/batch.h>
 #include <sisign/package.h>
 
@@ -486,35 +489,30 @@ static const char *verdict_name(int v)
 	return v < 0 ? NULL : sisign_verdict_name((enum sisign_verdict)v);
 }
 
-/* The token serial and the key id (hex) from the signer's URI. */
+/* The token serial and the key id (hex) from the signer's URI, read by
+ * p11-kit's URI parser as the library reads it (serial= and id= with their
+ * percent-encoding); both "" when the signer is a key file. */
 static void token_ids(const char *uri, char *serial, size_t sn, char *id, size_t idn)
 {
-	const char *p;
+	P11KitUri *u = p11_kit_uri_new();
+	CK_TOKEN_INFO *ti;
+	CK_ATTRIBUTE *a;
+
 	serial[0] = id[0] = '\0';
-	if (strncmp(uri, "pkcs11:", 7) != 0)
-		return;
-	for (p = uri + 7; *p;) {
-		const char *end = p + strcspn(p, ";?");
-		if (strncmp(p, "serial=", 7) == 0) {
-			size_t n = (size_t)(end - p - 7);
-			snprintf(serial, sn, "%.*s", (int)(n < sn ? n : sn - 1), p + 7);
-		} else if (strncmp(p, "id=", 3) == 0) {
-			size_t o = 0;
-			for (const char *q = p + 3; q < end && o + 3 < idn; q++) {
-				unsigned v;
-				if (*q == '%' && end - q >= 3 && sscanf(q + 1, "%2x", &v) == 1) {
-					snprintf(id + o, idn - o, "%02x", v);
-					q += 2;
-				} else {
-					snprintf(id + o, idn - o, "%02x", (unsigned char)*q);
-				}
-				o += 2;
-			}
-		}
-		if (!*end || *end == '?')
-			break;
-		p = end + 1;
+	if (!u || strncmp(uri, "pkcs11:", 7) != 0 || p11_kit_uri_parse(uri, P11_KIT_URI_FOR_ANY, u) != P11_KIT_URI_OK)
+		goto out;
+	/* A blank-padded field; all NULs when the URI has no serial=. */
+	ti = p11_kit_uri_get_token_info(u);
+	if (ti && ti->serialNumber[0]) {
+		size_t n = sizeof ti->serialNumber;
+		while (n > 0 && (ti->serialNumber[n - 1] == ' ' || ti->serialNumber[n - 1] == '\0'))
+			n--;
+		snprintf(serial, sn, "%.*s", (int)n, (const char *)ti->serialNumber);
 	}
+	if ((a = p11_kit_uri_get_attribute(u, CKA_ID)) != NULL && a->pValue)
+		(void)sisign_hex(a->pValue, a->ulValueLen, id, idn);
+out:
+	p11_kit_uri_free(u);
 }
 
 /* One JSON line for a job's result; status: NULL for the job's own, or

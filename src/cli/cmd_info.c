@@ -104,16 +104,6 @@ static const char *kind_text(enum sisign_pkg_kind k)
 	}
 }
 
-static void hex(const uint8_t *p, size_t n, char *out, size_t size)
-{
-	size_t i;
-
-	if (size)
-		out[0] = '\0';
-	for (i = 0; i < n && 2 * i + 2 < size; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-}
-
 /* ---- text output ------------------------------------------------------------ */
 
 /* One output line: indentation, then the text with control characters made
@@ -201,7 +191,7 @@ static void text_deps(int ind, const char *label, const struct sisign_dependency
 
 static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
 {
-	struct fe_cert_info *certs = NULL;
+	struct sisign_cert_info *certs = NULL;
 	struct sisign_error cerr;
 	size_t ncerts = 0, i;
 	char buf[128], nb[FE_TIME_BUFSIZE], na[FE_TIME_BUFSIZE];
@@ -214,22 +204,20 @@ static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
 			ch->sigs[i].algorithm ? ch->sigs[i].algorithm : "?");
 	if (ch->nsigs == 0)
 		line(ind + 2, "Signature:  none in this chain");
-	r = fe_cert_chain_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
+	r = sisign_certs_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
 	if (ncerts > 0) {
-		const struct fe_cert_info *s = &certs[0];
+		const struct sisign_cert_info *s = &certs[0];
 		line(ind + 2, "Signer:     %s", s->subject);
 		line(ind + 2, "Issuer:     %s%s", s->issuer, s->self_issued ? " (self-signed)" : "");
 		line(ind + 2, "Serial:     %s", s->serial);
-		if (s->have_validity) {
-			fe_time_format(s->not_before, nb, sizeof nb);
-			fe_time_format(s->not_after, na, sizeof na);
-			line(ind + 2, "Valid:      %s to %s", nb, na);
-		}
+		fe_time_format(s->not_before, nb, sizeof nb);
+		fe_time_format(s->not_after, na, sizeof na);
+		line(ind + 2, "Valid:      %s to %s", nb, na);
 		if (s->key_bits)
 			line(ind + 2, "Key:        %s %d bits", s->key_type, s->key_bits);
 		else
 			line(ind + 2, "Key:        %s", s->key_type);
-		line(ind + 2, "SHA-1:      %s", s->sha1);
+		line(ind + 2, "SHA-256:    %s", s->sha256);
 		for (i = 1; i < ncerts; i++)
 			line(ind + 2, "Cert %zu:     %s", i + 1, certs[i].subject);
 	} else if (r == SISIGN_OK) {
@@ -238,7 +226,7 @@ static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
 	if (r != SISIGN_OK)
 		line(ind + 2, "Certificates: cannot decode: %s%s%s", cerr.message, cerr.ossl_reason[0] ? " \xe2\x80\x94 " : "",
 			cerr.ossl_reason);
-	free(certs);
+	sisign_cert_info_free(certs);
 }
 
 static void text_controller(int ind, const struct sisign_controller *c)
@@ -432,7 +420,7 @@ static void json_file(struct fe_json *j, const struct sisign_file *f, int checke
 	fe_json_end_array(j);
 	fe_json_key(j, "sha1");
 	if (f->hash_len == 20) {
-		hex(f->hash, 20, buf, sizeof buf);
+		(void)sisign_hex(f->hash, 20, buf, sizeof buf);
 		fe_json_string(j, buf);
 	} else {
 		fe_json_null(j);
@@ -481,7 +469,7 @@ static void json_deps(struct fe_json *j, const char *key, const struct sisign_de
 	fe_json_end_array(j);
 }
 
-static void json_cert(struct fe_json *j, const struct fe_cert_info *ci)
+static void json_cert(struct fe_json *j, const struct sisign_cert_info *ci)
 {
 	char t[FE_TIME_BUFSIZE];
 
@@ -489,30 +477,21 @@ static void json_cert(struct fe_json *j, const struct fe_cert_info *ci)
 	fe_json_kv_string(j, "subject", ci->subject);
 	fe_json_kv_string(j, "issuer", ci->issuer);
 	fe_json_kv_string(j, "serial", ci->serial);
-	fe_json_key(j, "not_before");
-	if (ci->have_validity) {
-		fe_time_format(ci->not_before, t, sizeof t);
-		fe_json_string(j, t);
-	} else {
-		fe_json_null(j);
-	}
-	fe_json_key(j, "not_after");
-	if (ci->have_validity) {
-		fe_time_format(ci->not_after, t, sizeof t);
-		fe_json_string(j, t);
-	} else {
-		fe_json_null(j);
-	}
+	fe_time_format(ci->not_before, t, sizeof t);
+	fe_json_kv_string(j, "not_before", t);
+	fe_time_format(ci->not_after, t, sizeof t);
+	fe_json_kv_string(j, "not_after", t);
 	fe_json_kv_string(j, "key_type", ci->key_type);
 	fe_json_kv_int(j, "key_bits", ci->key_bits);
 	fe_json_kv_bool(j, "self_issued", ci->self_issued);
-	fe_json_kv_string(j, "sha1", ci->sha1);
+	fe_json_kv_string(j, "signature_algorithm", ci->sig_alg);
+	fe_json_kv_string(j, "sha256", ci->sha256);
 	fe_json_end_object(j);
 }
 
 static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 {
-	struct fe_cert_info *certs = NULL;
+	struct sisign_cert_info *certs = NULL;
 	struct sisign_error cerr;
 	size_t ncerts = 0, i;
 	char buf[128];
@@ -531,7 +510,7 @@ static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 		fe_json_end_object(j);
 	}
 	fe_json_end_array(j);
-	r = fe_cert_chain_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
+	r = sisign_certs_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
 	fe_json_key(j, "certificates");
 	fe_json_begin_array(j);
 	for (i = 0; i < ncerts; i++)
@@ -543,7 +522,7 @@ static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 	else
 		fe_json_null(j);
 	fe_json_end_object(j);
-	free(certs);
+	sisign_cert_info_free(certs);
 }
 
 static void json_controller(struct fe_json *j, const struct sisign_controller *c, int checked)
