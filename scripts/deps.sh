@@ -24,6 +24,7 @@ packages=(
 	libp11-dev libp11-kit-dev p11-kit p11-kit-modules
 	softhsm2 opensc
 	python3
+	python3-jsonschema                  # tests/integration/test_json_schema.sh checks --json against docs/json-schema.json
 	strace                              # tests/integration/test_fault_injection.sh, test_audit_log.sh
 	# tests/integration/test_opensc_card.sh: a card through pcscd and OpenSC,
 	# emulated by virt_cacard (built from ../shared/third_party/virt_cacard)

@@ -637,16 +637,17 @@ static void json_crc(struct fe_json *j, const char *key, int present, uint16_t s
 	fe_json_end_object(j);
 }
 
+/* The record of a described package (docs/json.md): the envelope (exit
+ * and error: the data check's or the damage's, see info_one), then the
+ * description. */
 static int json_report(const char *path, struct sisign_pkg *pkg, int checked, int dr,
-	const struct sisign_error *derr)
+	const struct sisign_error *derr, int ex, const struct sisign_error *xerr)
 {
 	const struct sisign_pkg_info *in = sisign_pkg_info(pkg);
 	struct fe_json j;
 	size_t i, nw = sisign_pkg_nwarnings(pkg);
 
-	fe_json_init(&j, stdout);
-	fe_json_begin_object(&j);
-	fe_json_kv_string(&j, "file", path);
+	cli_json_begin(&j, stdout, "info", path, ex == EXIT_OK ? "done" : "error", ex, ex == EXIT_OK ? NULL : xerr);
 	fe_json_kv_string(&j, "kind", kind_code(in->kind));
 	fe_json_kv_uint64(&j, "file_size", in->file_size);
 	fe_json_key(&j, "header");
@@ -682,9 +683,16 @@ static int json_report(const char *path, struct sisign_pkg *pkg, int checked, in
 	for (i = 0; i < nw; i++)
 		fe_json_string(&j, sisign_pkg_warning(pkg, i));
 	fe_json_end_array(&j);
-	fe_json_end_object(&j);
-	putchar('\n');
-	return fe_json_finish(&j);
+	return cli_json_end(&j);
+}
+
+/* An input that could not be described: the envelope only. */
+static void json_failed(const char *path, const struct sisign_error *err)
+{
+	struct fe_json j;
+
+	cli_json_begin(&j, stdout, "info", path, "error", cli_exit_for_error(err->code), err);
+	(void)cli_json_end(&j);
 }
 
 /* ---- the command ------------------------------------------------------------ */
@@ -692,17 +700,19 @@ static int json_report(const char *path, struct sisign_pkg *pkg, int checked, in
 static int info_one(const char *path, const struct info_opts *o)
 {
 	struct sisign_pkg *pkg = NULL;
-	struct sisign_error err, derr;
-	int r, dr = SISIGN_OK, checked = 0, rc;
+	struct sisign_error err, derr, de;
+	const struct sisign_controller *dc;
+	int r, dr = SISIGN_OK, checked = 0, rc = EXIT_OK, ex;
 
 	sisign_error_clear(&err);
 	sisign_error_clear(&derr);
+	sisign_error_clear(&de);
 	r = sisign_pkg_open(path, NULL, &pkg, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
 		if (o->json)
-			cli_json_error(path, NULL, 1, &err);
+			json_failed(path, &err);
 		return cli_report(path, &err);
 	}
 	if (o->check && sisign_pkg_info(pkg)->kind == SISIGN_PKG_SISX) {
@@ -720,27 +730,28 @@ static int info_one(const char *path, const struct info_opts *o)
 		if (dr != SISIGN_OK && derr.code == 0)
 			derr.code = dr;
 	}
-	if (o->json)
-		rc = json_report(path, pkg, checked, dr, &derr) == 0 ? EXIT_OK : EXIT_ERROR;
-	else {
+	if ((dc = sisign_pkg_damaged(pkg)) != NULL) {
+		de.code = SISIGN_ERR_MALFORMED;
+		de.offset = -1;
+		snprintf(de.message, sizeof de.message, "damaged: %s (controller offset %lld)",
+			dc->damage_message ? dc->damage_message : "unreadable member field", dc->damage_offset);
+	}
+	/* This input's status: a described package may still have failed its
+	 * data check (8) or be damaged (4); the record carries the worse. */
+	ex = dr != SISIGN_OK ? cli_exit_for_error(derr.code) : EXIT_OK;
+	if (dc)
+		ex = cli_worst(ex, cli_exit_for_error(de.code));
+	if (o->json) {
+		const struct sisign_error *xerr = dc && cli_exit_for_error(de.code) >= ex ? &de : &derr;
+		rc = json_report(path, pkg, checked, dr, &derr, ex, xerr) == 0 ? EXIT_OK : EXIT_ERROR;
+	} else {
 		text_report(path, pkg, checked, dr, &derr);
-		rc = EXIT_OK;
 	}
 	fflush(stdout);
 	if (dr != SISIGN_OK)
 		rc = cli_worst(rc, cli_report(path, &derr));
-	{
-		const struct sisign_controller *dc = sisign_pkg_damaged(pkg);
-		if (dc) {
-			struct sisign_error de;
-			sisign_error_clear(&de);
-			de.code = SISIGN_ERR_MALFORMED;
-			de.offset = -1;
-			snprintf(de.message, sizeof de.message, "damaged: %s (controller offset %lld)",
-				dc->damage_message ? dc->damage_message : "unreadable member field", dc->damage_offset);
-			rc = cli_worst(rc, cli_report(path, &de));
-		}
-	}
+	if (dc)
+		rc = cli_worst(rc, cli_report(path, &de));
 	sisign_pkg_free(pkg);
 	return rc;
 }
@@ -794,7 +805,9 @@ const struct cli_command cli_cmd_info = {
 	"header checksums and anything odd the reader noticed.\n"
 	"\n"
 	"Options:\n"
-	"  -j, --json       one JSON document per input file, one per line\n"
+	"  -j, --json       one JSON record per input file, one per line: the\n"
+	"                   schema of docs/json.md (\"schema\": 1; input, status,\n"
+	"                   exit, error, then the description)\n"
 	"      --check      check every file's SHA-1 against its data (default)\n"
 	"      --no-check   skip reading file data\n"
 	"\n"
