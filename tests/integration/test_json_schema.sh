@@ -125,6 +125,10 @@ jcheck "sign: dry run" 'assert all(r["status"] == "checked" and r["exit"] == 13 
 jrun 0 2 "sign, skip-signed" "$SISIGN" sign "${K[@]}" --json -q --skip-signed --out-dir o2 p1.sis p2.sis
 jcheck "sign: skipped" 'assert [r["status"] for r in recs] == ["skipped", "skipped"], recs'
 
+jrun 0 1 "info, a signed package" "$SISIGN" info --json o1/p1.sis
+jcheck "info: the certificate" 'c = d["package"]["signature_chains"][0]["certificates"][0]
+assert (c["subject"], c["self_issued"], len(c["sha256"])) == ("CN=json test", True, 64), c'
+
 # ---- verify ------------------------------------------------------------------------
 jrun 11 1 "verify, unsigned" "$SISIGN" verify --json p1.sis
 jcheck "verify: unsigned" 'assert (d["status"], d["verdict"], d["chains"], d["exit"]) == ("done", "unsigned", 0, 11), d
