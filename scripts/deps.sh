@@ -25,6 +25,7 @@ packages=(
 	softhsm2 opensc
 	python3                             # also makes the man pages from --help (scripts/clidocs.py)
 	python3-yaml                        # tests/integration/test_ci_examples.sh reads the CI examples
+	python3-jsonschema                  # tests/integration/test_json_schema.sh checks --json against docs/json-schema.json
 	mandoc groff-base                   # tests/integration/test_man_pages.sh lints the pages
 	bash-completion zsh fish            # tests/integration/test_completion.sh drives the completions
 	strace                              # tests/integration/test_fault_injection.sh, test_audit_log.sh

@@ -103,6 +103,12 @@ SISIGN_API void sisign_error_clear(struct sisign_error *err);
 /* Version string of the library, e.g. "0.1.0". */
 SISIGN_API const char *sisign_version(void);
 
+/* Lower-case hex of the n bytes at p into out, NUL-terminated: as many
+ * whole bytes as fit in size (2 * n + 1 holds them all; size 0 writes
+ * nothing).  Returns the number of hex digits written.  The one hex encoder
+ * of the library and its front ends. */
+SISIGN_API size_t sisign_hex(const void *p, size_t n, char *out, size_t size);
+
 /* Wipe memory that held a secret (OPENSSL_cleanse), and wipe-then-free. */
 SISIGN_API void sisign_memzero(void *p, size_t n);
 SISIGN_API void sisign_freezero(void *p, size_t n);

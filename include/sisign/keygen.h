@@ -42,8 +42,9 @@ enum sisign_digest {
 /* Longest value a makekeys-style attribute may have (bytes). */
 #define SISIGN_SUBJECT_VALUE_MAX 256
 
-/* Check a subject string and give its one-line RFC 2253 form ("CN=Jane
- * Dev,OU=Apps,...", malloc'd, caller frees; oneline may be NULL).
+/* Check a subject string and give its one-line form in sisign's one DN
+ * style (package.h: "CN=Jane Dev, OU=Apps, ...", malloc'd, caller frees;
+ * oneline may be NULL).
  * SISIGN_ERR_INVALID_ARG with a message naming the problem: empty subject,
  * unknown attribute, empty value, a value over SISIGN_SUBJECT_VALUE_MAX,
  * a country not two letters, invalid UTF-8, text before the first KEY=. */

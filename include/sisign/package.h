@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <sisign/error.h>
 
 #ifdef __cplusplus
@@ -270,6 +271,34 @@ SISIGN_API int sisign_pack(const struct sisign_pack_opts *opts, const char *path
 
 /* Names for codes: capability number → "ReadUserData" etc. (NULL if
  * unknown); TLanguage → "English" etc. (NULL if unknown). */
+/* ---- certificates ------------------------------------------------------ */
+
+/* A certificate as every sisign front end shows it.  Distinguished names
+ * have one style everywhere (info, verify, keys, signsis, messages): RFC
+ * 2253 order and escaping, ", " between components, UTF-8 kept as is,
+ * e.g. "CN=Jane Dev, OU=Apps, O=Acme, C=FI". */
+struct sisign_cert_info {
+	char subject[512];
+	char issuer[512];
+	char serial[132];          /* upper-case hex, "-" first if negative */
+	time_t not_before, not_after;
+	char key_type[8];          /* "RSA", "DSA" or "other" */
+	int key_bits;              /* 0 if unknown */
+	char sig_alg[64];          /* e.g. "sha1WithRSAEncryption" */
+	char sha256[65];           /* lower-case hex SHA-256 of the DER */
+	int self_issued;           /* issuer == subject (signature not checked) */
+};
+
+/* Describe each certificate of a concatenation of DER certificates (a SIS
+ * chain's certs: signer first).  *out is an array of *n descriptions,
+ * freed with sisign_cert_info_free().  Returns SISIGN_OK (len 0 gives
+ * *n == 0), or SISIGN_ERR_BAD_CERT (err->offset: where in der the failing
+ * certificate starts) with the certificates described before it still in
+ * *out and *n; SISIGN_ERR_NOMEM. */
+SISIGN_API int sisign_certs_describe(const uint8_t *der, size_t len, struct sisign_cert_info **out, size_t *n,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+SISIGN_API void sisign_cert_info_free(struct sisign_cert_info *v);
+
 SISIGN_API const char *sisign_capability_name(unsigned cap);
 SISIGN_API const char *sisign_language_name(uint32_t lang);
 SISIGN_API int sisign_capability_from_name(const char *name); /* -1 if unknown */

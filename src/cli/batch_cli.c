@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
+
 #include <sisign/batch.h>
 #include <sisign/package.h>
 
@@ -509,6 +512,9 @@ struct run_ctx {
 	int audit_failed;
 	int audit_errno;           /* why the first failed audit write failed; -1: the log read short */
 	struct sisign_batch *b;    /* while it runs: stopped when the audit log fails */
+	int stop_exit;             /* the exit status of "not_started" records */
+	int fail_exit;             /* if not 0: the exit status of "error" records */
+	struct sisign_error stop_err; /* and their error: why the batch stopped */
 };
 
 static const char *verdict_name(int v)
@@ -516,66 +522,92 @@ static const char *verdict_name(int v)
 	return v < 0 ? NULL : sisign_verdict_name((enum sisign_verdict)v);
 }
 
-/* The token serial and the key id (hex) from the signer's URI. */
+/* The token serial and the key id (hex) from the signer's URI, read by
+ * p11-kit's URI parser as the library reads it (serial= and id= with their
+ * percent-encoding); both "" when the signer is a key file. */
 static void token_ids(const char *uri, char *serial, size_t sn, char *id, size_t idn)
 {
-	const char *p;
+	P11KitUri *u = p11_kit_uri_new();
+	CK_TOKEN_INFO *ti;
+	CK_ATTRIBUTE *a;
+
 	serial[0] = id[0] = '\0';
-	if (strncmp(uri, "pkcs11:", 7) != 0)
-		return;
-	for (p = uri + 7; *p;) {
-		const char *end = p + strcspn(p, ";?");
-		if (strncmp(p, "serial=", 7) == 0) {
-			size_t n = (size_t)(end - p - 7);
-			snprintf(serial, sn, "%.*s", (int)(n < sn ? n : sn - 1), p + 7);
-		} else if (strncmp(p, "id=", 3) == 0) {
-			size_t o = 0;
-			for (const char *q = p + 3; q < end && o + 3 < idn; q++) {
-				unsigned v;
-				if (*q == '%' && end - q >= 3 && sscanf(q + 1, "%2x", &v) == 1) {
-					snprintf(id + o, idn - o, "%02x", v);
-					q += 2;
-				} else {
-					snprintf(id + o, idn - o, "%02x", (unsigned char)*q);
-				}
-				o += 2;
-			}
-		}
-		if (!*end || *end == '?')
-			break;
-		p = end + 1;
+	if (!u || strncmp(uri, "pkcs11:", 7) != 0 || p11_kit_uri_parse(uri, P11_KIT_URI_FOR_ANY, u) != P11_KIT_URI_OK)
+		goto out;
+	/* A blank-padded field; all NULs when the URI has no serial=. */
+	ti = p11_kit_uri_get_token_info(u);
+	if (ti && ti->serialNumber[0]) {
+		size_t n = sizeof ti->serialNumber;
+		while (n > 0 && (ti->serialNumber[n - 1] == ' ' || ti->serialNumber[n - 1] == '\0'))
+			n--;
+		snprintf(serial, sn, "%.*s", (int)n, (const char *)ti->serialNumber);
+	}
+	if ((a = p11_kit_uri_get_attribute(u, CKA_ID)) != NULL && a->pValue)
+		(void)sisign_hex(a->pValue, a->ulValueLen, id, idn);
+out:
+	p11_kit_uri_free(u);
+}
+
+static int verdict_exit(int v)
+{
+	switch (v) {
+	case SISIGN_VERDICT_TRUSTED: return EXIT_OK;
+	case SISIGN_VERDICT_SELF_SIGNED: return EXIT_SELF_SIGNED;
+	case SISIGN_VERDICT_UNTRUSTED: return EXIT_UNTRUSTED;
+	case SISIGN_VERDICT_UNSIGNED: return EXIT_UNSIGNED;
+	default: return EXIT_INVALID;
 	}
 }
 
-/* One JSON line for a job's result; status: NULL for the job's own, or
- * "writing" for the audit log's intent record (written before the output
- * is renamed into place). */
+/* The exit status a job's record carries (docs/json.md): the same one the
+ * run's exit status is tallied from. */
+static int record_exit(const struct run_ctx *rc, const struct sisign_batch_result *r)
+{
+	switch (r->status) {
+	case SISIGN_JOB_FAILED: return rc->fail_exit ? rc->fail_exit : cli_exit_for_error(r->err.code);
+	case SISIGN_JOB_PENDING: return rc->stop_exit;
+	case SISIGN_JOB_CHECKED: return EXIT_DRY_RUN;
+	default: return r->verdict >= 0 ? verdict_exit(r->verdict) : EXIT_OK;
+	}
+}
+
+/* One JSON line for a job's result (docs/json.md); status: NULL for the
+ * job's own, or "writing" for the audit log's intent record (written
+ * before the output is renamed into place; its exit is null). */
 static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r, const char *status)
 {
-	char *buf = NULL, when[32];
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	struct fe_json j;
-	time_t now = time(NULL);
+	const struct sisign_error *err = NULL;
+	int ex = -1;
 	if (!f)
 		return NULL;
-	(void)fe_time_format(now, when, sizeof when);
-	fe_json_init(&j, f);
-	fe_json_begin_object(&j);
-	fe_json_kv_string(&j, "time", when);
-	fe_json_kv_string(&j, "operation", rc->op == SISIGN_BATCH_SIGN ? "sign" :
-		rc->op == SISIGN_BATCH_UNSIGN ? "unsign" : "verify");
-	fe_json_kv_string(&j, "input", r->input);
-	fe_json_kv_string(&j, "output", status || r->status == SISIGN_JOB_DONE || r->status == SISIGN_JOB_SKIPPED ?
-		r->output : NULL);
-	fe_json_kv_string(&j, "output_sha256", r->output_sha256[0] ? r->output_sha256 : NULL);
-	fe_json_kv_string(&j, "status", status ? status : sisign_job_status_name(r->status));
-	fe_json_kv_string(&j, "signer_fingerprint", rc->fingerprint);
-	fe_json_kv_string(&j, "token_serial", rc->token_serial[0] ? rc->token_serial : NULL);
-	fe_json_kv_string(&j, "key_id", rc->key_id[0] ? rc->key_id : NULL);
-	fe_json_kv_uint64(&j, "chains", r->nchains);
-	if (rc->op == SISIGN_BATCH_VERIFY)
-		fe_json_kv_string(&j, "verdict", verdict_name(r->verdict));
+	if (!status) {
+		ex = record_exit(rc, r);
+		if (r->status == SISIGN_JOB_FAILED)
+			err = &r->err;
+		else if (r->status == SISIGN_JOB_PENDING)
+			err = &rc->stop_err;
+	}
+	cli_json_begin(&j, f, rc->op == SISIGN_BATCH_SIGN ? "sign" : rc->op == SISIGN_BATCH_UNSIGN ? "unsign" : "verify",
+		r->input, status ? status : sisign_job_status_name(r->status), ex, err);
+	if (rc->op == SISIGN_BATCH_VERIFY) {
+		fe_json_kv_string(&j, "verdict", r->status == SISIGN_JOB_DONE ? verdict_name(r->verdict) : NULL);
+	} else {
+		fe_json_kv_string(&j, "output", status || r->status == SISIGN_JOB_DONE ||
+			r->status == SISIGN_JOB_SKIPPED ? r->output : NULL);
+		fe_json_kv_string(&j, "output_sha256", r->output_sha256[0] ? r->output_sha256 : NULL);
+		fe_json_kv_string(&j, "signer_fingerprint", rc->fingerprint);
+		fe_json_kv_string(&j, "token_serial", rc->token_serial[0] ? rc->token_serial : NULL);
+		fe_json_kv_string(&j, "key_id", rc->key_id[0] ? rc->key_id : NULL);
+	}
+	fe_json_key(&j, "chains");
+	if (r->status == SISIGN_JOB_FAILED || r->status == SISIGN_JOB_PENDING)
+		fe_json_null(&j);
+	else
+		fe_json_uint64(&j, r->nchains);
 	fe_json_key(&j, "warnings");
 	fe_json_begin_array(&j);
 	for (const char *w = r->warnings; w && *w;) {
@@ -584,24 +616,11 @@ static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r
 		w += n + (w[n] == '\n');
 	}
 	fe_json_end_array(&j);
-	if (r->status == SISIGN_JOB_FAILED && !status) {
-		fe_json_key(&j, "error");
-		fe_json_begin_object(&j);
-		fe_json_kv_int(&j, "code", r->err.code);
-		fe_json_kv_string(&j, "name", sisign_strerror(r->err.code));
-		fe_json_kv_string(&j, "message", r->err.message[0] ? r->err.message : sisign_strerror(r->err.code));
-		fe_json_end_object(&j);
-	} else {
-		fe_json_key(&j, "error");
-		fe_json_null(&j);
-	}
 	if (rc->bc->audit_log) {
 		fe_json_kv_string(&j, "user", rc->user);
 		fe_json_kv_string(&j, "host", rc->host);
 	}
-	fe_json_end_object(&j);
-	fputc('\n', f);
-	if (fe_json_finish(&j) != 0 || fclose(f) != 0) {
+	if (cli_json_end(&j) != 0 || fclose(f) != 0) {
 		free(buf);
 		return NULL;
 	}
@@ -796,29 +815,33 @@ static void on_login(void *ud, const struct sisign_login_event *ev)
 	(void)fe_time_format(time(NULL), when, sizeof when);
 	fe_json_init(&j, f);
 	fe_json_begin_object(&j);
-	fe_json_kv_string(&j, "time", when);
-	fe_json_kv_string(&j, "operation", "login");
+	fe_json_kv_int(&j, "schema", CLI_JSON_SCHEMA);
+	fe_json_kv_string(&j, "command", "sign");
+	fe_json_kv_string(&j, "event", "login");
 	fe_json_kv_string(&j, "status", ev->result == SISIGN_OK ? "done" : "error");
+	if (ev->result != SISIGN_OK) {
+		struct sisign_error e;
+		sisign_error_clear(&e);
+		if (ev->err)
+			e = *ev->err;
+		if (!e.code)
+			e.code = ev->result;
+		fe_json_kv_int(&j, "exit", cli_exit_for_error(e.code));
+		fe_json_key(&j, "error");
+		cli_json_error_value(&j, cli_exit_for_error(e.code), &e);
+	} else {
+		fe_json_kv_int(&j, "exit", EXIT_OK);
+		fe_json_key(&j, "error");
+		fe_json_null(&j);
+	}
+	fe_json_kv_string(&j, "time", when);
 	fe_json_kv_string(&j, "token_label", ev->token_label);
 	fe_json_kv_string(&j, "token_serial", ev->token_serial);
 	fe_json_kv_bool(&j, "pin_pad", ev->pin_pad);
 	fe_json_kv_bool(&j, "login_called", ev->called);
-	fe_json_key(&j, "error");
-	if (ev->result != SISIGN_OK) {
-		int code = ev->err && ev->err->code ? ev->err->code : ev->result;
-		fe_json_begin_object(&j);
-		fe_json_kv_int(&j, "code", code);
-		fe_json_kv_string(&j, "name", sisign_strerror(code));
-		fe_json_kv_string(&j, "message", ev->err && ev->err->message[0] ? ev->err->message : sisign_strerror(code));
-		fe_json_end_object(&j);
-	} else {
-		fe_json_null(&j);
-	}
 	fe_json_kv_string(&j, "user", rc->user);
 	fe_json_kv_string(&j, "host", rc->host);
-	fe_json_end_object(&j);
-	fputc('\n', f);
-	if (fe_json_finish(&j) != 0 || fclose(f) != 0) {
+	if (cli_json_end(&j) != 0 || fclose(f) != 0) {
 		free(buf);
 		rc->audit_failed = 1;
 		rc->audit_errno = ENOMEM;
@@ -832,6 +855,36 @@ static void on_progress(void *ud, const struct sisign_batch_progress *p)
 {
 	struct run_ctx *rc = ud;
 	progress_update(&rc->prog, p);
+}
+
+/* The key or token could not be loaded (ec, after the message): under
+ * --json every input still gets its line, an error with ec and why. */
+static void report_key_failed(struct run_ctx *rc, const struct items *it, int ec, const struct sisign_error *why)
+{
+	struct sisign_batch_result r;
+	char *line;
+
+	if (!rc->bc->json)
+		return;
+	memset(&r, 0, sizeof r);
+	r.status = SISIGN_JOB_FAILED;
+	r.verdict = -1;
+	r.err = *why;
+	if (!r.err.code) {
+		sisign_error_clear(&r.err);
+		r.err.code = SISIGN_ERR_INTERNAL;
+		snprintf(r.err.message, sizeof r.err.message,
+			"not signed: the key, the token or the audit log could not be used (see stderr)");
+	}
+	rc->fail_exit = ec;
+	for (size_t i = 0; i < it->n; i++) {
+		r.input = it->v[i].in;
+		if ((line = record_json(rc, &r, NULL)) != NULL)
+			fputs(line, stdout);
+		free(line);
+	}
+	rc->fail_exit = 0;
+	fflush(stdout);
 }
 
 /* After a token failure (or a failed audit log) stopped the batch: a JSON
@@ -853,17 +906,6 @@ static void report_not_started(struct run_ctx *rc, const struct sisign_batch *b)
 		free(line);
 	}
 	fflush(stdout);
-}
-
-static int verdict_exit(int v)
-{
-	switch (v) {
-	case SISIGN_VERDICT_TRUSTED: return EXIT_OK;
-	case SISIGN_VERDICT_SELF_SIGNED: return EXIT_SELF_SIGNED;
-	case SISIGN_VERDICT_UNTRUSTED: return EXIT_UNTRUSTED;
-	case SISIGN_VERDICT_UNSIGNED: return EXIT_UNSIGNED;
-	default: return EXIT_INVALID;
-	}
 }
 
 int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op, struct keyopts *ko,
@@ -966,10 +1008,14 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 				audit_why(&rc));
 			ec = EXIT_IO;
 		}
-		if (ec != EXIT_OK)
+		if (ec != EXIT_OK) {
+			report_key_failed(&rc, &it, ec, &ko->failed);
 			goto out;
-		if ((ec = keyopts_load_identity(ko, signer, &id)) != EXIT_OK)
+		}
+		if ((ec = keyopts_load_identity(ko, signer, &id)) != EXIT_OK) {
+			report_key_failed(&rc, &it, ec, &ko->failed);
 			goto out;
+		}
 		rc.fingerprint = sisign_identity_fingerprint(id);
 		token_ids(sisign_signer_describe(signer), rc.token_serial, sizeof rc.token_serial, rc.key_id,
 			sizeof rc.key_id);
@@ -1034,8 +1080,16 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 		ec = cli_report(NULL, &err);
 		goto out;
 	}
-	if (r == SISIGN_ERR_TOKEN_FAILED || (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED && rc.audit_failed))
+	if (r == SISIGN_ERR_TOKEN_FAILED || (r != SISIGN_OK && r != SISIGN_ERR_CANCELLED && rc.audit_failed)) {
+		/* The records of the jobs never started carry the run's status
+		 * (6, or 3 for the audit log) and why. */
+		sisign_error_clear(&rc.stop_err);
+		rc.stop_err.code = rc.audit_failed ? SISIGN_ERR_SYSTEM : SISIGN_ERR_TOKEN_FAILED;
+		rc.stop_exit = rc.audit_failed ? EXIT_IO : EXIT_TOKEN;
+		snprintf(rc.stop_err.message, sizeof rc.stop_err.message, "not started: %s",
+			rc.audit_failed ? "writing the audit log failed" : "the batch stopped at the first token failure");
 		report_not_started(&rc, b);
+	}
 
 	/* Summary: one status for all inputs (cli.h, struct cli_tally). */
 	cli_tally_init(&tally);

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <sisign/error.h>
 
@@ -101,11 +102,29 @@ void cli_note(const char *fmt, ...) SISIGN_PRINTF(1, 2);
  * cli_exit_for_error(err->code). */
 int cli_report(const char *file, const struct sisign_error *err);
 
-/* For an input that failed, under --json: still one line on stdout, so line
- * N of the output always belongs to input N.  {"file", "verdict" (only when
- * verdict is not NULL), "error": {"code", "code_text", "message", "offset"
- * (only with with_offset; null when unknown)}}. */
-void cli_json_error(const char *path, const char *verdict, int with_offset, const struct sisign_error *err);
+/* ---- --json (docs/json.md, docs/json-schema.json) ----------------------------
+ * sign, unsign, verify and info write one JSON object per input, one per
+ * line (line N belongs to input N), single files and batches alike.  Every
+ * record starts with the same envelope:
+ *   {"schema": CLI_JSON_SCHEMA, "command", "input", "status", "exit",
+ *    "error": null | {"exit", "name", "message", "offset"}, "time", ...}
+ * "exit" is this input's own exit status as documented (`sisign help
+ * exit-codes`), never the library's negative code; null only for an audit
+ * log's "writing" record.  The command's own keys follow. */
+#define CLI_JSON_SCHEMA 1
+struct fe_json;
+
+/* Open the record on fp and write the envelope (err NULL: "error": null;
+ * exit_status < 0: "exit": null); the caller adds its keys and calls
+ * cli_json_end. */
+void cli_json_begin(struct fe_json *j, FILE *fp, const char *command, const char *input, const char *status,
+	int exit_status, const struct sisign_error *err);
+/* Close the record and end the line: 0, or -1 if it is not well formed or
+ * the stream failed. */
+int cli_json_end(struct fe_json *j);
+/* The "error" object's value: {"exit", "name" (sisign_strerror), "message"
+ * (err->message, else the name), "offset" (null when unknown)}. */
+void cli_json_error_value(struct fe_json *j, int exit_status, const struct sisign_error *err);
 
 /* A one-line "PROG: message" on stderr (warnings, notes). */
 void cli_msg(const char *fmt, ...) SISIGN_PRINTF(1, 2);

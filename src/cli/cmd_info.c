@@ -104,16 +104,6 @@ static const char *kind_text(enum sisign_pkg_kind k)
 	}
 }
 
-static void hex(const uint8_t *p, size_t n, char *out, size_t size)
-{
-	size_t i;
-
-	if (size)
-		out[0] = '\0';
-	for (i = 0; i < n && 2 * i + 2 < size; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-}
-
 /* ---- text output ------------------------------------------------------------ */
 
 /* One output line: indentation, then the text with control characters made
@@ -201,7 +191,7 @@ static void text_deps(int ind, const char *label, const struct sisign_dependency
 
 static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
 {
-	struct fe_cert_info *certs = NULL;
+	struct sisign_cert_info *certs = NULL;
 	struct sisign_error cerr;
 	size_t ncerts = 0, i;
 	char buf[128], nb[FE_TIME_BUFSIZE], na[FE_TIME_BUFSIZE];
@@ -214,22 +204,20 @@ static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
 			ch->sigs[i].algorithm ? ch->sigs[i].algorithm : "?");
 	if (ch->nsigs == 0)
 		line(ind + 2, "Signature:  none in this chain");
-	r = fe_cert_chain_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
+	r = sisign_certs_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
 	if (ncerts > 0) {
-		const struct fe_cert_info *s = &certs[0];
+		const struct sisign_cert_info *s = &certs[0];
 		line(ind + 2, "Signer:     %s", s->subject);
 		line(ind + 2, "Issuer:     %s%s", s->issuer, s->self_issued ? " (self-signed)" : "");
 		line(ind + 2, "Serial:     %s", s->serial);
-		if (s->have_validity) {
-			fe_time_format(s->not_before, nb, sizeof nb);
-			fe_time_format(s->not_after, na, sizeof na);
-			line(ind + 2, "Valid:      %s to %s", nb, na);
-		}
+		fe_time_format(s->not_before, nb, sizeof nb);
+		fe_time_format(s->not_after, na, sizeof na);
+		line(ind + 2, "Valid:      %s to %s", nb, na);
 		if (s->key_bits)
 			line(ind + 2, "Key:        %s %d bits", s->key_type, s->key_bits);
 		else
 			line(ind + 2, "Key:        %s", s->key_type);
-		line(ind + 2, "SHA-1:      %s", s->sha1);
+		line(ind + 2, "SHA-256:    %s", s->sha256);
 		for (i = 1; i < ncerts; i++)
 			line(ind + 2, "Cert %zu:     %s", i + 1, certs[i].subject);
 	} else if (r == SISIGN_OK) {
@@ -238,7 +226,7 @@ static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
 	if (r != SISIGN_OK)
 		line(ind + 2, "Certificates: cannot decode: %s%s%s", cerr.message, cerr.ossl_reason[0] ? " \xe2\x80\x94 " : "",
 			cerr.ossl_reason);
-	free(certs);
+	sisign_cert_info_free(certs);
 }
 
 static void text_controller(int ind, const struct sisign_controller *c)
@@ -432,7 +420,7 @@ static void json_file(struct fe_json *j, const struct sisign_file *f, int checke
 	fe_json_end_array(j);
 	fe_json_key(j, "sha1");
 	if (f->hash_len == 20) {
-		hex(f->hash, 20, buf, sizeof buf);
+		(void)sisign_hex(f->hash, 20, buf, sizeof buf);
 		fe_json_string(j, buf);
 	} else {
 		fe_json_null(j);
@@ -481,7 +469,7 @@ static void json_deps(struct fe_json *j, const char *key, const struct sisign_de
 	fe_json_end_array(j);
 }
 
-static void json_cert(struct fe_json *j, const struct fe_cert_info *ci)
+static void json_cert(struct fe_json *j, const struct sisign_cert_info *ci)
 {
 	char t[FE_TIME_BUFSIZE];
 
@@ -489,30 +477,21 @@ static void json_cert(struct fe_json *j, const struct fe_cert_info *ci)
 	fe_json_kv_string(j, "subject", ci->subject);
 	fe_json_kv_string(j, "issuer", ci->issuer);
 	fe_json_kv_string(j, "serial", ci->serial);
-	fe_json_key(j, "not_before");
-	if (ci->have_validity) {
-		fe_time_format(ci->not_before, t, sizeof t);
-		fe_json_string(j, t);
-	} else {
-		fe_json_null(j);
-	}
-	fe_json_key(j, "not_after");
-	if (ci->have_validity) {
-		fe_time_format(ci->not_after, t, sizeof t);
-		fe_json_string(j, t);
-	} else {
-		fe_json_null(j);
-	}
+	fe_time_format(ci->not_before, t, sizeof t);
+	fe_json_kv_string(j, "not_before", t);
+	fe_time_format(ci->not_after, t, sizeof t);
+	fe_json_kv_string(j, "not_after", t);
 	fe_json_kv_string(j, "key_type", ci->key_type);
 	fe_json_kv_int(j, "key_bits", ci->key_bits);
 	fe_json_kv_bool(j, "self_issued", ci->self_issued);
-	fe_json_kv_string(j, "sha1", ci->sha1);
+	fe_json_kv_string(j, "signature_algorithm", ci->sig_alg);
+	fe_json_kv_string(j, "sha256", ci->sha256);
 	fe_json_end_object(j);
 }
 
 static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 {
-	struct fe_cert_info *certs = NULL;
+	struct sisign_cert_info *certs = NULL;
 	struct sisign_error cerr;
 	size_t ncerts = 0, i;
 	char buf[128];
@@ -531,7 +510,7 @@ static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 		fe_json_end_object(j);
 	}
 	fe_json_end_array(j);
-	r = fe_cert_chain_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
+	r = sisign_certs_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
 	fe_json_key(j, "certificates");
 	fe_json_begin_array(j);
 	for (i = 0; i < ncerts; i++)
@@ -543,7 +522,7 @@ static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 	else
 		fe_json_null(j);
 	fe_json_end_object(j);
-	free(certs);
+	sisign_cert_info_free(certs);
 }
 
 static void json_controller(struct fe_json *j, const struct sisign_controller *c, int checked)
@@ -658,16 +637,17 @@ static void json_crc(struct fe_json *j, const char *key, int present, uint16_t s
 	fe_json_end_object(j);
 }
 
+/* The record of a described package (docs/json.md): the envelope (exit
+ * and error: the data check's or the damage's, see info_one), then the
+ * description. */
 static int json_report(const char *path, struct sisign_pkg *pkg, int checked, int dr,
-	const struct sisign_error *derr)
+	const struct sisign_error *derr, int ex, const struct sisign_error *xerr)
 {
 	const struct sisign_pkg_info *in = sisign_pkg_info(pkg);
 	struct fe_json j;
 	size_t i, nw = sisign_pkg_nwarnings(pkg);
 
-	fe_json_init(&j, stdout);
-	fe_json_begin_object(&j);
-	fe_json_kv_string(&j, "file", path);
+	cli_json_begin(&j, stdout, "info", path, ex == EXIT_OK ? "done" : "error", ex, ex == EXIT_OK ? NULL : xerr);
 	fe_json_kv_string(&j, "kind", kind_code(in->kind));
 	fe_json_kv_uint64(&j, "file_size", in->file_size);
 	fe_json_key(&j, "header");
@@ -703,9 +683,16 @@ static int json_report(const char *path, struct sisign_pkg *pkg, int checked, in
 	for (i = 0; i < nw; i++)
 		fe_json_string(&j, sisign_pkg_warning(pkg, i));
 	fe_json_end_array(&j);
-	fe_json_end_object(&j);
-	putchar('\n');
-	return fe_json_finish(&j);
+	return cli_json_end(&j);
+}
+
+/* An input that could not be described: the envelope only. */
+static void json_failed(const char *path, const struct sisign_error *err)
+{
+	struct fe_json j;
+
+	cli_json_begin(&j, stdout, "info", path, "error", cli_exit_for_error(err->code), err);
+	(void)cli_json_end(&j);
 }
 
 /* ---- the command ------------------------------------------------------------ */
@@ -713,18 +700,20 @@ static int json_report(const char *path, struct sisign_pkg *pkg, int checked, in
 static int info_one(const char *path, const struct info_opts *o)
 {
 	struct sisign_pkg *pkg = NULL;
-	struct sisign_error err, derr;
+	struct sisign_error err, derr, de;
+	const struct sisign_controller *dc;
 	void *mem = NULL;
-	int r, dr = SISIGN_OK, checked = 0, rc;
+	int r, dr = SISIGN_OK, checked = 0, rc = EXIT_OK, ex;
 
 	sisign_error_clear(&err);
 	sisign_error_clear(&derr);
+	sisign_error_clear(&de);
 	r = cli_pkg_open(path, &pkg, &mem, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
 		if (o->json)
-			cli_json_error(path, NULL, 1, &err);
+			json_failed(path, &err);
 		return cli_report(path, &err);
 	}
 	if (o->check && sisign_pkg_info(pkg)->kind == SISIGN_PKG_SISX) {
@@ -742,27 +731,28 @@ static int info_one(const char *path, const struct info_opts *o)
 		if (dr != SISIGN_OK && derr.code == 0)
 			derr.code = dr;
 	}
-	if (o->json)
-		rc = json_report(path, pkg, checked, dr, &derr) == 0 ? EXIT_OK : EXIT_ERROR;
-	else {
+	if ((dc = sisign_pkg_damaged(pkg)) != NULL) {
+		de.code = SISIGN_ERR_MALFORMED;
+		de.offset = -1;
+		snprintf(de.message, sizeof de.message, "damaged: %s (controller offset %lld)",
+			dc->damage_message ? dc->damage_message : "unreadable member field", dc->damage_offset);
+	}
+	/* This input's status: a described package may still have failed its
+	 * data check (8) or be damaged (4); the record carries the worse. */
+	ex = dr != SISIGN_OK ? cli_exit_for_error(derr.code) : EXIT_OK;
+	if (dc)
+		ex = cli_worst(ex, cli_exit_for_error(de.code));
+	if (o->json) {
+		const struct sisign_error *xerr = dc && cli_exit_for_error(de.code) >= ex ? &de : &derr;
+		rc = json_report(path, pkg, checked, dr, &derr, ex, xerr) == 0 ? EXIT_OK : EXIT_ERROR;
+	} else {
 		text_report(path, pkg, checked, dr, &derr);
-		rc = EXIT_OK;
 	}
 	fflush(stdout);
 	if (dr != SISIGN_OK)
 		rc = cli_worst(rc, cli_report(path, &derr));
-	{
-		const struct sisign_controller *dc = sisign_pkg_damaged(pkg);
-		if (dc) {
-			struct sisign_error de;
-			sisign_error_clear(&de);
-			de.code = SISIGN_ERR_MALFORMED;
-			de.offset = -1;
-			snprintf(de.message, sizeof de.message, "damaged: %s (controller offset %lld)",
-				dc->damage_message ? dc->damage_message : "unreadable member field", dc->damage_offset);
-			rc = cli_worst(rc, cli_report(path, &de));
-		}
-	}
+	if (dc)
+		rc = cli_worst(rc, cli_report(path, &de));
 	sisign_pkg_free(pkg);
 	free(mem);
 	return rc;
@@ -824,7 +814,9 @@ const struct cli_command cli_cmd_info = {
 	"header checksums and anything odd the reader noticed.\n"
 	"\n"
 	"Options:\n"
-	"  -j, --json       one JSON document per input file, one per line\n"
+	"  -j, --json       one JSON record per input file, one per line: the\n"
+	"                   schema of docs/json.md (\"schema\": 1; input, status,\n"
+	"                   exit, error, then the description)\n"
 	"      --check      check every file's SHA-1 against its data (default)\n"
 	"      --no-check   skip reading file data\n"
 	"  -q, --quiet      no notes on stderr (errors and warnings still shown)\n"

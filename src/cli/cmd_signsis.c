@@ -282,7 +282,7 @@ static int ss_report(const struct sisign_pkg *pkg, int extract)
 {
 	const struct sisign_controller *c = sisign_pkg_controller(pkg);
 	struct sisign_error err;
-	struct fe_cert_info *ci = NULL;
+	struct sisign_cert_info *ci = NULL;
 	size_t k, i, n = 0;
 	char d1[32], d2[32], t1[FE_TIME_BUFSIZE], t2[FE_TIME_BUFSIZE];
 	int rc = SS_EXIT_OK;
@@ -296,7 +296,7 @@ static int ss_report(const struct sisign_pkg *pkg, int extract)
 	printf("\nPrimary:\n");
 	for (k = 0; k < c->nchains; k++) {
 		sisign_error_clear(&err);
-		if (fe_cert_chain_describe(c->chains[k].certs, c->chains[k].certs_len, &ci, &n, &err) != SISIGN_OK) {
+		if (sisign_certs_describe(c->chains[k].certs, c->chains[k].certs_len, &ci, &n, &err) != SISIGN_OK) {
 			fe_print_error(stderr, cli_progname, NULL, &err);
 			rc = SS_EXIT_ERROR;
 		}
@@ -308,8 +308,8 @@ static int ss_report(const struct sisign_pkg *pkg, int extract)
 				fe_fputs_safe(ci[i].issuer, stdout);
 				printf("\n    Validity\n        Not Before: %s\n        Not After : %s\n    Subject: ", t1, t2);
 				fe_fputs_safe(ci[i].subject, stdout);
-				printf("\n    Public Key Algorithm: %s (%d bit)\n    SHA-1 Fingerprint: %s\n", ci[i].key_type,
-					ci[i].key_bits, ci[i].sha1);
+				printf("\n    Public Key Algorithm: %s (%d bit)\n    SHA-256 Fingerprint: %s\n", ci[i].key_type,
+					ci[i].key_bits, ci[i].sha256);
 			} else {
 				ss_date(ci[i].not_before, d1, sizeof d1);
 				ss_date(ci[i].not_after, d2, sizeof d2);
@@ -320,7 +320,7 @@ static int ss_report(const struct sisign_pkg *pkg, int extract)
 				printf(".\nValid from %s to %s\n\n", d1, d2);
 			}
 		}
-		free(ci);
+		sisign_cert_info_free(ci);
 		ci = NULL;
 		n = 0;
 		if (extract && ss_extract(k, &c->chains[k]) != SS_EXIT_OK)

@@ -182,6 +182,8 @@ static void json_ctrl(struct fe_json *j, const struct sisign_ctrl_report *c)
 	fe_json_end_object(j);
 }
 
+/* The record of one package (docs/json.md): the envelope, verdict, chains
+ * and warnings as in a batch, then the full report. */
 static int json_report(const char *path, const struct sisign_pkg *pkg, const struct sisign_verify_report *rep,
 	int no_data)
 {
@@ -189,10 +191,18 @@ static int json_report(const char *path, const struct sisign_pkg *pkg, const str
 	struct fe_json j;
 	char uid[16];
 
-	fe_json_init(&j, stdout);
-	fe_json_begin_object(&j);
-	fe_json_kv_string(&j, "file", path);
+	cli_json_begin(&j, stdout, "verify", path, "done", exit_for_verdict(rep->verdict), NULL);
 	fe_json_kv_string(&j, "verdict", sisign_verdict_name(rep->verdict));
+	fe_json_kv_uint64(&j, "chains", rep->top.nchains);
+	fe_json_key(&j, "warnings");
+	fe_json_begin_array(&j);
+	if (uid3_differs(pkg)) {
+		char w[128];
+		snprintf(w, sizeof w, "header UID3 0x%08" PRIx32 " differs from the package UID 0x%08" PRIx32,
+			sisign_pkg_info(pkg)->uid3, sisign_pkg_controller(pkg)->uid);
+		fe_json_string(&j, w);
+	}
+	fe_json_end_array(&j);
 	fe_json_key(&j, "verdict_from");
 	if (d) {
 		fe_json_begin_object(&j);
@@ -204,15 +214,6 @@ static int json_report(const char *path, const struct sisign_pkg *pkg, const str
 		fe_json_null(&j);
 	}
 	fe_json_kv_bool(&j, "uid3_matches", !uid3_differs(pkg));
-	fe_json_key(&j, "warnings");
-	fe_json_begin_array(&j);
-	if (uid3_differs(pkg)) {
-		char w[128];
-		snprintf(w, sizeof w, "header UID3 0x%08" PRIx32 " differs from the package UID 0x%08" PRIx32,
-			sisign_pkg_info(pkg)->uid3, sisign_pkg_controller(pkg)->uid);
-		fe_json_string(&j, w);
-	}
-	fe_json_end_array(&j);
 	fe_json_key(&j, "data");
 	if (no_data)
 		fe_json_string(&j, "unchecked");
@@ -223,9 +224,23 @@ static int json_report(const char *path, const struct sisign_pkg *pkg, const str
 	fe_json_kv_string(&j, "structure_message", rep->structure_message);
 	fe_json_key(&j, "top");
 	json_ctrl(&j, &rep->top);
-	fe_json_end_object(&j);
-	putchar('\n');
-	return fe_json_finish(&j);
+	return cli_json_end(&j);
+}
+
+/* A package that got no verdict: the envelope with its error. */
+static void json_failed(const char *path, const struct sisign_error *err)
+{
+	struct fe_json j;
+
+	cli_json_begin(&j, stdout, "verify", path, "error", cli_exit_for_error(err->code), err);
+	fe_json_key(&j, "verdict");
+	fe_json_null(&j);
+	fe_json_key(&j, "chains");
+	fe_json_null(&j);
+	fe_json_key(&j, "warnings");
+	fe_json_begin_array(&j);
+	fe_json_end_array(&j);
+	(void)cli_json_end(&j);
 }
 
 /* Verify one package; its status goes into *t as a failure (not read, not
@@ -251,7 +266,7 @@ static void verify_one(const char *path, const struct verify_args *a, struct cli
 		if (err.code == 0)
 			err.code = r;
 		if (a->json)
-			cli_json_error(path, "error", 0, &err);
+			json_failed(path, &err);
 		cli_tally_failed(t, cli_report(path, &err));
 		goto out;
 	}
@@ -367,7 +382,11 @@ const struct cli_command cli_cmd_verify = {
 	"                        nothing is trusted\n"
 	"      --at TIME         validate at TIME (YYYY-MM-DD or\n"
 	"                        YYYY-MM-DDTHH:MM:SSZ, UTC) instead of now\n"
-	"  -j, --json            one JSON document per file, one per line\n"
+	"  -j, --json            one JSON record per file, one per line: the\n"
+	"                        schema of docs/json.md (\"schema\": 1; status,\n"
+	"                        exit, error, verdict, chains, warnings; one file\n"
+	"                        at a time also the report: verdict_from, data,\n"
+	"                        structure, top)\n"
 	"      --no-data         do not check file hashes\n"
 	"  -q, --quiet           no progress bar, summary or notes (errors still\n"
 	"                        shown; the verdicts on stdout are unchanged)\n"

@@ -257,6 +257,7 @@ int keyopts_load_signer(struct keyopts *ko, struct sisign_signer **out)
 		if (err.code == 0)
 			err.code = r;
 		*out = NULL;
+		ko->failed = ko->pin_src.err.code ? ko->pin_src.err : ko->pass_src.err.code ? ko->pass_src.err : err;
 		return keyopts_report(ko, ko->key, &err);
 	}
 	if (cli_verbose) {
@@ -287,6 +288,7 @@ int keyopts_load_identity(struct keyopts *ko, struct sisign_signer *signer, stru
 		if (err.code == 0)
 			err.code = r;
 		*out = NULL;
+		ko->failed = err;
 		return report_file(ko->cert ? ko->cert : ko->key, &err);
 	}
 	for (i = 0; i < sisign_identity_nwarnings(*out); i++) {

@@ -65,6 +65,9 @@ struct keyopts {
 	/* state */
 	struct fe_secret_src pass_src;
 	struct fe_secret_src pin_src;
+	/* Why keyopts_load_signer or keyopts_load_identity last failed (code
+	 * 0 if neither did): what was printed, for --json records. */
+	struct sisign_error failed;
 };
 
 void keyopts_init(struct keyopts *ko);

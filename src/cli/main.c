@@ -389,32 +389,6 @@ int cli_report(const char *file, const struct sisign_error *err)
 	return cli_exit_for_error(err ? err->code : SISIGN_ERR_INTERNAL);
 }
 
-void cli_json_error(const char *path, const char *verdict, int with_offset, const struct sisign_error *err)
-{
-	struct fe_json j;
-
-	fe_json_init(&j, stdout);
-	fe_json_begin_object(&j);
-	fe_json_kv_string(&j, "file", path);
-	if (verdict)
-		fe_json_kv_string(&j, "verdict", verdict);
-	fe_json_key(&j, "error");
-	fe_json_begin_object(&j);
-	fe_json_kv_int(&j, "code", err->code);
-	fe_json_kv_string(&j, "code_text", sisign_strerror(err->code));
-	fe_json_kv_string(&j, "message", err->message[0] ? err->message : sisign_strerror(err->code));
-	if (with_offset) {
-		fe_json_key(&j, "offset");
-		if (err->offset >= 0)
-			fe_json_int(&j, err->offset);
-		else
-			fe_json_null(&j);
-	}
-	fe_json_end_object(&j);
-	fe_json_end_object(&j);
-	putchar('\n');
-}
-
 static const struct cli_command *find_command(const char *name)
 {
 	size_t i;
@@ -483,7 +457,9 @@ static void print_exit_codes(FILE *fp)
 		    "  - some failed and some went through: 12;\n"
 		    "  - every input failed: the highest of their statuses.\n"
 		    "These override it: 130 when interrupted, 6 when a token fails mid-batch\n"
-		    "(the rest is not started), and for --dry-run 13 (12 if an input failed).\n");
+		    "(the rest is not started), and for --dry-run 13 (12 if an input failed).\n"
+		    "With --json each input's record carries its own status as \"exit\"\n"
+		    "(docs/json.md).\n");
 }
 
 static int cmd_help(int argc, char **argv)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Front-end helpers shared by the sisign CLI and the GTK app: error lines,
  * secret (passphrase / PIN) sources, a small JSON writer, time formatting and
- * parsing, certificate summaries and a few name tables.
+ * parsing, and a few name tables.  Certificates are described by the library
+ * (sisign_certs_describe in <sisign/package.h>), in its one DN style.
  *
  * Only <sisign/...h> and OpenSSL are used here: no library internals.  Nothing
  * here exits; only fe_secret_cb may touch the terminal (and only /dev/tty). */
@@ -155,27 +156,6 @@ void fe_datetime_format(const struct sisign_datetime *dt, char *buf, size_t size
 /* Parse "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ".  Fields are
  * range-checked (February 30th is refused).  Returns 0 or -1. */
 int fe_time_parse(const char *s, time_t *out);
-
-/* ---- certificates ------------------------------------------------------- */
-
-struct fe_cert_info {
-	char subject[512];     /* one-line RFC 2253 form */
-	char issuer[512];
-	char serial[132];      /* hex, e.g. "01", or "?" */
-	time_t not_before, not_after;
-	int have_validity;
-	char key_type[16];     /* "RSA", "DSA", "EC", ... or "unknown" */
-	int key_bits;          /* 0 if unknown */
-	int self_issued;       /* subject == issuer */
-	char sha1[41];         /* fingerprint, lowercase hex */
-};
-
-/* Split a concatenation of DER certificates (a SIS chain: signer first) and
- * summarise each.  *out is malloc'd (free()).  Returns SISIGN_OK, or
- * SISIGN_ERR_BAD_CERT (err says where) with the certificates decoded so far
- * still in *out / *n; SISIGN_ERR_NOMEM. */
-int fe_cert_chain_describe(const uint8_t *der, size_t len, struct fe_cert_info **out, size_t *n,
-	struct sisign_error *err);
 
 /* ---- names ---------------------------------------------------------------- */
 

@@ -64,7 +64,7 @@ for root, _, files in os.walk(d):
         if h not in have.get(p, ()):
             sys.exit("no record for %s (%s)" % (p, h))
 for r in recs:
-    if r["status"] == "done" and r.get("output") and r["operation"] != "login":
+    if r["status"] == "done" and r.get("output") and r.get("event") != "login":
         if not os.path.exists(r["output"]):
             sys.exit("done record but no output: %s" % r["output"])
 EOF
@@ -172,10 +172,10 @@ if [ -n "${MOCK_P11_MODULE:-}" ] && [ -r "$MOCK_P11_MODULE" ]; then
 	check 'python3 - "$T/e.log" <<EOF
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
-logins = [r for r in recs if r["operation"] == "login"]
+logins = [r for r in recs if r.get("event") == "login"]
 assert [r["status"] for r in logins] == ["error", "error", "done"], logins
-assert logins[0]["error"]["code"] == -32 and logins[0]["login_called"] is True, logins[0]
-assert logins[1]["error"]["code"] == -33 and logins[1]["login_called"] is False, logins[1]
+assert logins[0]["exit"] == logins[0]["error"]["exit"] == 7 and logins[0]["login_called"] is True, logins[0]
+assert logins[1]["exit"] == logins[1]["error"]["exit"] == 7 and logins[1]["login_called"] is False, logins[1]
 assert all(r["token_label"] == "sisign mock" and r["user"] and r["time"] for r in logins)
 assert recs.index(logins[2]) == 2 and sorted(r["status"] for r in recs[3:]) == ["done"] * 2 + ["writing"] * 2, recs
 EOF' "e: one record per login attempt, failed ones too, before any signature"

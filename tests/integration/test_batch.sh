@@ -79,7 +79,7 @@ bad = sys.argv[2]
 for l in open(sys.argv[1]):
     d = json.loads(l)
     if d["input"] == bad:
-        assert d["status"] == "error" and d["error"]["code"] == -18, d
+        assert d["status"] == "error" and d["exit"] == d["error"]["exit"] == 8, d
         assert d["output"] is None and d["output_sha256"] is None
         continue
     assert d["status"] == "done" and d["chains"] == 1, d

@@ -156,7 +156,8 @@ import json, sys
 lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
 assert len(lines) == 1, lines
 d = json.loads(lines[0])
-assert d["file"] == sys.argv[2], d["file"]
+assert d["input"] == sys.argv[2], d["input"]
+assert d["schema"] == 1 and d["command"] == "info" and d["status"] == "done" and d["exit"] == 0 and d["error"] is None, d
 assert d["kind"] == "sisx"
 h = d["header"]
 assert h["uid3"] == "0xe0001234" and h["uid_checksum_ok"] is True and h["uid3_matches"] is True
@@ -212,6 +213,7 @@ import json, sys
 d = json.loads(open(sys.argv[1]).read())
 assert d["package"]["files"][0]["hash"] == "mismatch"
 assert d["data_check"] == "failed" and d["data_check_error"]
+assert d["status"] == "error" and d["exit"] == d["error"]["exit"] == 8, d
 ' "$T/out" || fail "info --json reports the mismatch"
 run "$SISIGN" info --no-check "$T/stored.sis"
 expect_rc 0 "info --no-check"
@@ -269,6 +271,8 @@ ls = open(sys.argv[1]).read().splitlines()
 assert len(ls) == 2
 a, b = map(json.loads, ls)
 assert a["error"]["message"] and b["package"]["uid"] == "0xe0001234"
+assert a["status"] == "error" and a["exit"] == a["error"]["exit"] == 4 and "package" not in a, a
+assert b["status"] == "done" and b["exit"] == 0, b
 ' "$T/out" || fail "info --json gives one line per input"
 
 # ---- multi-call hook ------------------------------------------------------------------

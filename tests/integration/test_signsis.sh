@@ -46,8 +46,8 @@ cmp -s out.sis out2.sis || { [ -s out2.sis ] && "$SISIGN" verify --trust rsa.crt
 run "$SS" -o out.sis
 expect_rc 0 "-o"
 expect_stdout_has "Primary:" "-o report"
-expect_stdout_has "Issued by : O=sisign,CN=signsis test." "-o report issuer"
-expect_stdout_has "Issued to : O=sisign,CN=signsis test." "-o report subject"
+expect_stdout_has "Issued by : O=sisign, CN=signsis test." "-o report issuer"
+expect_stdout_has "Issued to : O=sisign, CN=signsis test." "-o report subject"
 expect_stdout_has "Valid from " "-o report validity"
 run "$SS" -o in.sis
 expect_rc 0 "-o unsigned"

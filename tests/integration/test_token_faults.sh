@@ -164,7 +164,10 @@ err = [r for r in recs if r["status"] == "error"][0]
 assert "CKR_DEVICE_REMOVED" in err["error"]["message"], err
 for r in recs:
     if r["status"] == "not_started":
-        assert r["output"] is None and r["error"] is None, r
+        assert r["output"] is None and r["exit"] == r["error"]["exit"] == 6, r
+        assert "token failure" in r["error"]["message"], r
+    elif r["status"] == "error":
+        assert r["exit"] == r["error"]["exit"] == 6, r
 EOF
 check '[ "$(grep -c "CKR_DEVICE_REMOVED" "$T/err")" -eq 1 ]' "--json: the error once on stderr"
 

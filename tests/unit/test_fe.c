@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the front-end helpers (src/fe): JSON writer, time
- * parsing/formatting, secret sources, error lines, names, certificates.
+ * parsing/formatting, secret sources, error lines, names; and the library
+ * calls the front ends use instead of their own: certificate descriptions
+ * (sisign_certs_describe) and hex (sisign_hex).
  *
  * XXX: tests/CMakeLists.txt links unit tests with the library only, not with
  * sisign_fe, so the helpers are compiled in here directly. */
-#include "../../src/fe/fe_cert.c"
 #include "../../src/fe/fe_error.c"
 #include "../../src/fe/fe_json.c"
 #include "../../src/fe/fe_names.c"
@@ -411,7 +412,7 @@ static void test_cert(void)
 {
 	unsigned char *a = NULL, *b = NULL, *all;
 	int alen = 0, blen = 0;
-	struct fe_cert_info *ci = NULL;
+	struct sisign_cert_info *ci = NULL;
 	size_t n = 0, total;
 	struct sisign_error e;
 
@@ -423,7 +424,7 @@ static void test_cert(void)
 	all = malloc(total + 3);
 	memcpy(all, a, (size_t)alen);
 	memcpy(all + alen, b, (size_t)blen);
-	CHECK_EQ_INT(fe_cert_chain_describe(all, total, &ci, &n, &e), SISIGN_OK);
+	CHECK_EQ_INT(sisign_certs_describe(all, total, &ci, &n, &e), SISIGN_OK);
 	CHECK_EQ_INT(n, 2);
 	if (n == 2) {
 		CHECK(strcmp(ci[0].subject, "CN=Signer") == 0);
@@ -432,31 +433,47 @@ static void test_cert(void)
 		CHECK(strcmp(ci[0].serial, "01") == 0);
 		CHECK(strcmp(ci[0].key_type, "RSA") == 0);
 		CHECK_EQ_INT(ci[0].key_bits, 1024);
-		CHECK_EQ_INT(ci[0].have_validity, 1);
 		CHECK_EQ_INT(ci[0].not_before, 1212278400);
 		CHECK_EQ_INT(ci[0].not_after, 1243814400);
-		CHECK_EQ_INT(strlen(ci[0].sha1), 40);
+		CHECK_EQ_INT(strlen(ci[0].sha256), 64);
+		CHECK(strcmp(ci[0].sig_alg, "sha1WithRSAEncryption") == 0);
 		CHECK(strcmp(ci[1].subject, "CN=Root") == 0);
 		CHECK(strcmp(ci[1].serial, "1234") == 0);
 	}
-	free(ci);
+	sisign_cert_info_free(ci);
 	/* garbage after two good certificates */
 	memcpy(all + total, "\x30\x82\xff", 3);
-	CHECK_EQ_INT(fe_cert_chain_describe(all, total + 3, &ci, &n, &e), SISIGN_ERR_BAD_CERT);
+	CHECK_EQ_INT(sisign_certs_describe(all, total + 3, &ci, &n, &e), SISIGN_ERR_BAD_CERT);
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(e.code, SISIGN_ERR_BAD_CERT);
 	CHECK_EQ_INT(e.offset, (long long)total);
-	free(ci);
-	CHECK_EQ_INT(fe_cert_chain_describe(all, 0, &ci, &n, &e), SISIGN_OK);
+	sisign_cert_info_free(ci);
+	CHECK_EQ_INT(sisign_certs_describe(all, 0, &ci, &n, &e), SISIGN_OK);
 	CHECK_EQ_INT(n, 0);
-	free(ci);
+	sisign_cert_info_free(ci);
 	free(all);
 	OPENSSL_free(a);
 	OPENSSL_free(b);
 }
 
+static void test_hex(void)
+{
+	static const unsigned char b[] = { 0x00, 0x7f, 0xa5, 0xff };
+	char out[9], small[4];
+
+	CHECK_EQ_INT(sisign_hex(b, sizeof b, out, sizeof out), 8);
+	CHECK(strcmp(out, "007fa5ff") == 0);
+	/* only whole bytes that fit, always terminated */
+	CHECK_EQ_INT(sisign_hex(b, sizeof b, small, sizeof small), 2);
+	CHECK(strcmp(small, "00") == 0);
+	CHECK_EQ_INT(sisign_hex(b, 0, out, sizeof out), 0);
+	CHECK(out[0] == '\0');
+	CHECK_EQ_INT(sisign_hex(b, sizeof b, out, 0), 0);
+}
+
 int main(void)
 {
+	test_hex();
 	test_json();
 	test_time();
 	test_secret();

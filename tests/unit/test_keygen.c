@@ -53,17 +53,17 @@ static void test_subjects(void)
 
 	CHECK_EQ_INT(sisign_subject_check("CN=Jane Dev OU=Apps O=Acme C=FI EM=jane@acme.example", &one, &err),
 		SISIGN_OK);
-	CHECK_MSG(one && strcmp(one, "emailAddress=jane@acme.example,C=FI,O=Acme,OU=Apps,CN=Jane Dev") == 0, "%s",
+	CHECK_MSG(one && strcmp(one, "emailAddress=jane@acme.example, C=FI, O=Acme, OU=Apps, CN=Jane Dev") == 0, "%s",
 		one ? one : "(null)");
 	free(one);
 	one = NULL;
 	/* makekeys' aliases OR and CO, lower-case keys, extra spaces */
 	CHECK_EQ_INT(sisign_subject_check("  cn=Joe  Bloggs   OR=Acme Ltd CO=GB ", &one, &err), SISIGN_OK);
-	CHECK_MSG(one && strcmp(one, "C=GB,O=Acme Ltd,CN=Joe  Bloggs") == 0, "%s", one ? one : "(null)");
+	CHECK_MSG(one && strcmp(one, "C=GB, O=Acme Ltd, CN=Joe  Bloggs") == 0, "%s", one ? one : "(null)");
 	free(one);
 	one = NULL;
 	CHECK_EQ_INT(sisign_subject_check("/CN=Jane Dev/O=Acme\\/Sub/C=FI", &one, &err), SISIGN_OK);
-	CHECK_MSG(one && strcmp(one, "C=FI,O=Acme/Sub,CN=Jane Dev") == 0, "%s", one ? one : "(null)");
+	CHECK_MSG(one && strcmp(one, "C=FI, O=Acme/Sub, CN=Jane Dev") == 0, "%s", one ? one : "(null)");
 	free(one);
 	one = NULL;
 	/* UTF-8 is kept; values over 64 characters are allowed (makekeys) */

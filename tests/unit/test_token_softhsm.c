@@ -7,6 +7,7 @@
  * Skips (77) when SoftHSM or the fixture is missing. */
 #include "testutil.h"
 #include "pkcs11/token_private.h"
+#include "crypto/x509build_private.h"
 #include "sign/signer_private.h"
 
 #include <signal.h>
@@ -214,7 +215,8 @@ static void test_spy(const char *tmp)
 	struct sisign_token_opts o;
 	struct sisign_signer *s = NULL;
 	struct sisign_error err;
-	unsigned char d[20], di[TOK_SHA1_DI_LEN], seen[64];
+	unsigned char d[20], di[XB_DI_MAX], seen[64];
+	size_t dilen = 0;
 	char logp[4200], *line, *save = NULL;
 	uint8_t *log;
 	size_t len = 0, nseen = 0;
@@ -230,7 +232,7 @@ static void test_spy(const char *tmp)
 	opts_init(&o, &calls);
 	o.module = SPY;
 	SHA1((const unsigned char *)"spy", 3, d);
-	tok_sha1_digestinfo(d, di);
+	CHECK_EQ_INT(xb_digestinfo(NID_sha1, d, sizeof d, di, &dilen), SISIGN_OK);
 	CHECK_EQ_INT(sisign_signer_from_pkcs11(KEY_URI, &o, &s, &err), SISIGN_OK);
 	if (s)
 		CHECK_EQ_INT(sign_verify_cert(s, d, &err), SISIGN_OK);
@@ -277,9 +279,9 @@ static void test_spy(const char *tmp)
 	CHECK_EQ_INT(nsign, 1);
 	CHECK_EQ_INT(nsigninit, 1);
 	CHECK_EQ_INT(nbad, 0);
-	CHECK_EQ_INT(dlen, TOK_SHA1_DI_LEN);
-	CHECK_EQ_INT(nseen, TOK_SHA1_DI_LEN);
-	CHECK(nseen == TOK_SHA1_DI_LEN && memcmp(seen, di, TOK_SHA1_DI_LEN) == 0);
+	CHECK_EQ_INT(dlen, 35);
+	CHECK_EQ_INT(nseen, 35);
+	CHECK(nseen == dilen && memcmp(seen, di, dilen) == 0);
 
 	/* Wrong PIN through the spy: exactly one C_Login. */
 	unlink(logp);

@@ -244,7 +244,6 @@ static void job_warnings(const struct sisign_batch *b, struct job *j, const stru
 
 static int sha256_file(const char *path, char hex[65], struct sisign_error *err)
 {
-	static const char digits[] = "0123456789abcdef";
 	EVP_MD_CTX *ctx = NULL;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
@@ -282,11 +281,7 @@ static int sha256_file(const char *path, char hex[65], struct sisign_error *err)
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 failed");
 		goto out;
 	}
-	for (unsigned i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
+	(void)sisign_hex(md, 32, hex, 65);
 	r = SISIGN_OK;
 out:
 	EVP_MD_CTX_free(ctx);

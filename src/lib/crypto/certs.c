@@ -18,6 +18,8 @@
 
 #include "util/util_private.h"
 
+#include <sisign/package.h>
+
 void crypto_err_prefix(struct sisign_error *err, const char *prefix)
 {
 	char tmp[sizeof err->message];
@@ -294,10 +296,11 @@ static void copy_utf8_trunc(char *dst, size_t cap, const char *src, size_t srcle
 	dst[n] = '\0';
 }
 
-static int name_oneline(const X509_NAME *name, char *dst, size_t cap, struct sisign_error *err)
+int crypto_dn_oneline(const X509_NAME *name, char *dst, size_t cap, struct sisign_error *err)
 {
 	/* RFC 2253 order and escaping ("CN=..., O=..."), but UTF-8 kept as is
-	 * rather than \XX-escaped, and ", " between components for reading. */
+	 * rather than \XX-escaped, and ", " between components for reading.
+	 * The one DN style of every report and message (package.h). */
 	const unsigned long flags =
 		((XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) & ~(unsigned long)XN_FLAG_SEP_MASK) | XN_FLAG_SEP_CPLUS_SPC;
 	BIO *bio = NULL;
@@ -365,9 +368,9 @@ int crypto_cert_describe(X509 *cert, struct crypto_cert_info *info, struct sisig
 	if (cert == NULL || info == NULL)
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "crypto_cert_describe: bad arguments");
 
-	if ((r = name_oneline(X509_get_subject_name(cert), info->subject, sizeof info->subject, err)) != SISIGN_OK)
+	if ((r = crypto_dn_oneline(X509_get_subject_name(cert), info->subject, sizeof info->subject, err)) != SISIGN_OK)
 		goto out;
-	if ((r = name_oneline(X509_get_issuer_name(cert), info->issuer, sizeof info->issuer, err)) != SISIGN_OK)
+	if ((r = crypto_dn_oneline(X509_get_issuer_name(cert), info->issuer, sizeof info->issuer, err)) != SISIGN_OK)
 		goto out;
 
 	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) == NULL ||
@@ -410,8 +413,7 @@ int crypto_cert_describe(X509 *cert, struct crypto_cert_info *info, struct sisig
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "cannot hash the certificate");
 		goto out;
 	}
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(info->sha256_hex + 2 * i, 3, "%02x", md[i]);
+	(void)sisign_hex(md, mdlen, info->sha256_hex, sizeof info->sha256_hex);
 
 	info->has_eku = (X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) != 0;
 	info->eku_codesigning = info->has_eku && (X509_get_extended_key_usage(cert) & XKU_CODE_SIGN) != 0;
@@ -422,4 +424,78 @@ out:
 	OPENSSL_free(hex);
 	BN_free(bn);
 	return r;
+}
+
+int sisign_certs_describe(const uint8_t *der, size_t len, struct sisign_cert_info **out, size_t *n,
+	struct sisign_error *err)
+{
+	int r = SISIGN_ERR_INTERNAL;
+	struct sisign_cert_info *v = NULL, *nv;
+	struct crypto_cert_info ci;
+	size_t off = 0, cnt = 0, cap = 0;
+	const uint8_t *q;
+	X509 *x = NULL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (out == NULL || n == NULL || (der == NULL && len > 0))
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_certs_describe: bad arguments");
+	while (off < len) {
+		long l = len - off > (size_t)LONG_MAX ? LONG_MAX : (long)(len - off);
+
+		q = der + off;
+		if ((x = d2i_X509(NULL, &q, l)) == NULL || q <= der + off) {
+			r = err_ossl(err, SISIGN_ERR_BAD_CERT, "certificate %zu of the chain does not decode", cnt + 1);
+			if (err != NULL)
+				err->offset = (long long)off;
+			goto out;
+		}
+		if ((r = crypto_cert_describe(x, &ci, err)) != SISIGN_OK) {
+			crypto_err_prefix(err, "certificate");
+			if (err != NULL)
+				err->offset = (long long)off;
+			goto out;
+		}
+		if (cnt == cap) {
+			cap = cap ? 2 * cap : 4;
+			if ((nv = realloc(v, cap * sizeof *v)) == NULL) {
+				r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+				goto out;
+			}
+			v = nv;
+		}
+		memset(&v[cnt], 0, sizeof v[cnt]);
+		snprintf(v[cnt].subject, sizeof v[cnt].subject, "%s", ci.subject);
+		snprintf(v[cnt].issuer, sizeof v[cnt].issuer, "%s", ci.issuer);
+		snprintf(v[cnt].serial, sizeof v[cnt].serial, "%s", ci.serial_hex);
+		v[cnt].not_before = ci.not_before;
+		v[cnt].not_after = ci.not_after;
+		snprintf(v[cnt].key_type, sizeof v[cnt].key_type, "%s", ci.key_type);
+		v[cnt].key_bits = ci.key_bits;
+		snprintf(v[cnt].sig_alg, sizeof v[cnt].sig_alg, "%s", ci.sig_alg);
+		snprintf(v[cnt].sha256, sizeof v[cnt].sha256, "%s", ci.sha256_hex);
+		v[cnt].self_issued = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+		cnt++;
+		X509_free(x);
+		x = NULL;
+		off = (size_t)(q - der);
+	}
+	r = SISIGN_OK;
+out:
+	X509_free(x);
+	/* What was described is handed over on failure too. */
+	if (cnt == 0) {
+		free(v);
+		v = NULL;
+	}
+	*out = v;
+	*n = cnt;
+	return r;
+}
+
+void sisign_cert_info_free(struct sisign_cert_info *v)
+{
+	free(v);
 }

@@ -213,6 +213,11 @@ struct crypto_cert_info {
 	int self_signed;          /* issuer == subject (signature not checked) */
 };
 
+/* name in the one DN style of sisign (package.h, struct sisign_cert_info):
+ * RFC 2253, ", " between components, UTF-8 as is; cut at a character
+ * boundary to fit cap.  SISIGN_OK, SISIGN_ERR_NOMEM, SISIGN_ERR_BAD_CERT. */
+int crypto_dn_oneline(const X509_NAME *name, char *dst, size_t cap, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
 int crypto_cert_describe(X509 *cert, struct crypto_cert_info *info, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* ASN1_TIME → seconds since the epoch (UTC). */

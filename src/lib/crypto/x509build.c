@@ -335,10 +335,7 @@ out:
 int sisign_subject_check(const char *subject, char **oneline, struct sisign_error *err)
 {
 	X509_NAME *name = NULL;
-	BIO *b = NULL;
-	char *s = NULL;
-	long n;
-	char *p;
+	char line[1024];
 	int r = SISIGN_ERR_INTERNAL;
 
 	if (oneline)
@@ -346,23 +343,15 @@ int sisign_subject_check(const char *subject, char **oneline, struct sisign_erro
 	if ((r = xb_name_parse(subject, &name, err)) != 0)
 		return r;
 	if (oneline) {
-		if (!(b = BIO_new(BIO_s_mem())) ||
-		    X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
-			r = err_ossl(err, SISIGN_ERR_NOMEM, "out of memory");
+		if ((r = crypto_dn_oneline(name, line, sizeof line, err)) != SISIGN_OK)
 			goto out;
-		}
-		n = BIO_get_mem_data(b, &p);
-		if (n < 0 || !(s = malloc((size_t)n + 1))) {
+		if (!(*oneline = strdup(line))) {
 			r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 			goto out;
 		}
-		memcpy(s, p, (size_t)n);
-		s[n] = '\0';
-		*oneline = s;
 	}
 	r = SISIGN_OK;
 out:
-	BIO_free(b);
 	X509_NAME_free(name);
 	return r;
 }

@@ -469,7 +469,6 @@ int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode, struct 
 int pkg_write_checked(struct sisign_pkg *pkg, const char *path, int mode, char *sha256,
 	pkg_before_rename_cb before_rename, void *ud, struct sisign_error *err)
 {
-	static const char digits[] = "0123456789abcdef";
 	struct atomic_file af;
 	struct wbuf head;
 	uint64_t contents_len = 0;
@@ -522,11 +521,7 @@ done:
 		if (EVP_DigestFinal_ex(md, d, &dlen) != 1 || dlen != sizeof d) {
 			r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 failed");
 		} else {
-			for (unsigned i = 0; i < 32; i++) {
-				hex[2 * i] = digits[d[i] >> 4];
-				hex[2 * i + 1] = digits[d[i] & 15];
-			}
-			hex[64] = '\0';
+			(void)sisign_hex(d, sizeof d, hex, sizeof hex);
 			if (sha256)
 				memcpy(sha256, hex, sizeof hex);
 			if (before_rename)

@@ -51,20 +51,6 @@ void sisign_keygen_result_free(struct sisign_keygen_result *r)
 	free(r);
 }
 
-static char *hex_of(const unsigned char *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char *s = malloc(2 * n + 1);
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 15];
-	}
-	s[2 * n] = '\0';
-	return s;
-}
-
 static int x509_to_der(X509 *x, unsigned char **der, size_t *len, struct sisign_error *err)
 {
 	unsigned char *p = NULL;
@@ -381,7 +367,7 @@ static int check_free(struct rawtok *t, const char *label, const unsigned char *
 				tok_handle_label(t->h), label);
 	}
 	if (id && id_len) {
-		char *hex = hex_of(id, id_len);
+		char *hex = util_hex_dup(id, id_len);
 		a = (CK_ATTRIBUTE){ CKA_ID, (void *)id, id_len };
 		if ((r = find_objs(t, &a, 1, objs, 1, &n, err)) != 0) {
 			free(hex);
@@ -611,7 +597,7 @@ int sisign_keygen_token(const char *token_uri, const struct sisign_token_opts *o
 	}
 	if ((r = read_rsa_pub(&t, pubh, &pub, err)) != 0)
 		goto out;
-	if (!(res = calloc(1, sizeof *res)) || !(res->id_hex = hex_of(id, id_len)) ||
+	if (!(res = calloc(1, sizeof *res)) || !(res->id_hex = util_hex_dup(id, id_len)) ||
 	    !(res->key_uri = tok_handle_object_uri(t.h, CKO_PRIVATE_KEY, label, id, id_len))) {
 		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 		goto out;

@@ -2,6 +2,7 @@
 /* Listing: the tokens a module shows, and the keys and certificates on one
  * token (paired by CKA_ID), with copy-ready URIs. */
 #include "pkcs11/tok_sess.h"
+#include "crypto/crypto_private.h"
 #include "util/util_private.h"
 
 #include <stdio.h>
@@ -11,17 +12,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-
-static char *hex_of(const unsigned char *p, size_t n)
-{
-	char *s = malloc(2 * n + 1);
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		snprintf(s + 2 * i, 3, "%02x", p[i]);
-	s[2 * n] = '\0';
-	return s;
-}
 
 static char *dupstr(const char *s)
 {
@@ -142,7 +132,7 @@ static int fill_obj(struct tok_sess *s, struct sisign_token_object *o, enum sisi
 	o->kind = kind;
 	o->paired = -1;
 	o->label = dupstr(label);
-	o->id_hex = hex_of(id, id_len);
+	o->id_hex = util_hex_dup(id, id_len);
 	o->uri = make_uri(s->slot->token, 0, cls, label, id, id_len);
 	return o->label && o->id_hex && o->uri ? SISIGN_OK : SISIGN_ERR_NOMEM;
 }
@@ -242,9 +232,9 @@ int sisign_token_objects(const char *uri, const struct sisign_token_opts *opts, 
 		if (c->x509) {
 			const ASN1_TIME *na = X509_get0_notAfter(c->x509);
 			struct tm tm;
-			char *sub = X509_NAME_oneline(X509_get_subject_name(c->x509), NULL, 0);
-			v[cnt].subject = sub ? strdup(sub) : NULL;
-			OPENSSL_free(sub);
+			char sub[512];
+			if (crypto_dn_oneline(X509_get_subject_name(c->x509), sub, sizeof sub, NULL) == SISIGN_OK)
+				v[cnt].subject = strdup(sub);
 			if (na && ASN1_TIME_to_tm(na, &tm) == 1)
 				v[cnt].not_after = timegm(&tm);
 			if ((pk = X509_get0_pubkey(c->x509)) != NULL) {

@@ -13,6 +13,7 @@
  *   shorter PIN cannot be used for a context-specific login. */
 #include "pkcs11/tok_sess.h"
 #include "crypto/crypto_private.h"
+#include "crypto/x509build_private.h"
 #include "sign/signer_private.h"
 #include "util/util_private.h"
 
@@ -83,20 +84,22 @@ static int tsig_sign_sha1(void *vctx, const unsigned char digest[20], unsigned c
 	struct sisign_error *err)
 {
 	struct tok_signer *ts = vctx;
-	unsigned char di[TOK_SHA1_DI_LEN];
+	unsigned char di[XB_DI_MAX];
 	unsigned char *buf = NULL;
+	size_t dilen = 0;
 	unsigned long rv;
 	int n;
 
 	*sig = NULL;
 	*siglen = 0;
+	if (xb_digestinfo(NID_sha1, digest, 20, di, &dilen) != SISIGN_OK)
+		return err_set(err, SISIGN_ERR_INTERNAL, -1, "no SHA-1 DigestInfo");
 	if (!(buf = malloc(ts->siglen)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-	tok_sha1_digestinfo(digest, di);
 	if (!ts->parallel)
 		pthread_mutex_lock(&ts->lock);
 	err_ossl_clear();
-	n = PKCS11_private_encrypt(TOK_SHA1_DI_LEN, di, buf, ts->key, RSA_PKCS1_PADDING);
+	n = PKCS11_private_encrypt((int)dilen, di, buf, ts->key, RSA_PKCS1_PADDING);
 	rv = n > 0 ? 0 : last_ckr();
 	if (!ts->parallel)
 		pthread_mutex_unlock(&ts->lock);

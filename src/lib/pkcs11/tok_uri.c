@@ -18,15 +18,6 @@
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/pkcs11.h>
 
-void tok_sha1_digestinfo(const unsigned char digest[20], unsigned char out[TOK_SHA1_DI_LEN])
-{
-	static const unsigned char prefix[15] = {
-		0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
-	};
-	memcpy(out, prefix, sizeof prefix);
-	memcpy(out + sizeof prefix, digest, 20);
-}
-
 const char *tok_ckr_name(unsigned long rv, char *buf, size_t size)
 {
 	switch (rv) {

@@ -21,11 +21,6 @@
 /* Longest PIN we accept (bytes, without the NUL). */
 #define TOK_PIN_MAX 255
 
-/* DER DigestInfo for SHA-1: SEQUENCE { AlgorithmIdentifier sha1 NULL,
- * OCTET STRING digest } — 15 prefix bytes + 20 digest bytes. */
-#define TOK_SHA1_DI_LEN 35
-void tok_sha1_digestinfo(const unsigned char digest[20], unsigned char out[TOK_SHA1_DI_LEN]);
-
 /* Parse a pkcs11: URI with p11-kit (P11_KIT_URI_FOR_ANY).  Syntax errors and
  * unrecognised attributes give SISIGN_ERR_BAD_URI, naming the attribute.
  * NULL or "" parses as "pkcs11:". */

@@ -114,7 +114,7 @@ static void check_target(const struct sisign_signer *s, char *buf, size_t size)
 	const X509_NAME *nm = s->cert != NULL ? X509_get_subject_name(s->cert) : NULL;
 	char subj[256];
 
-	if (nm != NULL && X509_NAME_oneline(nm, subj, sizeof subj) != NULL)
+	if (nm != NULL && crypto_dn_oneline(nm, subj, sizeof subj, NULL) == SISIGN_OK)
 		snprintf(buf, size, "certificate \"%s\"", subj);
 	else
 		snprintf(buf, size, "the public key of %s", s->desc);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CRC-16, UTF-16 conversion. */
+/* CRC-16, UTF-16 conversion, hex. */
 #include "util/util_private.h"
 
 #include <pthread.h>
@@ -145,4 +145,31 @@ int utf8_to_utf16le(const char *s, uint8_t **out, size_t *outlen)
 bad:
 	free(buf);
 	return SISIGN_ERR_INVALID_ARG;
+}
+
+size_t sisign_hex(const void *p, size_t n, char *out, size_t size)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = p;
+	size_t i;
+
+	if (size == 0)
+		return 0;
+	if (n > (size - 1) / 2)
+		n = (size - 1) / 2;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return 2 * n;
+}
+
+char *util_hex_dup(const void *p, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+
+	if (s)
+		(void)sisign_hex(p, n, s, 2 * n + 1);
+	return s;
 }

@@ -30,6 +30,11 @@ int err_ossl(struct sisign_error *err, int code, const char *fmt, ...) SISIGN_PR
 /* Drain and discard the OpenSSL error queue. */
 void err_ossl_clear(void);
 
+/* ---- hex (misc.c) ------------------------------------------------------ */
+
+/* sisign_hex into a malloc'd string (free()); NULL if out of memory. */
+char *util_hex_dup(const void *p, size_t n);
+
 /* ---- secrets (secret.c) ------------------------------------------------ */
 
 /* Ask cb for a secret into buf (size bytes, ideally from
