@@ -45,8 +45,27 @@ add_custom_command(OUTPUT ${SISIGN_MAN_DIR}/.stamp
   COMMENT "Man pages from --help"
   VERBATIM)
 add_custom_target(sisign_man ALL DEPENDS ${SISIGN_MAN_DIR}/.stamp)
-install(DIRECTORY ${SISIGN_MAN_DIR}/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
-  FILES_MATCHING PATTERN "*.1")
+# sisign-gtk(1) goes with the app (the sisign-gtk package), the rest with
+# the command-line tools.
+install(DIRECTORY ${SISIGN_MAN_DIR}/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT cli
+  FILES_MATCHING PATTERN "*.1" PATTERN "sisign-gtk.1" EXCLUDE)
+if(TARGET sisign_gtk)
+  install(FILES ${SISIGN_MAN_DIR}/sisign-gtk.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT gui)
+endif()
+# Debian packages carry their man pages compressed with gzip -9n (policy
+# 12.1; lintian: uncompressed-manual-page): done on the staged install.
+if(SISIGN_PACKAGE_DEBIAN)
+  foreach(c cli gui)
+    install(CODE "
+      file(GLOB _pages \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_MANDIR}/man1/*.1\")
+      if(_pages)
+        execute_process(COMMAND gzip -9nf \${_pages} RESULT_VARIABLE _rc)
+        if(NOT _rc EQUAL 0)
+          message(FATAL_ERROR \"gzip of the man pages failed\")
+        endif()
+      endif()" COMPONENT ${c})
+  endforeach()
+endif()
 
 # Completions: the option lists from --help, the logic from the templates.
 set(SISIGN_COMPLETION_DIR ${PROJECT_BINARY_DIR}/completions)
