@@ -72,5 +72,13 @@ expect_rc 0 "signsis -o"
 line_has "signsis issued by" "Issued by : " "."
 line_has "signsis issued to" "Issued to : " "."
 
+run "$SISIGN" export-cert --module "$M" -o dn.pem "pkcs11:token=dn-test;object=dn"
+expect_rc 0 "export-cert"
+ln -s "$SISIGN" makekeys
+run ./makekeys -view dn.pem
+expect_rc 0 "makekeys -view"
+line_has "makekeys -view subject" "        Subject: " ""
+line_has "makekeys -view issuer" "        Issuer: " ""
+
 echo "$checks checks, $failures failures"
 [ "$failures" -eq 0 ]

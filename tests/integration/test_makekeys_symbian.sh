@@ -48,7 +48,7 @@ expect_rc 0 "sisign sign output verifies"
 # -view
 run ./makekeys -view selfsigned.cer
 expect_rc 0 "-view"
-expect_stdout_has "Subject: emailAddress=dev@acme.example,C=FI,ST=Uusimaa,L=Espoo,O=Acme Oy,OU=Apps,CN=Nokia Dev" \
+expect_stdout_has "Subject: emailAddress=dev@acme.example, C=FI, ST=Uusimaa, L=Espoo, O=Acme Oy, OU=Apps, CN=Nokia Dev" \
 	"-view: subject"
 expect_stdout_has "Public-Key: (2048 bit)" "-view: key size"
 fp=$(openssl x509 -in selfsigned.cer -noout -fingerprint -sha256 | cut -d= -f2)

@@ -53,9 +53,9 @@ int sisign_cert_file_text(const char *path, char **text, struct sisign_error *er
 	}
 	for (int i = 0; i < sk_X509_num(certs); i++) {
 		X509 *x = sk_X509_value(certs, i);
-		/* The layout of `openssl x509 -text`, names one per line as
-		 * RFC 2253 gives them, then the SHA-256 fingerprint. */
-		if (X509_print_ex(b, x, XN_FLAG_RFC2253, X509_FLAG_COMPAT) != 1 ||
+		/* The layout of `openssl x509 -text`, names in the one DN
+		 * style of every other report, then the SHA-256 fingerprint. */
+		if (X509_print_ex(b, x, CRYPTO_DN_FLAGS, X509_FLAG_COMPAT) != 1 ||
 		    X509_digest(x, EVP_sha256(), md, &mdlen) != 1 || BIO_puts(b, "SHA-256 Fingerprint: ") <= 0) {
 			r = err_ossl(err, SISIGN_ERR_BAD_CERT, "%s: cannot print certificate %d", path, i + 1);
 			goto out;

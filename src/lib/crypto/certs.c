@@ -301,8 +301,7 @@ int crypto_dn_oneline(const X509_NAME *name, char *dst, size_t cap, struct sisig
 	/* RFC 2253 order and escaping ("CN=..., O=..."), but UTF-8 kept as is
 	 * rather than \XX-escaped, and ", " between components for reading.
 	 * The one DN style of every report and message (package.h). */
-	const unsigned long flags =
-		((XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) & ~(unsigned long)XN_FLAG_SEP_MASK) | XN_FLAG_SEP_CPLUS_SPC;
+	const unsigned long flags = CRYPTO_DN_FLAGS;
 	BIO *bio = NULL;
 	char *p = NULL;
 	long n;

@@ -216,6 +216,10 @@ struct crypto_cert_info {
 /* name in the one DN style of sisign (package.h, struct sisign_cert_info):
  * RFC 2253, ", " between components, UTF-8 as is; cut at a character
  * boundary to fit cap.  SISIGN_OK, SISIGN_ERR_NOMEM, SISIGN_ERR_BAD_CERT. */
+/* The name-printing flags of the one DN style (crypto_dn_oneline):
+ * RFC 2253 order and escaping, UTF-8 kept, ", " between components. */
+#define CRYPTO_DN_FLAGS \
+	(((XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) & ~(unsigned long)XN_FLAG_SEP_MASK) | XN_FLAG_SEP_CPLUS_SPC)
 int crypto_dn_oneline(const X509_NAME *name, char *dst, size_t cap, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 int crypto_cert_describe(X509 *cert, struct crypto_cert_info *info, struct sisign_error *err) SISIGN_WARN_UNUSED;
