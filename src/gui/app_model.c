@@ -1078,17 +1078,17 @@ static char *uri_text(const char *v)
 static char *uri_hex(const char *v)
 {
 	GBytes *b = g_uri_unescape_bytes(v, -1, NULL, NULL);
-	GString *s = g_string_new(NULL);
 	const guchar *d;
-	gsize len = 0, i;
+	gsize len = 0;
+	char *s;
 
 	if (!b)
 		return printable(v);
 	d = g_bytes_get_data(b, &len);
-	for (i = 0; i < len; i++)
-		g_string_append_printf(s, "%02x", d[i]);
+	s = g_malloc(len * 2 + 1);
+	sisign_hex(d, len, s, len * 2 + 1);
 	g_bytes_unref(b);
-	return g_string_free(s, FALSE);
+	return s;
 }
 
 char *gui_key_describe(const char *key_uri, const char *key_label, const char *subject)
