@@ -281,6 +281,8 @@ static void save_shot(GtkWidget *w, const char *dir, const char *name)
 	GError *e = NULL;
 	char *p = g_build_filename(dir, name, NULL);
 
+	/* A window just opened may not have its size yet on a loaded machine. */
+	CHECK(wait_for(w, drawn, 20));
 	CHECK(sisign_app_window_save_png(w, p, &e));
 	if (e) {
 		fprintf(stderr, "screenshot %s: %s\n", p, e->message);
@@ -425,7 +427,10 @@ int main(void)
 			GValue v = G_VALUE_INIT;
 
 			CHECK(gtk_widget_activate(copy));
-			settle(300);
+			/* Wait for the clipboard to hold it, not a fixed time:
+			 * under load 300 ms was not always enough. */
+			for (int k = 0; k < 100 && !gdk_clipboard_get_content(cb); k++)
+				settle(100);
 			cp = gdk_clipboard_get_content(cb);
 			g_value_init(&v, G_TYPE_STRING);
 			CHECK(cp && gdk_content_provider_get_value(cp, &v, NULL));
