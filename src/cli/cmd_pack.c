@@ -345,7 +345,7 @@ static int cmd_pack(int argc, char **argv)
 	sisign_error_clear(&err);
 	if (cli_is_stdio(out)) {
 		/* Standard output: the whole package, once it is complete. */
-		struct cli_spool sp;
+		struct cli_spool sp = { 0 };
 		if ((rc = cli_spool_begin(&sp, argv[0])) != EXIT_OK)
 			goto out;
 		r = sisign_pack(&po, sp.path, &err);

@@ -376,7 +376,7 @@ int out_target_write(const struct out_target *ot, struct sisign_pkg *pkg)
 	int r;
 
 	double t0 = cli_now();
-	struct cli_spool sp;
+	struct cli_spool sp = { 0 };
 	int rc;
 
 	sisign_error_clear(&err);

@@ -22,7 +22,7 @@
 
 void crypto_err_prefix(struct sisign_error *err, const char *prefix)
 {
-	char tmp[sizeof err->message];
+	char tmp[sizeof ((struct sisign_error){ 0 }).message];
 	size_t pl, ml;
 
 	if (err == NULL || prefix == NULL)
