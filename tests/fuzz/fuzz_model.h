@@ -153,6 +153,26 @@ static inline uint8_t *fz_copy(const uint8_t *data, size_t size)
 	return copy;
 }
 
+/* Parse with opts (NULL: the defaults) under the parser's contract: a
+ * refusal fills the error record and gives no package, an acceptance
+ * gives one.  Returns the parser's code. */
+static inline int fz_parse(const uint8_t *data, size_t size, const struct sisign_parse_opts *opts,
+	struct sisign_pkg **pkg)
+{
+	struct sisign_error err;
+	int r;
+
+	sisign_error_clear(&err);
+	r = sisign_pkg_parse_mem(data, size, opts, pkg, &err);
+	if (r != SISIGN_OK) {
+		fz_check_error(r, &err);
+		FZ_ASSERT(*pkg == NULL);
+	} else {
+		FZ_ASSERT(*pkg != NULL);
+	}
+	return r;
+}
+
 /* The target's private temp directory (SISIGN_FUZZ_TMPDIR, else /dev/shm
  * where fsync is cheap, else /tmp); removed at exit, so whatever a target
  * puts there it must unlink. */

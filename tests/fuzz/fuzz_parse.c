@@ -29,14 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_make_dir();
 	if (!(copy = fz_copy(data, size)))
 		return 0;
-	sisign_error_clear(&err);
-	r = sisign_pkg_parse_mem(copy, size, NULL, &pkg, &err);
-	if (r != SISIGN_OK) {
-		fz_check_error(r, &err);
-		FZ_ASSERT(!(pkg));
+	if (fz_parse(copy, size, NULL, &pkg) != SISIGN_OK)
 		goto out;
-	}
-	FZ_ASSERT(pkg != NULL);
 	fz_touch_pkg(pkg, size, 1);
 
 	sisign_error_clear(&err);

@@ -153,12 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!(copy = fz_copy(data, size)))
 		return 0;
-	sisign_error_clear(&err);
-	r = sisign_pkg_parse_mem(copy, size, NULL, &pkg, &err);
-	if (r != SISIGN_OK) {
-		fz_check_error(r, &err);
+	if (fz_parse(copy, size, NULL, &pkg) != SISIGN_OK)
 		goto out;
-	}
 	top = sisign_pkg_controller(pkg);
 
 	sisign_error_clear(&err);
