@@ -172,6 +172,11 @@ def parse_body(lines):
 # ---- roff ------------------------------------------------------------------
 
 
+def not_request(r):
+    """A text line that starts with . or ' would be read as a roff request."""
+    return "\\&" + r if r.startswith((".", "'")) else r
+
+
 def esc(s):
     """Escape text for a roff text line (not a request line)."""
     s = s.replace("\\", "\\e")
@@ -182,9 +187,7 @@ def esc(s):
     s = re.sub(r"(?<![A-Za-z0-9-])--?[A-Za-z0-9?][A-Za-z0-9-]*", lambda m: m.group(0).replace("-", "\\-"), s)
     s = re.sub(r"(?<![A-Za-z0-9\\])-", r"\\-", s)
     s = "".join(c if ord(c) < 128 else "\\[u%04X]" % ord(c) for c in s)
-    if s.startswith(".") or s.startswith("'"):
-        s = "\\&" + s
-    return s
+    return not_request(s)
 
 
 def inline(s):
@@ -196,10 +199,7 @@ def inline(s):
             out.append("\\fB" + esc(p).lstrip("\\&") + "\\fR")
         else:
             out.append(esc(p))
-    r = "".join(out)
-    if r.startswith(".") or r.startswith("'"):
-        r = "\\&" + r
-    return r
+    return not_request("".join(out))
 
 
 def term_roff(term):
@@ -210,14 +210,11 @@ def term_roff(term):
             continue
         if re.match(r"^--?[A-Za-z0-9?]", tok):
             out.append("\\fB" + esc(tok) + "\\fR")
-        elif re.match(r"^[A-Z][A-Z0-9_.:=<>-]*\.*$", tok) and len(tok) > 0:
+        elif re.match(r"^[A-Z][A-Z0-9_.:=<>-]*\.*$", tok):
             out.append("\\fI" + esc(tok) + "\\fR")
         else:
             out.append(esc(tok))
-    r = "".join(out)
-    if r.startswith(".") or r.startswith("'"):
-        r = "\\&" + r
-    return r
+    return not_request("".join(out))
 
 
 def blocks_roff(blocks):
