@@ -82,6 +82,10 @@ void sisign_freezero(void *p, size_t n)
 	free(p);
 }
 
+/* Format (4, 0): callers pass their own checked format and va_list. */
+static void vfill(struct sisign_error *err, int code, long long offset, const char *fmt, va_list ap)
+	SISIGN_PRINTF(4, 0);
+
 static void vfill(struct sisign_error *err, int code, long long offset, const char *fmt, va_list ap)
 {
 	err->code = code;
