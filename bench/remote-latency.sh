@@ -80,6 +80,9 @@ for i in $(seq 1 $((2 * packages))); do
 done
 
 now() { date +%s.%N; }
+# calc EXPR: awk's arithmetic (no bc needed); gt A B: is A > B.
+calc() { awk "BEGIN { v = ($1); printf \"%.6f\n\", v }"; }
+gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
 # sign_dir MODULE N IN [DELAY]: seconds taken; every output must verify.
 sign_dir() {
 	local module=$1 n=$2 in=$3 ms=${4:-$delay} out t0 t1 good count
@@ -98,7 +101,7 @@ sign_dir() {
 		echo "remote-latency.sh: only $good of $count outputs verify" >&2
 		return 1
 	fi
-	echo "$t1 - $t0" | bc -l
+	calc "$t1 - $t0"
 }
 # measure LABEL MODULE: the rows of one way to the token.
 measure() {
@@ -106,11 +109,11 @@ measure() {
 	for n in $sessions; do
 		t1=$(sign_dir "$module" "$n" "$work/in1")
 		t2=$(sign_dir "$module" "$n" "$work/in2")
-		base=$(echo "$n * 1000 / $delay" | bc -l)
-		if [ "$(echo "$t2 > $t1" | bc -l)" = 1 ]; then
-			rate=$(echo "$packages / ($t2 - $t1)" | bc -l)
+		base=$(calc "$n * 1000 / $delay")
+		if gt "$t2" "$t1"; then
+			rate=$(calc "$packages / ($t2 - $t1)")
 			printf '%s, N=%d: packages/s vs N/%d ms\t%.1f\t%.1f\t%.2f\t>= 0.80\n' "$label" "$n" "$delay" \
-				"$rate" "$base" "$(echo "$rate / $base" | bc -l)"
+				"$rate" "$base" "$(calc "$rate / $base")"
 		else
 			# (only with a handful of packages: noise larger than the work)
 			printf '%s, N=%d: packages/s vs N/%d ms\t-\t%.1f\t-\t>= 0.80\n' "$label" "$n" "$delay" "$base"
@@ -126,9 +129,9 @@ measure "delay module, direct" "$delay_so"
 n=${sessions##* }
 t1=$(sign_dir "$delay_so" "$n" "$work/in1" 0)
 t2=$(sign_dir "$delay_so" "$n" "$work/in2" 0)
-if [ "$(echo "$t2 > $t1" | bc -l)" = 1 ]; then
+if gt "$t2" "$t1"; then
 	printf 'no delay (local work + SoftHSM only), N=%d: packages/s\t%.1f\t-\t-\t-\n' "$n" \
-		"$(echo "$packages / ($t2 - $t1)" | bc -l)"
+		"$(calc "$packages / ($t2 - $t1)")"
 fi
 
 if ! command -v p11-kit > /dev/null || [ ! -r "$client" ]; then
