@@ -5,6 +5,13 @@
 add_library(sisign_mock_p11 MODULE ${CMAKE_CURRENT_SOURCE_DIR}/mock/mock_p11.c)
 target_link_libraries(sisign_mock_p11 PRIVATE OpenSSL::Crypto PkgConfig::P11KIT)
 set_target_properties(sisign_mock_p11 PROPERTIES PREFIX "" OUTPUT_NAME mock_p11 C_VISIBILITY_PRESET hidden)
+# Issue #14 item 1: a module that forwards to SoftHSM and delays every
+# signature (a network HSM); used by test_token_sessions and
+# bench/remote-latency.sh.
+add_library(sisign_delay_p11 MODULE ${CMAKE_CURRENT_SOURCE_DIR}/mock/delay_p11.c)
+target_compile_options(sisign_delay_p11 PRIVATE ${SISIGN_WARNINGS})
+target_link_libraries(sisign_delay_p11 PRIVATE PkgConfig::P11KIT Threads::Threads ${CMAKE_DL_LIBS})
+set_target_properties(sisign_delay_p11 PROPERTIES PREFIX "" OUTPUT_NAME delay_p11 C_VISIBILITY_PRESET hidden)
 
 set(SISIGN_P11_TOKENDIR ${CMAKE_CURRENT_BINARY_DIR}/softhsm)
 
@@ -64,3 +71,16 @@ if(TEST integration.test_module_symlink_race)
     set_property(TEST integration.test_module_symlink_race APPEND PROPERTY ENVIRONMENT "RACE_RUNS=60")
   endif()
 endif()
+# Issue #14 item 1: --token-sessions through the delaying module (its own
+# SoftHSM token, so no fixture).
+if(TEST integration.test_token_sessions)
+  set_property(TEST integration.test_token_sessions APPEND PROPERTY ENVIRONMENT
+    "DELAY_P11_SO=$<TARGET_FILE:sisign_delay_p11>")
+endif()
+# bench/remote-latency.sh --quick: it must run, sign through the delaying
+# module directly and behind p11-kit server, and print its rows (timings
+# are not checked).
+add_test(NAME bench.remote_latency COMMAND bash -c
+  "out=$('${PROJECT_SOURCE_DIR}/bench/remote-latency.sh' --quick) && printf '%s\\n' \"$out\" && grep -q 'delay module, direct, N=4: most signatures' <<< \"$out\"")
+set_tests_properties(bench.remote_latency PROPERTIES TIMEOUT 300
+  ENVIRONMENT "${SISIGN_TEST_ENV};DELAY_P11_SO=$<TARGET_FILE:sisign_delay_p11>")

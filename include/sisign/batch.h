@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — batch signing, unsigning and verification: one identity (one
  * token login) for many packages, local work (reading, parsing, hashing,
- * writing) on worker threads, signatures through one queue.
+ * writing) on worker threads, signatures through one queue (or up to
+ * token_sessions at once).
  *
  * Usage: sisign_batch_new(), sisign_batch_add() per package,
  * sisign_batch_run(), then read each job's result; sisign_batch_free().
@@ -125,7 +126,8 @@ struct sisign_batch_opts {
 	                      * jobs run on the thread that calls sisign_batch_run */
 	/* 0 (default): signatures go through ONE queue, one at a time, in
 	 * whatever order workers reach it — many tokens break on concurrent use.
-	 * 1: workers call the signer concurrently.  A file-key signer then
+	 * 1: workers call the signer concurrently (as many as there are
+	 * workers; token_sessions, below, sets the number instead).  A file-key signer then
 	 * signs on all cores; a token signer does so only if it was opened
 	 * with sisign_token_opts.parallel_sessions (else it still serialises
 	 * its own calls). */
@@ -151,7 +153,27 @@ struct sisign_batch_opts {
 	 * with SISIGN_ERR_SYSTEM, sys_errno EWOULDBLOCK (1). */
 	int no_wait;
 	sisign_batch_commit_cb on_commit; /* may be NULL; when set, output_sha256 is filled as if asked */
+	/* SIGN: how many signatures may be in flight at once, 0 to
+	 * SISIGN_TOKEN_SESSIONS_MAX; more is SISIGN_ERR_INVALID_ARG.  0: as
+	 * parallel_sign says.  1: one queue (parallel_sign is ignored).  N > 1:
+	 * up to N workers are in the signer at the same time, and the batch
+	 * runs N - 1 workers more than threads says, so that while N wait on
+	 * the token the others go on reading, hashing and writing (with
+	 * threads 1 the jobs then run on N worker threads).  For a network HSM,
+	 * where a signature is mostly a round trip, N signatures take about the
+	 * time of one.  A token signer must have been opened with
+	 * sisign_token_opts.parallel_sessions (else it serialises its own
+	 * calls and N only adds waiting workers); libp11 then gives each
+	 * concurrent signature a session of its own, all under the one login.
+	 * When one fails because the token is gone or broken, the others
+	 * already in flight still finish. */
+	int token_sessions;
 };
+
+/* The most signatures a batch keeps in flight (token_sessions): libp11
+ * 0.4.12 opens at most 16 sessions per slot and makes further callers
+ * wait for one. */
+#define SISIGN_TOKEN_SESSIONS_MAX 16
 
 /* Copies opts.  Caller frees *out with sisign_batch_free(). */
 SISIGN_API int sisign_batch_new(const struct sisign_batch_opts *opts, struct sisign_batch **out,

@@ -137,7 +137,10 @@ struct sisign_token_opts {
 	int ask_pin_per_signature;
 	/* Non-zero: the token takes concurrent sessions (SoftHSM, network
 	 * HSMs), so signatures from several threads are not serialised here
-	 * and libp11 spreads them over its session pool.  Zero (default):
+	 * and libp11 spreads them over its session pool: each signature in
+	 * flight gets a session of its own (opened when first needed, at most
+	 * 16 per slot), all sharing the one login.  How many run at once is
+	 * the caller's choice (a batch: sisign_batch_opts.token_sessions).  Zero (default):
 	 * one C_Sign at a time, since many smartcard drivers break on
 	 * concurrent use.  Ignored for CKA_ALWAYS_AUTHENTICATE keys, whose
 	 * context-specific login must come right before its C_Sign. */

@@ -32,6 +32,7 @@ const struct option batch_cli_longopts[] = {
 	{ "skip-signed", no_argument, NULL, BO_SKIP_SIGNED },
 	{ "resign", no_argument, NULL, BO_RESIGN },
 	{ "jobs", required_argument, NULL, BO_JOBS },
+	{ "token-sessions", required_argument, NULL, BO_TOKEN_SESSIONS },
 	{ "parallel-token", no_argument, NULL, BO_PARALLEL_TOKEN },
 	{ "json", no_argument, NULL, BO_JSON },
 	{ "audit-log", required_argument, NULL, BO_AUDIT_LOG },
@@ -77,6 +78,16 @@ int batch_cli_handle(struct batch_cli *bc, const char *cmd, int c, const char *a
 		}
 		bc->jobs = (int)n;
 		break;
+	case BO_TOKEN_SESSIONS:
+		errno = 0;
+		n = strtol(arg, &end, 10);
+		if (errno || !*arg || *end || n < 1 || n > SISIGN_TOKEN_SESSIONS_MAX) {
+			(void)cli_usage_error(cmd, "--token-sessions wants a number of signatures in flight from 1 to %d, "
+				"not '%s'", SISIGN_TOKEN_SESSIONS_MAX, arg);
+			return -1;
+		}
+		bc->token_sessions = (int)n;
+		break;
 	case BO_PARALLEL_TOKEN: bc->parallel_token = 1; break;
 	case BO_JSON: bc->json = 1; break;
 	case BO_AUDIT_LOG: bc->audit_log = arg; break;
@@ -93,6 +104,22 @@ int batch_cli_handle(struct batch_cli *bc, const char *cmd, int c, const char *a
 	}
 	bc->any = 1;
 	return 1;
+}
+
+/* Signatures in flight: --token-sessions N; the deprecated
+ * --parallel-token means one per worker (-j, default all cores, at most
+ * SISIGN_TOKEN_SESSIONS_MAX); neither: 1, one queue. */
+static int token_sessions(const struct batch_cli *bc)
+{
+	long n;
+	if (bc->token_sessions)
+		return bc->token_sessions;
+	if (!bc->parallel_token)
+		return 1;
+	n = bc->jobs ? bc->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > SISIGN_TOKEN_SESSIONS_MAX ? SISIGN_TOKEN_SESSIONS_MAX : (int)n;
 }
 
 int batch_cli_wanted(const struct batch_cli *bc, int ninputs, char **inputs)
@@ -1001,7 +1028,7 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 
 	/* One signer — one login — for the whole batch. */
 	if (op == SISIGN_BATCH_SIGN) {
-		ko->parallel_sessions = bc->parallel_token;
+		ko->parallel_sessions = token_sessions(bc) > 1;
 		ec = keyopts_load_signer(ko, &signer);
 		if (rc.audit_failed) {
 			cli_msg("%s: %s: writing the audit log failed (%s): nothing signed", cmd, bc->audit_log,
@@ -1046,7 +1073,7 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	o.mode_clear = cli_umask();
 	o.mode = bc->out_dir ? 0644 & ~o.mode_clear : 0;
 	o.threads = bc->jobs;
-	o.parallel_sign = bc->parallel_token;
+	o.token_sessions = op == SISIGN_BATCH_SIGN ? token_sessions(bc) : 0;
 	o.output_sha256 = bc->json || bc->audit_log;
 	o.clean_stale_temps = 1;
 	o.verify = vo;

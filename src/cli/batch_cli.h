@@ -34,6 +34,7 @@ enum batch_opt_id {
 	BO_JOBS,
 	BO_FOLLOW_SYMLINKS,
 	BO_NO_WAIT,
+	BO_TOKEN_SESSIONS,
 };
 
 /* Caps on what a batch reads: a --files-from line (a path) is at most
@@ -55,7 +56,8 @@ struct batch_cli {
 	int skip_signed;        /* --skip-signed */
 	int resign;             /* --resign */
 	int jobs;               /* -j N; 0 = all cores */
-	int parallel_token;     /* --parallel-token */
+	int parallel_token;     /* --parallel-token (deprecated: --token-sessions as many as workers) */
+	int token_sessions;     /* --token-sessions N; 0 = not given */
 	int json;               /* --json */
 	const char *audit_log;  /* --audit-log FILE */
 	int quiet;              /* -q (the last of -q/-v given) */

@@ -307,7 +307,8 @@ static int cmd_verify(int argc, char **argv)
 	for (size_t k = 0; batch_cli_longopts[k].name; k++) {
 		const char *n = batch_cli_longopts[k].name;
 		if (strcmp(n, "json") && strcmp(n, "out-dir") && strcmp(n, "suffix") && strcmp(n, "skip-signed") &&
-			strcmp(n, "resign") && strcmp(n, "dry-run") && strcmp(n, "parallel-token"))
+			strcmp(n, "resign") && strcmp(n, "dry-run") && strcmp(n, "parallel-token") &&
+			strcmp(n, "token-sessions"))
 			longopts[nl++] = batch_cli_longopts[k];
 	}
 	opterr = 0;

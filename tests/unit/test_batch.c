@@ -219,6 +219,12 @@ static void test_batch(void)
 	o.signer = sg;
 	o.skip_signed = o.resign = 1;
 	CHECK_EQ_INT(sisign_batch_new(&o, &b, &err), SISIGN_ERR_INVALID_ARG);
+	o.skip_signed = o.resign = 0;
+	o.token_sessions = -1;
+	CHECK_EQ_INT(sisign_batch_new(&o, &b, &err), SISIGN_ERR_INVALID_ARG);
+	o.token_sessions = SISIGN_TOKEN_SESSIONS_MAX + 1;
+	CHECK_EQ_INT(sisign_batch_new(&o, &b, &err), SISIGN_ERR_INVALID_ARG);
+	CHECK(b == NULL);
 
 	/* A leftover of a "killed" run for one output (an hour old: the
 	 * cleaner leaves young temps alone), and an unrelated file that only
@@ -324,6 +330,23 @@ static void test_batch(void)
 	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_OK);
 	CHECK_EQ_INT(sisign_batch_result(b, 0)->nchains, 2);
 	sisign_batch_free(b);
+	/* ... and a third with 3 signatures in flight (token_sessions; with
+	 * threads 1 the batch still runs 3 workers). */
+	o.parallel_sign = 0;
+	o.token_sessions = 3;
+	o.threads = 1;
+	b = new_batch(&o, "out", NULL);
+	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_OK);
+	for (size_t i = 0; i < NPKG; i++) {
+		if (i == BAD)
+			continue;
+		CHECK_EQ_INT(sisign_batch_result(b, i)->status, SISIGN_JOB_DONE);
+		path_of(p, sizeof p, "out", i);
+		CHECK_EQ_INT(verify_file(p, &nch), SISIGN_VERDICT_SELF_SIGNED);
+		CHECK_EQ_INT(nch, 3);
+	}
+	sisign_batch_free(b);
+	o.token_sessions = 0;
 
 	/* 4. Verify batch: a verdict per package, nothing written. */
 	memset(&o, 0, sizeof o);
@@ -331,7 +354,7 @@ static void test_batch(void)
 	b = new_batch(&o, "out", NULL);
 	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_OK);
 	CHECK_EQ_INT(sisign_batch_result(b, 0)->verdict, SISIGN_VERDICT_SELF_SIGNED);
-	CHECK_EQ_INT(sisign_batch_result(b, 0)->nchains, 2);
+	CHECK_EQ_INT(sisign_batch_result(b, 0)->nchains, 3);
 	CHECK(sisign_batch_result(b, 0)->output == NULL);
 	CHECK_EQ_INT(sisign_batch_result(b, BAD)->status, SISIGN_JOB_FAILED);
 	sisign_batch_free(b);

@@ -2,7 +2,9 @@
 /* The batch engine: N worker threads each take the next job and do the
  * local work (open, parse, hash check, write, output digest); the signer
  * call goes through one queue unless parallel_sign (pkcs11.md "serialise
- * token operations and parallelise only local hashing").  Per-job results
+ * token operations and parallelise only local hashing") or token_sessions
+ * (N signer calls at once: N slots, taken and given back around the call;
+ * N - 1 extra workers keep the local work going meanwhile).  Per-job results
  * never stop the batch, with one exception: a token that is gone or broken
  * (SISIGN_ERR_TOKEN_FAILED) stops it, since every later signature would
  * fail the same way. */
@@ -46,6 +48,10 @@ struct sisign_batch {
 	int running;
 	pthread_mutex_t lock;    /* results bookkeeping and callbacks */
 	pthread_mutex_t queue;   /* the signing queue */
+	/* token_sessions > 1: free signer slots, under slot_lock */
+	pthread_mutex_t slot_lock;
+	pthread_cond_t slot_cond;
+	int slots_free;
 	struct sisign_batch_progress prog;
 };
 
@@ -75,6 +81,9 @@ int sisign_batch_new(const struct sisign_batch_opts *opts, struct sisign_batch *
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "signing needs an identity and its signer");
 	if (opts->skip_signed && opts->resign)
 		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "skip-signed and resign exclude each other");
+	if (opts->token_sessions < 0 || opts->token_sessions > SISIGN_TOKEN_SESSIONS_MAX)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "token_sessions must be 0 to %d, not %d",
+			SISIGN_TOKEN_SESSIONS_MAX, opts->token_sessions);
 	if (!(b = calloc(1, sizeof *b)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	b->opts = *opts;
@@ -92,6 +101,8 @@ int sisign_batch_new(const struct sisign_batch_opts *opts, struct sisign_batch *
 	atomic_init(&b->next, 0);
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_mutex_init(&b->queue, NULL);
+	pthread_mutex_init(&b->slot_lock, NULL);
+	pthread_cond_init(&b->slot_cond, NULL);
 	*out = b;
 	return SISIGN_OK;
 }
@@ -108,6 +119,8 @@ void sisign_batch_free(struct sisign_batch *b)
 	free(b->jobs);
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->queue);
+	pthread_mutex_destroy(&b->slot_lock);
+	pthread_cond_destroy(&b->slot_cond);
 	free(b);
 }
 
@@ -362,6 +375,29 @@ static int output_done_before(struct sisign_batch *b, struct job *j, const struc
 	return done;
 }
 
+/* The signature: through the one queue, or in one of token_sessions
+ * slots (the wait for a slot is outside any lock the signer holds), or
+ * unbounded (parallel_sign). */
+static int sign_job(struct sisign_batch *b, struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	int r;
+	if (b->opts.token_sessions > 1) {
+		pthread_mutex_lock(&b->slot_lock);
+		while (b->slots_free == 0)
+			pthread_cond_wait(&b->slot_cond, &b->slot_lock);
+		b->slots_free--;
+		pthread_mutex_unlock(&b->slot_lock);
+		r = sign_pkg_queued(pkg, b->opts.identity, NULL, &b->stop, err);
+		pthread_mutex_lock(&b->slot_lock);
+		b->slots_free++;
+		pthread_cond_signal(&b->slot_cond);
+		pthread_mutex_unlock(&b->slot_lock);
+		return r;
+	}
+	return sign_pkg_queued(pkg, b->opts.identity,
+		b->opts.parallel_sign && b->opts.token_sessions == 0 ? NULL : &b->queue, &b->stop, err);
+}
+
 static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int mode,
 	struct sisign_error *err)
 {
@@ -397,8 +433,7 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 		j->res.nchains = pkg->top.nchains;
 		return SISIGN_OK;
 	}
-	if ((r = sign_pkg_queued(pkg, b->opts.identity, b->opts.parallel_sign ? NULL : &b->queue, &b->stop, err)) !=
-	    SISIGN_OK)
+	if ((r = sign_job(b, pkg, err)) != SISIGN_OK)
 		return r;
 	j->res.nchains = pkg->top.nchains; /* for on_commit's record too */
 	if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
@@ -569,6 +604,11 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		nthreads = n > 0 ? (size_t)n : 1;
 	}
+	/* N signatures in flight need N workers waiting on the token, and
+	 * the local work goes on beside them. */
+	if (b->opts.op == SISIGN_BATCH_SIGN && b->opts.token_sessions > 1)
+		nthreads += (size_t)b->opts.token_sessions - 1;
+	b->slots_free = b->opts.token_sessions;
 	if (nthreads > b->njobs)
 		nthreads = b->njobs ? b->njobs : 1;
 	if (!(tids = calloc(nthreads, sizeof *tids))) {
