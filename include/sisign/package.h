@@ -269,6 +269,53 @@ struct sisign_pack_opts {
 SISIGN_API int sisign_pack(const struct sisign_pack_opts *opts, const char *path,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 
+/* ---- executables (E32 image headers, install-rules.md §3.1) --------------- */
+
+/* What the first bytes of a file say about it as a Symbian executable.
+ * The capability words use the layout of a SIS file description's
+ * Capabilities field: capability n is caps[n / 32] & (1u << n % 32), and
+ * sisign_capability_name(n) names it. */
+enum sisign_exe_kind {
+	SISIGN_EXE_NONE = 0,  /* not an E32 image (see reason) */
+	SISIGN_EXE_EXE = 1,   /* UID1 0x1000007A */
+	SISIGN_EXE_DLL = 2,   /* UID1 0x10000079 */
+	SISIGN_EXE_OTHER = 3, /* 'EPOC' signature, but UID1 is neither */
+};
+
+struct sisign_exe_info {
+	enum sisign_exe_kind kind;  /* NONE: not an E32 image (see reason) */
+	const char *reason;         /* static text when kind == NONE or the header is bad, else NULL */
+	int header_ok;              /* EPOC signature, UID checksum valid, V format
+	                             * (flags & 0x0F000000 == 0x02000000) */
+	uint32_t uid1, uid2, uid3;
+	uint32_t flags;             /* header word at 0x2C */
+	uint32_t sid, vid;          /* 0x80, 0x84 */
+	uint32_t caps[2];           /* 0x88, 0x8C */
+};
+
+/* Bytes of a file that sisign_exe_decode needs to see everything it
+ * reports (the header up to the end of the capability words). */
+#define SISIGN_EXE_HEADER_BYTES 0x90u
+
+/* Decode the first n bytes of a file (an E32 header is 0x90+ bytes long).
+ * Never fails: short or foreign data gives kind NONE with a reason.  An
+ * image is recognised by the 'EPOC' signature at 0x10 (what Symbian's PC
+ * tools test); the UID checksum at 0x0C is the checked-UID CRC a SIS
+ * header uses too.  Fields are filled as far as n holds them whole, all 0 beyond. */
+SISIGN_API void sisign_exe_decode(const uint8_t *p, size_t n, struct sisign_exe_info *out);
+
+/* Inflate the first SISIGN_EXE_HEADER_BYTES bytes of one file of an opened
+ * package (stored or zlib data; never more of it, however big the file)
+ * and decode them into *out.  f must be one of pkg's files.  A file with
+ * no data in the package (a "null" operation, a preinstalled package)
+ * gives SISIGN_OK with kind NONE and a reason.  Errors: SISIGN_ERR_SYSTEM
+ * (read failed), SISIGN_ERR_CORRUPT_DATA (the data is not zlib data, or
+ * its first 1 MiB of zlib input yields less than a header without ending),
+ * SISIGN_ERR_UNSUPPORTED (unknown compression algorithm), SISIGN_ERR_NOMEM;
+ * the message names the file's target.  *out is then kind NONE. */
+SISIGN_API int sisign_pkg_file_exe(struct sisign_pkg *pkg, const struct sisign_file *f,
+	struct sisign_exe_info *out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
 /* Names for codes: capability number → "ReadUserData" etc. (NULL if
  * unknown); TLanguage → "English" etc. (NULL if unknown). */
 /* ---- certificates ------------------------------------------------------ */
