@@ -241,7 +241,11 @@ struct sisign_pack_file {
 	const char *source;        /* local file */
 	const char *target;        /* device path, e.g. "!:\sys\bin\x.exe" */
 	const char *mime;          /* NULL = "" */
-	uint32_t capabilities;     /* 0 = no capability field */
+	uint32_t capabilities;     /* capability set given by hand (bit n =
+	                            * capability n); 0 = none given.  Used as
+	                            * the file's Capabilities field, except for
+	                            * an E32 image going directly into
+	                            * \sys\bin\ (see sisign_pack) */
 	uint32_t operation;        /* 0 = install (1) */
 	uint32_t options;
 };
@@ -261,11 +265,27 @@ struct sisign_pack_opts {
 	size_t nfiles;
 	int store;                 /* 1 = do not compress (controller or data) */
 	const struct sisign_datetime *created; /* NULL = now (UTC) */
+	/* Called with each warning, one line that names the file and why
+	 * (the library never prints); NULL drops them. */
+	void (*warning)(void *userdata, const char *message);
+	void *warning_userdata;
 };
 
 /* Build an unsigned package at `path` (atomically).  A source file of more
  * than 0x3FFFFFFE bytes (the device installer's limit) is refused with
- * SISIGN_ERR_TOO_LARGE before any of it is read. */
+ * SISIGN_ERR_TOO_LARGE before any of it is read.
+ *
+ * Executables, as makesis does them (install-rules.md IR-EXE-4): for a
+ * target directly in \sys\bin\ (any drive, "!:" or none; case ignored)
+ * the first bytes of the source are read as an E32 image header.  If it
+ * is one (an EXE or a DLL), the file's Capabilities field is the header's
+ * capability set (no field when that is empty, as makesis writes it), and
+ * a hand-given capabilities set that differs is refused with
+ * SISIGN_ERR_INVALID_ARG, the message naming the source, the target and
+ * both sets; a header the installer would refuse (bad UID checksum, not
+ * the V format) is a warning.  A source that is not an EXE or DLL E32
+ * image is a warning (the installer refuses it there, IR-EXE-1) and keeps
+ * the hand-given set. */
 SISIGN_API int sisign_pack(const struct sisign_pack_opts *opts, const char *path,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 

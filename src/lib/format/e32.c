@@ -4,7 +4,9 @@
  * rules: install-rules.md §3.1. */
 #include "format/format_private.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 #define E32_UID_EXE 0x1000007Au    /* KExecutableImageUid */
@@ -64,8 +66,7 @@ void sisign_exe_decode(const uint8_t *p, size_t n, struct sisign_exe_info *out)
 		return;
 	}
 	if ((out->flags & E32_FMT_MASK) != E32_FMT_V) {
-		out->reason = "header is not the V format (flags & 0x0F000000 != 0x02000000): "
-			"the installer refuses it";
+		out->reason = "header is not the V format (flags & 0x0F000000 != 0x02000000)";
 		return;
 	}
 	out->header_ok = 1;
@@ -166,4 +167,48 @@ int sisign_pkg_file_exe(struct sisign_pkg *pkg, const struct sisign_file *f, str
 		return r;
 	sisign_exe_decode(h, got, out);
 	return SISIGN_OK;
+}
+
+int sis_target_in_sys_bin(const char *t)
+{
+	static const char dir[] = "\\sys\\bin\\";
+	size_t n = sizeof dir - 1;
+
+	if (!t)
+		return 0;
+	if (t[0] && t[1] == ':')
+		t += 2;
+	if (strncasecmp(t, dir, n) != 0)
+		return 0;
+	t += n;
+	return *t != '\0' && strchr(t, '\\') == NULL;
+}
+
+void sis_caps_text(const uint32_t caps[2], char *out, size_t size)
+{
+	size_t len = 0;
+
+	if (!size)
+		return;
+	out[0] = '\0';
+	for (unsigned bit = 0; bit < 64; bit++) {
+		const char *name;
+		char num[16];
+		int w;
+		if (!(caps[bit / 32] & (1u << (bit % 32))))
+			continue;
+		name = sisign_capability_name(bit);
+		if (!name) {
+			snprintf(num, sizeof num, "bit%u", bit);
+			name = num;
+		}
+		w = snprintf(out + len, size - len, "%s%s", len ? "+" : "", name);
+		if (w < 0 || (size_t)w >= size - len) {
+			out[len] = '\0';
+			return; /* cut at the last whole name */
+		}
+		len += (size_t)w;
+	}
+	if (!len)
+		snprintf(out, size, "none");
 }
