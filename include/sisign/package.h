@@ -324,6 +324,12 @@ struct sisign_exe_info {
  * header uses too.  Fields are filled as far as n holds them whole, all 0 beyond. */
 SISIGN_API void sisign_exe_decode(const uint8_t *p, size_t n, struct sisign_exe_info *out);
 
+/* 1 when a SIS target path names a file directly in \sys\bin\, the one
+ * directory where the installer takes executables and nothing else
+ * (install-rules.md IR-EXE-1): an optional drive ("C:", "!:"), then
+ * \sys\bin\ in any case, then a name without another backslash; else 0. */
+SISIGN_API int sisign_target_in_sys_bin(const char *target);
+
 /* Inflate the first SISIGN_EXE_HEADER_BYTES bytes of one file of an opened
  * package (stored or zlib data; never more of it, however big the file)
  * and decode them into *out.  f must be one of pkg's files.  A file with

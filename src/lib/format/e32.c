@@ -169,7 +169,7 @@ int sisign_pkg_file_exe(struct sisign_pkg *pkg, const struct sisign_file *f, str
 	return SISIGN_OK;
 }
 
-int sis_target_in_sys_bin(const char *t)
+int sisign_target_in_sys_bin(const char *t)
 {
 	static const char dir[] = "\\sys\\bin\\";
 	size_t n = sizeof dir - 1;

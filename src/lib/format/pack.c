@@ -236,7 +236,7 @@ static int pack_exe(const struct sisign_pack_opts *o, const struct sisign_pack_f
 
 	pf->caps[0] = f->capabilities;
 	pf->caps[1] = 0;
-	if (!sis_target_in_sys_bin(f->target))
+	if (!sisign_target_in_sys_bin(f->target))
 		return SISIGN_OK;
 	got = pread_full(fd, h, sizeof h, 0);
 	if (got < 0)
