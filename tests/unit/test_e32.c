@@ -2,9 +2,11 @@
 /* E32 image headers: sisign_exe_decode on good and broken headers, short
  * and random input; sisign_pkg_file_exe on stored and zlib data, data
  * damaged past the header, a zlib stream that never gives a header, and
- * data that is not zlib at all. */
+ * data that is not zlib at all; the \sys\bin\ test and capability text;
+ * sisign_pack's use of headers (capabilities, refusal, warnings). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "format/format_private.h"
@@ -337,6 +339,104 @@ out:
 	free(src);
 }
 
+static void test_sys_bin(void)
+{
+	static const char *const yes[] = { "!:\\sys\\bin\\x.exe", "c:\\sys\\bin\\x", "Z:\\SYS\\BIN\\X.DLL",
+		"\\sys\\bin\\x.exe", "e:\\Sys\\Bin\\a b.exe" };
+	static const char *const no[] = { "", "!:", "!:\\sys\\bin\\", "!:\\sys\\bin\\sub\\x.exe", "!:\\sys\\binx\\x",
+		"!:\\sys\\x.exe", "!:\\private\\sys\\bin\\x", "sys\\bin\\x", "!:/sys/bin/x.exe", "!!:\\sys\\bin\\x" };
+
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		CHECK_MSG(sisign_target_in_sys_bin(yes[i]) == 1, "%s", yes[i]);
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		CHECK_MSG(sisign_target_in_sys_bin(no[i]) == 0, "%s", no[i]);
+	CHECK_EQ_INT(sisign_target_in_sys_bin(NULL), 0);
+}
+
+static void test_caps_text(void)
+{
+	uint32_t c[2] = { 0, 0 };
+	char buf[64], small[12];
+
+	sis_caps_text(c, buf, sizeof buf);
+	CHECK(strcmp(buf, "none") == 0);
+	c[0] = (1u << 13) | (1u << 15) | (1u << 25);
+	c[1] = 1;
+	sis_caps_text(c, buf, sizeof buf);
+	CHECK_MSG(strcmp(buf, "NetworkServices+ReadUserData+bit25+bit32") == 0, "%s", buf);
+	sis_caps_text(c, small, sizeof small); /* cut at a whole name */
+	CHECK_MSG(strcmp(small, "") == 0 || strchr(small, '+') == NULL, "%s", small);
+	CHECK(memchr(small, '\0', sizeof small) != NULL);
+}
+
+static char warned[4][1024];
+static size_t nwarned;
+
+static void on_warning(void *ud, const char *msg)
+{
+	(void)ud;
+	if (nwarned < 4)
+		snprintf(warned[nwarned], sizeof warned[0], "%s", msg);
+	nwarned++;
+}
+
+static void test_pack_exe(void)
+{
+	static const char *const names[] = { "E32" };
+	uint8_t h[0x9C];
+	char *exe = path_in("p.exe"), *txt = path_in("p.txt"), *out = path_in("p.sis");
+	struct sisign_pack_file pf[2] = {
+		{ .source = exe, .target = "!:\\sys\\bin\\p.exe" },
+		{ .source = txt, .target = "!:\\sys\\bin\\p.txt", .capabilities = 1u << 17 },
+	};
+	struct sisign_pack_opts o = { .uid = 0xE0001234u, .names = names, .vendor = "Acme", .files = pf, .nfiles = 2,
+		.warning = on_warning };
+	struct sisign_error e;
+	struct sisign_pkg *pkg = NULL;
+	const struct sisign_controller *c;
+
+	if (!exe || !txt || !out)
+		goto out;
+	make_hdr(h, UID_EXE, 0xE0001234u, 0xE0001234u, 0, (1u << 13) | (1u << 15), 0);
+	CHECK(tu_write_file(exe, h, sizeof h) == 0);
+	CHECK(tu_write_file(txt, "text\n", 5) == 0);
+	nwarned = 0;
+	sisign_error_clear(&e);
+	CHECK_EQ_INT(sisign_pack(&o, out, &e), SISIGN_OK);
+	CHECK_EQ_INT(nwarned, 1);
+	CHECK_MSG(strstr(warned[0], txt) && strstr(warned[0], "not an EXE or DLL"), "%s", warned[0]);
+	CHECK_EQ_INT(sisign_pkg_open(out, NULL, &pkg, &e), SISIGN_OK);
+	c = pkg ? sisign_pkg_controller(pkg) : NULL;
+	if (c && c->nfiles == 2) {
+		CHECK_EQ_INT(c->files[0].ncaps, 1);
+		CHECK_EQ_INT(c->files[0].caps[0], (1u << 13) | (1u << 15));
+		CHECK_EQ_INT(c->files[1].ncaps, 1);
+		CHECK_EQ_INT(c->files[1].caps[0], 1u << 17);
+	} else {
+		CHECK(0);
+	}
+	sisign_pkg_free(pkg);
+	unlink(out);
+
+	/* disagreeing capabilities: refused, no output, nothing printed */
+	pf[0].capabilities = 1u << 15;
+	sisign_error_clear(&e);
+	CHECK_EQ_INT(sisign_pack(&o, out, &e), SISIGN_ERR_INVALID_ARG);
+	CHECK_EQ_INT(e.code, SISIGN_ERR_INVALID_ARG);
+	CHECK_MSG(strstr(e.message, "ReadUserData, but its E32 header has NetworkServices+ReadUserData") != NULL, "%s",
+		e.message);
+	CHECK(access(out, F_OK) != 0);
+
+	/* no callback: the warning is dropped, the package made */
+	pf[0].capabilities = 0;
+	o.warning = NULL;
+	CHECK_EQ_INT(sisign_pack(&o, out, &e), SISIGN_OK);
+out:
+	free(exe);
+	free(txt);
+	free(out);
+}
+
 int main(void)
 {
 	tmp = tu_tmpdir();
@@ -348,6 +448,9 @@ int main(void)
 	test_decode_random();
 	test_file_exe();
 	test_file_exe_hostile();
+	test_sys_bin();
+	test_caps_text();
+	test_pack_exe();
 	tu_rmrf(tmp);
 	free(tmp);
 	return tu_finish();
