@@ -27,8 +27,8 @@ static char *path_in(const char *name)
 }
 
 /* A minimal V-format header (0x9C bytes), as tests/tools/mke32.py makes. */
-static void make_hdr(uint8_t h[0x9C], uint32_t uid1, uint32_t uid3, uint32_t sid, uint32_t vid, uint32_t c0,
-	uint32_t c1)
+static void make_hdr(
+	uint8_t h[0x9C], uint32_t uid1, uint32_t uid3, uint32_t sid, uint32_t vid, uint32_t c0, uint32_t c1)
 {
 	memset(h, 0, 0x9C);
 	put_le32(h, uid1);
@@ -150,7 +150,9 @@ static void test_decode_random(void)
 	for (int round = 0; round < 20000; round++) {
 		size_t n = (size_t)(s % sizeof b);
 		for (size_t i = 0; i < sizeof b; i++) {
-			s ^= s << 13; s ^= s >> 17; s ^= s << 5;
+			s ^= s << 13;
+			s ^= s >> 17;
+			s ^= s << 5;
 			b[i] = (uint8_t)s;
 		}
 		if (round & 1) /* half of them look like images */
@@ -172,10 +174,10 @@ static void test_decode_random(void)
 /* Pack one file and parse the package back (in memory, for patching). */
 static uint8_t *pack_mem(const char *src, int store, size_t *len)
 {
-	static const char *const names[] = { "E32" };
-	struct sisign_pack_file pf = { .source = src, .target = "!:\\sys\\bin\\x.exe" };
-	struct sisign_pack_opts o = { .uid = 0xE0001234u, .names = names, .vendor = "Acme", .files = &pf,
-		.nfiles = 1, .store = store };
+	static const char *const names[] = {"E32"};
+	struct sisign_pack_file pf = {.source = src, .target = "!:\\sys\\bin\\x.exe"};
+	struct sisign_pack_opts o = {
+		.uid = 0xE0001234u, .names = names, .vendor = "Acme", .files = &pf, .nfiles = 1, .store = store};
 	struct sisign_error e;
 	char *out = path_in("out.sis");
 	uint8_t *p = NULL;
@@ -341,10 +343,11 @@ out:
 
 static void test_sys_bin(void)
 {
-	static const char *const yes[] = { "!:\\sys\\bin\\x.exe", "c:\\sys\\bin\\x", "Z:\\SYS\\BIN\\X.DLL",
-		"\\sys\\bin\\x.exe", "e:\\Sys\\Bin\\a b.exe" };
-	static const char *const no[] = { "", "!:", "!:\\sys\\bin\\", "!:\\sys\\bin\\sub\\x.exe", "!:\\sys\\binx\\x",
-		"!:\\sys\\x.exe", "!:\\private\\sys\\bin\\x", "sys\\bin\\x", "!:/sys/bin/x.exe", "!!:\\sys\\bin\\x" };
+	static const char *const yes[] = {"!:\\sys\\bin\\x.exe", "c:\\sys\\bin\\x", "Z:\\SYS\\BIN\\X.DLL",
+		"\\sys\\bin\\x.exe", "e:\\Sys\\Bin\\a b.exe"};
+	static const char *const no[] = {"", "!:", "!:\\sys\\bin\\", "!:\\sys\\bin\\sub\\x.exe",
+		"!:\\sys\\binx\\x", "!:\\sys\\x.exe", "!:\\private\\sys\\bin\\x", "sys\\bin\\x", "!:/sys/bin/x.exe",
+		"!!:\\sys\\bin\\x"};
 
 	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
 		CHECK_MSG(sisign_target_in_sys_bin(yes[i]) == 1, "%s", yes[i]);
@@ -355,7 +358,7 @@ static void test_sys_bin(void)
 
 static void test_caps_text(void)
 {
-	uint32_t c[2] = { 0, 0 };
+	uint32_t c[2] = {0, 0};
 	char buf[64], small[12];
 
 	sis_caps_text(c, buf, sizeof buf);
@@ -363,7 +366,7 @@ static void test_caps_text(void)
 	c[0] = (1u << 13) | (1u << 15) | (1u << 25);
 	c[1] = 1;
 	sis_caps_text(c, buf, sizeof buf);
-	CHECK_MSG(strcmp(buf, "NetworkServices+ReadUserData+bit25+bit32") == 0, "%s", buf);
+	CHECK_MSG(strcmp(buf, "NetworkServices+ReadUserData+Cap25+Cap32") == 0, "%s", buf);
 	sis_caps_text(c, small, sizeof small); /* cut at a whole name */
 	CHECK_MSG(strcmp(small, "") == 0 || strchr(small, '+') == NULL, "%s", small);
 	CHECK(memchr(small, '\0', sizeof small) != NULL);
@@ -382,15 +385,19 @@ static void on_warning(void *ud, const char *msg)
 
 static void test_pack_exe(void)
 {
-	static const char *const names[] = { "E32" };
+	static const char *const names[] = {"E32"};
 	uint8_t h[0x9C];
 	char *exe = path_in("p.exe"), *txt = path_in("p.txt"), *out = path_in("p.sis");
 	struct sisign_pack_file pf[2] = {
-		{ .source = exe, .target = "!:\\sys\\bin\\p.exe" },
-		{ .source = txt, .target = "!:\\sys\\bin\\p.txt", .capabilities = 1u << 17 },
+		{.source = exe, .target = "!:\\sys\\bin\\p.exe"},
+		{.source = txt, .target = "!:\\sys\\bin\\p.txt", .capabilities = 1u << 17},
 	};
-	struct sisign_pack_opts o = { .uid = 0xE0001234u, .names = names, .vendor = "Acme", .files = pf, .nfiles = 2,
-		.warning = on_warning };
+	struct sisign_pack_opts o = {.uid = 0xE0001234u,
+		.names = names,
+		.vendor = "Acme",
+		.files = pf,
+		.nfiles = 2,
+		.warning = on_warning};
 	struct sisign_error e;
 	struct sisign_pkg *pkg = NULL;
 	const struct sisign_controller *c;
@@ -423,8 +430,8 @@ static void test_pack_exe(void)
 	sisign_error_clear(&e);
 	CHECK_EQ_INT(sisign_pack(&o, out, &e), SISIGN_ERR_INVALID_ARG);
 	CHECK_EQ_INT(e.code, SISIGN_ERR_INVALID_ARG);
-	CHECK_MSG(strstr(e.message, "ReadUserData, but its E32 header has NetworkServices+ReadUserData") != NULL, "%s",
-		e.message);
+	CHECK_MSG(strstr(e.message, "ReadUserData, but its E32 header has NetworkServices+ReadUserData") != NULL,
+		"%s", e.message);
 	CHECK(access(out, F_OK) != 0);
 
 	/* no callback: the warning is dropped, the package made */

@@ -9,16 +9,16 @@
 #include <strings.h>
 #include <zlib.h>
 
-#define E32_UID_EXE 0x1000007Au    /* KExecutableImageUid */
-#define E32_UID_DLL 0x10000079u    /* KDynamicLibraryUid */
-#define E32_SIGNATURE 0x434F5045u  /* 'E','P','O','C' at 0x10 */
-#define E32_FMT_MASK 0x0F000000u   /* header format bits of the flags word */
-#define E32_FMT_V 0x02000000u      /* KImageHdrFmt_V: EKA2 with security info */
+#define E32_UID_EXE   0x1000007Au /* KExecutableImageUid */
+#define E32_UID_DLL   0x10000079u /* KDynamicLibraryUid */
+#define E32_SIGNATURE 0x434F5045u /* 'E','P','O','C' at 0x10 */
+#define E32_FMT_MASK  0x0F000000u /* header format bits of the flags word */
+#define E32_FMT_V     0x02000000u /* KImageHdrFmt_V: EKA2 with security info */
 
 /* zlib input read per step, and the most read in all while looking for a
  * header: deflate needs a few hundred bytes for 144 bytes of output, so a
  * stream that has not given them after 1 MiB is not honest file data. */
-#define E32_ZCHUNK ((size_t)4096)
+#define E32_ZCHUNK     ((size_t)4096)
 #define E32_ZMAX_INPUT ((uint64_t)1 << 20)
 
 void sisign_exe_decode(const uint8_t *p, size_t n, struct sisign_exe_info *out)
@@ -199,7 +199,7 @@ void sis_caps_text(const uint32_t caps[2], char *out, size_t size)
 			continue;
 		name = sisign_capability_name(bit);
 		if (!name) {
-			snprintf(num, sizeof num, "bit%u", bit);
+			snprintf(num, sizeof num, "Cap%u", bit); /* as info names them */
 			name = num;
 		}
 		w = snprintf(out + len, size - len, "%s%s", len ? "+" : "", name);
