@@ -59,15 +59,16 @@ static int lang_of(const struct sisign_controller *c, size_t i, uint32_t *lang)
 
 static const char *const flag_names[] = { "ShutdownApps", "NonRemovable", "ROMUpgrade", "Hide" };
 
-/* Capability numbers set in a file's capability words. */
-static size_t caps_list(const struct sisign_file *f, unsigned *out, size_t max)
+/* Capability numbers set in capability words (a file description's, or an
+ * E32 header's two). */
+static size_t caps_list(const uint32_t *words, size_t nwords, unsigned *out, size_t max)
 {
 	size_t n = 0, w;
 	unsigned b;
 
-	for (w = 0; w < f->ncaps; w++)
+	for (w = 0; w < nwords; w++)
 		for (b = 0; b < 32; b++)
-			if ((f->caps[w] >> b) & 1u) {
+			if ((words[w] >> b) & 1u) {
 				if (n < max)
 					out[n] = (unsigned)(w * 32 + b);
 				n++;
@@ -104,6 +105,72 @@ static const char *kind_text(enum sisign_pkg_kind k)
 	}
 }
 
+/* What info says about a file as an executable (install-rules.md §3): shown
+ * for every E32 image, and for every file going to \sys\bin\, where the
+ * installer takes nothing else.  Files without data (a "null" operation,
+ * a preinstalled package) have nothing to read. */
+struct exe_view {
+	int shown;
+	struct sisign_exe_info x;
+	int caps_match;            /* the description's Capabilities == the header's */
+	const char *problems[3];
+	size_t nproblems;
+	char readerr[600];
+};
+
+static void exe_view(struct sisign_pkg *pkg, const struct sisign_file *f, struct exe_view *v)
+{
+	struct sisign_error e;
+	int sysbin = sisign_target_in_sys_bin(f->target);
+	uint32_t fc[2] = { 0, 0 };
+
+	memset(v, 0, sizeof *v);
+	if (f->hash_len == 0 || f->data_offset == 0)
+		return;
+	sisign_error_clear(&e);
+	if (sisign_pkg_file_exe(pkg, f, &v->x, &e) != SISIGN_OK) {
+		if (!sysbin)
+			return; /* the data check reports broken data */
+		v->shown = 1;
+		snprintf(v->readerr, sizeof v->readerr, "cannot read its header: %s", e.message);
+		v->problems[v->nproblems++] = v->readerr;
+		return;
+	}
+	if (v->x.kind == SISIGN_EXE_NONE && !sysbin)
+		return;
+	v->shown = 1;
+	if (v->x.kind == SISIGN_EXE_NONE) {
+		v->problems[v->nproblems++] = v->x.reason;
+		v->problems[v->nproblems++] = "the installer refuses a file in \\sys\\bin\\ that is not an "
+					      "executable (IR-EXE-1)";
+		return;
+	}
+	if (v->x.kind == SISIGN_EXE_OTHER && sysbin)
+		v->problems[v->nproblems++] = "UID1 is neither an EXE's nor a DLL's: the installer refuses it in "
+					      "\\sys\\bin\\ (IR-EXE-1)";
+	if (!v->x.header_ok)
+		v->problems[v->nproblems++] = v->x.reason;
+	for (size_t w = 0; w < f->ncaps; w++)
+		if (w < 2)
+			fc[w] = f->caps[w];
+		else if (f->caps[w])
+			fc[0] = ~v->x.caps[0]; /* bits the header cannot have: never equal */
+	v->caps_match = fc[0] == v->x.caps[0] && fc[1] == v->x.caps[1];
+	if (!v->caps_match && v->x.kind != SISIGN_EXE_OTHER)
+		v->problems[v->nproblems++] = "the package's capabilities for it differ from its header's: "
+					      "the installer refuses it (IR-EXE-4)";
+}
+
+static const char *exe_kind_code(enum sisign_exe_kind k)
+{
+	switch (k) {
+	case SISIGN_EXE_EXE: return "exe";
+	case SISIGN_EXE_DLL: return "dll";
+	case SISIGN_EXE_OTHER: return "other";
+	default: return "none";
+	}
+}
+
 /* ---- text output ------------------------------------------------------------ */
 
 /* One output line: indentation, then the text with control characters made
@@ -137,27 +204,55 @@ static const char *hash_text(int st)
 	}
 }
 
-static void text_file(int ind, const struct sisign_file *f)
+/* "A+B" for capability words, "none" when empty. */
+static void caps_text(const uint32_t *words, size_t nwords, char *out, size_t size)
 {
 	unsigned caps[256];
-	size_t ncaps = caps_list(f, caps, sizeof caps / sizeof caps[0]), i;
-	char capstr[2048] = "", buf[32];
-	size_t used = 0;
+	size_t ncaps = caps_list(words, nwords, caps, sizeof caps / sizeof caps[0]), i, used = 0;
+	char buf[32];
 
-	for (i = 0; i < ncaps && used < sizeof capstr; i++) {
-		int w = snprintf(capstr + used, sizeof capstr - used, "%s%s", i ? "+" : "",
-			cap_name(caps[i], buf, sizeof buf));
+	snprintf(out, size, "none");
+	for (i = 0; i < ncaps && used < size; i++) {
+		int w = snprintf(out + used, size - used, "%s%s", i ? "+" : "", cap_name(caps[i], buf, sizeof buf));
 		if (w < 0)
 			break;
 		used += (size_t)w;
 	}
+}
+
+static void text_exe(int ind, struct sisign_pkg *pkg, const struct sisign_file *f)
+{
+	struct exe_view v;
+	char caps[2048];
+
+	exe_view(pkg, f, &v);
+	if (!v.shown)
+		return;
+	if (v.x.kind == SISIGN_EXE_NONE) {
+		line(ind, "NOT AN EXECUTABLE:");
+	} else {
+		caps_text(v.x.caps, 2, caps, sizeof caps);
+		line(ind, "%s: SID 0x%08" PRIx32 ", VID 0x%08" PRIx32 ", capabilities %s",
+			v.x.kind == SISIGN_EXE_EXE ? "EXE" : v.x.kind == SISIGN_EXE_DLL ? "DLL" : "E32 image (other)",
+			v.x.sid, v.x.vid, caps);
+	}
+	for (size_t i = 0; i < v.nproblems; i++)
+		line(ind + 2, "PROBLEM: %s", v.problems[i]);
+}
+
+static void text_file(int ind, struct sisign_pkg *pkg, const struct sisign_file *f)
+{
+	char capstr[2048];
+
+	caps_text(f->caps, f->ncaps, capstr, sizeof capstr);
 	line(ind, "%s", f->target && *f->target ? f->target : "(no target path)");
 	line(ind + 4, "%" PRIu64 " bytes (%s, %" PRIu64 " stored), %s%s%s, %s%s%s", f->uncompressed_length,
 		fe_compression_name(f->data_algorithm), f->data_stored, fe_file_operation_name(f->operation),
 		f->mime && *f->mime ? " " : "", f->mime && *f->mime ? f->mime : "", hash_text(f->hash_status),
-		ncaps ? ", capabilities " : "", capstr);
+		f->ncaps && strcmp(capstr, "none") ? ", capabilities " : "", f->ncaps && strcmp(capstr, "none") ? capstr : "");
 	if (f->conditional)
 		line(ind + 4, "conditional (inside an IF block)");
+	text_exe(ind + 4, pkg, f);
 }
 
 static void text_deps(int ind, const char *label, const struct sisign_dependency *d, size_t n,
@@ -229,7 +324,7 @@ static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
 	sisign_cert_info_free(certs);
 }
 
-static void text_controller(int ind, const struct sisign_controller *c)
+static void text_controller(int ind, struct sisign_pkg *pkg, const struct sisign_controller *c)
 {
 	char buf[64], ver[64], when[FE_TIME_BUFSIZE], tmp[512];
 	size_t i, used;
@@ -289,20 +384,20 @@ static void text_controller(int ind, const struct sisign_controller *c)
 		line(ind, "Properties:   %zu", c->nproperties);
 	if (c->logo) {
 		line(ind, "Logo:");
-		text_file(ind + 2, c->logo);
+		text_file(ind + 2, pkg, c->logo);
 	}
 	if (c->nfiles == 0)
 		line(ind, "Files:        none");
 	else
 		line(ind, "Files (%zu):", c->nfiles);
 	for (i = 0; i < c->nfiles; i++)
-		text_file(ind + 2, &c->files[i]);
+		text_file(ind + 2, pkg, &c->files[i]);
 	if (c->nembedded) {
 		line(ind, "Embedded packages (%zu):", c->nembedded);
 		for (i = 0; i < c->nembedded; i++) {
 			line(ind + 2, "Embedded package %zu (data unit %" PRIu32 "):", i + 1,
 				c->embedded[i].abs_data_unit);
-			text_controller(ind + 4, &c->embedded[i]);
+			text_controller(ind + 4, pkg, &c->embedded[i]);
 		}
 	}
 	if (c->nchains == 0)
@@ -350,7 +445,7 @@ static void text_report(const char *path, struct sisign_pkg *pkg, int checked, i
 
 	line(0, "File:         %s", path);
 	line(0, "Kind:         %s, %" PRIu64 " bytes", kind_text(in->kind), in->file_size);
-	text_controller(0, sisign_pkg_controller(pkg));
+	text_controller(0, pkg, sisign_pkg_controller(pkg));
 	text_header(in);
 	if (!checked)
 		line(0, "Data check:   %s", in->kind == SISIGN_PKG_SISX ? "skipped (--no-check)" : "no file data");
@@ -399,10 +494,73 @@ static void json_lang_strings(struct fe_json *j, const char *key, const struct s
 	fe_json_end_array(j);
 }
 
-static void json_file(struct fe_json *j, const struct sisign_file *f, int checked)
+static void json_caps(struct fe_json *j, const char *key, const uint32_t *words, size_t nwords)
 {
 	unsigned caps[256];
-	size_t ncaps = caps_list(f, caps, sizeof caps / sizeof caps[0]), i;
+	size_t ncaps = caps_list(words, nwords, caps, sizeof caps / sizeof caps[0]), i;
+	char buf[32];
+
+	fe_json_key(j, key);
+	fe_json_begin_array(j);
+	for (i = 0; i < ncaps; i++)
+		fe_json_string(j, cap_name(caps[i], buf, sizeof buf));
+	fe_json_end_array(j);
+}
+
+static void json_hex32_or_null(struct fe_json *j, const char *key, int present, uint32_t v)
+{
+	char buf[16];
+
+	fe_json_key(j, key);
+	if (!present) {
+		fe_json_null(j);
+		return;
+	}
+	snprintf(buf, sizeof buf, "0x%08" PRIx32, v);
+	fe_json_string(j, buf);
+}
+
+/* "executable": null, or what the file's E32 header says (exe_view). */
+static void json_exe(struct fe_json *j, struct sisign_pkg *pkg, const struct sisign_file *f)
+{
+	struct exe_view v;
+	int img;
+
+	exe_view(pkg, f, &v);
+	fe_json_key(j, "executable");
+	if (!v.shown) {
+		fe_json_null(j);
+		return;
+	}
+	img = v.x.kind != SISIGN_EXE_NONE;
+	fe_json_begin_object(j);
+	fe_json_kv_string(j, "kind", exe_kind_code(v.x.kind));
+	fe_json_kv_bool(j, "header_ok", v.x.header_ok);
+	json_hex32_or_null(j, "uid1", img, v.x.uid1);
+	json_hex32_or_null(j, "uid2", img, v.x.uid2);
+	json_hex32_or_null(j, "uid3", img, v.x.uid3);
+	json_hex32_or_null(j, "flags", img, v.x.flags);
+	json_hex32_or_null(j, "sid", img, v.x.sid);
+	json_hex32_or_null(j, "vid", img, v.x.vid);
+	if (img) {
+		json_caps(j, "capabilities", v.x.caps, 2);
+		fe_json_kv_bool(j, "capabilities_match", v.caps_match);
+	} else {
+		fe_json_key(j, "capabilities");
+		fe_json_null(j);
+		fe_json_key(j, "capabilities_match");
+		fe_json_null(j);
+	}
+	fe_json_key(j, "problems");
+	fe_json_begin_array(j);
+	for (size_t i = 0; i < v.nproblems; i++)
+		fe_json_string(j, v.problems[i]);
+	fe_json_end_array(j);
+	fe_json_end_object(j);
+}
+
+static void json_file(struct fe_json *j, struct sisign_pkg *pkg, const struct sisign_file *f, int checked)
+{
 	char buf[64];
 
 	fe_json_begin_object(j);
@@ -413,11 +571,7 @@ static void json_file(struct fe_json *j, const struct sisign_file *f, int checke
 	fe_json_kv_string(j, "compression", fe_compression_name(f->data_algorithm));
 	fe_json_kv_string(j, "operation", fe_file_operation_name(f->operation));
 	fe_json_kv_uint64(j, "operation_options", f->options);
-	fe_json_key(j, "capabilities");
-	fe_json_begin_array(j);
-	for (i = 0; i < ncaps; i++)
-		fe_json_string(j, cap_name(caps[i], buf, sizeof buf));
-	fe_json_end_array(j);
+	json_caps(j, "capabilities", f->caps, f->ncaps);
 	fe_json_key(j, "sha1");
 	if (f->hash_len == 20) {
 		(void)sisign_hex(f->hash, 20, buf, sizeof buf);
@@ -428,6 +582,7 @@ static void json_file(struct fe_json *j, const struct sisign_file *f, int checke
 	fe_json_kv_string(j, "hash", checked ? fe_hash_status_name(f->hash_status) : "unchecked");
 	fe_json_kv_bool(j, "conditional", f->conditional);
 	fe_json_kv_uint64(j, "file_index", f->file_index);
+	json_exe(j, pkg, f);
 	fe_json_end_object(j);
 }
 
@@ -525,7 +680,7 @@ static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 	sisign_cert_info_free(certs);
 }
 
-static void json_controller(struct fe_json *j, const struct sisign_controller *c, int checked)
+static void json_controller(struct fe_json *j, struct sisign_pkg *pkg, const struct sisign_controller *c, int checked)
 {
 	char buf[64];
 	size_t i;
@@ -583,18 +738,18 @@ static void json_controller(struct fe_json *j, const struct sisign_controller *c
 	fe_json_kv_uint64(j, "properties", c->nproperties);
 	fe_json_key(j, "logo");
 	if (c->logo)
-		json_file(j, c->logo, checked);
+		json_file(j, pkg, c->logo, checked);
 	else
 		fe_json_null(j);
 	fe_json_key(j, "files");
 	fe_json_begin_array(j);
 	for (i = 0; i < c->nfiles; i++)
-		json_file(j, &c->files[i], checked);
+		json_file(j, pkg, &c->files[i], checked);
 	fe_json_end_array(j);
 	fe_json_key(j, "embedded");
 	fe_json_begin_array(j);
 	for (i = 0; i < c->nembedded; i++)
-		json_controller(j, &c->embedded[i], checked);
+		json_controller(j, pkg, &c->embedded[i], checked);
 	fe_json_end_array(j);
 	fe_json_key(j, "signature_chains");
 	fe_json_begin_array(j);
@@ -671,7 +826,7 @@ static int json_report(const char *path, struct sisign_pkg *pkg, int checked, in
 		fe_json_null(&j);
 	}
 	fe_json_key(&j, "package");
-	json_controller(&j, sisign_pkg_controller(pkg), checked);
+	json_controller(&j, pkg, sisign_pkg_controller(pkg), checked);
 	fe_json_kv_string(&j, "data_check", !checked ? "skipped" : dr == SISIGN_OK ? "ok" : "failed");
 	fe_json_key(&j, "data_check_error");
 	if (checked && dr != SISIGN_OK)
@@ -813,12 +968,21 @@ const struct cli_command cli_cmd_info = {
 	"packages, each signature chain (algorithm and the signer certificate),\n"
 	"header checksums and anything odd the reader noticed.\n"
 	"\n"
+	"Executables: for every E32 image, and every file going to \\sys\\bin\\\n"
+	"(where the installer takes nothing else), the kind (EXE, DLL), SID, VID\n"
+	"and capabilities of its E32 header, read from its first 144 bytes (also\n"
+	"with --no-check), and each problem the installer would refuse it for:\n"
+	"not an E32 image in \\sys\\bin\\, a bad UID checksum, a header format\n"
+	"other than V, capabilities that differ from the package's.  These are\n"
+	"shown, not judged: they do not change the exit status.\n"
+	"\n"
 	"Options:\n"
 	"  -j, --json       one JSON record per input file, one per line: the\n"
 	"                   schema of docs/json.md (\"schema\": 1; input, status,\n"
 	"                   exit, error, then the description)\n"
 	"      --check      check every file's SHA-1 against its data (default)\n"
-	"      --no-check   skip reading file data\n"
+	"      --no-check   skip the hash check (executables' headers are still\n"
+	"                   read)\n"
 	"  -q, --quiet      no notes on stderr (errors and warnings still shown)\n"
 	"  -v, --verbose    notes on stderr: each file read\n"
 	"A FILE '-' is standard input (read into memory, at most 1 GiB; not a\n"

@@ -6,15 +6,24 @@
  * (contents, target path, MIME type, a "Cap1+Cap2" capability string turned
  * into bits with sisign_capability_from_name, operation, options).  The
  * files are made in a private temp directory and the package is packed
- * there, then opened from the file (the streamed parser).
+ * there, then opened from the file (the streamed parser).  With flag bit
+ * 16 each file's contents start with an E32 image header made from the
+ * input (kind, SID, VID, capability words, optionally a bad UID checksum
+ * or another header format), so the executable paths are reached.
  *
  * Invariants: pack refuses only with SISIGN_ERR_INVALID_ARG (text that is
- * not UTF-8, a month outside 1-12) and a filled error record, leaving no
- * output; what it packs parses undamaged, every file's data matches its
- * hash, and the model holds exactly the options given. */
+ * not UTF-8, a month outside 1-12, capabilities given for an executable
+ * bound for \sys\bin\ that differ from its header's: always refused) and
+ * a filled error record, leaving no output; what it packs parses
+ * undamaged, every file's data matches its hash, and the model holds
+ * exactly the options given, except that an EXE or DLL bound for
+ * \sys\bin\ has its header's capabilities; a warning, one non-empty
+ * line, comes exactly for each file bound for \sys\bin\ that is not an
+ * EXE or DLL or has a header the installer refuses. */
 #include <fcntl.h>
 
 #include "fuzz_model.h"
+#include "format/format_private.h" /* put_le32, sis_uid_checksum: the test header */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -103,6 +112,38 @@ static int write_source(const char *path, const uint8_t *p, size_t n)
 	return w == (ssize_t)n ? 0 : -1;
 }
 
+/* A minimal V-format E32 header from the input (install-rules.md §3.1). */
+static void e32_header(struct fz_in *in, uint8_t h[0x9C])
+{
+	static const uint32_t uid1s[4] = { 0x1000007Au, 0x10000079u, 0x10000080u, 0x12345678u };
+	unsigned e = fz_u8(in);
+	uint32_t uid1 = uid1s[e & 3], uid3 = fz_u32(in);
+	uint8_t u[12];
+
+	memset(h, 0, 0x9C);
+	put_le32(u, uid1);
+	put_le32(u + 4, 0x100039CEu);
+	put_le32(u + 8, uid3);
+	memcpy(h, u, 12);
+	put_le32(h + 12, sis_uid_checksum(uid1, 0x100039CEu, uid3) ^ ((e >> 2) & 1u));
+	memcpy(h + 0x10, "EPOC", 4);
+	put_le32(h + 0x2C, (e >> 3) & 1u ? 0x01000000u : 0x02000000u);
+	put_le32(h + 0x80, fz_u32(in));
+	put_le32(h + 0x84, fz_u32(in));
+	put_le32(h + 0x88, fz_u32(in) & ((e >> 5) & 1u ? 0xffffffffu : 0x000fffffu));
+	put_le32(h + 0x8C, (e >> 4) & 1u ? fz_u32(in) : 0);
+}
+
+static size_t fz_nwarnings;
+
+static void on_warning(void *ud, const char *msg)
+{
+	(void)ud;
+	FZ_ASSERT(msg && *msg && !strchr(msg, '\n'));
+	fz_touch_str(msg);
+	fz_nwarnings++;
+}
+
 static void same_str(const char *got, const char *want)
 {
 	if (strcmp(got, want) != 0) {
@@ -120,6 +161,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *name_v[FZ_MAXLANG], *vendor_v[FZ_MAXLANG];
 	uint32_t langs[FZ_MAXLANG];
 	uint64_t flen[FZ_MAXFILES];
+	uint32_t want_caps[FZ_MAXFILES][2];
+	size_t want_warnings = 0;
+	int must_refuse = 0;
 	struct sisign_pack_file files[FZ_MAXFILES];
 	struct sisign_pack_opts o;
 	struct sisign_datetime when;
@@ -171,21 +215,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct sisign_pack_file *f = &files[i];
 		/* Contents: a length (up to 64 KiB), the bytes that are left
 		 * (repeated, so large files stay cheap to describe). */
-		size_t len = (fz_u8(&in) | fz_u8(&in) << 8), k;
-		uint8_t *buf = malloc(len ? len : 1);
+		size_t len = (fz_u8(&in) | fz_u8(&in) << 8), k, hl = (flags & 16) ? 0x9C : 0;
+		uint8_t *buf = malloc(hl + len ? hl + len : 1), *body;
+		struct sisign_exe_info x;
 
 		if (!buf)
 			goto out;
+		if (hl)
+			e32_header(&in, buf);
+		body = buf + hl;
 		if (in.n) {
 			/* The rest of the input, repeated: whole copies, so
 			 * the fill costs a few memcpy calls, not a
 			 * per-byte loop the fuzzer instruments. */
 			for (k = 0; k < len; k += in.n)
-				memcpy(buf + k, in.p, len - k < in.n ? len - k : in.n);
+				memcpy(body + k, in.p, len - k < in.n ? len - k : in.n);
 		} else {
 			for (k = 0; k < len; k++)
-				buf[k] = (uint8_t)k;
+				body[k] = (uint8_t)k;
 		}
+		len += hl;
+		sisign_exe_decode(buf, len, &x);
 		snprintf(srcs[i], sizeof srcs[i], "%s/src%zu", fz_dir, i);
 		r = write_source(srcs[i], buf, len);
 		free(buf);
@@ -198,9 +248,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f->capabilities = caps_from_string(fz_str(&in, capstr));
 		f->operation = fz_u8(&in) & 0x0f;
 		f->options = fz_u32(&in);
+		/* what pack must make of it */
+		want_caps[i][0] = f->capabilities;
+		want_caps[i][1] = 0;
+		if (sisign_target_in_sys_bin(f->target)) {
+			if (x.kind == SISIGN_EXE_EXE || x.kind == SISIGN_EXE_DLL) {
+				if (f->capabilities && (f->capabilities != x.caps[0] || x.caps[1]))
+					must_refuse = 1;
+				want_caps[i][0] = x.caps[0];
+				want_caps[i][1] = x.caps[1];
+				want_warnings += !x.header_ok;
+			} else {
+				want_warnings++;
+			}
+		}
 	}
 	o.files = files;
 	o.nfiles = nf;
+	o.warning = on_warning;
+	fz_nwarnings = 0;
 
 	snprintf(out, sizeof out, "%s/out.sis", fz_dir);
 	sisign_error_clear(&err);
@@ -211,6 +277,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_ASSERT(access(out, F_OK) != 0);
 		goto out;
 	}
+	FZ_ASSERT(!must_refuse);
+	FZ_ASSERT(fz_nwarnings == want_warnings);
 
 	sisign_error_clear(&err);
 	r = sisign_pkg_open(out, NULL, &pkg, &err);
@@ -248,9 +316,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		same_str(g->target, files[i].target);
 		same_str(g->mime, files[i].mime ? files[i].mime : "");
-		FZ_ASSERT(g->ncaps == (files[i].capabilities ? 1u : 0u));
+		FZ_ASSERT(g->ncaps == (want_caps[i][1] ? 2u : want_caps[i][0] ? 1u : 0u));
 		if (g->ncaps)
-			FZ_ASSERT(g->caps[0] == files[i].capabilities);
+			FZ_ASSERT(g->caps[0] == want_caps[i][0]);
+		if (g->ncaps > 1)
+			FZ_ASSERT(g->caps[1] == want_caps[i][1]);
 		FZ_ASSERT(g->operation == (files[i].operation ? files[i].operation : 1));
 		FZ_ASSERT(g->options == files[i].options);
 		FZ_ASSERT(g->uncompressed_length == flen[i]);

@@ -105,6 +105,15 @@ jcheck "info: mismatch still described" 'assert d["status"] == "error" and d["ex
 assert d["package"]["files"][0]["hash"] == "mismatch"'
 jrun 12 3 "info, three files" "$SISIGN" info --json junk.sis p1.sis mismatch.sis
 jcheck "info: line N is input N (one file at a time)" 'assert [r["input"] for r in recs] == ["junk.sis", "p1.sis", "mismatch.sis"]'
+# executables: an E32 header image and a text file in \sys\bin\ (tests/tools/mke32.py)
+python3 "$S/tests/tools/mke32.py" x.exe --caps ReadUserData --vid 0x70000001 || exit 1
+"$SISIGN" pack --uid 0xE0001239 --name X -f 'x.exe=!:\sys\bin\x.exe' -f 'a.txt=!:\sys\bin\a.txt' \
+	-f 'a.txt=!:\data\a.txt' -o exe.sis 2>/dev/null || exit 1
+jrun 0 1 "info, executables" "$SISIGN" info --json exe.sis
+jcheck "info: executable objects" 'f = d["package"]["files"]
+assert f[0]["executable"]["kind"] == "exe" and f[0]["executable"]["vid"] == "0x70000001", f[0]
+assert f[1]["executable"]["kind"] == "none" and f[1]["executable"]["problems"], f[1]
+assert f[2]["executable"] is None, f[2]'
 
 # ---- sign ------------------------------------------------------------------------
 jrun 0 1 "sign, one package" "$SISIGN" sign "${K[@]}" --json --out-dir o1 p1.sis

@@ -191,4 +191,8 @@ void sis_put_crc_field(struct wbuf *w, uint32_t type, uint16_t crc);
 int sis_build_compressed(const uint8_t *p, size_t n, int store, struct wbuf *out, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
+/* "ReadUserData+WriteUserData" for a capability set of two words, "none"
+ * when empty; bits without a name show as "CapN", as info shows them.  Always NUL-terminated. */
+void sis_caps_text(const uint32_t caps[2], char *out, size_t size);
+
 #endif
