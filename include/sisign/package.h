@@ -211,7 +211,15 @@ SISIGN_API const char *sisign_pkg_warning(const struct sisign_pkg *pkg, size_t i
  * again. */
 SISIGN_API int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
-/* Compute the data CRC (a full read of SISData) and set
+/* How many threads the data check (sisign_pkg_check_data, and so signing
+ * and verifying) hashes this package's files on: each thread takes whole
+ * files, so a package of one file uses one.  0 (the default) = the online
+ * CPUs, at most 16; packages with less than 4 MiB of file data are hashed
+ * on the calling thread alone.  Results and messages do not depend on it. */
+SISIGN_API void sisign_pkg_set_threads(struct sisign_pkg *pkg, unsigned int n);
+
+/* Compute the data CRC (a full read of SISData, unless signing's data
+ * check has already computed it) and set
  * info->data_crc_ok and data_crc_computed; a stale one adds a warning.
  * Only for reporting: the device ignores both CRCs. */
 SISIGN_API int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
@@ -220,10 +228,13 @@ SISIGN_API int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_
  * package nobody changed is written back byte for byte.  A signed or
  * unsigned one gets its controller recompressed (zlib's default level, or
  * stored when that does not shrink it, as signsis does), the header's UID3
- * and checksum recomputed, and a SISControllerChecksum field with the new
- * CRC exactly when the input had one (signsis would add one, and drop one
- * whose CRC is 0; the device ignores both CRCs); file data, the data CRC
- * field and all other bytes are copied.  mode: e.g. 0644; only its 0777
+ * and checksum recomputed, and each CRC field (SISControllerChecksum,
+ * SISDataChecksum) exactly when the input had one, with the CRC of what is
+ * written, as signsis does (signsis would also add a missing one, and drop
+ * one whose CRC is 0; the device ignores both CRCs).  The data CRC comes
+ * from the data check signing runs (the same single read of SISData that
+ * inflates and hashes the files), else from one read of SISData here;
+ * file data and all other bytes are copied.  mode: e.g. 0644; only its 0777
  * bits are used (never setuid, setgid or sticky), exactly (the umask is the
  * caller's to apply). */
 SISIGN_API int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode,

@@ -49,7 +49,10 @@ SISIGN_API const unsigned char *sisign_identity_chain(const struct sisign_identi
  * package or .ctl controller (not a ROM stub), undamaged, every chain
  * already in it (top level and embedded packages) must verify, and every
  * file's SHA-1 must match its data.  Earlier chains and all file data bytes are
- * kept exactly; write the result with sisign_pkg_write(). */
+ * kept exactly; write the result with sisign_pkg_write(), which refreshes
+ * the CRC fields.  The data check reads SISData once, hashing files on
+ * several threads (sisign_pkg_set_threads), and works out the data CRC in
+ * the same read. */
 SISIGN_API int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
@@ -71,8 +74,8 @@ SISIGN_API int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_e
  * SISIGN_ERR_NOT_SIGNED if there is none.  Unsigning what sisign_pkg_sign
  * signed gives back its input byte for byte, CRC fields included, when the
  * input's controller was compressed the way sisign_pkg_write compresses it
- * (as signsis does) and its controller CRC was not stale; otherwise only
- * the compressed controller and that CRC's value differ. */
+ * (as signsis does) and its CRCs were not stale; otherwise only the
+ * compressed controller and the CRC values differ. */
 SISIGN_API int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* True if the package's last chain was made with this identity's

@@ -92,7 +92,7 @@ const struct cli_command cli_cmd_unsign = {
 	"earlier chains are kept byte for byte; the controller is recompressed as\n"
 	"signsis does.  A package signed by `sisign sign` comes back exactly as it\n"
 	"was, with or without CRC fields, when its controller was compressed that\n"
-	"way and its controller CRC was current (else only those bytes differ).\n"
+	"way and its CRCs were current (else only those bytes differ).\n"
 	"\n"
 	"Options:\n"
 	"  -a, --all          remove every chain\n"

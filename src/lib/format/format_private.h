@@ -139,9 +139,25 @@ struct sisign_pkg {
 	int data_result;
 	struct sisign_error data_err;
 	uint64_t data_passes;   /* entries inflated and hashed so far (tests count them) */
+	/* The data CRC (CRC-16 of the whole SISData field as stored), once the
+	 * data check (pkg_check_data with want_crc) or pkg_data_crc worked it
+	 * out; the writer puts it into the SISDataChecksum field. */
+	int data_crc_known;
+	uint16_t data_crc_value;
+	unsigned int hash_threads;   /* sisign_pkg_set_threads; 0 = online CPUs */
+	uint64_t hash_parallel_min;  /* tests: 0 = write.c's default */
+	size_t hash_threads_used;    /* threads the last data check ran on (tests) */
 	size_t nwarn;
 	char **warn;
 };
+
+/* sisign_pkg_check_data, and with want_crc (and a SISX package) the data
+ * CRC worked out in the same single read of SISData (data_crc_known).
+ * Signing wants it; verify does not. */
+int pkg_check_data(struct sisign_pkg *pkg, int want_crc, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* The data CRC: remembered from the data check, or else one read of
+ * SISData now (unsigning, or a package whose data check ran without it). */
+int pkg_data_crc(struct sisign_pkg *pkg, uint16_t *crc, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* sisign_pkg_write that shows the finished output before it is renamed
  * into place: sha256 (65 bytes) gets its SHA-256 in lower-case hex, then

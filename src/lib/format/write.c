@@ -3,6 +3,8 @@
 #include "format/format_private.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +13,12 @@
 #include <openssl/evp.h>
 
 #define CHUNK ((size_t)256 << 10)
+/* Hashing threads per package: at most this many (each holds two CHUNK
+ * buffers and a zlib state, about 0.6 MiB), and none beyond the calling
+ * thread for less file data than HASH_PARALLEL_MIN bytes (starting a thread
+ * costs more than hashing a small package: a batch signs thousands). */
+#define HASH_MAX_THREADS 16
+#define HASH_PARALLEL_MIN ((uint64_t)4 << 20)
 
 int sis_build_compressed(const uint8_t *p, size_t n, int store, struct wbuf *out, struct sisign_error *err)
 {
@@ -52,151 +60,362 @@ int sis_build_compressed(const uint8_t *p, size_t n, int store, struct wbuf *out
 
 /* ---- data checks -------------------------------------------------------- */
 
+/* One file's inflate + SHA-1, fed the payload chunk by chunk as it is read.
+ * The first failure is kept in e and later chunks are ignored. */
+struct fhash {
+	const struct sis_unit_file *uf;
+	EVP_MD_CTX *ctx;
+	z_stream zs;
+	int zinit, zr, r;
+	uint64_t produced, cap;
+	uint8_t *obuf;
+	struct sisign_error e;
+};
+
 /* Hash got bytes of inflated output, refusing more than cap in all. */
-static int hash_inflated(EVP_MD_CTX *ctx, const uint8_t *obuf, size_t got, uint64_t cap, uint64_t *produced,
-	const struct sis_unit_file *uf, struct sisign_error *err)
+static int hash_inflated(struct fhash *h, size_t got)
 {
-	if (got > cap - *produced)
-		return err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
-			"file data inflates to more than the %llu bytes declared", (unsigned long long)cap);
-	*produced += got;
-	if (got && EVP_DigestUpdate(ctx, obuf, got) != 1)
-		return err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+	if (got > h->cap - h->produced)
+		return err_set(&h->e, SISIGN_ERR_CORRUPT_DATA, (long long)h->uf->payload_off,
+			"file data inflates to more than the %llu bytes declared", (unsigned long long)h->cap);
+	h->produced += got;
+	if (got && EVP_DigestUpdate(h->ctx, h->obuf, got) != 1)
+		return err_ossl(&h->e, SISIGN_ERR_CRYPTO, "SHA-1 failed");
 	return SISIGN_OK;
 }
 
-static int hash_file_data(struct sisign_pkg *pkg, const struct sis_unit_file *uf, uint8_t md[20],
-	uint64_t *outlen, uint8_t *buf, uint8_t *obuf, struct sisign_error *err)
+static void fhash_init(struct fhash *h, const struct sis_unit_file *uf, uint8_t *obuf)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	z_stream zs;
-	int zinit = 0, r = SISIGN_ERR_INTERNAL, zr = Z_OK;
-	uint64_t done = 0, produced = 0;
-	uint64_t cap = uf->uncompressed;
-	unsigned int mdlen = 0;
-
-	memset(&zs, 0, sizeof zs);
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 unavailable");
-		goto out;
-	}
-	if (uf->algorithm == 1) {
-		if (inflateInit(&zs) != Z_OK) {
-			r = err_set(err, SISIGN_ERR_NOMEM, -1, "zlib initialisation failed");
-			goto out;
-		}
-		zinit = 1;
+	memset(h, 0, sizeof *h);
+	sisign_error_clear(&h->e);
+	h->uf = uf;
+	h->obuf = obuf;
+	h->cap = uf->uncompressed;
+	h->zr = Z_OK;
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha1(), NULL) != 1) {
+		h->r = err_ossl(&h->e, SISIGN_ERR_CRYPTO, "SHA-1 unavailable");
+	} else if (uf->algorithm == 1) {
+		if (inflateInit(&h->zs) != Z_OK)
+			h->r = err_set(&h->e, SISIGN_ERR_NOMEM, -1, "zlib initialisation failed");
+		else
+			h->zinit = 1;
 	} else if (uf->algorithm != 0) {
-		r = err_set(err, SISIGN_ERR_UNSUPPORTED, (long long)uf->payload_off,
+		h->r = err_set(&h->e, SISIGN_ERR_UNSUPPORTED, (long long)uf->payload_off,
 			"file data compression algorithm %u is not supported", uf->algorithm);
-		goto out;
 	} else if (uf->payload_len != uf->uncompressed) {
-		r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+		h->r = err_set(&h->e, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
 			"stored file data is %llu bytes but declares %llu", (unsigned long long)uf->payload_len,
 			(unsigned long long)uf->uncompressed);
-		goto out;
 	}
+}
+
+static void fhash_feed(struct fhash *h, const uint8_t *buf, size_t n)
+{
+	const struct sis_unit_file *uf = h->uf;
+
+	if (h->r != SISIGN_OK)
+		return;
+	if (!h->zinit) {
+		if (EVP_DigestUpdate(h->ctx, buf, n) != 1)
+			h->r = err_ossl(&h->e, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+		h->produced += n;
+		return;
+	}
+	if (h->zr == Z_STREAM_END) {
+		h->r = err_set(&h->e, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+			"file data continues after its zlib stream ends");
+		return;
+	}
+	h->zs.next_in = (Bytef *)buf;
+	h->zs.avail_in = (uInt)n;
+	while (h->zs.avail_in > 0 && h->zr != Z_STREAM_END) {
+		size_t got;
+		h->zs.next_out = h->obuf;
+		h->zs.avail_out = (uInt)CHUNK;
+		h->zr = inflate(&h->zs, Z_NO_FLUSH);
+		if (h->zr != Z_OK && h->zr != Z_STREAM_END && h->zr != Z_BUF_ERROR) {
+			h->r = err_set(&h->e, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+				"file data is not valid zlib data%s%s", h->zs.msg ? ": " : "", h->zs.msg ? h->zs.msg : "");
+			return;
+		}
+		got = CHUNK - h->zs.avail_out;
+		if ((h->r = hash_inflated(h, got)) != SISIGN_OK)
+			return;
+		if (h->zr == Z_BUF_ERROR && got == 0)
+			break;
+	}
+	if (h->zr == Z_STREAM_END && h->zs.avail_in > 0)
+		h->r = err_set(&h->e, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+			"%u bytes follow the file data's zlib stream inside its field", h->zs.avail_in);
+}
+
+/* Finish: the result in h->r (h->e), the digest in md, the size in *outlen. */
+static void fhash_final(struct fhash *h, uint8_t md[20], uint64_t *outlen)
+{
+	const struct sis_unit_file *uf = h->uf;
+	unsigned int mdlen = 0;
+
+	/* Drain output still held by zlib. */
+	while (h->r == SISIGN_OK && h->zinit && h->zr != Z_STREAM_END) {
+		size_t got;
+		h->zs.next_out = h->obuf;
+		h->zs.avail_out = (uInt)CHUNK;
+		h->zr = inflate(&h->zs, Z_FINISH);
+		got = CHUNK - h->zs.avail_out;
+		if ((h->r = hash_inflated(h, got)) != SISIGN_OK)
+			break;
+		if (h->zr != Z_STREAM_END && got == 0)
+			h->r = err_set(&h->e, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+				"file data ends before its zlib stream does");
+	}
+	if (h->r == SISIGN_OK && h->produced != h->cap)
+		h->r = err_set(&h->e, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
+			"file data inflates to %llu bytes, %llu declared", (unsigned long long)h->produced,
+			(unsigned long long)h->cap);
+	if (h->r == SISIGN_OK && (EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1 || mdlen != 20))
+		h->r = err_ossl(&h->e, SISIGN_ERR_CRYPTO, "SHA-1 failed");
+	if (h->r == SISIGN_OK)
+		*outlen = h->produced;
+	if (h->zinit)
+		inflateEnd(&h->zs);
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+}
+
+/* One data entry (SISFileData payload) of the one pass over SISData: its
+ * bytes are read once, and feed its CRC-16 and, when some description
+ * names it, its inflate + SHA-1. */
+struct hjob {
+	struct sis_unit_file *uf;
+	int hash;               /* a description wants its SHA-1 */
+	int read_ok;            /* every payload byte was read: crc is good */
+	uint16_t crc;           /* CRC-16 (init 0) of the payload bytes alone */
+	struct sisign_error e;  /* why hashing failed (uf->check_result) */
+};
+
+struct hpool {
+	struct sisign_pkg *pkg;
+	struct hjob *jobs;
+	size_t njobs;
+	size_t *order;          /* biggest first, so the last job to start is small */
+	atomic_size_t next;
+	int want_crc;
+};
+
+static void run_job(struct hpool *p, struct hjob *j, uint8_t *buf, uint8_t *obuf)
+{
+	struct sis_unit_file *uf = j->uf;
+	struct fhash h;
+	uint64_t done = 0;
+	uint16_t crc = 0;
+	int rr = SISIGN_OK;
+
+	memset(&h, 0, sizeof h);
+	if (j->hash)
+		fhash_init(&h, uf, obuf);
 	while (done < uf->payload_len) {
 		size_t n = uf->payload_len - done < CHUNK ? (size_t)(uf->payload_len - done) : CHUNK;
-		if ((r = pkg_read(pkg, uf->payload_off + done, buf, n, err)))
-			goto out;
+		if (!p->want_crc && (!j->hash || h.r != SISIGN_OK))
+			break; /* nothing left to learn from the rest */
+		if ((rr = pkg_read(p->pkg, uf->payload_off + done, buf, n, j->hash ? &h.e : NULL)) != SISIGN_OK)
+			break;
+		if (p->want_crc)
+			crc = crc16_update(crc, buf, n);
+		if (j->hash)
+			fhash_feed(&h, buf, n);
 		done += n;
-		if (!zinit) {
-			if (EVP_DigestUpdate(ctx, buf, n) != 1) {
-				r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
-				goto out;
-			}
-			produced += n;
-			continue;
-		}
-		if (zr == Z_STREAM_END) {
-			r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
-				"file data continues after its zlib stream ends");
-			goto out;
-		}
-		zs.next_in = buf;
-		zs.avail_in = (uInt)n;
-		while (zs.avail_in > 0 && zr != Z_STREAM_END) {
-			zs.next_out = obuf;
-			zs.avail_out = (uInt)CHUNK;
-			zr = inflate(&zs, Z_NO_FLUSH);
-			if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-				r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
-					"file data is not valid zlib data%s%s", zs.msg ? ": " : "", zs.msg ? zs.msg : "");
-				goto out;
-			}
-			size_t got = CHUNK - zs.avail_out;
-			if ((r = hash_inflated(ctx, obuf, got, cap, &produced, uf, err)) != SISIGN_OK)
-				goto out;
-			if (zr == Z_BUF_ERROR && got == 0)
+	}
+	j->read_ok = rr == SISIGN_OK && done == uf->payload_len;
+	j->crc = crc;
+	if (!j->hash)
+		return;
+	if (rr != SISIGN_OK && h.r == SISIGN_OK)
+		h.r = rr; /* pkg_read filled h.e */
+	fhash_final(&h, uf->md, &uf->produced);
+	uf->check_result = h.r;
+	j->e = h.e;
+}
+
+static void *hpool_worker(void *arg)
+{
+	struct hpool *p = arg;
+	uint8_t *buf = malloc(CHUNK), *obuf = malloc(CHUNK);
+
+	/* A thread that cannot get its buffers leaves the work to the others
+	 * (the calling thread always takes part). */
+	while (buf && obuf) {
+		size_t i = atomic_fetch_add(&p->next, 1);
+		if (i >= p->njobs)
+			break;
+		run_job(p, &p->jobs[p->order[i]], buf, obuf);
+	}
+	free(buf);
+	free(obuf);
+	return NULL;
+}
+
+static int cmp_job_size(const void *a, const void *b, void *arg)
+{
+	const struct hjob *jobs = arg;
+	uint64_t x = jobs[*(const size_t *)a].uf->payload_len, y = jobs[*(const size_t *)b].uf->payload_len;
+	return x < y ? 1 : x > y ? -1 : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+}
+
+/* How many threads hash one package: the caller's choice (sisign_pkg_set_threads),
+ * else the online CPUs; never more than the entries, and one thread for a
+ * package too small to repay starting others. */
+static size_t hash_threads(const struct sisign_pkg *pkg, size_t njobs, uint64_t bytes)
+{
+	size_t n = pkg->hash_threads;
+	uint64_t min = pkg->hash_parallel_min ? pkg->hash_parallel_min : HASH_PARALLEL_MIN;
+
+	if (n == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 0 ? (size_t)c : 1;
+	}
+	if (n > HASH_MAX_THREADS)
+		n = HASH_MAX_THREADS;
+	if (n > njobs)
+		n = njobs;
+	if (bytes < min || n == 0)
+		n = 1;
+	return n;
+}
+
+/* CRC-16 of the bytes [off, off + len) of the package, continuing crc. */
+static int crc_range(const struct sisign_pkg *pkg, uint64_t off, uint64_t len, uint16_t *crc, uint8_t *buf,
+	struct sisign_error *err)
+{
+	int r;
+	while (len > 0) {
+		size_t n = len < CHUNK ? (size_t)len : CHUNK;
+		if ((r = pkg_read(pkg, off, buf, n, err)) != SISIGN_OK)
+			return r;
+		*crc = crc16_update(*crc, buf, n);
+		off += n;
+		len -= n;
+	}
+	return SISIGN_OK;
+}
+
+/* The one pass over SISData: every data entry's payload is read once, on
+ * as many threads as hash_threads() gives, by entry; each entry's bytes
+ * feed its own CRC-16 and, when wanted, its inflate + SHA-1.  With
+ * want_crc, the CRC of the whole SISData field (sis-format.md §6) is then
+ * put together in file order from the entries' CRCs and the few bytes
+ * between them (field headers, padding), which only the calling thread
+ * reads: CRC-16 with initial value 0 is linear, so the CRC of A then B is
+ * crc16_combine(crc(A), crc(B), len(B)).  Results go into each
+ * sis_unit_file, the hashing errors into jobs[k].e. */
+static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, int want_crc, struct sisign_error *err)
+{
+	struct hpool p;
+	pthread_t tid[HASH_MAX_THREADS];
+	size_t nthreads, started = 0;
+	uint64_t bytes = 0, at;
+	uint16_t crc = 0;
+	uint8_t *buf = NULL;
+	int r = SISIGN_OK, ordered = 1;
+
+	memset(&p, 0, sizeof p);
+	p.pkg = pkg;
+	p.jobs = jobs;
+	p.njobs = njobs;
+	p.want_crc = want_crc;
+	atomic_init(&p.next, 0);
+	if (njobs && !(p.order = malloc(njobs * sizeof *p.order)))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	for (size_t k = 0; k < njobs; k++) {
+		p.order[k] = k;
+		if (jobs[k].hash || want_crc)
+			bytes += jobs[k].uf->payload_len;
+	}
+	nthreads = hash_threads(pkg, njobs, bytes);
+	if (nthreads > 1)
+		qsort_r(p.order, njobs, sizeof *p.order, cmp_job_size, jobs);
+	for (size_t t = 1; t < nthreads; t++) {
+		if (pthread_create(&tid[started], NULL, hpool_worker, &p) != 0)
+			break; /* fewer threads, same result */
+		started++;
+	}
+	pkg->hash_threads_used = started + 1;
+	/* This thread works too: with one thread it does all of it. */
+	buf = malloc(CHUNK);
+	{
+		uint8_t *obuf = malloc(CHUNK);
+		while (buf && obuf) {
+			size_t i = atomic_fetch_add(&p.next, 1);
+			if (i >= njobs)
 				break;
+			run_job(&p, &jobs[p.order[i]], buf, obuf);
 		}
-		if (zr == Z_STREAM_END && zs.avail_in > 0) {
-			r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
-				"%u bytes follow the file data's zlib stream inside its field", zs.avail_in);
+		if (!obuf)
+			r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		free(obuf);
+	}
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	free(p.order);
+	if (!buf)
+		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	if (r != SISIGN_OK || !want_crc)
+		goto out;
+	/* Entries follow each other through SISData in unit, then file order
+	 * (the parser reads them so); the bytes between them are read here. */
+	at = pkg->data_off;
+	for (size_t k = 0; k < njobs && ordered; k++) {
+		const struct sis_unit_file *uf = jobs[k].uf;
+		if (!jobs[k].read_ok || uf->payload_off < at || uf->payload_off + uf->payload_len > pkg->data_off + pkg->data_len) {
+			ordered = 0;
+			break;
+		}
+		if ((r = crc_range(pkg, at, uf->payload_off - at, &crc, buf, err)) != SISIGN_OK)
 			goto out;
-		}
+		crc = crc16_combine(crc, jobs[k].crc, uf->payload_len);
+		at = uf->payload_off + uf->payload_len;
 	}
-	if (zinit) {
-		/* Drain output still held by zlib. */
-		while (zr != Z_STREAM_END) {
-			zs.next_out = obuf;
-			zs.avail_out = (uInt)CHUNK;
-			zr = inflate(&zs, Z_FINISH);
-			size_t got = CHUNK - zs.avail_out;
-			if ((r = hash_inflated(ctx, obuf, got, cap, &produced, uf, err)) != SISIGN_OK)
-				goto out;
-			if (zr != Z_STREAM_END && got == 0) {
-				r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
-					"file data ends before its zlib stream does");
-				goto out;
-			}
-		}
+	if (ordered) {
+		if ((r = crc_range(pkg, at, pkg->data_off + pkg->data_len - at, &crc, buf, err)) != SISIGN_OK)
+			goto out;
+		pkg->data_crc_known = 1;
+		pkg->data_crc_value = crc;
 	}
-	if (produced != cap) {
-		r = err_set(err, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
-			"file data inflates to %llu bytes, %llu declared", (unsigned long long)produced,
-			(unsigned long long)cap);
-		goto out;
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 20) {
-		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
-		goto out;
-	}
-	*outlen = produced;
-	r = SISIGN_OK;
+	/* else: a read failed (the check reports it) or the layout is not what
+	 * the parser makes; pkg_data_crc() reads SISData in one piece if a
+	 * writer needs the CRC. */
 out:
-	if (zinit)
-		inflateEnd(&zs);
-	EVP_MD_CTX_free(ctx);
+	free(buf);
 	return r;
 }
 
 struct check_ctx {
 	struct sisign_pkg *pkg;
-	uint8_t *buf, *obuf;
+	struct hjob *jobs;
+	size_t *unit_base;      /* index in jobs of each unit's first entry */
+	int collect;            /* first walk: only mark the entries to hash */
 	int first_err;
 	struct sisign_error *err;
 };
 
-/* Inflate and hash one data entry, once: every later description naming
- * the same entry reuses the result (without this, thousands of descriptions
- * of one big entry multiply the work).  The first failure is reported under
- * the name of the description that met it first. */
-static void check_entry(struct check_ctx *cx, struct sis_unit_file *uf, const struct sisign_file *f)
+/* Each data entry is inflated and hashed once, however many file
+ * descriptions name it (without this, thousands of descriptions of one big
+ * entry multiply the work); every one of them is judged by that result.
+ * The first failure is reported under the name of the description that met
+ * it first, in the order of the walk. */
+static void check_entry(struct check_ctx *cx, struct sis_unit_file *uf, const struct sisign_file *f, struct hjob *j)
 {
-	struct sisign_error e;
-	int r;
-
+	if (cx->collect) {
+		if (!j->hash)
+			cx->pkg->data_passes++;
+		j->hash = 1;
+		return;
+	}
 	if (uf->checked)
 		return;
-	sisign_error_clear(&e);
 	uf->checked = 1;
-	cx->pkg->data_passes++;
-	r = hash_file_data(cx->pkg, uf, uf->md, &uf->produced, cx->buf, cx->obuf, &e);
-	uf->check_result = r;
-	if (r != SISIGN_OK && !cx->first_err)
-		cx->first_err = err_set(cx->err, r, e.offset, "%s: %s", f->target, e.message);
+	if (uf->check_result != SISIGN_OK && !cx->first_err)
+		cx->first_err = err_set(cx->err, uf->check_result, j->e.offset, "%s: %s", f->target, j->e.message);
 }
 
 static void check_file(struct check_ctx *cx, const struct sisign_controller *c, struct sisign_file *f)
@@ -215,7 +434,7 @@ static void check_file(struct check_ctx *cx, const struct sisign_controller *c, 
 			return;
 		}
 		f->hash_status = SISIGN_HASH_MISSING;
-		if (!cx->first_err) {
+		if (!cx->first_err && !cx->collect) {
 			cx->first_err = err_set(cx->err, SISIGN_ERR_MALFORMED, -1,
 				"%s: no file data at data unit %u, index %u", f->target, c->abs_data_unit, f->file_index);
 		}
@@ -225,13 +444,15 @@ static void check_file(struct check_ctx *cx, const struct sisign_controller *c, 
 	uf = &cx->pkg->units[c->abs_data_unit].files[f->file_index];
 	if (uf->uncompressed > cx->pkg->opts.max_file) {
 		f->hash_status = SISIGN_HASH_CORRUPT;
-		if (!cx->first_err)
+		if (!cx->first_err && !cx->collect)
 			cx->first_err = err_set(cx->err, SISIGN_ERR_TOO_LARGE, (long long)f->data_offset,
 				"%s: declared size %llu is over the %llu-byte limit", f->target,
 				(unsigned long long)uf->uncompressed, (unsigned long long)cx->pkg->opts.max_file);
 		return;
 	}
-	check_entry(cx, uf, f);
+	check_entry(cx, uf, f, &cx->jobs[cx->unit_base[c->abs_data_unit] + f->file_index]);
+	if (cx->collect)
+		return;
 	if (uf->check_result != SISIGN_OK) {
 		f->hash_status = SISIGN_HASH_CORRUPT;
 		return;
@@ -259,52 +480,99 @@ static void check_ctrl(struct check_ctx *cx, struct sisign_controller *c)
 		check_ctrl(cx, &c->embedded[i]);
 }
 
-int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error *err)
+int pkg_check_data(struct sisign_pkg *pkg, int want_crc, struct sisign_error *err)
 {
-	struct check_ctx cx = { pkg, NULL, NULL, 0, NULL };
+	struct check_ctx cx;
+	size_t njobs = 0;
+	int r;
 
-	if (!pkg->data_checked) {
-		sisign_error_clear(&pkg->data_err);
-		cx.err = &pkg->data_err;
-		cx.buf = malloc(CHUNK);
-		cx.obuf = malloc(CHUNK);
-		if (!cx.buf || !cx.obuf) {
-			free(cx.buf);
-			free(cx.obuf);
-			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-		}
-		check_ctrl(&cx, &pkg->top);
-		free(cx.buf);
-		free(cx.obuf);
-		pkg->data_result = cx.first_err;
-		pkg->data_checked = 1;
+	if (pkg->data_checked)
+		goto done;
+	memset(&cx, 0, sizeof cx);
+	cx.pkg = pkg;
+	want_crc = want_crc && pkg->info.kind == SISIGN_PKG_SISX && !pkg->data_crc_known;
+	for (size_t u = 0; u < pkg->nunits; u++)
+		njobs += pkg->units[u].nfiles;
+	cx.jobs = calloc(njobs ? njobs : 1, sizeof *cx.jobs);
+	cx.unit_base = calloc(pkg->nunits ? pkg->nunits : 1, sizeof *cx.unit_base);
+	if (!cx.jobs || !cx.unit_base) {
+		free(cx.jobs);
+		free(cx.unit_base);
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	}
+	njobs = 0;
+	for (size_t u = 0; u < pkg->nunits; u++) {
+		cx.unit_base[u] = njobs;
+		for (size_t i = 0; i < pkg->units[u].nfiles; i++)
+			cx.jobs[njobs++].uf = &pkg->units[u].files[i];
+	}
+	/* Walk once to learn which entries to hash, hash them (and CRC all of
+	 * SISData) in one pass, then walk again to judge every description in
+	 * the order a serial check would, so messages do not depend on which
+	 * thread finished first. */
+	cx.collect = 1;
+	check_ctrl(&cx, &pkg->top);
+	if ((r = data_pass(pkg, cx.jobs, njobs, want_crc, err)) != SISIGN_OK) {
+		free(cx.jobs);
+		free(cx.unit_base);
+		return r;
+	}
+	sisign_error_clear(&pkg->data_err);
+	cx.err = &pkg->data_err;
+	cx.collect = 0;
+	cx.first_err = 0;
+	check_ctrl(&cx, &pkg->top);
+	free(cx.jobs);
+	free(cx.unit_base);
+	pkg->data_result = cx.first_err;
+	pkg->data_checked = 1;
+done:
 	if (pkg->data_result != SISIGN_OK && err)
 		*err = pkg->data_err;
 	return pkg->data_result;
 }
 
+int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	/* verify and info need no CRC: only what the device checks */
+	return pkg_check_data(pkg, 0, err);
+}
+
+void sisign_pkg_set_threads(struct sisign_pkg *pkg, unsigned int n)
+{
+	if (pkg)
+		pkg->hash_threads = n;
+}
+
+int pkg_data_crc(struct sisign_pkg *pkg, uint16_t *crc, struct sisign_error *err)
+{
+	uint8_t *buf;
+	uint16_t c = 0;
+	int r;
+
+	if (!pkg->data_crc_known) {
+		if (!(buf = malloc(CHUNK)))
+			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		r = crc_range(pkg, pkg->data_off, pkg->data_len, &c, buf, err);
+		free(buf);
+		if (r != SISIGN_OK)
+			return r;
+		pkg->data_crc_known = 1;
+		pkg->data_crc_value = c;
+	}
+	*crc = pkg->data_crc_value;
+	return SISIGN_OK;
+}
+
 int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_error *err)
 {
 	uint16_t crc = 0;
-	uint64_t done = 0;
-	uint8_t *buf;
-	int r = SISIGN_OK;
+	int r;
 
 	if (pkg->info.kind != SISIGN_PKG_SISX || pkg->info.data_crc_ok >= 0)
 		return SISIGN_OK;
-	buf = malloc(CHUNK);
-	if (!buf)
-		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-	while (done < pkg->data_len) {
-		size_t n = pkg->data_len - done < CHUNK ? (size_t)(pkg->data_len - done) : CHUNK;
-		if ((r = pkg_read(pkg, pkg->data_off + done, buf, n, err)) != SISIGN_OK)
-			break;
-		crc = crc16_update(crc, buf, n);
-		done += n;
-	}
-	free(buf);
-	if (r != SISIGN_OK)
+	/* free when signing's data check has already computed it */
+	if ((r = pkg_data_crc(pkg, &crc, err)) != SISIGN_OK)
 		return r;
 	pkg->info.data_crc_computed = crc;
 	pkg->info.data_crc_ok = pkg->info.has_data_crc && pkg->info.data_crc == crc;
@@ -362,6 +630,14 @@ static int copy_range(struct sisign_pkg *pkg, struct atomic_file *af, uint64_t o
 	return r;
 }
 
+/* Where the CRC value sits in the stored SISDataChecksum field: after its
+ * 8-byte header, or 12 for the 63-bit length form (§3.1); the parser
+ * checked that the value's 2 bytes are there. */
+static size_t data_crc_value_at(const struct sisign_pkg *pkg)
+{
+	return (le32(pkg->data_crc_field + 4) & 0x80000000u) ? 12 : 8;
+}
+
 /* Assemble the file head (everything before SISData) into `head`; for a
  * changed controller also give the new SISContents length. */
 static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *contents_len, struct sisign_error *err)
@@ -391,18 +667,31 @@ static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *conte
 	 * (§2); UID2 is kept as found. */
 	sis_put_uid_header(head, le32(pkg->header + 4), pkg->top.uid);
 	/* SISData and whatever followed it inside SISContents are copied as they
-	 * are: signing never touches file data.  The controller CRC field is
-	 * written, with the new CRC, exactly when the input had one (even if
-	 * the CRC is 0, where signsis would drop it; signsis also adds one to a
-	 * package that had none).  The device ignores both CRCs (§6), and this
-	 * way unsign gives back what sign was given. */
+	 * are: signing never touches file data.  Each CRC field is written,
+	 * with the CRC of what is written, exactly when the input had one (even
+	 * if the CRC is 0, where signsis would drop it; signsis also adds them
+	 * to a package that had none).  The device ignores both CRCs (§6), and
+	 * this way unsign gives back what sign was given.  The data CRC comes
+	 * from the data check that signing runs (one read of SISData, which
+	 * then reaches the output by copy_range). */
 	*contents_len = (pkg->ctl_crc_field ? 12 : 0) + pkg->data_crc_field_len + comp.len +
 		(pkg->contents_vend - pkg->data_off);
 	wbuf_put(head, hdr, sisf_put_hdr(hdr, 1, SISF_CONTENTS, *contents_len));
 	if (pkg->ctl_crc_field)
 		sis_put_crc_field(head, SISF_CONTROLLER_CHECKSUM, crc);
-	if (pkg->data_crc_field)
-		wbuf_put(head, pkg->data_crc_field, pkg->data_crc_field_len);
+	if (pkg->data_crc_field) {
+		uint16_t dcrc = 0;
+		size_t at = data_crc_value_at(pkg);
+		if ((r = pkg_data_crc(pkg, &dcrc, err)) != SISIGN_OK) {
+			wbuf_free(&comp);
+			return r;
+		}
+		/* The field as found, its value replaced by the CRC of SISData
+		 * as it is copied (§6), as signsis does. */
+		wbuf_put(head, pkg->data_crc_field, at);
+		wbuf_put_u16le(head, dcrc);
+		wbuf_put(head, pkg->data_crc_field + at + 2, pkg->data_crc_field_len - at - 2);
+	}
 	wbuf_put(head, comp.data, comp.len);
 	wbuf_free(&comp);
 	return wbuf_failed(head) ? err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory") : SISIGN_OK;
@@ -449,9 +738,19 @@ int pkg_same_outside_controller(const struct sisign_pkg *a, const struct sisign_
 	 * the data CRC field, SISData with whatever followed it inside
 	 * SISContents, and whatever trailed SISContents.  UID3, the UID
 	 * checksum and the controller CRC follow from the controller. */
-	if (memcmp(a->header + 4, b->header + 4, 4) != 0 || a->data_crc_field_len != b->data_crc_field_len ||
-		(a->data_crc_field_len && memcmp(a->data_crc_field, b->data_crc_field, a->data_crc_field_len) != 0))
+	if (memcmp(a->header + 4, b->header + 4, 4) != 0 || a->data_crc_field_len != b->data_crc_field_len)
 		return 0;
+	if (a->data_crc_field_len) {
+		/* The writer refreshes the value (SISData being the same bytes in
+		 * both, checked below, so is its CRC); the rest is kept. */
+		size_t at = data_crc_value_at(a);
+		if (at != data_crc_value_at(b) || memcmp(a->data_crc_field, b->data_crc_field, at) != 0 ||
+			memcmp(a->data_crc_field + at + 2, b->data_crc_field + at + 2, a->data_crc_field_len - at - 2) != 0)
+			return 0;
+		if (a->data_crc_known ? le16(b->data_crc_field + at) != a->data_crc_value :
+			memcmp(a->data_crc_field + at, b->data_crc_field + at, 2) != 0)
+			return 0;
+	}
 	if (a->contents_vend - a->data_off != b->contents_vend - b->data_off ||
 		a->size - a->contents_end != b->size - b->contents_end)
 		return 0;

@@ -268,9 +268,10 @@ int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 		return r;
 	/* signsis refuses too: "stored and computed hash values do not match".
 	 * The result is cached per package, so a caller that checked first
-	 * does not pay twice. */
+	 * does not pay twice.  The same read of SISData gives the data CRC
+	 * that sisign_pkg_write puts into the signed package. */
 	if (pkg->info.kind == SISIGN_PKG_SISX)
-		return sisign_pkg_check_data(pkg, err);
+		return pkg_check_data(pkg, pkg->data_crc_field != NULL, err);
 	return SISIGN_OK;
 }
 

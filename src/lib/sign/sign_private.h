@@ -24,7 +24,8 @@ int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN
  * 0)?  added = 1: out has one chain more than in, the last one's signer
  * certificate is id's (same DER) and its signature verifies, and out
  * without that chain is in: the controller byte for byte (decompressed),
- * UID2, the data CRC field and every byte of SISData and after it.
+ * UID2, the data CRC field (its value: the CRC of SISData, when in's data
+ * check worked it out) and every byte of SISData and after it.
  * added = 0: the same chains, the same controller and the same 16-byte
  * header.  1 yes, 0 no, a negative sisign_err when reading failed.  in is
  * not checked here (see sign_check_signable). */

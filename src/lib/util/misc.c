@@ -49,6 +49,31 @@ uint16_t crc16_update(uint16_t crc, const void *p, size_t n)
 	return crc;
 }
 
+/* a * b modulo the CRC polynomial x^16 + x^12 + x^5 + 1, in GF(2). */
+static uint16_t gf2_mulmod(uint16_t a, uint16_t b)
+{
+	uint16_t p = 0;
+	for (int i = 15; i >= 0; i--) {
+		p = (uint16_t)((p & 0x8000) ? (p << 1) ^ 0x1021 : p << 1);
+		if (b & (1u << i))
+			p ^= a;
+	}
+	return p;
+}
+
+uint16_t crc16_combine(uint16_t crca, uint16_t crcb, uint64_t lenb)
+{
+	/* With initial value 0, crc(M) = M(x) * x^16 mod P, so crc(A B) =
+	 * crc(A) * x^(8 lenb) + crc(B) mod P. */
+	uint16_t f = 1, sq = 0x100; /* x^0, x^8 */
+	for (; lenb; lenb >>= 1) {
+		if (lenb & 1)
+			f = gf2_mulmod(f, sq);
+		sq = gf2_mulmod(sq, sq);
+	}
+	return (uint16_t)(gf2_mulmod(crca, f) ^ crcb);
+}
+
 char *utf16le_to_utf8(const uint8_t *p, size_t n)
 {
 	/* Worst case: each 2-byte unit becomes 3 bytes of UTF-8. */

@@ -113,6 +113,10 @@ uint8_t *wbuf_steal(struct wbuf *w, size_t *len);
 
 /* ---- CRC-16 (poly 0x1021, init 0, no reflection; sis-format.md §6) -------- */
 uint16_t crc16_update(uint16_t crc, const void *p, size_t n);
+/* The CRC of A followed by B, from crca = crc16_update(0, A) and crcb =
+ * crc16_update(0, B) and B's length (the CRC is linear: crca is carried
+ * through lenb zero bytes, in O(log lenb) steps, and crcb added). */
+uint16_t crc16_combine(uint16_t crca, uint16_t crcb, uint64_t lenb);
 
 /* ---- text ------------------------------------------------------------------ */
 /* UTF-16LE (n bytes, n even) to a NUL-terminated UTF-8 string (malloc'd).
