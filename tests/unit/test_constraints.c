@@ -170,7 +170,7 @@ static void test_devices(void)
 static void test_lengths(void)
 {
 	/* Overlong: the SEQUENCE or an element claims more than there is. */
-	dec_bad(&(struct ext)EXT(OID_SID, 0x30, 0x05, 0x02, 0x01, 0x01), "runs past the end");
+	dec_bad(&(struct ext)EXT(OID_SID, 0x30, 0x05, 0x02, 0x01, 0x01), "does not decode: length runs past the end");
 	dec_bad(&(struct ext)EXT(OID_SID, 0x30, 0x03, 0x02, 0x7F, 0x01), "runs past the end");
 	dec_bad(&(struct ext)EXT(OID_SID, 0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF, 0x02, 0x01, 0x01), "runs past the end");
 	dec_bad(&(struct ext)EXT(OID_SID, 0x30, 0x85, 0x01, 0x00, 0x00, 0x00, 0x00), "length field too long");

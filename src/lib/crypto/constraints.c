@@ -155,7 +155,7 @@ void crypto_constraints_free(struct crypto_constraints *c)
 }
 
 /* Decoders of the extension values; *why set on SISIGN_ERR_BAD_CERT and
- * *bad to the 0-based element at fault. */
+ * *bad to the 0-based element at fault (SIZE_MAX: the list itself). */
 static int dec_strings(struct sbuf v, char ***out, size_t *n, const char **why, size_t *bad)
 {
 	struct sbuf seq, el;
@@ -164,6 +164,7 @@ static int dec_strings(struct sbuf v, char ***out, size_t *n, const char **why, 
 	uint8_t *u16 = NULL;
 	size_t u16len;
 
+	*bad = SIZE_MAX; /* the SEQUENCE itself, until an entry is at fault */
 	if ((*why = der_take(&v, 0x30, &seq)) != NULL)
 		return SISIGN_ERR_BAD_CERT;
 	if (sbuf_avail(&v) != 0) {
@@ -220,6 +221,7 @@ static int dec_ints(struct sbuf v, uint32_t **out, size_t *n, const char **why, 
 	size_t cnt = 0, i;
 	uint32_t *list = NULL;
 
+	*bad = SIZE_MAX; /* the SEQUENCE itself, until an entry is at fault */
 	if ((*why = der_take(&v, 0x30, &seq)) != NULL)
 		return SISIGN_ERR_BAD_CERT;
 	if (sbuf_avail(&v) != 0) {
@@ -343,7 +345,6 @@ int crypto_cert_constraints(X509 *x, struct crypto_constraints *out, struct sisi
 		default:
 			r = dec_caps(b, c.caps, &why);
 			c.caps_set = 1;
-			bad = 0;
 			break;
 		}
 		if (r == SISIGN_ERR_NOMEM) {
@@ -351,7 +352,7 @@ int crypto_cert_constraints(X509 *x, struct crypto_constraints *out, struct sisi
 			goto out;
 		}
 		if (r != SISIGN_OK) {
-			if (k == EXT_CAPS)
+			if (k == EXT_CAPS || bad == SIZE_MAX)
 				err_set(err, r, -1, "%s extension (%s) does not decode: %s", exts[k].what, exts[k].oid, why);
 			else
 				err_set(err, r, -1, "%s extension (%s) does not decode: entry %zu: %s", exts[k].what,
