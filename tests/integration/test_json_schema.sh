@@ -143,6 +143,25 @@ assert st == {"o1/p1.sis": ("self-signed", 10), "junk.sis": (None, 4), "p2.sis":
 mkdir -p tree && cp o1/p1.sis p2.sis tree/
 jrun 11 2 "verify -r, all verdicts" "$SISIGN" verify -r --json -q tree
 
+# ---- developer-certificate constraints (info and verify) ------------------------
+MK=$S/tests/tools/mkdevcert.sh
+{ bash "$MK" --ca dcroot && bash "$MK" --issuer dcroot --eku codeSigning --devices 354000000000001 \
+	--sids 0xE0001234 --vids 0x70000001 --caps ReadUserData+WriteUserData dcleaf &&
+	bash "$MK" --issuer dcroot --ext 1.2.826.0.1.1796587.1.1.1.6=0300 dcbad; } || { echo "FAIL: mkdevcert.sh"; exit 1; }
+"$SISIGN" sign --key dcleaf.key --cert dcleaf.chain.pem -o dc.sis p1.sis || { echo "FAIL: sign dc"; exit 1; }
+"$SISIGN" sign --key dcbad.key --cert dcbad.chain.pem -o dcbad.sis p1.sis || { echo "FAIL: sign dcbad"; exit 1; }
+DC='{"device_ids": ["354000000000001"], "sids": ["0xe0001234"], "vids": ["0x70000001"],
+	"capabilities": ["ReadUserData", "WriteUserData"], "error": None}'
+jrun 0 1 "info, a developer certificate" "$SISIGN" info --json dc.sis
+jcheck "info: constraints of each certificate" 'c = d["package"]["signature_chains"][0]["certificates"]
+assert [x["constraints"] for x in c] == ['"$DC"', None], c'
+jrun 10 1 "verify, a developer certificate" "$SISIGN" verify --json dc.sis
+jcheck "verify: constraints of each certificate" 'assert d["top"]["chains"][0]["constraints"] == ['"$DC"', None], d'
+jrun 0 1 "info, constraints that do not decode" "$SISIGN" info --json dcbad.sis
+jcheck "info: the reason" 'c = d["package"]["signature_chains"][0]["certificates"][0]["constraints"]
+assert "capability set" in c["error"] and "unused-bits" in c["error"], c
+assert (c["device_ids"], c["sids"], c["vids"], c["capabilities"]) == (None, None, None, None), c'
+
 # ---- unsign ------------------------------------------------------------------------
 jrun 0 1 "unsign, one package" "$SISIGN" unsign --json --out-dir u1 o1/p1.sis
 jcheck "unsign: done" 'assert (d["command"], d["status"], d["chains"], d["signer_fingerprint"]) == ("unsign", "done", 0, None), d'
