@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Test certificates for the install rules (docs: /work/shared/docs or the
-# project's install-rules.md §1.1, §5, §10), made with the openssl CLI at
-# test time.  Never ship them; they exist for tests only.
+# Test certificates for the install rules (install-rules.md §1.1 code-signing
+# EKU, §5 developer-certificate constraints, §10 AlternativeCodeSigningOID),
+# made with the openssl CLI at test time.  Never ship them; they exist for
+# tests only.
 #
 # One certificate:
 #   mkdevcert.sh [OPTIONS] PREFIX

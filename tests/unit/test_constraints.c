@@ -512,6 +512,19 @@ static void test_eku(void)
 	CHECK_EQ_INT(eku(&alt, shipped, 1, NULL), 1);
 	CHECK_EQ_INT(eku(&broken, shipped, 0, &why), 0);
 	CHECK(why != NULL && strstr(why, "does not decode") != NULL);
+	{
+		/* Two EKU extensions (RFC 5280 allows one): not acceptable. */
+		struct ext two[2] = { cs, cs };
+		X509 *x = mk("eku", key_leaf, "eku", key_leaf, two, 2);
+		unsigned char *der = NULL;
+		int l = i2d_X509(x, &der);
+
+		CHECK(l > 0);
+		CHECK_EQ_INT(crypto_eku_codesign_ok(der, (size_t)l, NULL, 0, &why), 0);
+		CHECK(why != NULL && strstr(why, "two extendedKeyUsage") != NULL);
+		OPENSSL_free(der);
+		X509_free(x);
+	}
 	CHECK_EQ_INT(crypto_eku_codesign_ok((const uint8_t *)"\x30\x00", 2, NULL, 0, &why), 0);
 	CHECK(why != NULL && strstr(why, "certificate does not decode") != NULL);
 	CHECK_EQ_INT(crypto_eku_codesign_ok(NULL, 0, NULL, 0, &why), 0);

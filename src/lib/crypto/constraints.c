@@ -559,7 +559,8 @@ int crypto_eku_codesign_ok(const uint8_t *cert_der, size_t len, const char *cons
 		/* crit -1: no EKU at all (IR-EKU-2); -2: it appears twice;
 		 * otherwise it is there but does not decode. */
 		if (crit != -1) {
-			reason = "the signer certificate's extendedKeyUsage extension does not decode";
+			reason = crit == -2 ? "the signer certificate has two extendedKeyUsage extensions"
+					    : "the signer certificate's extendedKeyUsage extension does not decode";
 			goto out;
 		}
 		if (mandate) {
