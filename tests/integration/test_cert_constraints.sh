@@ -8,7 +8,7 @@
 # too many entries) named with the reason, exit status unchanged, nothing on
 # stderr.  The certificates come from tests/tools/mkdevcert.sh, which this
 # also exercises.
-# Env: SISIGN, SISIGN_SRCDIR.
+# Env: SISIGN, SISIGN_SRCDIR, SISIGN_CORPUS (optional: Symbian's devcert packages).
 set -u
 if [ -z "${SISIGN:-}" ] || [ ! -x "$SISIGN" ]; then echo "SKIP: \$SISIGN not set"; exit 77; fi
 command -v openssl >/dev/null || { echo "SKIP: openssl not found"; exit 77; }
@@ -64,6 +64,18 @@ expect_limits s-highcaps.sis "${P}signer certificate is limited to capabilities 
 expect_limits s-wrongtag.sis "${P}signer certificate: constraint extensions do not decode, the device refuses the chain: SID list extension (1.2.826.0.1.1796587.1.1.1.4) does not decode: entry 1: element of the wrong tag"
 expect_limits s-overlong.sis "${P}signer certificate: constraint extensions do not decode, the device refuses the chain: VID list extension (1.2.826.0.1.1796587.1.1.1.5) does not decode: length runs past the end of the extension"
 expect_limits s-huge.sis "${P}signer certificate: constraint extensions do not decode, the device refuses the chain: SID list extension (1.2.826.0.1.1796587.1.1.1.4) does not decode: entry 4097: more than 4096 entries"
+
+# Symbian's own developer-certificate test packages (when the corpus is
+# there): every list empty, 03 00 as the capability set (the device's empty
+# bit string, not a decoding failure); ten entries per list.
+C=${SISIGN_CORPUS:-/nonexistent}/sis/secureswitools/swianalysistoolkit/test/tchainvalidity/data
+if [ -f "$C/simple_emptydev_signed.sis" ] && [ -f "$C/simple_devallsigned.sis" ]; then
+	N='none (an empty list allows none)'
+	expect_limits "$C/simple_emptydev_signed.sis" "${P}signer certificate is limited to device IDs $N; SIDs $N; VIDs $N; capabilities none (an empty set grants none)"
+	expect_limits "$C/simple_devallsigned.sis" "${P}signer certificate is limited to device IDs 11111111-222222-3-41, 11111111-222222-3-42, 11111111-222222-3-43, 11111111-222222-3-44, 11111111-222222-3-45, 11111111-222222-3-46, 11111111-222222-3-47, 11111111-222222-3-48, ... (10 in all); SIDs 0x11000001, 0x11000002, 0x11000003, 0x11000004, 0x11000005, 0x11000006, 0x11000007, 0x11000008, ... (10 in all); VIDs 0x70000001, 0x70000002, 0x70000003, 0x70000004, 0x70000005, 0x70000006, 0x70000007, 0x70000008, ... (10 in all); capabilities ReadUserData+WriteUserData+Location"
+else
+	echo "note: corpus absent, Symbian's developer-certificate packages not checked"
+fi
 
 # verify: the same lines, and the verdict does not change.
 run "$SISIGN" verify s-under-ca.sis

@@ -147,7 +147,7 @@ jrun 11 2 "verify -r, all verdicts" "$SISIGN" verify -r --json -q tree
 MK=$S/tests/tools/mkdevcert.sh
 { bash "$MK" --ca dcroot && bash "$MK" --issuer dcroot --eku codeSigning --devices 354000000000001 \
 	--sids 0xE0001234 --vids 0x70000001 --caps ReadUserData+WriteUserData dcleaf &&
-	bash "$MK" --issuer dcroot --ext 1.2.826.0.1.1796587.1.1.1.6=0300 dcbad; } || { echo "FAIL: mkdevcert.sh"; exit 1; }
+	bash "$MK" --issuer dcroot --ext 1.2.826.0.1.1796587.1.1.1.6=030100 dcbad; } || { echo "FAIL: mkdevcert.sh"; exit 1; }
 "$SISIGN" sign --key dcleaf.key --cert dcleaf.chain.pem -o dc.sis p1.sis || { echo "FAIL: sign dc"; exit 1; }
 "$SISIGN" sign --key dcbad.key --cert dcbad.chain.pem -o dcbad.sis p1.sis || { echo "FAIL: sign dcbad"; exit 1; }
 DC='{"device_ids": ["354000000000001"], "sids": ["0xe0001234"], "vids": ["0x70000001"],

@@ -26,7 +26,8 @@
 #   --vids LIST      VID list (…1.1.1.5), as --sids
 #   --caps LIST      capability set (…1.1.1.6), names or bit numbers joined
 #                    by + or , (ReadUserData+WriteUserData, 15+16); "" gives
-#                    an empty set (no capability)
+#                    an empty set (no capability, written 03 00 as the device
+#                    wants it)
 #   --ext OID=HEX    any extension with this raw DER value (hex, no
 #                    separators), e.g. a malformed one:
 #                    --ext 1.2.826.0.1.1796587.1.1.1.4=3003 (repeatable)
@@ -128,7 +129,7 @@ cap_bits() {
 		bits=$((bits | (1 << found)))
 	done
 	if [ "$bits" -eq 0 ]; then
-		R=030100
+		R=0300 # the empty set as the device reads it (it refuses DER's 030100)
 		return
 	fi
 	nb=0

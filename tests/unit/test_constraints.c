@@ -239,15 +239,16 @@ static void test_caps(void)
 	if (dec_ok(&(struct ext)EXT(OID_CAP, 0x03, 0x04, 0x00, 0x00, 0x00, 0x0F), &c))
 		CHECK(c.caps_set && c.caps[0] == 0 && c.caps[1] == 0);
 	crypto_constraints_free(&c);
-	/* No bits at all. */
-	if (dec_ok(&(struct ext)EXT(OID_CAP, 0x03, 0x01, 0x00), &c))
-		CHECK(c.caps_set && c.caps[0] == 0);
+	/* No content at all: the device's empty bit string, no capability. */
+	if (dec_ok(&(struct ext)EXT(OID_CAP, 0x03, 0x00), &c))
+		CHECK(c.caps_set && c.caps[0] == 0 && c.caps[1] == 0);
 	crypto_constraints_free(&c);
 
-	dec_bad(&(struct ext)EXT(OID_CAP, 0x03, 0x00), "without its unused-bits octet");
-	dec_bad(&(struct ext)EXT(OID_CAP, 0x03, 0x02, 0x08, 0xFF), "unused bits");
-	dec_bad(&(struct ext)EXT(OID_CAP, 0x03, 0x02, 0xFF, 0xFF), "unused bits");
-	dec_bad(&(struct ext)EXT(OID_CAP, 0x03, 0x01, 0x01), "unused bits");
+	/* The device refuses a lone unused-bits octet, even DER's 03 01 00. */
+	dec_bad(&(struct ext)EXT(OID_CAP, 0x03, 0x01, 0x00), "only its unused-bits octet");
+	dec_bad(&(struct ext)EXT(OID_CAP, 0x03, 0x01, 0x01), "only its unused-bits octet");
+	dec_bad(&(struct ext)EXT(OID_CAP, 0x03, 0x02, 0x08, 0xFF), "more than 7 unused bits");
+	dec_bad(&(struct ext)EXT(OID_CAP, 0x03, 0x02, 0xFF, 0xFF), "more than 7 unused bits");
 	dec_bad(&(struct ext)EXT(OID_CAP, 0x23, 0x04, 0x03, 0x02, 0x00, 0x80), "wrong tag"); /* constructed */
 	dec_bad(&(struct ext)EXT(OID_CAP, 0x04, 0x02, 0x00, 0x80), "wrong tag");              /* OCTET STRING */
 	dec_bad(&(struct ext)EXT(OID_CAP, 0x03, 0x02, 0x00, 0x80, 0x00), "bytes after the BIT STRING");

@@ -259,18 +259,23 @@ static int dec_caps(struct sbuf v, uint32_t caps[2], const char **why)
 	}
 	p = bits.data + bits.off;
 	n = sbuf_avail(&bits);
-	if (n == 0) {
-		*why = "BIT STRING without its unused-bits octet";
+	caps[0] = caps[1] = 0;
+	/* As the device's BIT STRING reader: no content at all is the empty
+	 * string (no capability), although DER would write 03 01 00; a lone
+	 * unused-bits octet, or more than 7 unused bits, is refused. */
+	if (n == 0)
+		return SISIGN_OK;
+	unused = p[0];
+	if (n == 1) {
+		*why = "BIT STRING holds only its unused-bits octet";
 		return SISIGN_ERR_BAD_CERT;
 	}
-	unused = p[0];
-	if (unused > 7 || (n == 1 && unused != 0)) {
-		*why = "BIT STRING with an impossible number of unused bits";
+	if (unused > 7) {
+		*why = "BIT STRING with more than 7 unused bits";
 		return SISIGN_ERR_BAD_CERT;
 	}
 	/* Named-bit order: bit i is bit (7 - i % 8) of content octet i / 8. */
 	nbits = (n - 1) * 8 - unused;
-	caps[0] = caps[1] = 0;
 	for (size_t i = 0; i < nbits && i < 20; i++)
 		if (p[1 + i / 8] & (0x80u >> (i % 8)))
 			caps[0] |= UINT32_C(1) << i;

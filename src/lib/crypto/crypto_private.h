@@ -49,8 +49,10 @@ struct crypto_constraints {
  * value from -2^31 to 2^32-1, taken modulo 2^32 (so E0 00 12 34 and
  * 00 E0 00 12 34 both give 0xE0001234); others fail.  The capability BIT
  * STRING is read in named-bit order (bit i = capability i, bit 0 the MSB of
- * the first content octet); bits >= 20 are ignored, padding bits too; no
- * content, or unused bits > 7 (or > 0 with no bit), fails.  Device IDs must
+ * the first content octet); bits >= 20 are ignored, padding bits too; as
+ * on the device, no content at all (03 00) is the empty set, while a lone
+ * unused-bits octet (03 01 00, DER's empty string) or unused bits > 7
+ * fails.  Device IDs must
  * be UTF-8 without NUL.  More than CRYPTO_CONSTRAINT_LIST_MAX entries or a
  * device ID over CRYPTO_DEVICE_ID_MAX bytes fail, and so does an extension
  * that appears twice.  Failure: SISIGN_ERR_BAD_CERT (message names the
@@ -352,8 +354,10 @@ struct crypto_constraints {
  * value from -2^31 to 2^32-1, taken modulo 2^32 (so E0 00 12 34 and
  * 00 E0 00 12 34 both give 0xE0001234); others fail.  The capability BIT
  * STRING is read in named-bit order (bit i = capability i, bit 0 the MSB of
- * the first content octet); bits >= 20 are ignored, padding bits too; no
- * content, or unused bits > 7 (or > 0 with no bit), fails.  Device IDs must
+ * the first content octet); bits >= 20 are ignored, padding bits too; as
+ * on the device, no content at all (03 00) is the empty set, while a lone
+ * unused-bits octet (03 01 00, DER's empty string) or unused bits > 7
+ * fails.  Device IDs must
  * be UTF-8 without NUL.  More than CRYPTO_CONSTRAINT_LIST_MAX entries or a
  * device ID over CRYPTO_DEVICE_ID_MAX bytes fail, and so does an extension
  * that appears twice.  Failure: SISIGN_ERR_BAD_CERT (message names the
