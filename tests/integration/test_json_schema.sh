@@ -129,20 +129,6 @@ jrun 0 1 "info, a signed package" "$SISIGN" info --json o1/p1.sis
 jcheck "info: the certificate" 'c = d["package"]["signature_chains"][0]["certificates"][0]
 assert (c["subject"], c["self_issued"], len(c["sha256"])) == ("CN=json test", True, 64), c'
 
-# ---- verify ------------------------------------------------------------------------
-jrun 11 1 "verify, unsigned" "$SISIGN" verify --json p1.sis
-jcheck "verify: unsigned" 'assert (d["status"], d["verdict"], d["chains"], d["exit"]) == ("done", "unsigned", 0, 11), d
-assert d["top"]["chains"] == []'
-jrun 10 1 "verify, self-signed" "$SISIGN" verify --json o1/p1.sis
-jcheck "verify: signed" 'assert (d["verdict"], d["exit"], d["top"]["chains"][0]["signer_subject"]) == ("self-signed", 10, "CN=json test"), d'
-jrun 4 1 "verify, not a package" "$SISIGN" verify --json junk.sis
-jcheck "verify: error" 'assert (d["status"], d["verdict"], d["chains"], d["exit"]) == ("error", None, None, 4), d'
-jrun 12 3 "verify, batch" "$SISIGN" verify --json -q --jobs 1 o1/p1.sis junk.sis p2.sis
-jcheck "verify: batch records" 'st = {r["input"]: (r["verdict"], r["exit"]) for r in recs}
-assert st == {"o1/p1.sis": ("self-signed", 10), "junk.sis": (None, 4), "p2.sis": ("unsigned", 11)}, st'
-mkdir -p tree && cp o1/p1.sis p2.sis tree/
-jrun 11 2 "verify -r, all verdicts" "$SISIGN" verify -r --json -q tree
-
 # ---- developer-certificate constraints (info and verify) ------------------------
 MK=$S/tests/tools/mkdevcert.sh
 { bash "$MK" --ca dcroot && bash "$MK" --issuer dcroot --eku codeSigning --devices 354000000000001 \
@@ -161,6 +147,20 @@ jrun 0 1 "info, constraints that do not decode" "$SISIGN" info --json dcbad.sis
 jcheck "info: the reason" 'c = d["package"]["signature_chains"][0]["certificates"][0]["constraints"]
 assert "capability set" in c["error"] and "unused-bits" in c["error"], c
 assert (c["device_ids"], c["sids"], c["vids"], c["capabilities"]) == (None, None, None, None), c'
+
+# ---- verify ------------------------------------------------------------------------
+jrun 11 1 "verify, unsigned" "$SISIGN" verify --json p1.sis
+jcheck "verify: unsigned" 'assert (d["status"], d["verdict"], d["chains"], d["exit"]) == ("done", "unsigned", 0, 11), d
+assert d["top"]["chains"] == []'
+jrun 10 1 "verify, self-signed" "$SISIGN" verify --json o1/p1.sis
+jcheck "verify: signed" 'assert (d["verdict"], d["exit"], d["top"]["chains"][0]["signer_subject"]) == ("self-signed", 10, "CN=json test"), d'
+jrun 4 1 "verify, not a package" "$SISIGN" verify --json junk.sis
+jcheck "verify: error" 'assert (d["status"], d["verdict"], d["chains"], d["exit"]) == ("error", None, None, 4), d'
+jrun 12 3 "verify, batch" "$SISIGN" verify --json -q --jobs 1 o1/p1.sis junk.sis p2.sis
+jcheck "verify: batch records" 'st = {r["input"]: (r["verdict"], r["exit"]) for r in recs}
+assert st == {"o1/p1.sis": ("self-signed", 10), "junk.sis": (None, 4), "p2.sis": ("unsigned", 11)}, st'
+mkdir -p tree && cp o1/p1.sis p2.sis tree/
+jrun 11 2 "verify -r, all verdicts" "$SISIGN" verify -r --json -q tree
 
 # ---- unsign ------------------------------------------------------------------------
 jrun 0 1 "unsign, one package" "$SISIGN" unsign --json --out-dir u1 o1/p1.sis
