@@ -7,9 +7,10 @@
 # parse_only (the parser alone, fast), verify (chains and certificates),
 # sign (sign + unsign round trip with tests/fuzz/fuzz.key), pack (pack
 # options), uri (PKCS#11 URI, module-path, pin-source), dn (certificate
-# subject), date (--at TIME).  Each has its seeds in tests/fuzz/seeds/<name>/.
+# subject), date (--at TIME), certs (developer-certificate constraints, EKU,
+# self-signed chains).  Each has its seeds in tests/fuzz/seeds/<name>/.
 set(SISIGN_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-set(SISIGN_FUZZ_TARGETS parse parse_only verify sign pack uri dn date)
+set(SISIGN_FUZZ_TARGETS parse parse_only verify sign pack uri dn date certs)
 # The fixed test-only key and certificate of the verify and sign targets.
 set(SISIGN_FUZZ_DEFS SISIGN_TEST SISIGN_FUZZ_CERT="${SISIGN_FUZZ_DIR}/fuzz.pem"
   SISIGN_FUZZ_KEY="${SISIGN_FUZZ_DIR}/fuzz.key")
@@ -47,7 +48,7 @@ foreach(t parse_only verify sign)
 endforeach()
 
 # The other targets replay their committed seeds (findings included).
-foreach(t pack uri dn date)
+foreach(t pack uri dn date certs)
   add_test(NAME fuzz.replay_${t} COMMAND fuzz_${t}_replay ${SISIGN_FUZZ_DIR}/seeds/${t})
   set_tests_properties(fuzz.replay_${t} PROPERTIES
     SKIP_RETURN_CODE 77 ENVIRONMENT "${SISIGN_TEST_ENV}" TIMEOUT 300)

@@ -284,6 +284,24 @@ static void text_deps(int ind, const char *label, const struct sisign_dependency
 	}
 }
 
+/* What each certificate of the chain limits the package to (developer
+ * certificates, install-rules.md §5), one line per certificate that does. */
+static void text_constraints(int ind, const struct sisign_chain *ch)
+{
+	struct sisign_cert_constraints *cons = NULL;
+	size_t n = 0;
+
+	if (sisign_certs_constraints(ch->certs, ch->certs_len, &cons, &n, NULL) != SISIGN_OK)
+		return; /* the certificates themselves do not decode: said above */
+	for (size_t i = 0; i < n; i++) {
+		char *s = fe_cert_constraints_text(i, &cons[i]);
+		if (s != NULL)
+			line(ind, "Limits:     %s", s);
+		free(s);
+	}
+	sisign_cert_constraints_free(cons, n);
+}
+
 static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
 {
 	struct sisign_cert_info *certs = NULL;
@@ -315,6 +333,7 @@ static void text_chain(int ind, size_t idx, const struct sisign_chain *ch)
 		line(ind + 2, "SHA-256:    %s", s->sha256);
 		for (i = 1; i < ncerts; i++)
 			line(ind + 2, "Cert %zu:     %s", i + 1, certs[i].subject);
+		text_constraints(ind + 2, ch);
 	} else if (r == SISIGN_OK) {
 		line(ind + 2, "Certificates: none");
 	}
@@ -624,7 +643,8 @@ static void json_deps(struct fe_json *j, const char *key, const struct sisign_de
 	fe_json_end_array(j);
 }
 
-static void json_cert(struct fe_json *j, const struct sisign_cert_info *ci)
+static void json_cert(struct fe_json *j, const struct sisign_cert_info *ci,
+	const struct sisign_cert_constraints *cons)
 {
 	char t[FE_TIME_BUFSIZE];
 
@@ -641,14 +661,17 @@ static void json_cert(struct fe_json *j, const struct sisign_cert_info *ci)
 	fe_json_kv_bool(j, "self_issued", ci->self_issued);
 	fe_json_kv_string(j, "signature_algorithm", ci->sig_alg);
 	fe_json_kv_string(j, "sha256", ci->sha256);
+	fe_json_key(j, "constraints");
+	fe_json_cert_constraints(j, cons);
 	fe_json_end_object(j);
 }
 
 static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 {
 	struct sisign_cert_info *certs = NULL;
+	struct sisign_cert_constraints *cons = NULL;
 	struct sisign_error cerr;
-	size_t ncerts = 0, i;
+	size_t ncerts = 0, ncons = 0, i;
 	char buf[128];
 	int r, supported;
 
@@ -666,10 +689,12 @@ static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 	}
 	fe_json_end_array(j);
 	r = sisign_certs_describe(ch->certs, ch->certs_len, &certs, &ncerts, &cerr);
+	if (sisign_certs_constraints(ch->certs, ch->certs_len, &cons, &ncons, NULL) != SISIGN_OK)
+		ncons = 0;
 	fe_json_key(j, "certificates");
 	fe_json_begin_array(j);
 	for (i = 0; i < ncerts; i++)
-		json_cert(j, &certs[i]);
+		json_cert(j, &certs[i], i < ncons ? &cons[i] : NULL);
 	fe_json_end_array(j);
 	fe_json_key(j, "certificates_error");
 	if (r != SISIGN_OK)
@@ -678,6 +703,7 @@ static void json_chain(struct fe_json *j, const struct sisign_chain *ch)
 		fe_json_null(j);
 	fe_json_end_object(j);
 	sisign_cert_info_free(certs);
+	sisign_cert_constraints_free(cons, ncons);
 }
 
 static void json_controller(struct fe_json *j, struct sisign_pkg *pkg, const struct sisign_controller *c, int checked)
@@ -965,8 +991,10 @@ const struct cli_command cli_cmd_info = {
 	"Shows, for each FILE: the kind of file, package names per language, UID,\n"
 	"version, vendor, install type, languages, target platforms, dependencies,\n"
 	"every file (target path, size, capabilities, hash status), embedded\n"
-	"packages, each signature chain (algorithm and the signer certificate),\n"
-	"header checksums and anything odd the reader noticed.\n"
+	"packages, each signature chain (algorithm and the signer certificate,\n"
+	"and the device IDs, SIDs, VIDs and capabilities a developer certificate\n"
+	"limits the package to: the \"Limits:\" lines), header checksums and\n"
+	"anything odd the reader noticed.\n"
 	"\n"
 	"Executables: for every E32 image, and every file going to \\sys\\bin\\\n"
 	"(where the installer takes nothing else), the kind (EXE, DLL), SID, VID\n"

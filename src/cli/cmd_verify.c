@@ -54,8 +54,23 @@ static void tline(int ind, const char *label, const char *s)
 	putchar('\n');
 }
 
-static void text_chain(size_t k, const struct sisign_chain_report *ch, int ind)
+/* The constraints of each certificate of chain (NULL: none known); *n
+ * entries, freed with sisign_cert_constraints_free. */
+static struct sisign_cert_constraints *chain_constraints(const struct sisign_chain *chain, size_t *n)
 {
+	struct sisign_cert_constraints *cons = NULL;
+
+	*n = 0;
+	if (chain == NULL || sisign_certs_constraints(chain->certs, chain->certs_len, &cons, n, NULL) != SISIGN_OK)
+		*n = 0;
+	return cons;
+}
+
+static void text_chain(size_t k, const struct sisign_chain_report *ch, const struct sisign_chain *chain, int ind)
+{
+	struct sisign_cert_constraints *cons;
+	size_t ncons;
+
 	char alg[96], t1[FE_TIME_BUFSIZE], t2[FE_TIME_BUFSIZE];
 	int supported;
 
@@ -74,9 +89,19 @@ static void text_chain(size_t k, const struct sisign_chain_report *ch, int ind)
 	printf("; %zu certificate%s\n", ch->ncerts, ch->ncerts == 1 ? "" : "s");
 	tline(ind + 2, "sha256:  ", ch->fingerprint);
 	tline(ind + 2, "root:    ", ch->root_subject[0] ? ch->root_subject : "(none)");
+	/* What the certificates limit the package to (install-rules.md §5). */
+	cons = chain_constraints(chain, &ncons);
+	for (size_t i = 0; i < ncons; i++) {
+		char *s = fe_cert_constraints_text(i, &cons[i]);
+		if (s != NULL)
+			tline(ind + 2, "limits:  ", s);
+		free(s);
+	}
+	sisign_cert_constraints_free(cons, ncons);
 }
 
-static void text_ctrl(const struct sisign_ctrl_report *c, int ind)
+/* ctl: the controller c reports on (same tree, same order), or NULL. */
+static void text_ctrl(const struct sisign_ctrl_report *c, const struct sisign_controller *ctl, int ind)
 {
 	size_t i;
 
@@ -85,9 +110,9 @@ static void text_ctrl(const struct sisign_ctrl_report *c, int ind)
 	if (c->nchains == 0)
 		printf("%*sno signature chains\n", ind + 2, "");
 	for (i = 0; i < c->nchains; i++)
-		text_chain(i, &c->chains[i], ind + 2);
+		text_chain(i, &c->chains[i], ctl && i < ctl->nchains ? &ctl->chains[i] : NULL, ind + 2);
 	for (i = 0; i < c->nembedded; i++)
-		text_ctrl(&c->embedded[i], ind + 2);
+		text_ctrl(&c->embedded[i], ctl && i < ctl->nembedded ? &ctl->embedded[i] : NULL, ind + 2);
 }
 
 /* The header's UID3 is not checked by the device but used by the SIS
@@ -114,7 +139,7 @@ static void text_report(const char *path, const struct sisign_pkg *pkg, const st
 	if (uid3_differs(pkg))
 		printf("  warning: header UID3 0x%08" PRIx32 " differs from the package UID 0x%08" PRIx32 "\n",
 			sisign_pkg_info(pkg)->uid3, sisign_pkg_controller(pkg)->uid);
-	text_ctrl(&rep->top, 2);
+	text_ctrl(&rep->top, sisign_pkg_controller(pkg), 2);
 	if (no_data)
 		printf("  file data: not checked\n");
 	else if (rep->data == SISIGN_OK)
@@ -139,7 +164,21 @@ static void json_time(struct fe_json *j, const char *key, time_t t)
 		fe_json_null(j);
 }
 
-static void json_ctrl(struct fe_json *j, const struct sisign_ctrl_report *c)
+/* "constraints": one value per certificate of the chain (docs/json.md). */
+static void json_constraints(struct fe_json *j, const struct sisign_chain *chain)
+{
+	size_t n;
+	struct sisign_cert_constraints *cons = chain_constraints(chain, &n);
+
+	fe_json_key(j, "constraints");
+	fe_json_begin_array(j);
+	for (size_t i = 0; i < n; i++)
+		fe_json_cert_constraints(j, &cons[i]);
+	fe_json_end_array(j);
+	sisign_cert_constraints_free(cons, n);
+}
+
+static void json_ctrl(struct fe_json *j, const struct sisign_ctrl_report *c, const struct sisign_controller *ctl)
 {
 	char uid[16], alg[96];
 	size_t i;
@@ -171,13 +210,14 @@ static void json_ctrl(struct fe_json *j, const struct sisign_ctrl_report *c)
 		fe_json_key(j, "root");
 		fe_json_string(j, ch->root_subject[0] ? ch->root_subject : NULL);
 		fe_json_kv_uint64(j, "certificates", ch->ncerts);
+		json_constraints(j, ctl && i < ctl->nchains ? &ctl->chains[i] : NULL);
 		fe_json_end_object(j);
 	}
 	fe_json_end_array(j);
 	fe_json_key(j, "embedded");
 	fe_json_begin_array(j);
 	for (i = 0; i < c->nembedded; i++)
-		json_ctrl(j, &c->embedded[i]);
+		json_ctrl(j, &c->embedded[i], ctl && i < ctl->nembedded ? &ctl->embedded[i] : NULL);
 	fe_json_end_array(j);
 	fe_json_end_object(j);
 }
@@ -223,7 +263,7 @@ static int json_report(const char *path, const struct sisign_pkg *pkg, const str
 	fe_json_kv_string(&j, "structure", rep->structure == SISIGN_OK ? "ok" : sisign_strerror(rep->structure));
 	fe_json_kv_string(&j, "structure_message", rep->structure_message);
 	fe_json_key(&j, "top");
-	json_ctrl(&j, &rep->top);
+	json_ctrl(&j, &rep->top, sisign_pkg_controller(pkg));
 	return cli_json_end(&j);
 }
 
@@ -369,11 +409,13 @@ const struct cli_command cli_cmd_verify = {
 	"For each FILE: the overall verdict (trusted, self-signed, untrusted,\n"
 	"invalid, unsigned), then per controller and chain the signature\n"
 	"algorithm and result (ok, invalid, unsupported), the chain status, the\n"
-	"signer's subject, issuer and validity, and the root used; then file data\n"
-	"and structure problems.  The device checks every embedded package's\n"
-	"controller on its own, so each controller has its own verdict and the\n"
-	"overall one is the worst of them (named when it is an embedded one;\n"
-	"JSON: verdict_from); a bad structure or file hash makes it invalid.\n"
+	"signer's subject, issuer and validity, the root used, and the device IDs,\n"
+	"SIDs, VIDs and capabilities a developer certificate limits the package\n"
+	"to (\"limits:\" lines); then file data and structure problems.  The\n"
+	"device checks every embedded package's controller on its own, so each\n"
+	"controller has its own verdict and the overall one is the worst of them\n"
+	"(named when it is an embedded one; JSON: verdict_from); a bad structure\n"
+	"or file hash makes it invalid.\n"
 	"A header UID3 that differs from the package UID is warned about\n"
 	"(JSON: uid3_matches, warnings) without changing the verdict.\n"
 	"\n"

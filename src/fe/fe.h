@@ -144,6 +144,19 @@ void fe_json_kv_bool(struct fe_json *j, const char *key, int v);
  * no error; -1 otherwise. */
 int fe_json_finish(struct fe_json *j);
 
+/* ---- certificate constraints ------------------------------------------ */
+
+/* What certificate idx of a chain (0 = the signer) is limited to, as one
+ * line without a newline: "signer certificate is limited to device IDs
+ * ...; SIDs 0xe0001234, ...; VIDs ...; capabilities A+B" (lists cut after 8
+ * entries, with the count), or why its extensions do not decode.  malloc'd;
+ * NULL when the certificate carries no constraint (or out of memory). */
+char *fe_cert_constraints_text(size_t idx, const struct sisign_cert_constraints *c);
+/* The same as a JSON value (docs/json.md): null when there is none, else
+ * {"device_ids", "sids", "vids", "capabilities", "error"}, each list null
+ * when that extension is absent; c may be NULL. */
+void fe_json_cert_constraints(struct fe_json *j, const struct sisign_cert_constraints *c);
+
 /* ---- time -------------------------------------------------------------- */
 
 #define FE_TIME_BUFSIZE 32

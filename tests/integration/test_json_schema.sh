@@ -138,6 +138,25 @@ jrun 0 1 "info, a signed package" "$SISIGN" info --json o1/p1.sis
 jcheck "info: the certificate" 'c = d["package"]["signature_chains"][0]["certificates"][0]
 assert (c["subject"], c["self_issued"], len(c["sha256"])) == ("CN=json test", True, 64), c'
 
+# ---- developer-certificate constraints (info and verify) ------------------------
+MK=$S/tests/tools/mkdevcert.sh
+{ bash "$MK" --ca dcroot && bash "$MK" --issuer dcroot --eku codeSigning --devices 354000000000001 \
+	--sids 0xE0001234 --vids 0x70000001 --caps ReadUserData+WriteUserData dcleaf &&
+	bash "$MK" --issuer dcroot --ext 1.2.826.0.1.1796587.1.1.1.6=030100 dcbad; } || { echo "FAIL: mkdevcert.sh"; exit 1; }
+"$SISIGN" sign --key dcleaf.key --cert dcleaf.chain.pem -o dc.sis p1.sis || { echo "FAIL: sign dc"; exit 1; }
+"$SISIGN" sign --key dcbad.key --cert dcbad.chain.pem -o dcbad.sis p1.sis || { echo "FAIL: sign dcbad"; exit 1; }
+DC='{"device_ids": ["354000000000001"], "sids": ["0xe0001234"], "vids": ["0x70000001"],
+	"capabilities": ["ReadUserData", "WriteUserData"], "error": None}'
+jrun 0 1 "info, a developer certificate" "$SISIGN" info --json dc.sis
+jcheck "info: constraints of each certificate" 'c = d["package"]["signature_chains"][0]["certificates"]
+assert [x["constraints"] for x in c] == ['"$DC"', None], c'
+jrun 10 1 "verify, a developer certificate" "$SISIGN" verify --json dc.sis
+jcheck "verify: constraints of each certificate" 'assert d["top"]["chains"][0]["constraints"] == ['"$DC"', None], d'
+jrun 0 1 "info, constraints that do not decode" "$SISIGN" info --json dcbad.sis
+jcheck "info: the reason" 'c = d["package"]["signature_chains"][0]["certificates"][0]["constraints"]
+assert "capability set" in c["error"] and "unused-bits" in c["error"], c
+assert (c["device_ids"], c["sids"], c["vids"], c["capabilities"]) == (None, None, None, None), c'
+
 # ---- verify ------------------------------------------------------------------------
 jrun 11 1 "verify, unsigned" "$SISIGN" verify --json p1.sis
 jcheck "verify: unsigned" 'assert (d["status"], d["verdict"], d["chains"], d["exit"]) == ("done", "unsigned", 0, 11), d
