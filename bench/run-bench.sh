@@ -218,6 +218,7 @@ fi
 tmp=$(mktemp "$docdir/.performance.md.XXXXXX")
 while IFS= read -r line || [ -n "$line" ]; do
 	case $line in
+	*SPDX-License-Identifier*) ;; # the template's, not the page's
 	@BATCH@) cat "$work/batch.md" ;;
 	@BIG@) cat "$work/big.md" ;;
 	@REMOTE@) cat "$work/remote.md" ;;
