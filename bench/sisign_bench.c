@@ -1,24 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* sisign benchmarks (issue #6): prints a table, not part of the test suite.
+/* sisign batch benchmarks (issues #6, #14): prints rows, not part of the
+ * test suite.
  *
- *   sisign_bench [--quick] [--random] [--jobs N] [--dir DIR] [--small N] [--big-mib M]
+ *   sisign_bench [--quick] [--jobs N] [--dir DIR] [--small N] [--scale N,N,...]
  *
- * --random: the big package holds incompressible data (stored, not
- * deflated), so signing costs SHA-1 + CRC + copy and no inflate.
+ * Every row on standard output is one line of five tab-separated fields,
+ * the format every benchmark of bench/run-bench.sh prints:
+ *     name  value  baseline  ratio  goal      ("-" where a field has none)
+ * Progress goes to standard error.
  *
  * Token rows need a SoftHSM token: BENCH_TOKEN_URI (e.g.
  * "pkcs11:token=bench;object=sisign;type=private"), SOFTHSM2_CONF,
  * SOFTHSM2_MODULE and SISIGN_PIN in the environment (bench/run-bench.sh
- * makes one); without them those rows say "skipped".
+ * makes one); without them those rows say "skipped" and the scaling
+ * series uses a key file.
  *
  *   1. raw C_Sign rate: a loop of C_SignInit+C_Sign (CKM_RSA_PKCS, SHA-1
- *      DigestInfo) on one session of the same token;
- *   2. a batch of N small packages signed on that token (one login, one
- *      signing queue; and with parallel_sign), packages/s vs the raw rate;
- *   3. one big package (default 1 GiB of file data): signing time vs `cp`
- *      of the same file, and peak RSS of the signing process;
- *   4. verify throughput vs a plain zlib inflate + SHA-1 pass over the same
- *      file data. */
+ *      DigestInfo) on one session of the same token, same process;
+ *   2. a batch of --small N (1000) small packages (one 4 KiB deflated file
+ *      each) signed on that token with the default settings (one login,
+ *      one signing queue, one worker per core, --out-dir), packages/s vs the
+ *      raw rate; the same with parallel_sign on concurrent sessions, and
+ *      with a key file;
+ *   3. the scaling series: the default token batch over 10, 100, 1000 and
+ *      10000 packages, each in a child process of its own: time per
+ *      package (vs that of the 1000-package run) and the child's peak RSS
+ *      (vs that of the smallest run). */
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -96,7 +103,7 @@ static void pack_one(const char *out, const char *const *srcs, size_t nsrc, uint
 /* Text-like data: words from a small vocabulary with random numbers, which
  * deflate shrinks about 3:1 — like typical application payloads. */
 static int bench_jobs; /* --jobs N: batch worker threads (0 = all cores) */
-static int random_data; /* --random: incompressible data, stored uncompressed */
+static int random_data;
 
 static void write_data(const char *path, uint64_t size)
 {
@@ -254,102 +261,6 @@ out:
 
 /* ---- children (own process, so ru_maxrss is theirs alone) ----------------------- */
 
-static int child_sign(const char *in, const char *out, const char *key, const char *cert)
-{
-	struct sisign_signer *sg = NULL;
-	struct sisign_identity *id = NULL;
-	struct sisign_identity_opts io = { cert, NULL, 0, 0 };
-	struct sisign_pkg *pkg = NULL;
-	struct sisign_error e;
-	if (sisign_signer_from_key_file(key, NULL, NULL, &sg, &e) || sisign_identity_new(sg, &io, &id, &e) ||
-		sisign_pkg_open(in, NULL, &pkg, &e) || sisign_pkg_sign(pkg, id, &e) ||
-		sisign_pkg_write(pkg, out, 0644, &e))
-		die("sign", &e);
-	sisign_pkg_free(pkg);
-	sisign_identity_free(id);
-	sisign_signer_free(sg);
-	return 0;
-}
-
-static int child_verify(const char *in)
-{
-	struct sisign_pkg *pkg = NULL;
-	struct sisign_verify_report *rep = NULL;
-	struct sisign_error e;
-	if (sisign_pkg_open(in, NULL, &pkg, &e) || sisign_pkg_verify(pkg, NULL, &rep, &e))
-		die("verify", &e);
-	if (rep->data != SISIGN_OK)
-		die("verify: data", NULL);
-	sisign_verify_report_free(rep);
-	sisign_pkg_free(pkg);
-	return 0;
-}
-
-/* Plain baseline: inflate + SHA-1 of every file's data, 1 MiB buffers. */
-static int child_plain(const char *in)
-{
-	struct sisign_pkg *pkg = NULL;
-	struct sisign_error e;
-	const struct sisign_controller *c;
-	size_t bs = (size_t)1 << 20;
-	unsigned char *ib = malloc(bs), *ob = malloc(bs), md[20];
-	int fd = open(in, O_RDONLY);
-	/* Offsets only (a parse, no data read: check_data is what we time
-	 * against, so locate payloads from the parse alone would be nicer;
-	 * the public model gives them after check_data, done here untimed in
-	 * a throw-away pass over a hot cache — the parent times only the
-	 * loop below by reading our stderr). */
-	if (sisign_pkg_open(in, NULL, &pkg, &e) || sisign_pkg_check_data(pkg, &e))
-		die("open", &e);
-	c = sisign_pkg_controller(pkg);
-	double t0 = now();
-	for (size_t i = 0; i < c->nfiles; i++) {
-		const struct sisign_file *f = &c->files[i];
-		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-		z_stream zs;
-		uint64_t done = 0;
-		unsigned int ml = 0;
-		memset(&zs, 0, sizeof zs);
-		EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
-		if (f->data_algorithm == 1)
-			inflateInit(&zs);
-		while (done < f->data_stored) {
-			size_t n = f->data_stored - done < bs ? (size_t)(f->data_stored - done) : bs;
-			if (pread(fd, ib, n, (off_t)(f->data_offset + done)) != (ssize_t)n)
-				die("pread", NULL);
-			done += n;
-			if (f->data_algorithm != 1) {
-				EVP_DigestUpdate(ctx, ib, n);
-				continue;
-			}
-			zs.next_in = ib;
-			zs.avail_in = (uInt)n;
-			while (zs.avail_in) {
-				zs.next_out = ob;
-				zs.avail_out = (uInt)bs;
-				int zr = inflate(&zs, Z_NO_FLUSH);
-				EVP_DigestUpdate(ctx, ob, bs - zs.avail_out);
-				if (zr == Z_STREAM_END)
-					break;
-				if (zr != Z_OK)
-					die("inflate", NULL);
-			}
-		}
-		EVP_DigestFinal_ex(ctx, md, &ml);
-		if (memcmp(md, f->hash, 20) != 0)
-			die("baseline hash mismatch", NULL);
-		if (f->data_algorithm == 1)
-			inflateEnd(&zs);
-		EVP_MD_CTX_free(ctx);
-	}
-	fprintf(stderr, "%.6f\n", now() - t0);
-	sisign_pkg_free(pkg);
-	free(ib);
-	free(ob);
-	close(fd);
-	return 0;
-}
-
 /* Run argv, return wall seconds; *maxrss_kib = the child's peak RSS. */
 static double run_child(char *const argv[], long *maxrss_kib, char *errbuf, size_t errn)
 {
@@ -405,8 +316,8 @@ static double run_batch(const char *dir, const char *outdir, size_t n, struct si
 		die("batch", &e);
 	for (size_t i = 0; i < n; i++) {
 		char in[4096], out[4096];
-		snprintf(in, sizeof in, "%s/p%04zu.sis", dir, i);
-		snprintf(out, sizeof out, "%s/p%04zu.sis", outdir, i);
+		snprintf(in, sizeof in, "%s/p%05zu.sis", dir, i);
+		snprintf(out, sizeof out, "%s/p%05zu.sis", outdir, i);
 		if (sisign_batch_add(b, in, out, &e))
 			die("batch add", &e);
 	}
@@ -421,66 +332,151 @@ static double run_batch(const char *dir, const char *outdir, size_t n, struct si
 	return (double)n / t0;
 }
 
-static void cpuinfo(char *buf, size_t n)
+/* One row: name, value, baseline, ratio, goal; a value or baseline < 0 is
+ * "-", and so is the ratio then. */
+static void row(const char *name, double value, double base, int decimals, const char *goal)
 {
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[200];
-	snprintf(buf, n, "unknown");
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, "model name", 10) == 0) {
-			char *c = strchr(line, ':');
-			snprintf(buf, n, "%s", c ? c + 2 : line);
-			buf[strcspn(buf, "\n")] = '\0';
-			break;
-		}
-	if (f)
-		fclose(f);
+	char v[64] = "-", b[64] = "-", r[64] = "-";
+	if (value >= 0)
+		snprintf(v, sizeof v, "%.*f", decimals, value);
+	if (base >= 0)
+		snprintf(b, sizeof b, "%.*f", decimals, base);
+	if (value >= 0 && base > 0)
+		snprintf(r, sizeof r, "%.2f", value / base);
+	printf("%s\t%s\t%s\t%s\t%s\n", name, v, b, r, goal ? goal : "-");
+	fflush(stdout);
+}
+
+static void skipped(const char *name, const char *why)
+{
+	printf("%s\tskipped: %s\t-\t-\t-\n", name, why);
+	fflush(stdout);
+}
+
+/* n copies of the package at proto, as DIR/p%05zu.sis (plain writes: the
+ * inputs need not be durable). */
+static void copy_inputs(const char *proto, const char *dir, size_t from, size_t n)
+{
+	static uint8_t buf[1 << 16];
+	FILE *f = fopen(proto, "rb");
+	size_t len;
+	if (!f)
+		die(proto, NULL);
+	len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	for (size_t i = from; i < n; i++) {
+		char path[4200];
+		int fd;
+		snprintf(path, sizeof path, "%s/p%05zu.sis", dir, i);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+			write(fd, buf, len) != (ssize_t)len || close(fd) != 0)
+			die(path, NULL);
+	}
+}
+
+static int open_token(const char *module, const char *uri, int parallel, struct sisign_signer **sg,
+	struct sisign_identity **id)
+{
+	struct sisign_token_opts to;
+	struct sisign_error e;
+	memset(&to, 0, sizeof to);
+	to.module = module;
+	to.pin_cb = pin_cb;
+	to.parallel_sessions = parallel;
+	if (sisign_signer_from_pkcs11(uri, &to, sg, &e) || sisign_identity_new(*sg, NULL, id, &e))
+		die("token identity", &e);
+	return 0;
+}
+
+/* Child: one default batch over the first n inputs of dir into outdir,
+ * on the token when the environment has one, else with key + cert.
+ * Prints the batch's seconds on stderr. */
+static int child_batch(const char *dir, const char *outdir, size_t n, const char *key, const char *cert)
+{
+	const char *uri = getenv("BENCH_TOKEN_URI"), *module = getenv("SOFTHSM2_MODULE");
+	struct sisign_signer *sg = NULL;
+	struct sisign_identity *id = NULL;
+	struct sisign_error e;
+	double rate;
+	if (uri && getenv("SOFTHSM2_CONF")) {
+		(void)open_token(module, uri, 0, &sg, &id);
+	} else {
+		struct sisign_identity_opts io;
+		memset(&io, 0, sizeof io);
+		io.cert_file = cert;
+		if (sisign_signer_from_key_file(key, NULL, NULL, &sg, &e) || sisign_identity_new(sg, &io, &id, &e))
+			die("identity", &e);
+	}
+	rate = run_batch(dir, outdir, n, sg, id, 0);
+	fprintf(stderr, "%.6f\n", (double)n / rate);
+	sisign_identity_free(id);
+	sisign_signer_free(sg);
+	return 0;
+}
+
+static void rm_rf(const char *path)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "sisign_bench: could not remove %s\n", path);
 }
 
 int main(int argc, char **argv)
 {
 	int quick = 0;
-	size_t nsmall = 1000;
-	uint64_t big_mib = 1024;
-	const char *base = NULL;
-	char dir[1024], p[4096], q[4096], key[4096], cert[4096], cpu[256], self[4096];
+	size_t nsmall = 1000, scale[16], nscale = 0, maxn;
+	const char *base = NULL, *scale_arg = "10,100,1000,10000";
+	char dir[1024], in[4096], q[4096], key[4096], cert[4096], self[4096], src[4096], proto[4096];
 	const char *uri = getenv("BENCH_TOKEN_URI"), *module = getenv("SOFTHSM2_MODULE");
 	struct sisign_signer *fsg = NULL, *tsg = NULL;
 	struct sisign_identity *fid = NULL, *tid = NULL;
 	struct sisign_identity_opts io;
 	struct sisign_error e;
-	double raw = -1, tok1 = -1, tokp = -1, file1, filep;
-	long rss_sign = 0, rss_verify = 0;
-	char errbuf[256];
+	double raw = -1, file1;
+	int have_token;
 
-	if (argc >= 2 && strcmp(argv[1], "--child-sign") == 0 && argc == 6)
-		return child_sign(argv[2], argv[3], argv[4], argv[5]);
-	if (argc >= 2 && strcmp(argv[1], "--child-verify") == 0 && argc == 3)
-		return child_verify(argv[2]);
-	if (argc >= 2 && strcmp(argv[1], "--child-plain") == 0 && argc == 3)
-		return child_plain(argv[2]);
+	if (argc == 7 && strcmp(argv[1], "--child-batch") == 0)
+		return child_batch(argv[2], argv[3], strtoul(argv[4], NULL, 10), argv[5], argv[6]);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			quick = 1;
 			nsmall = 40;
-			big_mib = 8;
+			scale_arg = "10,40";
 		} else if (strcmp(argv[i], "--jobs") == 0 && i + 1 < argc) {
 			bench_jobs = atoi(argv[++i]);
-		} else if (strcmp(argv[i], "--random") == 0) {
-			random_data = 1;
 		} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
 			base = argv[++i];
 		} else if (strcmp(argv[i], "--small") == 0 && i + 1 < argc) {
 			nsmall = strtoul(argv[++i], NULL, 10);
-		} else if (strcmp(argv[i], "--big-mib") == 0 && i + 1 < argc) {
-			big_mib = strtoull(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
+			scale_arg = argv[++i];
 		} else {
-			fprintf(stderr, "usage: sisign_bench [--quick] [--random] [--jobs N] [--dir DIR] [--small N] [--big-mib M]\n");
+			fprintf(stderr, "usage: sisign_bench [--quick] [--jobs N] [--dir DIR] [--small N] [--scale N,N,...]\n");
 			return 2;
 		}
 	}
+	for (const char *p = scale_arg; *p && nscale < sizeof scale / sizeof scale[0];) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+		if (end == p || v == 0) {
+			fprintf(stderr, "sisign_bench: bad --scale list '%s'\n", scale_arg);
+			return 2;
+		}
+		scale[nscale++] = v;
+		p = *end == ',' ? end + 1 : end;
+	}
+	if (nsmall == 0) {
+		fprintf(stderr, "sisign_bench: --small wants at least 1\n");
+		return 2;
+	}
+	maxn = nsmall;
+	for (size_t i = 0; i < nscale; i++)
+		if (scale[i] > maxn)
+			maxn = scale[i];
 	if (!module)
 		module = "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so";
+	have_token = uri && getenv("SOFTHSM2_CONF");
 	{
 		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 		if (n < 0)
@@ -498,128 +494,113 @@ int main(int argc, char **argv)
 	if (sisign_signer_from_key_file(key, NULL, NULL, &fsg, &e) || sisign_identity_new(fsg, &io, &fid, &e))
 		die("identity", &e);
 
-	/* small packages */
-	snprintf(p, sizeof p, "%s/small", dir);
-	mkdir(p, 0755);
-	snprintf(q, sizeof q, "%s/small/src.txt", dir);
-	write_data(q, 4096);
-	for (size_t i = 0; i < nsmall; i++) {
-		char out[4096];
-		const char *srcs[1] = { q };
-		snprintf(out, sizeof out, "%s/small/p%04zu.sis", dir, i);
-		pack_one(out, srcs, 1, 0xE0010000u + (uint32_t)i);
+	/* the inputs: one packed package (a 4 KiB text-like file, deflated),
+	 * copied maxn times */
+	snprintf(in, sizeof in, "%s/in", dir);
+	mkdir(in, 0755);
+	snprintf(src, sizeof src, "%s/src.txt", dir);
+	write_data(src, 4096);
+	snprintf(proto, sizeof proto, "%s/proto.sis", dir);
+	{
+		const char *srcs[1] = { src };
+		pack_one(proto, srcs, 1, 0xE0010000u);
 	}
-	snprintf(p, sizeof p, "%s/small", dir);
-	snprintf(q, sizeof q, "%s/out1", dir);
-	mkdir(q, 0755);
-	file1 = run_batch(p, q, nsmall, fsg, fid, 0);
-	filep = run_batch(p, q, nsmall, fsg, fid, 1);
+	fprintf(stderr, "sisign_bench: making %zu input packages\n", maxn);
+	copy_inputs(proto, in, 0, maxn);
 
-	if (uri && getenv("SOFTHSM2_CONF")) {
-		struct sisign_token_opts to;
+	/* raw rate, then the batches of nsmall in this process */
+	if (have_token) {
+		fprintf(stderr, "sisign_bench: raw C_Sign rate\n");
 		raw = raw_rate(module, uri, quick ? 100 : 2000);
-		memset(&to, 0, sizeof to);
-		to.module = module;
-		to.pin_cb = pin_cb;
-		if (sisign_signer_from_pkcs11(uri, &to, &tsg, &e) || sisign_identity_new(tsg, NULL, &tid, &e))
-			die("token identity", &e);
-		snprintf(q, sizeof q, "%s/out2", dir);
+		if (raw < 0)
+			die("raw C_Sign loop: no token, key or PIN (BENCH_TOKEN_URI, SISIGN_PIN)", NULL);
+	}
+	row("raw C_Sign rate, one session (1/s)", raw, -1, 1, NULL);
+	if (have_token) {
+		double tok1, tokp;
+		char name[200];
+		fprintf(stderr, "sisign_bench: token batch of %zu\n", nsmall);
+		open_token(module, uri, 0, &tsg, &tid);
+		snprintf(q, sizeof q, "%s/out-token", dir);
 		mkdir(q, 0755);
-		tok1 = run_batch(p, q, nsmall, tsg, tid, 0);
+		tok1 = run_batch(in, q, nsmall, tsg, tid, 0);
 		sisign_identity_free(tid);
 		sisign_signer_free(tsg);
-		/* the same token opened for concurrent sessions */
-		to.parallel_sessions = 1;
-		if (sisign_signer_from_pkcs11(uri, &to, &tsg, &e) || sisign_identity_new(tsg, NULL, &tid, &e))
-			die("token identity", &e);
-		tokp = run_batch(p, q, nsmall, tsg, tid, 1);
+		rm_rf(q);
+		mkdir(q, 0755);
+		snprintf(name, sizeof name, "token batch of %zu, default settings (pkg/s) vs raw C_Sign", nsmall);
+		row(name, tok1, raw, 1, ">= 0.80");
+		fprintf(stderr, "sisign_bench: token batch of %zu, parallel sessions\n", nsmall);
+		open_token(module, uri, 1, &tsg, &tid);
+		tokp = run_batch(in, q, nsmall, tsg, tid, 1);
+		sisign_identity_free(tid);
+		sisign_signer_free(tsg);
+		rm_rf(q);
+		snprintf(name, sizeof name, "token batch of %zu, parallel_sign + sessions (pkg/s) vs raw", nsmall);
+		row(name, tokp, raw, 1, NULL);
+	} else {
+		skipped("token batch vs raw C_Sign", "no BENCH_TOKEN_URI/SoftHSM");
 	}
-
-	/* the big package: 4 files of big_mib/4 */
 	{
-		char srcs[4][4096];
-		const char *sp[4];
-		char big[4096], out[4096], *av[7];
-		uint64_t per = (big_mib << 20) / 4;
-		double t_sign, t_cp, t_cpsync, t_verify, t_plain;
-		struct stat st;
-		for (int i = 0; i < 4; i++) {
-			snprintf(srcs[i], sizeof srcs[i], "%s/big%d.dat", dir, i);
-			write_data(srcs[i], per);
-			sp[i] = srcs[i];
-		}
-		snprintf(big, sizeof big, "%s/big.sis", dir);
-		pack_one(big, sp, 4, 0xE0020000u);
-		for (int i = 0; i < 4; i++)
-			unlink(srcs[i]);
-		stat(big, &st);
-		snprintf(out, sizeof out, "%s/big-signed.sis", dir);
-		/* warm the cache once, equally for both */
-		av[0] = (char *)"/bin/cp";
-		av[1] = big;
-		av[2] = out;
-		av[3] = NULL;
-		(void)run_child(av, NULL, NULL, 0);
-		unlink(out);
-		t_cp = run_child(av, NULL, NULL, 0);
-		unlink(out);
-		{
-			char cmd[3 * 4096 + 64];
-			char *sh[] = { (char *)"/bin/sh", (char *)"-c", cmd, NULL };
-			snprintf(cmd, sizeof cmd, "cp '%s' '%s' && sync '%s'", big, out, out);
-			t_cpsync = run_child(sh, NULL, NULL, 0);
-			unlink(out);
-		}
-		av[0] = self;
-		av[1] = (char *)"--child-sign";
-		av[2] = big;
-		av[3] = out;
-		av[4] = key;
-		av[5] = cert;
-		av[6] = NULL;
-		t_sign = run_child(av, &rss_sign, errbuf, sizeof errbuf);
-		av[1] = (char *)"--child-verify";
-		av[2] = out;
-		av[3] = NULL;
-		t_verify = run_child(av, &rss_verify, errbuf, sizeof errbuf);
-		av[1] = (char *)"--child-plain";
-		(void)run_child(av, NULL, errbuf, sizeof errbuf);
-		t_plain = strtod(errbuf, NULL);
-
-		cpuinfo(cpu, sizeof cpu);
-		printf("sisign benchmark%s — %ld CPU(s), %s\n", quick ? " (quick smoke run: sizes reduced, numbers not meaningful)" : "",
-			sysconf(_SC_NPROCESSORS_ONLN), cpu);
-		printf("%-58s %14s %14s %8s\n", "measurement", "value", "reference", "ratio");
-		if (raw > 0) {
-			printf("%-58s %10.1f/s %12.1f/s %8.2f  (goal >= 0.50)\n", "token batch, one queue: packages/s vs raw C_Sign/s",
-				tok1, raw, tok1 / raw);
-			printf("%-58s %10.1f/s %12.1f/s %8.2f\n", "token batch, parallel_sign: packages/s vs raw C_Sign/s", tokp,
-				raw, tokp / raw);
-		} else {
-			printf("%-58s %14s\n", "token batch vs raw C_Sign rate", "skipped (no BENCH_TOKEN_URI/SoftHSM)");
-		}
-		printf("%-58s %10.1f/s %14s\n", "file-key batch, one queue: packages/s", file1, "-");
-		printf("%-58s %10.1f/s %14s\n", "file-key batch, parallel_sign: packages/s", filep, "-");
-		printf("%-58s %12.2fs %12.2fs %8.2f  (goal <= 1.50)\n", "big package sign vs cp", t_sign, t_cp, t_sign / t_cp);
-		printf("%-58s %12.2fs %12.2fs %8.2f\n", "big package sign vs cp + sync (sign fsyncs)", t_sign, t_cpsync,
-			t_sign / t_cpsync);
-		printf("%-58s %10.1f MiB %14s %8s  (goal < 64 MiB)\n", "peak RSS, signing the big package", rss_sign / 1024.0, "-", "-");
-		printf("%-58s %10.1f MiB %14s\n", "peak RSS, verifying the big package", rss_verify / 1024.0, "-");
-		printf("%-58s %9.1f MB/s %9.1f MB/s %8.2f  (goal >= 0.70)\n",
-			"verify throughput vs plain inflate+SHA-1 (uncompressed MB)", (double)(big_mib << 20) / 1e6 / t_verify,
-			(double)(big_mib << 20) / 1e6 / t_plain, t_plain / t_verify);
-		printf("%-58s %10.1f MiB (%llu packed bytes), %zu small packages\n", "big package data", (double)big_mib,
-			(unsigned long long)st.st_size, nsmall);
+		char name[200];
+		fprintf(stderr, "sisign_bench: key-file batch of %zu\n", nsmall);
+		snprintf(q, sizeof q, "%s/out-file", dir);
+		mkdir(q, 0755);
+		file1 = run_batch(in, q, nsmall, fsg, fid, 0);
+		rm_rf(q);
+		snprintf(name, sizeof name, "key-file batch of %zu, default settings (pkg/s)", nsmall);
+		row(name, file1, -1, 1, NULL);
 	}
-	sisign_identity_free(tid);
-	sisign_signer_free(tsg);
+
+	/* the scaling series, a child each */
+	{
+		double ms[16], ref_ms;
+		long rss[16];
+		size_t ref = 0;
+		char nbuf[32], errbuf[4096], name[200], *last;
+		char *av[8];
+		for (size_t i = 0; i < nscale; i++) {
+			fprintf(stderr, "sisign_bench: %s batch of %zu in a child\n", have_token ? "token" : "key-file", scale[i]);
+			snprintf(q, sizeof q, "%s/out-scale", dir);
+			mkdir(q, 0755);
+			snprintf(nbuf, sizeof nbuf, "%zu", scale[i]);
+			av[0] = self;
+			av[1] = (char *)"--child-batch";
+			av[2] = in;
+			av[3] = q;
+			av[4] = nbuf;
+			av[5] = key;
+			av[6] = cert;
+			av[7] = NULL;
+			(void)run_child(av, &rss[i], errbuf, sizeof errbuf);
+			{
+				/* the child's last line is its batch's seconds */
+				size_t k = strlen(errbuf);
+				while (k && errbuf[k - 1] == '\n')
+					errbuf[--k] = '\0';
+				last = strrchr(errbuf, '\n');
+				ms[i] = strtod(last ? last + 1 : errbuf, NULL) * 1000.0 / (double)scale[i];
+			}
+			rm_rf(q);
+		}
+		/* the reference time: the run closest to 1000 packages */
+		for (size_t i = 1; i < nscale; i++)
+			if (labs((long)scale[i] - 1000) < labs((long)scale[ref] - 1000))
+				ref = i;
+		ref_ms = ms[ref];
+		for (size_t i = 0; i < nscale; i++) {
+			snprintf(name, sizeof name, "scaling: %s batch of %zu, ms per package vs %zu", have_token ? "token" : "key-file",
+				scale[i], scale[ref]);
+			row(name, ms[i], ref_ms, 3, "linear: ~1");
+		}
+		for (size_t i = 0; i < nscale; i++) {
+			snprintf(name, sizeof name, "scaling: %s batch of %zu, peak RSS (MiB) vs %zu", have_token ? "token" : "key-file",
+				scale[i], scale[0]);
+			row(name, rss[i] / 1024.0, rss[0] / 1024.0, 1, "flat");
+		}
+	}
 	sisign_identity_free(fid);
 	sisign_signer_free(fsg);
-	{
-		char cmd[4200];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "sisign_bench: could not remove %s\n", dir);
-	}
+	rm_rf(dir);
 	return 0;
 }

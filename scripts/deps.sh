@@ -4,14 +4,19 @@
 # package is already installed it does nothing (no apt-get update), so
 # reruns are fast.  Runs apt-get as root, or through sudo.
 #
-#   scripts/deps.sh [--no-gui]      --no-gui: skip GTK 4 and the X server for GUI tests
+#   scripts/deps.sh [--no-gui] [--bench]
+#     --no-gui: skip GTK 4 and the X server for GUI tests
+#     --bench:  also what bench/run-bench.sh needs to draw its charts (gnuplot);
+#               CI's bench.smoke (run-bench.sh --quick) draws none
 set -euo pipefail
 
 gui=1
+bench=0
 for arg in "$@"; do
 	case "$arg" in
 	--no-gui) gui=0 ;;
-	-h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+	--bench) bench=1 ;;
+	-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
 	*) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
 	esac
 done
@@ -38,6 +43,9 @@ packages=(
 )
 if [ "$gui" = 1 ]; then
 	packages+=(libgtk-4-dev xvfb xauth dbus dbus-x11)
+fi
+if [ "$bench" = 1 ]; then
+	packages+=(gnuplot-nox)             # bench/run-bench.sh: docs/perf-*.png
 fi
 
 missing=()

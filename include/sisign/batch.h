@@ -11,9 +11,12 @@
  * (an audit log's intent record; it can refuse the output) and a progress
  * callback.
  *
- * Outputs are written atomically by sisign_pkg_write() (an unnamed
+ * Outputs are written atomically as by sisign_pkg_write() (an unnamed
  * O_TMPFILE in OUT's directory, fsync, then linked as "OUT.tmpXXXXXX" and
- * renamed over OUT, directory fsync): an interrupted batch — even by
+ * renamed over OUT, directory fsync — the batch syncs each directory once
+ * for a group of renames, before it reports any of them; a failed directory
+ * fsync makes those jobs FAILED although their outputs are in place): an
+ * interrupted batch — even by
  * SIGKILL — leaves every output either complete or absent, and inputs are
  * never modified (an in-place job replaces the input by rename only after
  * the new file is complete, holding the input's lock all the while: see
@@ -77,10 +80,13 @@ struct sisign_batch_progress {
 	size_t failed;
 };
 
-/* Called once per finished job, as soon as it finishes (so a log written
- * from it survives an interruption).  Calls are serialised (never two at
- * once) but come from worker threads (or the calling thread, see
- * threads). */
+/* Called once per finished job, once its output is durable (so a log
+ * written from it survives an interruption, and never claims an output a
+ * crash could still lose): each worker reports its finished jobs in
+ * groups, after syncing the directories their outputs were renamed into —
+ * a group is at most 32 jobs or 100 ms of work, a single job with a slow
+ * signer.  Calls are serialised (never two at once) but come from worker
+ * threads (or the calling thread, see threads). */
 typedef void (*sisign_batch_result_cb)(void *userdata, size_t index, const struct sisign_batch_result *res);
 /* Called for each output file after all its bytes are written and before
  * it is renamed into place (so before anything exists under OUT's name),

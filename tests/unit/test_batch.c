@@ -141,10 +141,22 @@ static enum sisign_verdict verify_file(const char *path, size_t *nchains)
 }
 
 struct counter {
-	size_t results, progress, last_done;
+	size_t results, progress, last_done, starts;
 	struct sisign_batch *cancel_batch;
 	size_t cancel_after;
 };
+
+/* Cancels when the cancel_after'th job starts.  (Not from on_result: a
+ * worker reports its jobs in groups, after their directory fsync, so a
+ * cancel from there may come after every job is done.) */
+static void on_start(void *ud, size_t index)
+{
+	struct counter *c = ud;
+	(void)index;
+	c->starts++;
+	if (c->cancel_batch && c->starts == c->cancel_after)
+		sisign_batch_cancel(c->cancel_batch);
+}
 
 static void on_result(void *ud, size_t index, const struct sisign_batch_result *res)
 {
@@ -152,8 +164,6 @@ static void on_result(void *ud, size_t index, const struct sisign_batch_result *
 	(void)index;
 	(void)res;
 	c->results++;
-	if (c->cancel_batch && c->results == c->cancel_after)
-		sisign_batch_cancel(c->cancel_batch);
 }
 
 static void on_progress(void *ud, const struct sisign_batch_progress *p)
@@ -399,8 +409,8 @@ static void test_batch(void)
 		CHECK_EQ_INT(n, 0);
 	}
 
-	/* 7. Cancel from the result callback: jobs in flight finish, the rest
-	 * stay pending, no temp file remains. */
+	/* 7. Cancel while the third job starts: jobs in flight finish (and
+	 * are reported), the rest stay pending, no temp file remains. */
 	snprintf(dir, sizeof dir, "%s/cancel", tmp);
 	mkdir(dir, 0755);
 	memset(&o, 0, sizeof o);
@@ -410,6 +420,7 @@ static void test_batch(void)
 	o.signer = sg;
 	o.threads = 2;
 	o.on_result = on_result;
+	o.on_start = on_start;
 	o.userdata = &cnt;
 	b = new_batch(&o, "in", "cancel");
 	cnt.cancel_batch = b;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -29,7 +30,19 @@ struct job {
 	char *output;            /* NULL: in place (or verify) */
 	struct sisign_batch_result res;
 	char *warnings;
+	char *dir_pending;       /* the path renamed into place, whose directory is not synced yet */
 };
+
+/* Directory fsyncs are batched: a worker keeps its finished jobs (up to
+ * GROUP_MAX, or GROUP_MS milliseconds' worth) unreported, then syncs each
+ * directory they renamed an output into once, and only then reports them
+ * (on_result: the audit log's "done" record, JSON, progress).  Nothing is
+ * reported as written before its rename is durable; a failed directory
+ * sync makes every job of that directory in the group FAILED.  With a
+ * slow signer (a smartcard's seconds per signature) each group is one
+ * job, as before. */
+#define GROUP_MAX 32
+#define GROUP_MS 100
 
 struct sisign_batch {
 	struct sisign_batch_opts opts;
@@ -115,6 +128,7 @@ void sisign_batch_free(struct sisign_batch *b)
 		free(b->jobs[i].input);
 		free(b->jobs[i].output);
 		free(b->jobs[i].warnings);
+		free(b->jobs[i].dir_pending);
 	}
 	free(b->jobs);
 	pthread_mutex_destroy(&b->lock);
@@ -342,10 +356,23 @@ static int write_out(struct sisign_batch *b, struct job *j, struct sisign_pkg *p
 	 * mode; else a new file with opts.mode or the input's bits. */
 	const char *dest = j->output ? j->output : pkg->lock_path;
 	int m = j->output ? (b->opts.mode ? b->opts.mode : mode) : pkg->lock_mode;
+	int r;
 	if (!dest)
 		return err_set(err, SISIGN_ERR_INTERNAL, -1, "%s: replaced in place without its lock", j->input);
-	return pkg_write_checked(pkg, dest, m, want ? j->res.output_sha256 : NULL,
+	free(j->dir_pending);
+	if (!(j->dir_pending = strdup(dest)))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	/* the worker syncs the directory, for a group of jobs (flush_group) */
+	pkg->defer_dir_sync = 1;
+	r = pkg_write_checked(pkg, dest, m, want ? j->res.output_sha256 : NULL,
 		b->opts.on_commit ? before_rename : NULL, &c, err);
+	pkg->defer_dir_sync = 0;
+	if (r != SISIGN_OK) {
+		/* nothing was renamed */
+		free(j->dir_pending);
+		j->dir_pending = NULL;
+	}
+	return r;
 }
 
 /* --skip-signed with a separate output that exists: is it what this job
@@ -530,9 +557,89 @@ static void run_job(struct sisign_batch *b, struct job *j)
 	}
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Length of path's directory part ("" for a bare name: the current one). */
+static size_t dir_part_len(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? (size_t)(slash - path) + 1 : 0;
+}
+
+static void report(struct sisign_batch *b, size_t i)
+{
+	struct job *j = &b->jobs[i];
+	pthread_mutex_lock(&b->lock);
+	b->prog.files_done++;
+	b->prog.bytes_done += j->res.input_size;
+	if (j->res.status == SISIGN_JOB_FAILED)
+		b->prog.failed++;
+	if (b->opts.on_result)
+		b->opts.on_result(b->opts.userdata, i, &j->res);
+	if (b->opts.on_progress)
+		b->opts.on_progress(b->opts.userdata, &b->prog);
+	pthread_mutex_unlock(&b->lock);
+}
+
+struct group {
+	size_t idx[GROUP_MAX];
+	size_t n;
+	uint64_t since;          /* when its first job finished */
+};
+
+/* Sync each directory the group's jobs renamed an output into, once, then
+ * report every job of the group in the order they finished. */
+static void flush_group(struct sisign_batch *b, struct group *g)
+{
+	for (size_t k = 0; k < g->n; k++) {
+		struct job *j = &b->jobs[g->idx[k]];
+		struct sisign_error e;
+		size_t dl;
+		int r;
+		if (!j->dir_pending)
+			continue;
+		sisign_error_clear(&e);
+		r = fsync_dir_of(AT_FDCWD, j->dir_pending, &e);
+		dl = dir_part_len(j->dir_pending);
+		for (size_t m = g->n; m-- > k;) {
+			struct job *o = &b->jobs[g->idx[m]];
+			if (!o->dir_pending || dir_part_len(o->dir_pending) != dl ||
+			    memcmp(o->dir_pending, j->dir_pending, dl) != 0)
+				continue;
+			if (r != SISIGN_OK) {
+				/* In place, but not known to be on disk: not done.
+				 * (Each job names its own output.) */
+				if (o == j)
+					o->res.err = e;
+				else
+					(void)err_sys(&o->res.err, e.sys_errno ? e.sys_errno : EIO,
+						"%s: renamed into place, but syncing its directory failed", o->dir_pending);
+				if (!o->res.err.code)
+					o->res.err.code = r;
+				o->res.status = SISIGN_JOB_FAILED;
+				o->res.output_sha256[0] = '\0';
+				o->res.nchains = 0;
+			}
+			free(o->dir_pending);
+			o->dir_pending = NULL;
+		}
+	}
+	for (size_t k = 0; k < g->n; k++)
+		report(b, g->idx[k]);
+	g->n = 0;
+}
+
 static void *worker(void *arg)
 {
 	struct sisign_batch *b = arg;
+	struct group g;
+	g.n = 0;
+	g.since = 0;
 	for (;;) {
 		size_t i;
 		struct job *j;
@@ -550,17 +657,13 @@ static void *worker(void *arg)
 		run_job(b, j);
 		if (j->res.status == SISIGN_JOB_PENDING)
 			continue; /* stopped before its signature: reported as not started */
-		pthread_mutex_lock(&b->lock);
-		b->prog.files_done++;
-		b->prog.bytes_done += j->res.input_size;
-		if (j->res.status == SISIGN_JOB_FAILED)
-			b->prog.failed++;
-		if (b->opts.on_result)
-			b->opts.on_result(b->opts.userdata, i, &j->res);
-		if (b->opts.on_progress)
-			b->opts.on_progress(b->opts.userdata, &b->prog);
-		pthread_mutex_unlock(&b->lock);
+		if (g.n == 0)
+			g.since = now_ms();
+		g.idx[g.n++] = i;
+		if (g.n == GROUP_MAX || now_ms() - g.since >= GROUP_MS)
+			flush_group(b, &g);
 	}
+	flush_group(b, &g);
 	return NULL;
 }
 

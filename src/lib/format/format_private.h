@@ -135,6 +135,8 @@ struct sisign_pkg {
 	int lock_mode;
 
 	int dirty;              /* controller changed: rebuild on write */
+	int defer_dir_sync;     /* set by the batch: writing does not fsync the output's directory,
+	                         * the batch does, once for a group of outputs (batch.c) */
 	int data_checked;       /* sisign_pkg_check_data has run: its result is below */
 	int data_result;
 	struct sisign_error data_err;
@@ -201,6 +203,11 @@ void sis_put_uid_header(struct wbuf *w, uint32_t uid2, uint32_t uid3);
  * Writers omit the field when the CRC is 0, as makesis and signsis do. */
 void sis_put_crc_field(struct wbuf *w, uint32_t type, uint16_t crc);
 
+/* compress2() at Z_DEFAULT_COMPRESSION (the same bytes), with the deflate
+ * state taken from a pool instead of made anew (zdeflate.c).  out has
+ * *outlen bytes of room (compressBound(n) always suffices); on success
+ * *outlen is the deflated length.  0, or -1. */
+int sis_deflate_default(const uint8_t *in, size_t n, uint8_t *out, size_t *outlen);
 /* zlib at the default level, or stored when deflate does not shrink it
  * (what signsis does, §3.6).  Builds the whole SISCompressed field incl.
  * header and padding. */

@@ -24,7 +24,7 @@ int sis_build_compressed(const uint8_t *p, size_t n, int store, struct wbuf *out
 {
 	uint8_t hdr[12];
 	uint8_t *z = NULL;
-	uLongf zlen = 0;
+	size_t zlen = 0;
 	uint32_t alg = 0;
 	const uint8_t *payload = p;
 	size_t plen = n, hl;
@@ -36,7 +36,7 @@ int sis_build_compressed(const uint8_t *p, size_t n, int store, struct wbuf *out
 			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 		/* zlib's default level with default window and memory, as signsis
 		 * does; stored instead when deflate does not make it smaller. */
-		if (compress2(z, &zlen, p, (uLong)n, Z_DEFAULT_COMPRESSION) != Z_OK) {
+		if (sis_deflate_default(p, n, z, &zlen) != 0) {
 			free(z);
 			return err_set(err, SISIGN_ERR_INTERNAL, -1, "zlib compression failed");
 		}
@@ -828,7 +828,7 @@ done:
 		}
 	}
 	if (r == SISIGN_OK)
-		r = atomic_commit(&af, err);
+		r = atomic_commit_sync(&af, !pkg->defer_dir_sync, err);
 	else
 		atomic_abort(&af);
 	EVP_MD_CTX_free(md);

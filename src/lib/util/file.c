@@ -218,21 +218,35 @@ int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_
 	return SISIGN_OK;
 }
 
-static void fsync_dir_of(int dirfd, const char *path)
+int fsync_dir_of(int dirfd, const char *path, struct sisign_error *err)
 {
 	char *dir = dir_of(path);
-	int dfd;
+	int dfd, r = SISIGN_OK;
 	if (!dir)
-		return;
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	dfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
+	if (dfd < 0) {
+		/* A directory we may not open for reading (mode 0300) was
+		 * still written: there is nothing to sync it through. */
+		if (errno != EACCES)
+			r = err_sys(err, errno, "%s: cannot open its directory to sync the rename", path);
+	} else {
+		/* EINVAL / ENOTSUP: a filesystem that cannot sync a directory
+		 * (the rename is as durable as it will get there). */
+		if (fsync(dfd) != 0 && errno != EINVAL && errno != ENOTSUP)
+			r = err_sys(err, errno, "%s: renamed into place, but syncing its directory failed", path);
 		close(dfd);
 	}
 	free(dir);
+	return r;
 }
 
 int atomic_commit(struct atomic_file *af, struct sisign_error *err)
+{
+	return atomic_commit_sync(af, 1, err);
+}
+
+int atomic_commit_sync(struct atomic_file *af, int sync_dir, struct sisign_error *err)
 {
 	int r, lockfd;
 	if (af->fd < 0 || !af->tmppath)
@@ -288,10 +302,10 @@ int atomic_commit(struct atomic_file *af, struct sisign_error *err)
 	}
 	free(af->tmppath);
 	af->tmppath = NULL;
-	fsync_dir_of(af->dirfd, af->path);
+	r = sync_dir ? fsync_dir_of(af->dirfd, af->path, err) : SISIGN_OK;
 	free(af->path);
 	af->path = NULL;
-	return SISIGN_OK;
+	return r;
 }
 
 void atomic_abort(struct atomic_file *af)

@@ -138,7 +138,7 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len, stru
  * O_TMPFILE where the filesystem has it, linked to a temp name
  * "PATH.tmpXXXXXX" only when complete; else created under that name with
  * O_EXCL), fsynced, then renamed over the destination (and the directory
- * fsynced).  When the destination's name is so long that the temp name
+ * fsynced, see atomic_commit).  When the destination's name is so long that the temp name
  * would pass NAME_MAX, the temp is named by atomic_tmp_short_stem instead:
  * ".sisign-HHHHHHHH.tmpXXXXXX" in the same directory.  The writer holds an
  * exclusive flock on the temp file until it is renamed: batch/stale.c
@@ -170,7 +170,18 @@ int atomic_openat(struct atomic_file *af, int dirfd, const char *path, int mode,
 #define ATOMIC_TMP_STEM_MAX 24
 int atomic_tmp_short_stem(const char *base, char buf[ATOMIC_TMP_STEM_MAX]);
 int atomic_write(struct atomic_file *af, const void *p, size_t n, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* fsync, rename, then fsync the directory: an error from that last step
+ * (the output is in place then, but the rename may not survive a crash)
+ * is returned too, except where the filesystem cannot sync a directory
+ * (EINVAL, ENOTSUP) or the directory cannot be opened for reading. */
 int atomic_commit(struct atomic_file *af, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* The same; with sync_dir 0 the directory is not synced: the caller must
+ * call fsync_dir_of() for it before it reports the output as written (a
+ * batch syncs each directory once for a group of renames). */
+int atomic_commit_sync(struct atomic_file *af, int sync_dir, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* fsync the directory that holds path (relative to dirfd), as
+ * atomic_commit does after its rename. */
+int fsync_dir_of(int dirfd, const char *path, struct sisign_error *err) SISIGN_WARN_UNUSED;
 void atomic_abort(struct atomic_file *af); /* safe to call after commit, or twice */
 
 /* Full write / pread loops that retry on EINTR and short counts. */
