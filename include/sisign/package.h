@@ -241,7 +241,11 @@ struct sisign_pack_file {
 	const char *source;        /* local file */
 	const char *target;        /* device path, e.g. "!:\sys\bin\x.exe" */
 	const char *mime;          /* NULL = "" */
-	uint32_t capabilities;     /* 0 = no capability field */
+	uint32_t capabilities;     /* capability set given by hand (bit n =
+	                            * capability n); 0 = none given.  Used as
+	                            * the file's Capabilities field, except for
+	                            * an E32 image going directly into
+	                            * \sys\bin\ (see sisign_pack) */
 	uint32_t operation;        /* 0 = install (1) */
 	uint32_t options;
 };
@@ -261,13 +265,76 @@ struct sisign_pack_opts {
 	size_t nfiles;
 	int store;                 /* 1 = do not compress (controller or data) */
 	const struct sisign_datetime *created; /* NULL = now (UTC) */
+	/* Called with each warning, one line that names the file and why
+	 * (the library never prints); NULL drops them. */
+	void (*warning)(void *userdata, const char *message);
+	void *warning_userdata;
 };
 
 /* Build an unsigned package at `path` (atomically).  A source file of more
  * than 0x3FFFFFFE bytes (the device installer's limit) is refused with
- * SISIGN_ERR_TOO_LARGE before any of it is read. */
+ * SISIGN_ERR_TOO_LARGE before any of it is read.
+ *
+ * Executables, as makesis does them (install-rules.md IR-EXE-4): for a
+ * target directly in \sys\bin\ (any drive, "!:" or none; case ignored)
+ * the first bytes of the source are read as an E32 image header.  If it
+ * is one (an EXE or a DLL), the file's Capabilities field is the header's
+ * capability set (no field when that is empty, as makesis writes it), and
+ * a hand-given capabilities set that differs is refused with
+ * SISIGN_ERR_INVALID_ARG, the message naming the source, the target and
+ * both sets; a header the installer would refuse (bad UID checksum, not
+ * the V format) is a warning.  A source that is not an EXE or DLL E32
+ * image is a warning (the installer refuses it there, IR-EXE-1) and keeps
+ * the hand-given set. */
 SISIGN_API int sisign_pack(const struct sisign_pack_opts *opts, const char *path,
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* ---- executables (E32 image headers, install-rules.md §3.1) --------------- */
+
+/* What the first bytes of a file say about it as a Symbian executable.
+ * The capability words use the layout of a SIS file description's
+ * Capabilities field: capability n is caps[n / 32] & (1u << n % 32), and
+ * sisign_capability_name(n) names it. */
+enum sisign_exe_kind {
+	SISIGN_EXE_NONE = 0,  /* not an E32 image (see reason) */
+	SISIGN_EXE_EXE = 1,   /* UID1 0x1000007A */
+	SISIGN_EXE_DLL = 2,   /* UID1 0x10000079 */
+	SISIGN_EXE_OTHER = 3, /* 'EPOC' signature, but UID1 is neither */
+};
+
+struct sisign_exe_info {
+	enum sisign_exe_kind kind;  /* NONE: not an E32 image (see reason) */
+	const char *reason;         /* static text when kind == NONE or the header is bad, else NULL */
+	int header_ok;              /* EPOC signature, UID checksum valid, V format
+	                             * (flags & 0x0F000000 == 0x02000000) */
+	uint32_t uid1, uid2, uid3;
+	uint32_t flags;             /* header word at 0x2C */
+	uint32_t sid, vid;          /* 0x80, 0x84 */
+	uint32_t caps[2];           /* 0x88, 0x8C */
+};
+
+/* Bytes of a file that sisign_exe_decode needs to see everything it
+ * reports (the header up to the end of the capability words). */
+#define SISIGN_EXE_HEADER_BYTES 0x90u
+
+/* Decode the first n bytes of a file (an E32 header is 0x90+ bytes long).
+ * Never fails: short or foreign data gives kind NONE with a reason.  An
+ * image is recognised by the 'EPOC' signature at 0x10 (what Symbian's PC
+ * tools test); the UID checksum at 0x0C is the checked-UID CRC a SIS
+ * header uses too.  Fields are filled as far as n holds them whole, all 0 beyond. */
+SISIGN_API void sisign_exe_decode(const uint8_t *p, size_t n, struct sisign_exe_info *out);
+
+/* Inflate the first SISIGN_EXE_HEADER_BYTES bytes of one file of an opened
+ * package (stored or zlib data; never more of it, however big the file)
+ * and decode them into *out.  f must be one of pkg's files.  A file with
+ * no data in the package (a "null" operation, a preinstalled package)
+ * gives SISIGN_OK with kind NONE and a reason.  Errors: SISIGN_ERR_SYSTEM
+ * (read failed), SISIGN_ERR_CORRUPT_DATA (the data is not zlib data, or
+ * its first 1 MiB of zlib input yields less than a header without ending),
+ * SISIGN_ERR_UNSUPPORTED (unknown compression algorithm), SISIGN_ERR_NOMEM;
+ * the message names the file's target.  *out is then kind NONE. */
+SISIGN_API int sisign_pkg_file_exe(struct sisign_pkg *pkg, const struct sisign_file *f,
+	struct sisign_exe_info *out, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Names for codes: capability number → "ReadUserData" etc. (NULL if
  * unknown); TLanguage → "English" etc. (NULL if unknown). */

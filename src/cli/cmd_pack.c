@@ -144,6 +144,14 @@ static int push(const char **arr, size_t *n, const char *v, const char *what)
 	return 0;
 }
 
+/* The library's warnings (a file for \sys\bin\ that is not a usable
+ * E32 image): shown even with --quiet, like every warning. */
+static void pack_warning(void *userdata, const char *message)
+{
+	(void)userdata;
+	cli_msg("warning: %s", message);
+}
+
 enum {
 	OPT_VENDOR = 256,
 	OPT_LVENDOR,
@@ -193,6 +201,7 @@ static int cmd_pack(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	po.vendor = "";
+	po.warning = pack_warning;
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":u:n:l:f:o:qv", longopts, NULL)) != -1) {
@@ -392,6 +401,12 @@ const struct cli_command cli_cmd_pack = {
 	"                            e.g. -f 'build/x.exe=!:\\sys\\bin\\x.exe,caps=ReadUserData+WriteUserData'.\n"
 	"                            The first '=' ends LOCAL; a final ',caps=' lists the\n"
 	"                            file's capabilities by name, joined with '+'.\n"
+	"                            A TARGET directly in \\sys\\bin\\ must be an EXE or\n"
+	"                            DLL (E32 image): its capabilities are read from its\n"
+	"                            header, as makesis does (no field when it has none);\n"
+	"                            a caps= list that differs is an error (exit 2), and\n"
+	"                            a file there that is not an E32 image, or whose\n"
+	"                            header the installer refuses, is a warning.\n"
 	"                            LOCAL may hold at most 1073741822 bytes (0x3FFFFFFE,\n"
 	"                            the largest file a device installs).\n"
 	"      --s60v3               add the S60 3rd Edition platform dependency\n"

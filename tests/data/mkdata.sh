@@ -8,7 +8,9 @@
 # their SHA-256 with SHA256SUMS.  Regenerate only for an intended change to
 # what sisign writes, and say why in the commit.  (golden.key is a test-only
 # key, made with: openssl genrsa -traditional 2048; golden.pem with
-# openssl req -x509 -days 36500 -set_serial 1 -addext extendedKeyUsage=codeSigning.)
+# openssl req -x509 -days 36500 -set_serial 1 -addext extendedKeyUsage=codeSigning;
+# app.bin, an E32 header image and no real program, with: tests/tools/mke32.py
+# app.bin --uid3 0xE0C0FFEE --caps ReadUserData,NetworkServices --pad 4844.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/golden" && pwd)
 sisign=${SISIGN:?set SISIGN to the built sisign}

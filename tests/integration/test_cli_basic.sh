@@ -114,7 +114,8 @@ expect_rc 2 "info without a file"
 
 mkdir "$T/src"
 printf 'hello world\n' >"$T/src/a.txt"
-head -c 3000 /dev/zero | tr '\0' 'x' >"$T/src/b.exe"
+# an E32 image header (no real program), 3000 bytes in all
+python3 "$(dirname "$0")/../tools/mke32.py" "$T/src/b.exe" --caps ReadUserData,WriteUserData --pad 2844
 PKG="$T/hello.sis"
 
 run "$SISIGN" pack --uid 0xE0001234 --name "Hello" --name "Hei" -l EN -l FI \

@@ -51,7 +51,8 @@ mkdir -p "$tmp/in"
 printf 'x' > "$tmp/in/one.bin"
 yes 'compressible line of text for the zlib path' | head -c 200000 > "$tmp/in/text.txt"
 head -c 150000 /dev/urandom > "$tmp/in/random.bin"
-head -c 64 /dev/urandom > "$tmp/in/x.exe"
+# \sys\bin\ takes E32 images only: a header (no real program) and 64 random bytes
+python3 "$SISIGN_SRCDIR/tests/tools/mke32.py" "$tmp/in/x.exe" --caps ReadUserData,WriteUserData --random-pad 64
 
 base=(--uid 0xE0001234 --name Demo --vendor Acme --version 1.0.0)
 pack minimal "${base[@]}" -f "$tmp/in/x.exe=!:\\sys\\bin\\x.exe"

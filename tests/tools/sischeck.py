@@ -242,10 +242,12 @@ class Checker:
         end = f.voff + f.length
         target, off = self.string_field(buf, f.voff, end, "file target")
         mime, off = self.string_field(buf, off, end, "file MIME type")
+        caps = None  # the SISCapabilities words, None when the field is absent
         if self.peek_type(buf, off, end) == T_CAPS:
             cf = self.field(buf, off, end, T_CAPS, what="SISCapabilities")
             if cf.length % 4 or cf.length == 0:
                 raise Bad("SISCapabilities at %d: length %d is not a positive multiple of 4" % (off, cf.length))
+            caps = list(struct.unpack_from("<%dI" % (cf.length // 4), buf, cf.voff))
             off = cf.end
         hf = self.field(buf, off, end, T_HASH, what="SISHash")
         halg, p = self.u32(buf, hf.voff, hf.voff + hf.length, "SISHash")
@@ -264,7 +266,7 @@ class Checker:
         if op not in (1, 2, 4, 8):
             self.soft("offset %d" % f.start, "file %r: unknown operation %d" % (target, op))
         ctl["files"].append({"target": target, "digest": digest, "length": length, "ulength": ulength,
-                             "index": index, "op": op, "at": f.start})
+                             "index": index, "op": op, "at": f.start, "caps": caps})
 
     def install_block(self, buf, off, end, ctl, depth, conditional, nest):
         if nest > 100:
@@ -451,6 +453,7 @@ class Checker:
         if f.end != cl:
             self.soft("controller", "SISController field is %d bytes with padding, payload is %d" % (f.end, cl))
         ctl = self.controller_value(ctlbytes, f, 0)
+        self.top = ctl  # for tests that look at the model (file capabilities)
         if ctl["uid"] != uid3:
             self.soft("header", "UID3 0x%08X differs from the SISInfo UID 0x%08X" % (uid3, ctl["uid"]))
         if ctl["data_index"] != 0:

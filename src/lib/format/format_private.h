@@ -191,4 +191,12 @@ void sis_put_crc_field(struct wbuf *w, uint32_t type, uint16_t crc);
 int sis_build_compressed(const uint8_t *p, size_t n, int store, struct wbuf *out, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
+/* 1 when a SIS target path names a file directly in \sys\bin\ (the
+ * exact directory of IR-EXE-1): an optional drive ("C:", "!:"), then
+ * \sys\bin\ in any case, then a name without another backslash (e32.c). */
+int sis_target_in_sys_bin(const char *target);
+/* "ReadUserData+WriteUserData" for a capability set of two words, "none"
+ * when empty; bits without a name show as "bitN".  Always NUL-terminated. */
+void sis_caps_text(const uint32_t caps[2], char *out, size_t size);
+
 #endif

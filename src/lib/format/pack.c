@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +26,7 @@ struct packed_file {
 	uint64_t size;        /* uncompressed */
 	uint64_t off, len;    /* payload in the scratch file */
 	uint32_t alg;
+	uint32_t caps[2];     /* the Capabilities field (none when both 0) */
 };
 
 /* ---- controller building -------------------------------------------------- */
@@ -170,9 +173,12 @@ static int build_controller(const struct sisign_pack_opts *o, const struct packe
 		wbuf_init(&fd);
 		r |= put_string(&fd, 1, f->target);
 		r |= put_string(&fd, 1, f->mime ? f->mime : "");
-		if (f->capabilities) {
-			put_le32(u, f->capabilities);
-			sisf_put_field(&fd, SISF_CAPABILITIES, u, 4);
+		if (pf[i].caps[0] || pf[i].caps[1]) {
+			uint8_t cw[8];
+			put_le32(cw, pf[i].caps[0]);
+			put_le32(cw + 4, pf[i].caps[1]);
+			/* one word, as makesis writes it, unless the second is used */
+			sisf_put_field(&fd, SISF_CAPABILITIES, cw, pf[i].caps[1] ? 8 : 4);
 		}
 		wbuf_init(&h);
 		wbuf_put_u32le(&h, 1); /* SHA-1 */
@@ -202,12 +208,71 @@ static int build_controller(const struct sisign_pack_opts *o, const struct packe
 	return SISIGN_OK;
 }
 
+/* ---- executables (install-rules.md §3) --------------------------------------------- */
+
+static void pack_warn(const struct sisign_pack_opts *o, const char *fmt, ...) SISIGN_PRINTF(2, 3);
+static void pack_warn(const struct sisign_pack_opts *o, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!o->warning)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	o->warning(o->warning_userdata, msg);
+}
+
+/* The Capabilities field of one file.  A file bound for \sys\bin\ gets
+ * its E32 header's set, as makesis does, because the installer demands
+ * the two be equal (IR-EXE-4); anything else keeps the hand-given set. */
+static int pack_exe(const struct sisign_pack_opts *o, const struct sisign_pack_file *f, int fd,
+	struct packed_file *pf, struct sisign_error *err)
+{
+	uint8_t h[SISIGN_EXE_HEADER_BYTES];
+	struct sisign_exe_info x;
+	ssize_t got;
+
+	pf->caps[0] = f->capabilities;
+	pf->caps[1] = 0;
+	if (!sis_target_in_sys_bin(f->target))
+		return SISIGN_OK;
+	got = pread_full(fd, h, sizeof h, 0);
+	if (got < 0)
+		return err_sys(err, errno, "%s", f->source);
+	sisign_exe_decode(h, (size_t)got, &x);
+	if (x.kind == SISIGN_EXE_NONE || x.kind == SISIGN_EXE_OTHER) {
+		pack_warn(o, "%s: not an EXE or DLL (%s), but its target %s is in \\sys\\bin\\, "
+			"where the installer refuses anything else", f->source,
+			x.kind == SISIGN_EXE_OTHER ? "E32 image whose UID1 is neither 0x1000007A nor 0x10000079"
+						   : x.reason, f->target);
+		return SISIGN_OK;
+	}
+	if (f->capabilities && (f->capabilities != x.caps[0] || x.caps[1] != 0)) {
+		char given[512], hdr[512];
+		uint32_t g[2] = { f->capabilities, 0 };
+		sis_caps_text(g, given, sizeof given);
+		sis_caps_text(x.caps, hdr, sizeof hdr);
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1,
+			"%s (to %s): capabilities given %s, but its E32 header has %s; "
+			"the installer demands them equal (give none to use the header's)",
+			f->source, f->target, given, hdr);
+	}
+	pf->caps[0] = x.caps[0];
+	pf->caps[1] = x.caps[1];
+	if (!x.header_ok)
+		pack_warn(o, "%s (to %s): %s E32 header the installer refuses: %s", f->source, f->target,
+			x.kind == SISIGN_EXE_EXE ? "EXE" : "DLL", x.reason);
+	return SISIGN_OK;
+}
+
 /* ---- file data ----------------------------------------------------------------- */
 
 /* Stream one source file: SHA-1 of the plain bytes, and its payload into
  * the scratch file (deflated, or stored when deflate does not shrink it). */
-static int pack_one(const struct sisign_pack_file *f, int scratch, uint64_t *scratch_end, int store,
-	struct packed_file *pf, uint8_t *in, uint8_t *out, struct sisign_error *err)
+static int pack_one(const struct sisign_pack_opts *o, const struct sisign_pack_file *f, int scratch,
+	uint64_t *scratch_end, int store, struct packed_file *pf, uint8_t *in, uint8_t *out, struct sisign_error *err)
 {
 	int fd = -1, r = SISIGN_ERR_INTERNAL, zinit = 0;
 	EVP_MD_CTX *md = NULL;
@@ -230,6 +295,8 @@ static int pack_one(const struct sisign_pack_file *f, int scratch, uint64_t *scr
 			f->source, (unsigned long long)st.st_size, (unsigned long long)SIS_DEFAULT_MAX_FILE);
 		goto out;
 	}
+	if ((r = pack_exe(o, f, fd, pf, err)) != SISIGN_OK)
+		goto out;
 	md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestInit_ex(md, EVP_sha1(), NULL) != 1) {
 		r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 unavailable");
@@ -471,7 +538,7 @@ int sisign_pack(const struct sisign_pack_opts *o, const char *path, struct sisig
 	}
 	(void)unlink(scratch_path);
 	for (size_t i = 0; i < o->nfiles; i++)
-		if ((r = pack_one(&o->files[i], scratch, &scratch_end, o->store, &pf[i], in, out, err)))
+		if ((r = pack_one(o, &o->files[i], scratch, &scratch_end, o->store, &pf[i], in, out, err)))
 			goto out;
 	if ((r = build_controller(o, pf, &when, &ctl, err)))
 		goto out;
