@@ -366,6 +366,39 @@ SISIGN_API int sisign_certs_describe(const uint8_t *der, size_t len, struct sisi
 	struct sisign_error *err) SISIGN_WARN_UNUSED;
 SISIGN_API void sisign_cert_info_free(struct sisign_cert_info *v);
 
+/* Symbian developer-certificate constraints (install-rules.md §5) that one
+ * certificate carries: the device IDs (IMEIs), SIDs and VIDs a package
+ * signed through it may use, and the capabilities it may grant.  A *_set
+ * flag is 1 when the certificate has that extension; a set list may be
+ * empty and then allows nothing.  caps: bit n of caps[n / 32] is capability
+ * n (sisign_capability_name), 0 when !caps_set.  error is "" or why this
+ * certificate's extensions do not decode (then nothing is set; the device
+ * would refuse the chain). */
+struct sisign_cert_constraints {
+	int devices_set;
+	size_t ndevices;
+	char **devices;
+	int sids_set;
+	size_t nsids;
+	uint32_t *sids;
+	int vids_set;
+	size_t nvids;
+	uint32_t *vids;
+	int caps_set;
+	uint32_t caps[2];
+	char error[512];           /* as sisign_error.message */
+};
+
+/* The constraints of each certificate of a concatenation of DER
+ * certificates (as sisign_certs_describe: (*out)[i] belongs to certificate
+ * i).  Returns SISIGN_OK (len 0 gives *n == 0), SISIGN_ERR_BAD_CERT if the
+ * certificates themselves do not decode (*out NULL), SISIGN_ERR_NOMEM.  A
+ * broken extension is reported in that entry's error, not as a failure.
+ * Free with sisign_cert_constraints_free(*out, *n). */
+SISIGN_API int sisign_certs_constraints(const uint8_t *der, size_t len, struct sisign_cert_constraints **out,
+	size_t *n, struct sisign_error *err) SISIGN_WARN_UNUSED;
+SISIGN_API void sisign_cert_constraints_free(struct sisign_cert_constraints *v, size_t n);
+
 SISIGN_API const char *sisign_capability_name(unsigned cap);
 SISIGN_API const char *sisign_language_name(uint32_t lang);
 SISIGN_API int sisign_capability_from_name(const char *name); /* -1 if unknown */

@@ -11,6 +11,90 @@
 
 #if !defined(SISIGN_BUILD) && !defined(SISIGN_TEST)
 #error "crypto_private.h is internal to libsisign"
+/* ---- what a certificate allows (constraints.c) ------------------------------- */
+
+/* Symbian developer-certificate constraint extensions (install-rules.md §5). */
+#define CRYPTO_OID_DEVCERT_DEVICES "1.2.826.0.1.1796587.1.1.1.1" /* SEQUENCE OF UTF8String */
+#define CRYPTO_OID_DEVCERT_SIDS "1.2.826.0.1.1796587.1.1.1.4"    /* SEQUENCE OF INTEGER */
+#define CRYPTO_OID_DEVCERT_VIDS "1.2.826.0.1.1796587.1.1.1.5"    /* SEQUENCE OF INTEGER */
+#define CRYPTO_OID_DEVCERT_CAPS "1.2.826.0.1.1796587.1.1.1.6"    /* BIT STRING */
+
+/* Caps on what one extension may hold.  Symbian Signed issued developer
+ * certificates for at most 1,000 IMEIs, and SID/VID lists are a handful;
+ * 4096 entries is ample and keeps intersecting two lists (quadratic) and
+ * the allocation small.  An IMEI is 15 digits; 255 bytes for a device ID is
+ * ample.  A certificate past either cap does not decode (SISIGN_ERR_BAD_CERT). */
+#define CRYPTO_CONSTRAINT_LIST_MAX 4096
+#define CRYPTO_DEVICE_ID_MAX 255
+#define CRYPTO_STR_(x) #x
+#define CRYPTO_STR(x) CRYPTO_STR_(x)
+#define CRYPTO_CONSTRAINT_LIST_MAX_TEXT CRYPTO_STR(CRYPTO_CONSTRAINT_LIST_MAX)
+#define CRYPTO_DEVICE_ID_MAX_TEXT CRYPTO_STR(CRYPTO_DEVICE_ID_MAX)
+
+/* Developer-certificate constraints, of one certificate or combined.  A
+ * *_set flag is 1 when some certificate carries that extension; a set list
+ * may be empty and then allows nothing.  Lists keep the order of the first
+ * certificate that set them. */
+struct crypto_constraints {
+	int devices_set; size_t ndevices; char **devices;   /* IR-DEV-1 */
+	int sids_set;    size_t nsids;    uint32_t *sids;   /* IR-UID-2, IR-EXE-7 */
+	int vids_set;    size_t nvids;    uint32_t *vids;   /* IR-EXE-5 */
+	int caps_set;    uint32_t caps[2];                  /* K of §4; all bits when !caps_set */
+};
+
+/* Decode the constraint extensions of one certificate.  Rules (§5): each
+ * extension is exactly one DER element of its type, nothing after it; any
+ * element of the wrong tag, an indefinite or non-shortest length, or a
+ * length past the end fails.  INTEGERs are the device's 32-bit values: any
+ * value from -2^31 to 2^32-1, taken modulo 2^32 (so E0 00 12 34 and
+ * 00 E0 00 12 34 both give 0xE0001234); others fail.  The capability BIT
+ * STRING is read in named-bit order (bit i = capability i, bit 0 the MSB of
+ * the first content octet); bits >= 20 are ignored, padding bits too; no
+ * content, or unused bits > 7 (or > 0 with no bit), fails.  Device IDs must
+ * be UTF-8 without NUL.  More than CRYPTO_CONSTRAINT_LIST_MAX entries or a
+ * device ID over CRYPTO_DEVICE_ID_MAX bytes fail, and so does an extension
+ * that appears twice.  Failure: SISIGN_ERR_BAD_CERT (message names the
+ * extension and the entry), SISIGN_ERR_NOMEM.  *out is initialised either
+ * way; free it with crypto_constraints_free(). */
+int crypto_cert_constraints(X509 *x, struct crypto_constraints *out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Combine the constraint extensions of every certificate of a chain (signer
+ * first, DER concatenated, as struct sisign_chain.certs) per
+ * install-rules.md §5: the first certificate carrying a list sets it, each
+ * later one intersects it (device IDs compared case-insensitively), and the
+ * capability set starts as all bits and is intersected.  A chain that does
+ * not parse, or any certificate whose extensions do not decode, gives
+ * SISIGN_ERR_BAD_CERT (message starts "certificate N of the chain: ");
+ * SISIGN_ERR_NOMEM.  *out is initialised either way (nothing set, caps all
+ * bits); free it with crypto_constraints_free(). */
+int crypto_chain_constraints(const uint8_t *certs, size_t certs_len, struct crypto_constraints *out,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* Intersect b into a (combining several chains of one controller).  A list
+ * only b has is copied into a; if that copy runs out of memory the list is
+ * left set and empty in a (allows nothing: never wider than the truth).
+ * a may start zeroed or from crypto_chain_constraints. */
+void crypto_constraints_merge(struct crypto_constraints *a, const struct crypto_constraints *b);
+/* Frees the lists and resets *c to "nothing set"; accepts NULL. */
+void crypto_constraints_free(struct crypto_constraints *c);
+
+/* IR-EKU-1/2 on the signer (end-entity) certificate: with an
+ * extendedKeyUsage extension it must list codeSigning (1.3.6.1.5.5.7.3.3)
+ * or one of alt_oids (dotted strings, exact match; NULL-terminated array,
+ * may be NULL: policy AlternativeCodeSigningOID); without one it is
+ * acceptable unless mandate (policy MandateCodeSigningExtension).  1 =
+ * acceptable for code signing, 0 = not, with a static reason in *why (NULL
+ * when 1; why may be NULL).  A certificate or EKU that does not decode
+ * gives 0. */
+int crypto_eku_codesign_ok(const uint8_t *cert_der, size_t len, const char *const *alt_oids, int mandate,
+	const char **why);
+
+/* 1 if the last certificate of the chain is self-issued and self-signed
+ * (its signature verifies with its own key): the chain carries its own
+ * anchor, which the device treats as "self-signed" (EValidated) unless that
+ * root is in its certstore.  0 otherwise, also for a chain that does not
+ * parse, and for a chain that stops below its root. */
+int crypto_chain_self_signed(const uint8_t *certs, size_t certs_len);
+
 #endif
 
 #include <stddef.h>
@@ -229,5 +313,89 @@ int crypto_asn1_time_to_time_t(const ASN1_TIME *t, time_t *out) SISIGN_WARN_UNUS
 
 /* True if cert's extendedKeyUsage lists the dotted OID (0 if no EKU). */
 int crypto_cert_has_eku_oid(X509 *cert, const char *oid);
+
+/* ---- what a certificate allows (constraints.c) ------------------------------- */
+
+/* Symbian developer-certificate constraint extensions (install-rules.md §5). */
+#define CRYPTO_OID_DEVCERT_DEVICES "1.2.826.0.1.1796587.1.1.1.1" /* SEQUENCE OF UTF8String */
+#define CRYPTO_OID_DEVCERT_SIDS "1.2.826.0.1.1796587.1.1.1.4"    /* SEQUENCE OF INTEGER */
+#define CRYPTO_OID_DEVCERT_VIDS "1.2.826.0.1.1796587.1.1.1.5"    /* SEQUENCE OF INTEGER */
+#define CRYPTO_OID_DEVCERT_CAPS "1.2.826.0.1.1796587.1.1.1.6"    /* BIT STRING */
+
+/* Caps on what one extension may hold.  Symbian Signed issued developer
+ * certificates for at most 1,000 IMEIs, and SID/VID lists are a handful;
+ * 4096 entries is ample and keeps intersecting two lists (quadratic) and
+ * the allocation small.  An IMEI is 15 digits; 255 bytes for a device ID is
+ * ample.  A certificate past either cap does not decode (SISIGN_ERR_BAD_CERT). */
+#define CRYPTO_CONSTRAINT_LIST_MAX 4096
+#define CRYPTO_DEVICE_ID_MAX 255
+#define CRYPTO_STR_(x) #x
+#define CRYPTO_STR(x) CRYPTO_STR_(x)
+#define CRYPTO_CONSTRAINT_LIST_MAX_TEXT CRYPTO_STR(CRYPTO_CONSTRAINT_LIST_MAX)
+#define CRYPTO_DEVICE_ID_MAX_TEXT CRYPTO_STR(CRYPTO_DEVICE_ID_MAX)
+
+/* Developer-certificate constraints, of one certificate or combined.  A
+ * *_set flag is 1 when some certificate carries that extension; a set list
+ * may be empty and then allows nothing.  Lists keep the order of the first
+ * certificate that set them. */
+struct crypto_constraints {
+	int devices_set; size_t ndevices; char **devices;   /* IR-DEV-1 */
+	int sids_set;    size_t nsids;    uint32_t *sids;   /* IR-UID-2, IR-EXE-7 */
+	int vids_set;    size_t nvids;    uint32_t *vids;   /* IR-EXE-5 */
+	int caps_set;    uint32_t caps[2];                  /* K of §4; all bits when !caps_set */
+};
+
+/* Decode the constraint extensions of one certificate.  Rules (§5): each
+ * extension is exactly one DER element of its type, nothing after it; any
+ * element of the wrong tag, an indefinite or non-shortest length, or a
+ * length past the end fails.  INTEGERs are the device's 32-bit values: any
+ * value from -2^31 to 2^32-1, taken modulo 2^32 (so E0 00 12 34 and
+ * 00 E0 00 12 34 both give 0xE0001234); others fail.  The capability BIT
+ * STRING is read in named-bit order (bit i = capability i, bit 0 the MSB of
+ * the first content octet); bits >= 20 are ignored, padding bits too; no
+ * content, or unused bits > 7 (or > 0 with no bit), fails.  Device IDs must
+ * be UTF-8 without NUL.  More than CRYPTO_CONSTRAINT_LIST_MAX entries or a
+ * device ID over CRYPTO_DEVICE_ID_MAX bytes fail, and so does an extension
+ * that appears twice.  Failure: SISIGN_ERR_BAD_CERT (message names the
+ * extension and the entry), SISIGN_ERR_NOMEM.  *out is initialised either
+ * way; free it with crypto_constraints_free(). */
+int crypto_cert_constraints(X509 *x, struct crypto_constraints *out, struct sisign_error *err) SISIGN_WARN_UNUSED;
+
+/* Combine the constraint extensions of every certificate of a chain (signer
+ * first, DER concatenated, as struct sisign_chain.certs) per
+ * install-rules.md §5: the first certificate carrying a list sets it, each
+ * later one intersects it (device IDs compared case-insensitively), and the
+ * capability set starts as all bits and is intersected.  A chain that does
+ * not parse, or any certificate whose extensions do not decode, gives
+ * SISIGN_ERR_BAD_CERT (message starts "certificate N of the chain: ");
+ * SISIGN_ERR_NOMEM.  *out is initialised either way (nothing set, caps all
+ * bits); free it with crypto_constraints_free(). */
+int crypto_chain_constraints(const uint8_t *certs, size_t certs_len, struct crypto_constraints *out,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* Intersect b into a (combining several chains of one controller).  A list
+ * only b has is copied into a; if that copy runs out of memory the list is
+ * left set and empty in a (allows nothing: never wider than the truth).
+ * a may start zeroed or from crypto_chain_constraints. */
+void crypto_constraints_merge(struct crypto_constraints *a, const struct crypto_constraints *b);
+/* Frees the lists and resets *c to "nothing set"; accepts NULL. */
+void crypto_constraints_free(struct crypto_constraints *c);
+
+/* IR-EKU-1/2 on the signer (end-entity) certificate: with an
+ * extendedKeyUsage extension it must list codeSigning (1.3.6.1.5.5.7.3.3)
+ * or one of alt_oids (dotted strings, exact match; NULL-terminated array,
+ * may be NULL: policy AlternativeCodeSigningOID); without one it is
+ * acceptable unless mandate (policy MandateCodeSigningExtension).  1 =
+ * acceptable for code signing, 0 = not, with a static reason in *why (NULL
+ * when 1; why may be NULL).  A certificate or EKU that does not decode
+ * gives 0. */
+int crypto_eku_codesign_ok(const uint8_t *cert_der, size_t len, const char *const *alt_oids, int mandate,
+	const char **why);
+
+/* 1 if the last certificate of the chain is self-issued and self-signed
+ * (its signature verifies with its own key): the chain carries its own
+ * anchor, which the device treats as "self-signed" (EValidated) unless that
+ * root is in its certstore.  0 otherwise, also for a chain that does not
+ * parse, and for a chain that stops below its root. */
+int crypto_chain_self_signed(const uint8_t *certs, size_t certs_len);
 
 #endif
