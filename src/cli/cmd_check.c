@@ -18,7 +18,7 @@
 #define MAX_ROOTS 32
 #define CHECK_DOC "docs/check.md"
 
-enum { OPT_ROOT = 0x2000, OPT_POLICY, OPT_JSON };
+enum { OPT_ROOT = 0x2000, OPT_POLICY, OPT_JSON, OPT_AT };
 
 int check_cli_exit(const struct sisign_check_report *rep)
 {
@@ -252,6 +252,7 @@ static int cmd_check(int argc, char **argv)
 		{ "trusted-root", required_argument, NULL, OPT_ROOT },
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "at", required_argument, NULL, OPT_AT },
 	};
 	struct option longopts[64];
 	struct sisign_check_root roots[MAX_ROOTS];
@@ -274,6 +275,11 @@ static int cmd_check(int argc, char **argv)
 		case 'j':
 		case OPT_JSON: json = 1; continue;
 		case OPT_POLICY: o.policy_file = optarg; continue;
+		case OPT_AT:
+			if (fe_time_parse(optarg, &o.at) != 0)
+				return cli_usage_error(argv[0],
+					"--at wants YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not '%s'", optarg);
+			continue;
 		case OPT_ROOT:
 			if (o.nroots >= MAX_ROOTS)
 				return cli_usage_error(argv[0], "too many --trusted-root arguments (at most %d)", MAX_ROOTS);
@@ -327,7 +333,7 @@ static int cmd_check(int argc, char **argv)
 
 const struct cli_command cli_cmd_check = {
 	"check",
-	"[--cert CERT | --key KEY] [--trusted-root CERT[=CAPS]]... [--policy FILE] [--json] FILE...",
+	"[--cert CERT | --key KEY] [--trusted-root CERT[=CAPS]]... [--policy FILE] [--at TIME] [--json] FILE...",
 	"would the phone's installer accept the package, signed by this identity?",
 	cmd_check,
 	"Applies the rules of the Symbian OS 9 installer that need no device state\n"
@@ -363,6 +369,8 @@ const struct cli_command cli_cmd_check = {
 	"                        'none'; default all); repeatable\n"
 	"      --policy FILE     the phone's swipolicy.ini instead of the shipped\n"
 	"                        values\n"
+	"      --at TIME         the phone's clock for certificate validity\n"
+	"                        (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC; default now)\n"
 	"  -j, --json            one JSON record per FILE, one per line\n"
 	"                        (docs/json.md): verdict, trust, depends_on,\n"
 	"                        requested_capabilities, findings\n"

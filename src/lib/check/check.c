@@ -182,7 +182,7 @@ static void caps_text(const uint32_t caps[2], char *buf, size_t cap)
 struct trust {
 	enum sisign_check_trust level;
 	uint32_t grant[2];              /* G: capabilities of the trusted roots reached */
-	struct chk_constraints k;       /* over every validated chain */
+	struct crypto_constraints k;       /* over every validated chain */
 	int constrained;                /* some validated chain carries constraints */
 	size_t nchains, nvalid;
 	char dropped[512];              /* why the first chain was dropped */
@@ -200,19 +200,18 @@ static int cert_valid_at(X509 *x, time_t at)
 /* IR-EKU-1..3 on the signer certificate; NULL if acceptable, else why. */
 static const char *eku_problem(struct ctx *x, X509 *ee, const char **rule)
 {
-	int has = X509_get_ext_by_NID(ee, NID_ext_key_usage, -1) >= 0;
+	unsigned char *der = NULL;
+	const char *why = NULL;
+	int n = i2d_X509(ee, &der), ok;
 
-	if (has) {
-		int ok = crypto_cert_has_eku_oid(ee, CRYPTO_OID_CODE_SIGNING);
-		for (size_t i = 0; !ok && i < x->pol.nalt; i++)
-			ok = crypto_cert_has_eku_oid(ee, x->pol.alt_oids[i]);
-		if (!ok) {
-			*rule = "IR-EKU-1";
-			return "the signer's extended key usage lists neither code signing nor an alternative OID";
-		}
-	} else if (x->pol.mandate_codesign) {
-		*rule = "IR-EKU-2";
-		return "the signer has no extended key usage and the policy mandates code signing";
+	if (n <= 0)
+		return "the signer's certificate cannot be encoded";
+	ok = crypto_eku_codesign_ok(der, (size_t)n, (const char *const *)x->pol.alt_oids, x->pol.mandate_codesign,
+		&why);
+	OPENSSL_free(der);
+	if (!ok) {
+		*rule = X509_get_ext_by_NID(ee, NID_ext_key_usage, -1) >= 0 ? "IR-EKU-1" : "IR-EKU-2";
+		return why ? why : "the signer's certificate is not acceptable for code signing";
 	}
 	if (x->pol.mandate_policies) {
 		for (size_t i = 0; i < x->pol.noids; i++)
@@ -238,7 +237,7 @@ static int eval_chain(struct ctx *x, const uint8_t *der, size_t len, size_t idx,
 {
 	STACK_OF(X509) *sk = NULL;
 	struct crypto_chain_result res;
-	struct chk_constraints k;
+	struct crypto_constraints k;
 	enum sisign_check_trust level = SISIGN_TRUST_SELF_SIGNED;
 	const char *why, *rule = NULL;
 	int rc, reached = 0;
@@ -290,16 +289,21 @@ static int eval_chain(struct ctx *x, const uint8_t *der, size_t len, size_t idx,
 		}
 	}
 	/* A validated chain: its constraints count (§5). */
-	if ((rc = chk_chain_constraints(der, len, &k, err)))
-		goto fail;
-	if (!k.known || k.devices_set || k.sids_set || k.vids_set || k.caps_set)
+	if ((rc = crypto_chain_constraints(der, len, &k, err))) {
+		crypto_constraints_free(&k);
+		if (rc != SISIGN_ERR_BAD_CERT)
+			goto fail;
+		drop(t, "IR-SIG-4", "its developer-certificate constraint extensions do not decode", idx);
+		goto out;
+	}
+	if (k.devices_set || k.sids_set || k.vids_set || k.caps_set)
 		t->constrained = 1;
 	if (t->nvalid == 0) {
-		chk_constraints_free(&t->k);
+		crypto_constraints_free(&t->k);
 		t->k = k;
 	} else {
-		chk_constraints_merge(&t->k, &k);
-		chk_constraints_free(&k);
+		crypto_constraints_merge(&t->k, &k);
+		crypto_constraints_free(&k);
 	}
 	t->nvalid++;
 	if (level > t->level)
@@ -393,12 +397,9 @@ static void rules_signature(struct ctx *x, const struct sisign_controller *c, co
 			"for %s", t->depends_on);
 	}
 	if (t->nvalid && t->constrained)
-		add(x, "IR-SIG-6", t->k.known ? SISIGN_CHECK_WARNING : SISIGN_CHECK_DEPENDS, NULL, "P+C",
+		add(x, "IR-SIG-6", SISIGN_CHECK_WARNING, NULL, NULL,
 			"none needed for development; sign releases with a certificate without constraints",
-			t->k.known ? "the user is warned that the package is signed with a developer certificate"
-				   : "the signer's chain carries developer-certificate constraint extensions that this "
-				     "build of sisign does not decode: their SID, VID, device and capability limits are "
-				     "not checked");
+			"the user is warned that the package is signed with a developer certificate");
 	(void)c;
 }
 
@@ -425,7 +426,8 @@ static void rules_uid(struct ctx *x, const struct sisign_controller *c, const st
 
 struct exe_seen {
 	const struct sisign_file *f;
-	struct chk_exe e;
+	struct sisign_exe_info e;
+	int no_data;
 };
 
 static int has_prefix_ci(const char *s, const char *p)
@@ -510,7 +512,7 @@ static void rules_cage(struct ctx *x, const struct sisign_controller *c, const s
 			return;
 		}
 		for (size_t i = 0; i < nex; i++)
-			if (ex[i].e.kind == CHK_EXE_EXE && ex[i].e.sid == sid)
+			if (ex[i].e.kind == SISIGN_EXE_EXE && ex[i].e.sid == sid)
 				owned = 1;
 		if (!owned && !(p - h == 8 && has_prefix_ci(p, "\\import\\"))) {
 			if (c->install_type == 1 || c->install_type == 2 || c->install_type == 4)
@@ -544,16 +546,16 @@ static void rules_cage(struct ctx *x, const struct sisign_controller *c, const s
 static void rules_exe(struct ctx *x, const struct trust *t, const struct exe_seen *ex, size_t i)
 {
 	const struct sisign_file *f = ex[i].f;
-	const struct chk_exe *e = &ex[i].e;
+	const struct sisign_exe_info *e = &ex[i].e;
 	uint32_t sc[2] = { f->ncaps > 0 ? f->caps[0] : 0, f->ncaps > 1 ? f->caps[1] : 0 };
 	char what[160], a[400], b[400];
 
-	if (e->kind != CHK_EXE_EXE && e->kind != CHK_EXE_DLL) {
-		if (!e->no_data)
+	if (e->kind != SISIGN_EXE_EXE && e->kind != SISIGN_EXE_DLL) {
+		if (!ex[i].no_data)
 			add(x, "IR-EXE-1", SISIGN_CHECK_ERROR, f->target, NULL,
 				"install data files elsewhere (e.g. \\resource\\ or \\private\\<SID>\\)",
 				"would fail with KErrSISInvalidTargetFile: not an E32 executable (%s)",
-				e->kind == CHK_EXE_OTHER ? "UID1 is neither EXE nor DLL" : e->reason);
+				e->kind == SISIGN_EXE_OTHER ? "UID1 is neither EXE nor DLL" : e->reason);
 		return;
 	}
 	if (!e->header_ok) {
@@ -583,7 +585,7 @@ static void rules_exe(struct ctx *x, const struct trust *t, const struct exe_see
 		need_trust(x, t, "IR-EXE-6", f->target, "EUiVIDViolation",
 			"build with VID 0, or sign with a trusted certificate", what);
 	}
-	if (e->kind != CHK_EXE_EXE)
+	if (e->kind != SISIGN_EXE_EXE)
 		return;
 	if (e->sid < 0x80000000u) {
 		if (t->nvalid && t->k.sids_set && !in_list(t->k.sids, t->k.nsids, e->sid))
@@ -596,7 +598,7 @@ static void rules_exe(struct ctx *x, const struct trust *t, const struct exe_see
 			"use a SID from 0x80000000 up (e.g. 0xE...), or sign with a trusted certificate", what);
 	}
 	for (size_t j = 0; j < i; j++)
-		if (ex[j].e.kind == CHK_EXE_EXE && ex[j].e.header_ok && ex[j].e.sid == e->sid) {
+		if (ex[j].e.kind == SISIGN_EXE_EXE && ex[j].e.header_ok && ex[j].e.sid == e->sid) {
 			add(x, "IR-SID-4", SISIGN_CHECK_ERROR, f->target, NULL, "give each EXE its own SID",
 				"would fail with KErrAlreadyExists: SID 0x%08X is also the SID of %s", e->sid,
 				ex[j].f->target);
@@ -803,8 +805,15 @@ static int check_ctrl(struct ctx *x, const struct sisign_controller *parent, con
 		if (f->operation == OP_NULL || !in_sys_bin(nodrive(f->target)))
 			continue;
 		ex[nex].f = f;
-		if ((rc = chk_file_exe(x->pkg, f, &ex[nex].e, err)))
-			goto out;
+		ex[nex].no_data = !f->data_offset || !f->data_stored;
+		if (!ex[nex].no_data && (rc = sisign_pkg_file_exe(x->pkg, f, &ex[nex].e, err))) {
+			/* Data that does not even inflate to a header is no executable. */
+			if (rc != SISIGN_ERR_CORRUPT_DATA && rc != SISIGN_ERR_UNSUPPORTED)
+				goto out;
+			rc = SISIGN_OK;
+			ex[nex].e.kind = SISIGN_EXE_NONE;
+			ex[nex].e.reason = "its data does not inflate to an E32 header";
+		}
 		nex++;
 	}
 	for (size_t i = 0; i < c->nfiles; i++) {
@@ -837,7 +846,7 @@ static int check_ctrl(struct ctx *x, const struct sisign_controller *parent, con
 	x->c = c;
 out:
 	free(ex);
-	chk_constraints_free(&t.k);
+	crypto_constraints_free(&t.k);
 	return rc;
 }
 

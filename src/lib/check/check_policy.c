@@ -32,14 +32,16 @@ static void add_user_cap(struct chk_policy *p, const char *name)
 
 static int add_str(char ***v, size_t *n, const char *s, struct sisign_error *err)
 {
-	char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+	char **nv = realloc(*v, (*n + 2) * sizeof *nv); /* kept NULL-terminated */
 
 	if (!nv)
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	*v = nv;
+	nv[*n] = NULL;
 	if (!(nv[*n] = strdup(s)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	(*n)++;
+	nv[*n] = NULL;
 	return SISIGN_OK;
 }
 
