@@ -251,7 +251,7 @@ static int eval_chain(struct ctx *x, const uint8_t *der, size_t len, size_t idx,
 		goto out;
 	}
 	for (size_t r = 0; r < x->opts->nroots; r++) {
-		if ((rc = crypto_chain_validate(x->roots[r], sk, x->opts->at, &res, err)))
+		if ((rc = crypto_chain_validate(x->roots[r], sk, x->opts->at ? x->opts->at : time(NULL), &res, err)))
 			goto fail;
 		if (res.verdict == CHAIN_TRUSTED) {
 			const struct sisign_check_root *root = &x->opts->roots[r];
