@@ -130,7 +130,7 @@ void check_cli_json_findings(struct fe_json *j, const struct sisign_check_report
 		fe_json_kv_string(j, "rule", f->rule);
 		fe_json_kv_string(j, "severity", sisign_check_severity_name(f->severity));
 		fe_json_kv_int(j, "depth", f->depth);
-		snprintf(uid, sizeof uid, "0x%08X", f->uid);
+		snprintf(uid, sizeof uid, "0x%08x", f->uid);
 		fe_json_kv_string(j, "uid", uid);
 		fe_json_kv_string(j, "file", f->file);
 		fe_json_kv_string(j, "message", f->message);
