@@ -14,6 +14,7 @@ for tool in openssl python3; do
 done
 unset SISIGN_PIN SISIGN_PASS
 tools="$(cd "$(dirname "$0")/../tools" && pwd)"
+S_SRC="${SISIGN_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$(dirname "$0")/lib/common.sh"
 tu_init check
 cd "$T" || exit 1
@@ -294,6 +295,20 @@ expect_rc 0 "sign --strict: a package that installs"
 check '[ -s c2owns.sis ]' "sign --strict wrote it"
 run "$SISIGN" check c2owns.sis
 expect_rc 0 "check of the signed output"
+
+# ---- help, README and docs/check.md explain every rule --------------------------------------
+run "$SISIGN" help check
+expect_rc 0 "help check"
+expect_stdout_has "docs/check.md" "help check links the doc"
+awk '/^Rules/{f=1;next} /^Not checked/{f=0} f' "$T/out" >rules.txt
+check '[ "$(wc -l <rules.txt)" -ge 30 ]' "help check lists the rules"
+while read -r id text; do
+	checks=$((checks + 1))
+	grep -qxF -- "- \`$id\` $text" "$S_SRC/README.md" || fail "README.md lacks the line for $id as help says it"
+	checks=$((checks + 1))
+	grep -qF -- "**$id**" "$S_SRC/docs/check.md" || fail "docs/check.md does not explain $id"
+done <rules.txt
+check 'grep -qF "(docs/check.md)" "$S_SRC/README.md"' "README links docs/check.md"
 
 echo "$checks checks, $failures failed"
 [ "$failures" -eq 0 ]
