@@ -19,8 +19,9 @@
 
 enum { OPT_STRICT = 0x2100 };
 
-/* The install rules on the package as signed (docs/check.md): findings as
- * warnings on stderr; with strict, an error-severity one refuses the output
+/* The install rules on the package as signed (docs/check.md): error and
+ * depends findings as warnings on stderr (warning ones, which are prompts
+ * the user will see, only with -v); with strict, an error-severity one refuses the output
  * (exit 14).  Returns an exit code. */
 static int sign_check(struct sisign_pkg *pkg, const char *input, int strict)
 {
@@ -40,6 +41,8 @@ static int sign_check(struct sisign_pkg *pkg, const char *input, int strict)
 	}
 	for (size_t i = 0; i < rep->nfindings; i++) {
 		const struct sisign_finding *f = &rep->findings[i];
+		if (f->severity == SISIGN_CHECK_WARNING && !cli_verbose)
+			continue; /* a prompt the user may see (self-signed, capabilities): only with -v */
 		fprintf(stderr, "%s: ", cli_progname);
 		fe_fputs_safe(input, stderr);
 		fprintf(stderr, ": %s: %s (%s): ", strict && f->severity == SISIGN_CHECK_ERROR ? "error" : "warning",
@@ -201,8 +204,10 @@ const struct cli_command cli_cmd_sign = {
 	"      --strict           one package: the install rules of 'sisign check' on\n"
 	"                         the signed package are errors: if the phone's\n"
 	"                         installer would refuse it, nothing is written\n"
-	"                         (exit 14).  Without it their findings are printed\n"
-	"                         as warnings on stderr (docs/check.md)\n"
+	"                         (exit 14).  Without it the findings that would\n"
+	"                         stop or depend on the phone are printed as\n"
+	"                         warnings on stderr (with -v also the prompts the\n"
+	"                         user will see; docs/check.md)\n"
 	"  -q, --quiet            no progress bar, summary or notes (errors and\n"
 	"                         warnings still shown)\n"
 	"  -v, --verbose          notes on stderr: files read and written, the key\n"
