@@ -3,8 +3,13 @@
 # The main job, end to end, on the embedded default: a throwaway SoftHSM
 # token.  Installs what is missing, builds, makes the token (an RSA-2048 key
 # generated on it by `sisign keygen --cert`), packs a demo package, signs it
-# with the token key by its pkcs11: URI, and verifies the signature against
-# the token's certificate.
+# with the token key by its pkcs11: URI, verifies the signature against
+# the token's certificate, and checks that a phone's installer would accept
+# it (`sisign check`, exit 0).  The package's executable is a minimal E32
+# image header made by tests/tools/mke32.py (SID 0xE0001234, so the
+# package may write into \private\E0001234\; capabilities ReadUserData
+# and WriteUserData, read from its header by pack): it installs, but it is
+# no program that runs.
 #
 #   scripts/demo.sh [--no-deps]
 # Output goes to build/demo/.  The token's PIN is random for this run and
@@ -45,13 +50,14 @@ make_payload() {
 	rm -rf "$out"
 	mkdir -p "$out/payload"
 	printf 'Hello from sisign\n' > "$out/payload/readme.txt"
-	head -c 4096 /dev/urandom > "$out/payload/demo.exe"
+	python3 tests/tools/mke32.py --sid 0xE0001234 --uid3 0xE0001234 --caps ReadUserData,WriteUserData \
+		"$out/payload/demo.exe"
 }
 
 pack_demo() {
 	step "pack"
 	"$SISIGN" pack --uid 0xE0001234 --name Demo --vendor Acme --version 1.0.0 --s60v3 \
-		-f "$out/payload/demo.exe=!:\\sys\\bin\\demo.exe,caps=ReadUserData+WriteUserData" \
+		-f "$out/payload/demo.exe=!:\\sys\\bin\\demo.exe" \
 		-f "$out/payload/readme.txt=!:\\private\\E0001234\\readme.txt" \
 		-o "$out/demo.sis"
 	UNSIGNED="$out/demo.sis"
@@ -83,6 +89,13 @@ verify_demo() {
 	"$SISIGN" verify --trust "$out/token-cert.pem" "$SIGNED"
 }
 
+check_demo() {
+	step "would a phone install it? (sisign check)"
+	# exit 0: it installs; the user is asked to accept a self-signed package
+	# and to grant ReadUserData and WriteUserData (warnings)
+	"$SISIGN" check "$SIGNED"
+}
+
 show_info() {
 	step "info"
 	"$SISIGN" info "$SIGNED"
@@ -95,5 +108,6 @@ make_token
 pack_demo
 sign_demo
 verify_demo
+check_demo
 show_info
-step "done: $SIGNED signed on the token and verified"
+step "done: $SIGNED signed on the token, verified, and would install"

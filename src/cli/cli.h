@@ -27,6 +27,9 @@ enum cli_exit {
 	EXIT_UNSIGNED = 11,     /* verify: no signature at all */
 	EXIT_PARTIAL = 12,      /* several inputs: some failed, others went through (struct cli_tally) */
 	EXIT_DRY_RUN = 13,      /* --dry-run: everything checked, nothing signed */
+	EXIT_WOULD_NOT_INSTALL = 14, /* check: the installer would refuse a package (docs/check.md);
+	                         * sign --strict: the same, nothing written */
+	EXIT_DEPENDS = 15,      /* check: whether it installs depends on device state */
 	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM */
 };
 
@@ -53,6 +56,7 @@ extern const struct cli_command cli_cmd_pack;
 extern const struct cli_command cli_cmd_sign;
 extern const struct cli_command cli_cmd_unsign;
 extern const struct cli_command cli_cmd_verify;
+extern const struct cli_command cli_cmd_check;
 extern const struct cli_command cli_cmd_signsis;
 extern const struct cli_command cli_cmd_tokens;
 extern const struct cli_command cli_cmd_keys;

@@ -5,6 +5,7 @@
 #include "fe.h"
 #include "keyopts.h"
 #include "batch_cli.h"
+#include "check_cli.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -12,14 +13,66 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sisign/check.h>
 #include <sisign/package.h>
 #include <sisign/sign.h>
+
+enum { OPT_STRICT = 0x2100 };
+
+/* The install rules on the package as signed (docs/check.md): error and
+ * depends findings as warnings on stderr (warning ones, which are prompts
+ * the user will see, only with -v); with strict, an error-severity one refuses the output
+ * (exit 14).  Returns an exit code. */
+static int sign_check(struct sisign_pkg *pkg, const char *input, int strict)
+{
+	struct sisign_check_opts o;
+	struct sisign_check_report *rep = NULL;
+	struct sisign_error err;
+	int r, rc = EXIT_OK;
+
+	memset(&o, 0, sizeof o);
+	o.skip_data = 1; /* signing checked every hash */
+	sisign_error_clear(&err);
+	r = sisign_pkg_check_install(pkg, &o, &rep, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		return cli_report(input, &err);
+	}
+	for (size_t i = 0; i < rep->nfindings; i++) {
+		const struct sisign_finding *f = &rep->findings[i];
+		if (f->severity == SISIGN_CHECK_WARNING && !cli_verbose)
+			continue; /* a prompt the user may see (self-signed, capabilities): only with -v */
+		fprintf(stderr, "%s: ", cli_progname);
+		fe_fputs_safe(input, stderr);
+		fprintf(stderr, ": %s: %s (%s): ", strict && f->severity == SISIGN_CHECK_ERROR ? "error" : "warning",
+			f->rule, sisign_check_severity_name(f->severity));
+		if (f->file) {
+			fe_fputs_safe(f->file, stderr);
+			fputs(": ", stderr);
+		}
+		fe_fputs_safe(f->message, stderr);
+		fprintf(stderr, "; fix: %s\n", f->fix);
+	}
+	if (rep->worst >= SISIGN_CHECK_ERROR) {
+		if (strict) {
+			cli_msg("%s: the installer would refuse the signed package (--strict): nothing written", input);
+			rc = EXIT_WOULD_NOT_INSTALL;
+		} else {
+			cli_msg("%s: the installer would refuse the signed package; see 'sisign check' (--strict refuses "
+				"to write it)", input);
+		}
+	}
+	sisign_check_report_free(rep);
+	return rc;
+}
 
 static int cmd_sign(int argc, char **argv)
 {
 	struct option extra[32] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "in-place", no_argument, NULL, 'i' },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 	};
 	struct option longopts[64];
 	struct batch_cli bc;
@@ -29,13 +82,13 @@ static int cmd_sign(int argc, char **argv)
 	struct sisign_identity *id = NULL;
 	struct sisign_pkg *pkg = NULL;
 	struct sisign_error err;
-	int c, h, rc = EXIT_ERROR, r;
+	int c, h, rc = EXIT_ERROR, r, strict = 0;
 
 	keyopts_init(&ko);
 	out_target_init(&ot);
 	batch_cli_init(&bc);
 	for (size_t i = 0; batch_cli_longopts[i].name; i++)
-		extra[2 + i] = batch_cli_longopts[i];
+		extra[3 + i] = batch_cli_longopts[i];
 	keyopts_longopts(KEYOPTS_F_KEY | KEYOPTS_F_TOKEN, extra, longopts, sizeof longopts / sizeof longopts[0]);
 	opterr = 0;
 	optind = 0;
@@ -45,6 +98,7 @@ static int cmd_sign(int argc, char **argv)
 		case 'c': ko.cert = optarg; continue;
 		case 'o': ot.output = optarg; continue;
 		case 'i': ot.in_place = 1; continue;
+		case OPT_STRICT: strict = 1; continue;
 		default: break;
 		}
 		h = batch_cli_handle(&bc, argv[0], c, optarg);
@@ -65,6 +119,8 @@ static int cmd_sign(int argc, char **argv)
 	/* Several inputs, a directory or a batch option: the batch engine,
 	 * with one signer (one token login) for all of them. */
 	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {
+		if (strict)
+			return cli_usage_error(argv[0], "--strict is for one package (-o OUT or --in-place)");
 		bc.output = ot.output; /* one input with --json, --dry-run, ...: batch_cli_run checks */
 		bc.in_place = ot.in_place;
 		return batch_cli_run(&bc, argv[0], SISIGN_BATCH_SIGN, &ko, NULL, argc - optind, argv + optind);
@@ -98,6 +154,8 @@ static int cmd_sign(int argc, char **argv)
 		rc = cli_report(ot.input, &err);
 		goto out;
 	}
+	if ((rc = sign_check(pkg, ot.input, strict)) != EXIT_OK)
+		goto out;
 	rc = out_target_write(&ot, pkg);
 out:
 	sisign_pkg_free(pkg);
@@ -143,6 +201,13 @@ const struct cli_command cli_cmd_sign = {
 	"      --no-wait          with --in-place: if another process holds IN's\n"
 	"                         lock, fail at once (exit 3) instead of waiting\n"
 	"      --allow-expired    sign even if the certificate is expired or not yet valid\n"
+	"      --strict           one package: the install rules of 'sisign check' on\n"
+	"                         the signed package are errors: if the phone's\n"
+	"                         installer would refuse it, nothing is written\n"
+	"                         (exit 14).  Without it the findings that would\n"
+	"                         stop or depend on the phone are printed as\n"
+	"                         warnings on stderr (with -v also the prompts the\n"
+	"                         user will see; docs/check.md)\n"
 	"  -q, --quiet            no progress bar, summary or notes (errors and\n"
 	"                         warnings still shown)\n"
 	"  -v, --verbose          notes on stderr: files read and written, the key\n"

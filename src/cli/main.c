@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sisign — command dispatch, help, version and exit-code mapping. */
 #include "cli.h"
+#include "check_cli.h"
 #include "fe.h"
 
 #include <getopt.h>
@@ -38,6 +39,7 @@ static const struct cli_command *const commands[] = {
 	&cli_cmd_sign,
 	&cli_cmd_unsign,
 	&cli_cmd_verify,
+	&cli_cmd_check,
 	&cli_cmd_signsis,
 	&cli_cmd_tokens,
 	&cli_cmd_keys,
@@ -86,6 +88,10 @@ static const struct {
 	{ EXIT_UNSIGNED, "UNSIGNED", "verify: no signature at all" },
 	{ EXIT_PARTIAL, "PARTIAL", "several inputs: some failed, others went through (see below)" },
 	{ EXIT_DRY_RUN, "DRY_RUN", "--dry-run: everything checked, nothing signed" },
+	{ EXIT_WOULD_NOT_INSTALL, "WOULD_NOT_INSTALL", "check: the phone's installer would refuse a package; "
+						       "sign --strict: the same, and nothing was written" },
+	{ EXIT_DEPENDS, "DEPENDS", "check: whether a package installs depends on the phone (its certstore, "
+				   "installed packages or hardware)" },
 	{ EXIT_INTERRUPTED, "INTERRUPTED", "interrupted by SIGINT/SIGTERM" },
 };
 
@@ -156,7 +162,8 @@ static int result_rank(int status)
 {
 	switch (status) {
 	case EXIT_OK: return 0;
-	case EXIT_SELF_SIGNED: return 1;
+	case EXIT_SELF_SIGNED:
+	case EXIT_DEPENDS: return 1;
 	case EXIT_UNTRUSTED: return 2;
 	case EXIT_UNSIGNED: return 3;
 	default: return 4; /* EXIT_INVALID */
@@ -419,6 +426,8 @@ static void print_command_help(const struct cli_command *c, FILE *fp)
 		c->usage ? c->usage : "", c->summary);
 	if (c->help)
 		fprintf(fp, "\n%s", c->help);
+	if (c == &cli_cmd_check)
+		check_cli_help_rules(fp); /* the rule list is the library's */
 }
 
 static void print_overview(FILE *fp)
@@ -447,13 +456,14 @@ static void print_exit_codes(FILE *fp)
 		fprintf(fp, "  %3d  %-12s %s\n", exit_codes[i].code, exit_codes[i].name, exit_codes[i].text);
 	/* The rule cli_tally_exit() implements (cli.h). */
 	fprintf(fp, "\n"
-		    "Several inputs (info, verify, sign, unsign with several FILEs, a\n"
+		    "Several inputs (info, verify, check, sign, unsign with several FILEs, a\n"
 		    "directory or --files-from): each input either fails (it could not be\n"
 		    "read, parsed, signed or checked; for info, also one described with a\n"
 		    "problem) or goes through (written, skipped, described, or given a\n"
 		    "verdict).  Then:\n"
 		    "  - nothing failed: 0, or for verify the worst verdict, in the order\n"
-		    "    8 invalid > 11 unsigned > 9 untrusted > 10 self-signed > 0 trusted;\n"
+		    "    8 invalid > 11 unsigned > 9 untrusted > 10 self-signed > 0 trusted,\n"
+		    "    for check 14 would not install > 15 depends > 0;\n"
 		    "  - some failed and some went through: 12;\n"
 		    "  - every input failed: the highest of their statuses.\n"
 		    "These override it: 130 when interrupted, 6 when a token fails mid-batch\n"

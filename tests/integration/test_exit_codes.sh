@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Issue #11 item 10: every exit status `sisign help exit-codes` documents,
-# made to happen for every command where it can occur (info, verify, sign,
-# unsign), each row of the table below asserted.  Also the one rule for
+# made to happen for every command where it can occur (info, verify, check,
+# sign, unsign), each row of the table below asserted.  Also the one rule for
 # several inputs (cli.h, struct cli_tally): nothing failed = 0 or verify's
 # worst verdict (invalid > unsigned > untrusted > self-signed); some failed
 # and some went through = 12; all failed = the highest status.
@@ -54,6 +54,11 @@ printf 'exit-code-test data MARKER-0123456789\n' >f.txt
 "$SISIGN" pack --store --uid 0xE0001237 --name X --vendor V --created 2020-01-01 \
 	-f 'f.txt=!:\data\f.txt' -o unsigned.sis >/dev/null 2>&1 || { echo "FAIL: pack"; exit 1; }
 "$SISIGN" sign --key self.key --cert self.crt -o self.sis unsigned.sis >/dev/null 2>&1 || { echo "FAIL: sign"; exit 1; }
+# check: a protected package UID (IR-UID-1), a private directory no EXE owns (IR-CAGE-2)
+"$SISIGN" pack --store --uid 0x10001237 --name X --vendor V --created 2020-01-01 \
+	-f 'f.txt=!:\data\f.txt' -o prot.sis >/dev/null 2>&1 || { echo "FAIL: pack"; exit 1; }
+"$SISIGN" pack --store --uid 0xE0001237 --name X --vendor V --created 2020-01-01 \
+	-f 'f.txt=!:\private\E0001237\f.txt' -o cage.sis >/dev/null 2>&1 || { echo "FAIL: pack"; exit 1; }
 "$SISIGN" sign --key leaf.key --cert leaf.crt -o leaf.sis unsigned.sis >/dev/null 2>&1 || { echo "FAIL: sign"; exit 1; }
 # Invalid: the stored file data changed under a signature (hash mismatch).
 python3 - self.sis badhash.sis <<'PY'
@@ -184,6 +189,20 @@ if [ -n "${MOCK_P11_MODULE:-}" ] && [ -r "$MOCK_P11_MODULE" ]; then
 else
 	echo "note: MOCK_P11_MODULE not set, token rows (6, 7) skipped"
 fi
+
+# ---- check ---------------------------------------------------------------------
+row 0  "check: would install (self-signed)"            -- check self.sis
+row 14 "check: would not install (unsigned)"           -- check unsigned.sis
+row 15 "check: depends on the certstore (protected UID)" -- check --cert leaf.crt prot.sis
+row 14 "check: worst of several (14 > 15)"             -- check --cert leaf.crt prot.sis cage.sis
+row 15 "check: worst of several (15 > 0)"              -- check --cert leaf.crt prot.sis self.sis
+row 12 "check: one good, one not a package"            -- check self.sis notsis.sis
+row 4  "check: not a package"                          -- check notsis.sis
+row 3  "check: missing input"                          -- check missing.sis
+row 5  "check: unreadable certificate"                 -- check --cert f.txt self.sis
+row 2  "check: no input"                               -- check
+row 14 "sign --strict: would not install, not written" -- sign "${K[@]}" --strict -o s14.sis cage.sis
+row 0  "sign --strict: would install"                  -- sign "${K[@]}" --strict -o s15.sis unsigned.sis
 
 # ---- unsign -------------------------------------------------------------------
 row 0  "unsign: done"                                  -- unsign -o u0.sis self.sis

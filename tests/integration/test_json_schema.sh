@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# Issue #12 item 11: one JSON schema for sign, unsign, verify and info
+# Issue #12 item 11: one JSON schema for sign, unsign, verify, info and check
 # (docs/json.md).  Every --json line of single files, batches and failures
 # (a file that is not a package, a hash mismatch, a wrong key, an unsigned
 # package, a missing file) is validated against docs/json-schema.json, and
@@ -170,6 +170,16 @@ jcheck "verify: batch records" 'st = {r["input"]: (r["verdict"], r["exit"]) for 
 assert st == {"o1/p1.sis": ("self-signed", 10), "junk.sis": (None, 4), "p2.sis": ("unsigned", 11)}, st'
 mkdir -p tree && cp o1/p1.sis p2.sis tree/
 jrun 11 2 "verify -r, all verdicts" "$SISIGN" verify -r --json -q tree
+
+# ---- check -------------------------------------------------------------------------
+jrun 14 1 "check, unsigned" "$SISIGN" check --json p1.sis
+jcheck "check: would not install" 'assert (d["status"], d["verdict"], d["trust"], d["exit"]) == ("done", "would_not_install", "unsigned", 14), d
+assert d["findings"][0]["rule"] == "IR-SIG-1" and d["findings"][0]["severity"] == "error", d'
+jrun 0 1 "check, self-signed" "$SISIGN" check --json o1/p1.sis
+jcheck "check: installs" 'assert (d["verdict"], d["trust"], d["exit"], d["depends_on"]) == ("installs", "self-signed", 0, []), d'
+jrun 4 1 "check, not a package" "$SISIGN" check --json junk.sis
+jcheck "check: error" 'assert (d["status"], d["verdict"], d["findings"], d["exit"]) == ("error", None, [], 4), d'
+jrun 12 2 "check, two files" "$SISIGN" check --json -q o1/p1.sis junk.sis
 
 # ---- unsign ------------------------------------------------------------------------
 jrun 0 1 "unsign, one package" "$SISIGN" unsign --json --out-dir u1 o1/p1.sis
