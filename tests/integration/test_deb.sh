@@ -149,7 +149,7 @@ run inroot "$R/usr/bin/sisign" --version
 expect_rc 0 "sisign --version in the root"
 expect_stdout_has "${version%-1}" "sisign --version in the root"
 run inroot "$R/usr/bin/sisign" pack --uid 0xE0001234 --name Deb --vendor Acme --version 1.0.0 --s60v3 \
-	-f "$S/LICENSE=!:\\private\\E0001234\\LICENSE.txt" -o "$T/pkg.sis"
+	-f "$S/LICENSE=!:\\data\\Deb\\LICENSE.txt" -o "$T/pkg.sis"
 expect_rc 0 "sisign pack in the root"
 SISIGN_PASS=secret run inroot "$R/usr/bin/makekeys" -cert -dname "CN=Deb Test O=sisign" "$T/k.key" "$T/k.cer"
 expect_rc 0 "makekeys (the link) in the root"
