@@ -32,7 +32,7 @@ z = zlib.compress(data, 9)
 digest = hashlib.sha1(data).digest()
 uid = 0xE0000001
 
-desc = [s('!:\\sys\\bin\\f%d.txt' % i) + s('') + f(25, struct.pack('<I', 1) + f(37, digest))
+desc = [s('!:\\data\\f%d.txt' % i) + s('') + f(25, struct.pack('<I', 1) + f(37, digest))
         + struct.pack('<IIQQI', 1, 0, len(z), size, 0) for i in range(ndesc)]
 info = f(9, struct.pack('<I', uid)) + s('Acme') + arr(1, ['manyref'.encode('utf-16-le')]) + arr(1, ['Acme'.encode('utf-16-le')]) \
     + f(4, struct.pack('<iii', 1, 0, 0)) + f(8, f(6, struct.pack('<HBB', 2008, 0, 1)) + f(7, b'\0\0\0')) \
