@@ -333,7 +333,7 @@ char *gui_check_line(const struct gui_check *c)
 		return g_strdup_printf("%s: %s — %s",
 			c->worst >= SISIGN_CHECK_ERROR ? "Would not install" : "Depends on the phone", c->rule, c->message);
 	if (c->nfindings)
-		return g_strdup_printf("Would install; the phone asks the user first (%u warning%s)", c->nfindings,
+		return g_strdup_printf("Would install, with %u prompt%s to the user", c->nfindings,
 			c->nfindings == 1 ? "" : "s");
 	return g_strdup("Would install");
 }

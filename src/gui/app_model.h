@@ -92,9 +92,10 @@ void gui_job_reload(struct gui_job *j);
 void gui_check_run(const char *path, struct gui_check *c);
 void gui_check_clear(struct gui_check *c);
 /* The row's line for c: "Would not install: IR-CAGE-2 — message",
- * "Depends on the phone: IR-... — message", "Installs, with N prompt(s)
- * to the user" (warnings only), "Would install" (no finding), or "Install
- * rules not checked: why".  NULL when the package could not be read.
+ * "Depends on the phone: IR-... — message", "Would install, with N
+ * prompt(s) to the user" (warnings only: the installer asks, e.g. about a
+ * self-signed package), "Would install" (no finding), or "Install rules
+ * not checked: why".  NULL when the package could not be read.
  * Newly allocated. */
 char *gui_check_line(const struct gui_check *c);
 
