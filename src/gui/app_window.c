@@ -251,6 +251,8 @@ static GtkWidget *header_or_row(struct win *w, gboolean header)
 			 * and one line (fill_check). */
 			GtkWidget *line = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
 
+			gtk_widget_set_name(line, "install-rules");
+
 			c = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
 			gtk_widget_set_hexpand(c, TRUE);
 			gtk_box_append(GTK_BOX(c), labels[i]);

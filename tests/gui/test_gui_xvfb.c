@@ -268,24 +268,23 @@ static const char *row_cell(GtkWidget *win, const char *path, int col)
 	return t;
 }
 
-/* Does the tooltip of the install-rules line (labels[6]; its box holds
- * the tooltip) of the row for path contain text? */
-static gboolean row_check_tooltip_has(GtkWidget *win, const char *path, const char *text)
+/* The install-rules line (the widget named "install-rules": an icon and
+ * a label, the tooltip on it) of the row for path; NULL if none. */
+static GtkWidget *row_check_line(GtkWidget *win, const char *path)
 {
 	GPtrArray *rows = g_ptr_array_new();
-	gboolean found = FALSE;
+	GtkWidget *line = NULL;
 	guint r;
 
 	collect_rows(win, rows);
-	for (r = 1; r < rows->len; r++) {
-		GtkWidget **l = g_object_get_data(G_OBJECT(g_ptr_array_index(rows, r)), "labels");
-		if (g_strcmp0(gtk_widget_get_tooltip_text(l[0]), path) == 0) {
-			const char *t = gtk_widget_get_tooltip_text(gtk_widget_get_parent(l[6]));
-			found = t && strstr(t, text) != NULL;
-		}
+	for (r = 1; r < rows->len && !line; r++) {
+		GtkWidget *row = g_ptr_array_index(rows, r);
+		GtkWidget **l = g_object_get_data(G_OBJECT(row), "labels");
+		if (g_strcmp0(gtk_widget_get_tooltip_text(l[0]), path) == 0)
+			line = find_widget(row, has_name, "install-rules");
 	}
 	g_ptr_array_unref(rows);
-	return found;
+	return line;
 }
 
 static GtkWidget *details_window(void)
@@ -441,14 +440,18 @@ int main(void)
 	 * (self-signed: the phone asks the user). */
 	for (i = 0; i < gui_model_njobs(m); i++) {
 		const struct gui_job *j = gui_model_job(m, i);
-		const char *line = row_cell(win, j->path, 6);
+		GType lt = GTK_TYPE_LABEL;
+		GtkWidget *box = row_check_line(win, j->path);
+		GtkWidget *label = box ? find_widget(box, has_type, &lt) : NULL;
+		const char *line = label ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
+		const char *tip = box ? gtk_widget_get_tooltip_text(box) : NULL;
 
 		printf("install rules: %s: %s\n", j->path, line ? line : "(none)");
+		CHECK(box && gtk_widget_get_visible(box));
 		if (g_str_has_suffix(j->path, "notes.sis")) {
 			CHECK(line && g_str_has_prefix(line, "Would not install: IR-CAGE-2 — "));
 			CHECK(line && strstr(line, "\\private\\10000001\\notes.txt"));
-			CHECK(row_check_tooltip_has(win, j->path, "IR-CAGE-2 (error): "));
-			CHECK(row_check_tooltip_has(win, j->path, "fix: "));
+			CHECK(tip && strstr(tip, "IR-CAGE-2 (error): ") && strstr(tip, "fix: "));
 		} else {
 			CHECK(line && g_str_has_prefix(line, "Would install"));
 		}
