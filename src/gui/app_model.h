@@ -28,6 +28,19 @@ enum gui_job_state {
 	GUI_JOB_CANCELLED,
 };
 
+/* What the install rules (sisign_pkg_check_install) say about a package,
+ * for a row. */
+struct gui_check {
+	int worst;               /* -1 not checked (see error), 0 no finding, else enum sisign_check_severity */
+	guint nfindings;
+	/* The first finding of the worst severity when that is error or
+	 * depends, else NULL: its rule ID ("IR-CAGE-2"), one-line message (with
+	 * the file it concerns in front, if any) and fix. */
+	char *rule, *message, *fix;
+	char *all;               /* every finding, "RULE (severity): message — fix: fix" one a line; NULL if none */
+	char *error;             /* why the check could not run, else NULL */
+};
+
 struct gui_job {
 	char *path;              /* input file (absolute) */
 	/* From sisign_pkg_open; refreshed after an in-place change. */
@@ -52,16 +65,7 @@ struct gui_job {
 	 * package's own signature chains: on the input when the row is added
 	 * or re-read, then on the file the last sign / remove-signature wrote
 	 * (the package as signed, what `sisign sign` checks). */
-	struct gui_check {
-		int worst;       /* -1 not checked (see error), 0 no finding, else enum sisign_check_severity */
-		guint nfindings;
-		/* The first finding of the worst severity when that is error or
-		 * depends, else NULL: its rule ID ("IR-CAGE-2"), one-line message
-		 * (with the file it concerns, if any) and fix. */
-		char *rule, *message, *fix;
-		char *all;       /* every finding, "RULE: message — fix: fix" one a line; NULL if none */
-		char *error;     /* why the check could not run, else NULL */
-	} check;
+	struct gui_check check;
 };
 
 struct gui_model;
