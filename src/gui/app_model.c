@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include <sisign/batch.h>
+#include <sisign/check.h>
 #include <sisign/keygen.h>
 #include <sisign/package.h>
 #include <sisign/sign.h>
@@ -53,6 +54,7 @@ static void job_free(gpointer p)
 	g_free(j->where);
 	g_free(j->status);
 	g_free(j->output);
+	gui_check_clear(&j->check);
 	g_free(j);
 }
 
@@ -246,7 +248,98 @@ static void fmt_version(const struct sisign_version *v, char *out, size_t size)
 	g_snprintf(out, size, "%" PRId32 ".%" PRId32 ".%" PRId32, v->major, v->minor, v->build);
 }
 
-void gui_job_reload(struct gui_job *j)
+void gui_check_clear(struct gui_check *c)
+{
+	g_free(c->rule);
+	g_free(c->message);
+	g_free(c->fix);
+	g_free(c->all);
+	g_free(c->error);
+	memset(c, 0, sizeof *c);
+	c->worst = -1;
+}
+
+/* A finding's message with the file it concerns in front, as `sisign
+ * check` prints it. */
+static char *finding_text(const struct sisign_finding *f)
+{
+	return f->file ? g_strdup_printf("%s: %s", f->file, f->message) : g_strdup(f->message);
+}
+
+static void check_pkg(struct sisign_pkg *pkg, struct gui_check *c)
+{
+	struct sisign_check_opts o;
+	struct sisign_check_report *rep = NULL;
+	struct sisign_error err;
+	GString *all;
+	size_t i;
+	int r;
+
+	gui_check_clear(c);
+	memset(&o, 0, sizeof o);
+	/* The package's own chains; no file data hashed (Verify and signing
+	 * check every hash, and adding a folder of packages stays quick). */
+	o.skip_data = 1;
+	sisign_error_clear(&err);
+	r = sisign_pkg_check_install(pkg, &o, &rep, &err);
+	if (r != SISIGN_OK) {
+		c->error = gui_error_text(r, &err);
+		return;
+	}
+	c->worst = rep->worst;
+	c->nfindings = (guint)rep->nfindings;
+	all = g_string_new(NULL);
+	for (i = 0; i < rep->nfindings; i++) {
+		const struct sisign_finding *f = &rep->findings[i];
+		char *t = finding_text(f);
+
+		if (!c->rule && (int)f->severity == rep->worst && f->severity >= SISIGN_CHECK_DEPENDS) {
+			c->rule = g_strdup(f->rule);
+			c->message = g_strdup(t);
+			c->fix = g_strdup(f->fix);
+		}
+		g_string_append_printf(all, "%s%s (%s): %s — fix: %s", all->len ? "\n" : "", f->rule,
+			sisign_check_severity_name(f->severity), t, f->fix);
+		g_free(t);
+	}
+	c->all = g_string_free(all, all->len == 0);
+	sisign_check_report_free(rep);
+}
+
+void gui_check_run(const char *path, struct gui_check *c)
+{
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_error err;
+	int r;
+
+	sisign_error_clear(&err);
+	r = sisign_pkg_open(path, NULL, &pkg, &err);
+	if (r != SISIGN_OK) {
+		gui_check_clear(c);
+		c->error = gui_error_text(r, &err);
+		return;
+	}
+	check_pkg(pkg, c);
+	sisign_pkg_free(pkg);
+}
+
+char *gui_check_line(const struct gui_check *c)
+{
+	if (c->error)
+		return g_strdup_printf("Install rules not checked: %s", c->error);
+	if (c->worst < 0)
+		return NULL;
+	if (c->rule)
+		return g_strdup_printf("%s: %s — %s",
+			c->worst >= SISIGN_CHECK_ERROR ? "Would not install" : "Depends on the phone", c->rule, c->message);
+	if (c->nfindings)
+		return g_strdup_printf("Would install, with %u prompt%s to the user", c->nfindings,
+			c->nfindings == 1 ? "" : "s");
+	return g_strdup("Would install");
+}
+
+/* Re-read the row's summary; with check, run the install rules too. */
+static void job_reload(struct gui_job *j, gboolean check)
 {
 	struct sisign_pkg *pkg = NULL;
 	struct sisign_error err;
@@ -263,6 +356,8 @@ void gui_job_reload(struct gui_job *j)
 	if (r != SISIGN_OK) {
 		j->load_error = gui_error_text(r, &err);
 		j->name = g_path_get_basename(j->path);
+		if (check)
+			gui_check_clear(&j->check); /* the load error says it all */
 		return;
 	}
 	c = sisign_pkg_controller(pkg);
@@ -270,7 +365,14 @@ void gui_job_reload(struct gui_job *j)
 	j->uid = c->uid;
 	fmt_version(&c->version, j->version, sizeof j->version);
 	j->nchains = c->nchains;
+	if (check)
+		check_pkg(pkg, &j->check);
 	sisign_pkg_free(pkg);
+}
+
+void gui_job_reload(struct gui_job *j)
+{
+	job_reload(j, TRUE);
 }
 
 static gboolean has_job(const struct gui_model *m, const char *path)
@@ -300,6 +402,7 @@ static guint add_file(struct gui_model *m, const char *abs)
 	j->path = g_strdup(abs);
 	j->verdict = -1;
 	j->out_nchains = -1;
+	j->check.worst = -1;
 	gui_job_reload(j);
 	g_ptr_array_add(m->jobs, j);
 	return 1;
@@ -1192,6 +1295,7 @@ struct row_update {
 	char *output;
 	int verdict;
 	gboolean reload;
+	struct gui_check *check;  /* the install rules on output, or NULL: unchanged */
 };
 
 struct progress_update {
@@ -1270,21 +1374,33 @@ static gboolean row_update_idle(gpointer data)
 		if (u->verdict >= 0 || u->state == GUI_JOB_DONE)
 			j->verdict = u->verdict;
 		if (u->reload)
-			gui_job_reload(j);
+			job_reload(j, u->check == NULL);
+		if (u->check) {
+			gui_check_clear(&j->check);
+			j->check = *u->check;
+			g_clear_pointer(&u->check, g_free);
+		}
 		if (b->p.on_row)
 			b->p.on_row(b, r->idx, b->p.user);
 	}
 	g_free(u->status);
 	g_free(u->output);
+	if (u->check) {
+		gui_check_clear(u->check);
+		g_free(u->check);
+	}
 	g_free(u);
 	return G_SOURCE_REMOVE;
 }
 
-/* Any thread: hand a row's new state to the main loop. */
-static void post_row(struct gui_batch *b, guint row, enum gui_job_state st, char *status, const char *output,
-	int verdict, gboolean reload)
+/* Any thread: hand a row's new state (and, check not NULL, the install
+ * rules on output, taken over) to the main loop. */
+static void post_row_check(struct gui_batch *b, guint row, enum gui_job_state st, char *status,
+	const char *output, int verdict, gboolean reload, struct gui_check *check)
 {
 	struct row_update *u = g_new0(struct row_update, 1);
+
+	u->check = check;
 
 	u->b = b;
 	u->row = row;
@@ -1294,6 +1410,22 @@ static void post_row(struct gui_batch *b, guint row, enum gui_job_state st, char
 	u->verdict = verdict;
 	u->reload = reload;
 	g_idle_add(row_update_idle, u);
+}
+
+static void post_row(struct gui_batch *b, guint row, enum gui_job_state st, char *status, const char *output,
+	int verdict, gboolean reload)
+{
+	post_row_check(b, row, st, status, output, verdict, reload, NULL);
+}
+
+/* The install rules on the file an operation wrote (a library worker
+ * thread): what the row shows from now on. */
+static struct gui_check *check_output(const char *path)
+{
+	struct gui_check *c = g_new0(struct gui_check, 1);
+
+	gui_check_run(path, c);
+	return c;
 }
 
 static gboolean progress_idle(gpointer data)
@@ -1509,8 +1641,9 @@ static int open_identity(struct gui_batch *b, struct sisign_signer **signer, str
 	return SISIGN_OK;
 }
 
-/* sisign_batch_result_cb: a library worker thread (calls serialised).  Only
- * copies the result into a row update for the main loop. */
+/* sisign_batch_result_cb: a library worker thread (calls serialised).
+ * Copies the result into a row update for the main loop, with the install
+ * rules run on the file a sign / remove-signature wrote. */
 static void lib_on_result(void *userdata, size_t index, const struct sisign_batch_result *res)
 {
 	struct gui_batch *b = userdata;
@@ -1527,8 +1660,8 @@ static void lib_on_result(void *userdata, size_t index, const struct sisign_batc
 		post_row(b, ri, res->verdict == SISIGN_VERDICT_INVALID ? GUI_JOB_FAILED : GUI_JOB_DONE,
 			g_strdup(gui_verdict_text(res->verdict)), NULL, res->verdict, FALSE);
 	} else if (b->s.in_place) {
-		post_row(b, ri, GUI_JOB_DONE, g_strdup_printf("%s (in place)", op_done_word(b->p.op)), row->output,
-			-1, TRUE);
+		post_row_check(b, ri, GUI_JOB_DONE, g_strdup_printf("%s (in place)", op_done_word(b->p.op)),
+			row->output, -1, TRUE, check_output(row->output));
 	} else {
 		char *base = g_path_get_basename(row->output);
 		char *status = g_strdup_printf("%s → %s", op_done_word(b->p.op), base);
@@ -1540,7 +1673,7 @@ static void lib_on_result(void *userdata, size_t index, const struct sisign_batc
 			g_free(status);
 			status = w;
 		}
-		post_row(b, ri, GUI_JOB_DONE, status, row->output, -1, FALSE);
+		post_row_check(b, ri, GUI_JOB_DONE, status, row->output, -1, FALSE, check_output(row->output));
 		g_free(base);
 	}
 }

@@ -28,6 +28,19 @@ enum gui_job_state {
 	GUI_JOB_CANCELLED,
 };
 
+/* What the install rules (sisign_pkg_check_install) say about a package,
+ * for a row. */
+struct gui_check {
+	int worst;               /* -1 not checked (see error), 0 no finding, else enum sisign_check_severity */
+	guint nfindings;
+	/* The first finding of the worst severity when that is error or
+	 * depends, else NULL: its rule ID ("IR-CAGE-2"), one-line message (with
+	 * the file it concerns in front, if any) and fix. */
+	char *rule, *message, *fix;
+	char *all;               /* every finding, "RULE (severity): message — fix: fix" one a line; NULL if none */
+	char *error;             /* why the check could not run, else NULL */
+};
+
 struct gui_job {
 	char *path;              /* input file (absolute) */
 	/* From sisign_pkg_open; refreshed after an in-place change. */
@@ -48,6 +61,11 @@ struct gui_job {
 	/* Top-level chains of output, re-read from that file once the
 	 * operation wrote it; -1 when there is no output or it cannot be read. */
 	int out_nchains;
+	/* The install rules of `sisign check` (docs/check.md) with the
+	 * package's own signature chains: on the input when the row is added
+	 * or re-read, then on the file the last sign / remove-signature wrote
+	 * (the package as signed, what `sisign sign` checks). */
+	struct gui_check check;
 };
 
 struct gui_model;
@@ -68,8 +86,22 @@ void gui_model_clear(struct gui_model *m);
  * NULL) is set only when path itself cannot be read. */
 guint gui_model_add_path(struct gui_model *m, const char *path, GError **err);
 
-/* Re-read one row's summary from its file (after an in-place change). */
+/* Re-read one row's summary from its file (after an in-place change),
+ * and run the install rules on it (j->check). */
 void gui_job_reload(struct gui_job *j);
+
+/* Run the install rules on the package file at path with its own chains
+ * (sisign_pkg_check_install; file data not hashed: verify does that) and
+ * fill *c, cleared first.  Any thread. */
+void gui_check_run(const char *path, struct gui_check *c);
+void gui_check_clear(struct gui_check *c);
+/* The row's line for c: "Would not install: IR-CAGE-2 — message",
+ * "Depends on the phone: IR-... — message", "Would install, with N
+ * prompt(s) to the user" (warnings only: the installer asks, e.g. about a
+ * self-signed package), "Would install" (no finding), or "Install rules
+ * not checked: why".  NULL when the package could not be read.
+ * Newly allocated. */
+char *gui_check_line(const struct gui_check *c);
 
 /* The row's "Package" text: "Name  (file.sis)", or the file name alone when
  * the package has no name; with ", in <where>" added when another row has

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <sisign/check.h>
 #include <sisign/signer.h>
 #include <sisign/token.h>
 #include <sisign/verify.h>
@@ -128,6 +129,48 @@ static void set_status_class(GtkWidget *l, const char *cls)
 		gtk_widget_add_css_class(l, cls);
 }
 
+/* The install-rules line under the status (labels[NCOLS + 1], its icon
+ * labels[NCOLS + 2]): the verdict of `sisign check` on the package (or on
+ * the file the last sign wrote), every finding in the tooltip. */
+static void fill_check(GtkWidget **labels, const struct gui_check *c)
+{
+	GtkWidget *line = labels[NCOLS + 1], *icon = labels[NCOLS + 2];
+	GtkWidget *box = gtk_widget_get_parent(line);
+	char *text = gui_check_line(c), *tip;
+	const char *icon_name, *cls;
+
+	gtk_widget_set_visible(box, text != NULL);
+	if (!text)
+		return;
+	if (c->error) {
+		icon_name = "dialog-question-symbolic";
+		cls = "dim-label";
+	} else if (c->worst >= SISIGN_CHECK_ERROR) {
+		icon_name = "dialog-error-symbolic";
+		cls = "error";
+	} else if (c->worst == SISIGN_CHECK_DEPENDS) {
+		icon_name = "dialog-warning-symbolic";
+		cls = "warning";
+	} else if (c->worst == SISIGN_CHECK_WARNING) {
+		icon_name = "dialog-information-symbolic";
+		cls = "dim-label";
+	} else {
+		icon_name = "emblem-ok-symbolic";
+		cls = "success";
+	}
+	gtk_image_set_from_icon_name(GTK_IMAGE(icon), icon_name);
+	gtk_label_set_text(GTK_LABEL(line), text);
+	set_status_class(line, cls);
+	set_status_class(icon, cls);
+	if (c->all)
+		tip = g_strdup_printf("%s\n\nInstall rules (sisign check, docs/check.md):\n%s", text, c->all);
+	else
+		tip = g_strdup_printf("%s\n\nNo install-rule findings (sisign check, docs/check.md).", text);
+	gtk_widget_set_tooltip_text(box, tip);
+	g_free(tip);
+	g_free(text);
+}
+
 static void fill_row(GtkWidget *row, const struct gui_job *j)
 {
 	GtkWidget **labels = g_object_get_data(G_OBJECT(row), "labels");
@@ -167,6 +210,7 @@ static void fill_row(GtkWidget *row, const struct gui_job *j)
 	gtk_label_set_text(GTK_LABEL(labels[COL_STATUS]), status);
 	gtk_widget_set_tooltip_text(labels[COL_STATUS], j->output ? j->output : status);
 	set_status_class(labels[COL_STATUS], cls);
+	fill_check(labels, &j->check);
 	g_free(name);
 	g_free(folder);
 }
@@ -174,11 +218,12 @@ static void fill_row(GtkWidget *row, const struct gui_job *j)
 /* The header (titles) or a package row: one cell per column, each cell in
  * its column's size group, so every column starts and ends at the same x in
  * the header and in each row.  "labels" holds the NCOLS text labels, then
- * (rows only) the dimmed folder line under the name. */
+ * (rows only) the dimmed folder line under the name, and the install-rules
+ * line and its icon under the status. */
 static GtkWidget *header_or_row(struct win *w, gboolean header)
 {
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-	GtkWidget **labels = g_new0(GtkWidget *, NCOLS + 1);
+	GtkWidget **labels = g_new0(GtkWidget *, NCOLS + 3);
 	static const char *titles[NCOLS] = { "Package", "UID", "Version", "Signatures", "Status" };
 	static const int widths[NCOLS] = { 16, 10, 7, 10, 18 };
 	int i;
@@ -200,6 +245,23 @@ static GtkWidget *header_or_row(struct win *w, gboolean header)
 			gtk_widget_add_css_class(labels[NCOLS], "caption");
 			gtk_widget_add_css_class(labels[NCOLS], "dim-label");
 			gtk_box_append(GTK_BOX(c), labels[NCOLS]);
+		}
+		if (i == COL_STATUS && !header) {
+			/* The install rules, small, under the status: an icon
+			 * and one line (fill_check). */
+			GtkWidget *line = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
+
+			gtk_widget_set_name(line, "install-rules");
+
+			c = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+			gtk_widget_set_hexpand(c, TRUE);
+			gtk_box_append(GTK_BOX(c), labels[i]);
+			labels[NCOLS + 2] = gtk_image_new();
+			gtk_box_append(GTK_BOX(line), labels[NCOLS + 2]);
+			labels[NCOLS + 1] = cell("", 0, TRUE, 0.0f);
+			gtk_widget_add_css_class(labels[NCOLS + 1], "caption");
+			gtk_box_append(GTK_BOX(line), labels[NCOLS + 1]);
+			gtk_box_append(GTK_BOX(c), line);
 		}
 		gtk_widget_set_valign(c, GTK_ALIGN_CENTER);
 		gtk_size_group_add_widget(w->col_size[i], c);

@@ -10,7 +10,8 @@
  * the same file name from different folders, the "Signing with:" words for
  * a key URI and certificate subject, Details as rows, and the certificate
  * validity default shared with the CLI ($SISIGN; that part skips without
- * it).  GLib + libsisign only.  Key files are made with the openssl command;
+ * it).  Issue #13: the install rules (sisign check) on each row, when added
+ * and after signing.  GLib + libsisign only.  Key files are made with the openssl command;
  * without it those parts skip. */
 #include "app_model.h"
 
@@ -24,6 +25,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <sisign/check.h>
 #include <sisign/keygen.h>
 #include <sisign/package.h>
 #include <sisign/token.h>
@@ -52,11 +54,12 @@ static int failures, checks;
 
 static char *tmp;
 
-static void make_package(const char *path, uint32_t uid, const char *name)
+/* A one-file package: a text file going to target. */
+static void make_package_to(const char *path, uint32_t uid, const char *name, const char *target)
 {
 	char *src = g_build_filename(tmp, "payload.txt", NULL);
 	const char *names[] = { name };
-	struct sisign_pack_file f = { src, "!:\\private\\e0001234\\payload.txt", NULL, 0, 0, 0 };
+	struct sisign_pack_file f = { src, target, NULL, 0, 0, 0 };
 	struct sisign_pack_opts o;
 	struct sisign_datetime when = { 2024, 1, 2, 3, 4, 5 };
 	struct sisign_error err;
@@ -78,6 +81,11 @@ static void make_package(const char *path, uint32_t uid, const char *name)
 		fprintf(stderr, "sisign_pack %s: %s\n", path, err.message);
 	CHECK(r == SISIGN_OK);
 	g_free(src);
+}
+
+static void make_package(const char *path, uint32_t uid, const char *name)
+{
+	make_package_to(path, uid, name, "!:\\private\\e0001234\\payload.txt");
 }
 
 /* ---- output rules ------------------------------------------------------- */
@@ -468,6 +476,128 @@ static gboolean sh(const char *cmd)
 	int status = -1;
 
 	return g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL) && g_spawn_check_wait_status(status, NULL);
+}
+
+/* ---- issue #13: the install rules on each row ------------------------------ */
+
+/* A package that writes into \private\10000001\ with no executable of
+ * that SID breaks IR-CAGE-2 (data caging); one that writes to \data\
+ * keeps every package-only rule once signed.  The row is checked when the
+ * package is added (with its own chains: unsigned) and again on the file
+ * signing wrote (self-signed), and in place. */
+static void test_check_rows(void)
+{
+	struct gui_model *m = gui_model_new();
+	struct gui_settings s;
+	struct run r;
+	char *dir = g_build_filename(tmp, "check", NULL), *key, *cert, *cmd, *cage, *clean, *line;
+	struct gui_job *jc, *jk;
+	char *openssl = g_find_program_in_path("openssl");
+
+	g_mkdir_with_parents(dir, 0700);
+	cage = g_build_filename(dir, "cage.sis", NULL);
+	clean = g_build_filename(dir, "clean.sis", NULL);
+	make_package_to(cage, 0xE0005001, "Cage", "!:\\private\\10000001\\note.txt");
+	make_package_to(clean, 0xE0005002, "Clean", "!:\\data\\note.txt");
+	CHECK(gui_model_add_path(m, cage, NULL) == 1);
+	CHECK(gui_model_add_path(m, clean, NULL) == 1);
+	jc = gui_model_job(m, 0);
+	jk = gui_model_job(m, 1);
+
+	/* Added: checked with the packages' own chains, i.e. unsigned, which
+	 * the installer refuses (IR-SIG-1, AllowUnsigned false) for both; the
+	 * tooltip text names data caging for the first only. */
+	CHECK(jc->check.error == NULL);
+	CHECK(jc->check.worst == SISIGN_CHECK_ERROR);
+	CHECK(jc->check.nfindings >= 2);
+	CHECK(jc->check.all && strstr(jc->check.all, "IR-CAGE-2 (error): ") && strstr(jc->check.all, "fix: "));
+	CHECK(jc->check.all && strstr(jc->check.all, "IR-SIG-1 (error): "));
+	CHECK(jk->check.worst == SISIGN_CHECK_ERROR);
+	CHECK(jk->check.all && !strstr(jk->check.all, "IR-CAGE-2"));
+	line = gui_check_line(&jk->check);
+	CHECK(line && g_str_has_prefix(line, "Would not install: IR-SIG-1 — "));
+	g_free(line);
+
+	/* A row that cannot be read has no install-rules line (its load
+	 * error says why); a file that is not a package cannot be checked. */
+	{
+		struct gui_check c;
+		char *junk = g_build_filename(dir, "junk.bin", NULL);
+
+		memset(&c, 0, sizeof c);
+		g_file_set_contents(junk, "not a package", -1, NULL);
+		gui_check_run(junk, &c);
+		CHECK(c.worst == -1 && c.error != NULL);
+		line = gui_check_line(&c);
+		CHECK(line && g_str_has_prefix(line, "Install rules not checked: "));
+		g_free(line);
+		gui_check_clear(&c);
+		CHECK(c.worst == -1 && c.error == NULL);
+		CHECK(gui_check_line(&c) == NULL);
+		g_free(junk);
+	}
+
+	if (!openssl) {
+		printf("skip: no openssl command for the install rules after signing\n");
+		goto out;
+	}
+	key = g_build_filename(dir, "dev.key", NULL);
+	cert = g_build_filename(dir, "dev.pem", NULL);
+	cmd = g_strdup_printf("openssl req -x509 -newkey rsa:2048 -sha256 -days 30 -subj \"/CN=GUI Check Test\" "
+			      "-addext extendedKeyUsage=codeSigning -nodes -keyout %s -out %s",
+		key, cert);
+	CHECK(sh(cmd));
+	g_free(cmd);
+	memset(&s, 0, sizeof s);
+	s.identity = GUI_IDENTITY_FILE;
+	gui_settings_set_str(&s.key_file, key);
+	gui_settings_set_str(&s.cert_file, cert);
+	run_batch(m, GUI_OP_SIGN, &s, NULL, NULL, 0, &r);
+	CHECK(r.error == NULL);
+	g_free(r.error);
+	CHECK(jc->state == GUI_JOB_DONE && jk->state == GUI_JOB_DONE);
+
+	/* Signed (self-signed): the cage package still would not install,
+	 * now for data caging alone; the row's line says so with the fix. */
+	CHECK(jc->check.worst == SISIGN_CHECK_ERROR);
+	CHECK_STR(jc->check.rule, "IR-CAGE-2");
+	CHECK(jc->check.message && strstr(jc->check.message, "\\private\\10000001\\"));
+	CHECK(jc->check.fix && jc->check.fix[0]);
+	CHECK(jc->check.all && !strstr(jc->check.all, "IR-SIG-1"));
+	line = gui_check_line(&jc->check);
+	CHECK(line && g_str_has_prefix(line, "Would not install: IR-CAGE-2 — "));
+	g_free(line);
+	/* The clean one would install: at most the self-signed prompt. */
+	CHECK(jk->check.error == NULL);
+	CHECK(jk->check.worst >= 0 && jk->check.worst < SISIGN_CHECK_DEPENDS);
+	CHECK(jk->check.rule == NULL);
+	line = gui_check_line(&jk->check);
+	CHECK(line && g_str_has_prefix(line, "Would install"));
+	g_free(line);
+
+	/* Re-reading a row checks its input again (unsigned). */
+	gui_job_reload(jk);
+	CHECK(jk->check.worst == SISIGN_CHECK_ERROR);
+	CHECK(jk->check.all && strstr(jk->check.all, "IR-SIG-1"));
+
+	/* In place: the row re-reads its (now signed) file and shows the
+	 * install rules on it. */
+	s.in_place = TRUE;
+	run_batch(m, GUI_OP_SIGN, &s, NULL, NULL, 0, &r);
+	CHECK(r.error == NULL);
+	g_free(r.error);
+	CHECK(jk->state == GUI_JOB_DONE && jk->nchains == 1);
+	CHECK(jk->check.worst >= 0 && jk->check.worst < SISIGN_CHECK_DEPENDS);
+	CHECK_STR(jc->check.rule, "IR-CAGE-2");
+	gui_settings_clear(&s);
+	g_free(key);
+	g_free(cert);
+out:
+	g_free(openssl);
+	g_free(cage);
+	g_free(clean);
+	g_free(dir);
+	gui_model_free(m);
 }
 
 /* ---- issue #12: rows from different folders, "Signing with:", validity ---- */
@@ -1446,6 +1576,7 @@ int main(void)
 	test_same_names();
 	test_key_describe();
 	test_days_default();
+	test_check_rows();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
 		if (!sh(cmd))

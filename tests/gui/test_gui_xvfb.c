@@ -7,7 +7,8 @@
  * activated, then wait for the batch.  Asserts: every output verifies
  * (self-signed by the token's certificate), inputs are untouched, the
  * settings file remembers the key URI but no PIN; each row's Signatures
- * cell counts its signed output, the header's columns line up with the
+ * cell counts its signed output and its install-rules line (issue #13)
+ * names the data-caging rule a package breaks, the header's columns line up with the
  * rows' to the pixel, "Signing with:" names token, key and certificate in
  * words and its copy button puts the key URI on the clipboard; then
  * photographs the window into SISIGN_SCREENSHOT (a PNG in the build tree;
@@ -93,11 +94,12 @@ static void settle(int ms)
 	}
 }
 
-static void make_package(const char *dir, const char *file, uint32_t uid, const char *name)
+/* A one-file package in dir: a text file going to target. */
+static void make_package_to(const char *dir, const char *file, uint32_t uid, const char *name, const char *target)
 {
 	char *src = g_build_filename(dir, "payload.txt", NULL), *path = g_build_filename(dir, file, NULL);
 	const char *names[] = { name };
-	struct sisign_pack_file f = { src, "!:\\sys\\bin\\hello.txt", NULL, 0, 0, 0 };
+	struct sisign_pack_file f = { src, target, NULL, 0, 0, 0 };
 	struct sisign_pack_opts o;
 	struct sisign_error err;
 
@@ -116,6 +118,12 @@ static void make_package(const char *dir, const char *file, uint32_t uid, const 
 	g_unlink(src);
 	g_free(src);
 	g_free(path);
+}
+
+/* One the installer accepts once signed (a file in \data\). */
+static void make_package(const char *dir, const char *file, uint32_t uid, const char *name)
+{
+	make_package_to(dir, file, uid, name, "!:\\data\\sisign\\hello.txt");
 }
 
 /* The key URI the window builds for the test token's key, found the same
@@ -260,6 +268,25 @@ static const char *row_cell(GtkWidget *win, const char *path, int col)
 	return t;
 }
 
+/* The install-rules line (the widget named "install-rules": an icon and
+ * a label, the tooltip on it) of the row for path; NULL if none. */
+static GtkWidget *row_check_line(GtkWidget *win, const char *path)
+{
+	GPtrArray *rows = g_ptr_array_new();
+	GtkWidget *line = NULL;
+	guint r;
+
+	collect_rows(win, rows);
+	for (r = 1; r < rows->len && !line; r++) {
+		GtkWidget *row = g_ptr_array_index(rows, r);
+		GtkWidget **l = g_object_get_data(G_OBJECT(row), "labels");
+		if (g_strcmp0(gtk_widget_get_tooltip_text(l[0]), path) == 0)
+			line = find_widget(row, has_name, "install-rules");
+	}
+	g_ptr_array_unref(rows);
+	return line;
+}
+
 static GtkWidget *details_window(void)
 {
 	GListModel *tl = gtk_window_get_toplevels();
@@ -322,7 +349,9 @@ int main(void)
 	settings = g_build_filename(tmp, "config", "sisign", "gui.ini", NULL);
 	make_package(pkgdir, "hello.sis", 0xE0005001, "Hello World");
 	make_package(pkgdir, "clock.sisx", 0xE0005002, "Pocket Clock");
-	make_package(pkgdir, "notes.sis", 0xE0005003, "Field Notes");
+	/* Into another program's private folder: the installer refuses it
+	 * (data caging, IR-CAGE-2), which its row shows. */
+	make_package_to(pkgdir, "notes.sis", 0xE0005003, "Field Notes", "!:\\private\\10000001\\notes.txt");
 
 	uri = expected_key_uri(module, TOKEN_LABEL, "sisign");
 	CHECK(uri != NULL);
@@ -406,6 +435,27 @@ int main(void)
 	for (i = 0; i < gui_model_njobs(m); i++)
 		CHECK_STR_EQ(row_cell(win, gui_model_job(m, i)->path, 3), "1 chain");
 	check_columns_aligned(win);
+	/* Issue #13: the install rules on each signed output, under the
+	 * status: notes.sis breaks data caging, the others would install
+	 * (self-signed: the phone asks the user). */
+	for (i = 0; i < gui_model_njobs(m); i++) {
+		const struct gui_job *j = gui_model_job(m, i);
+		GType lt = GTK_TYPE_LABEL;
+		GtkWidget *box = row_check_line(win, j->path);
+		GtkWidget *label = box ? find_widget(box, has_type, &lt) : NULL;
+		const char *line = label ? gtk_label_get_text(GTK_LABEL(label)) : NULL;
+		const char *tip = box ? gtk_widget_get_tooltip_text(box) : NULL;
+
+		printf("install rules: %s: %s\n", j->path, line ? line : "(none)");
+		CHECK(box && gtk_widget_get_visible(box));
+		if (g_str_has_suffix(j->path, "notes.sis")) {
+			CHECK(line && g_str_has_prefix(line, "Would not install: IR-CAGE-2 — "));
+			CHECK(line && strstr(line, "\\private\\10000001\\notes.txt"));
+			CHECK(tip && strstr(tip, "IR-CAGE-2 (error): ") && strstr(tip, "fix: "));
+		} else {
+			CHECK(line && g_str_has_prefix(line, "Would install"));
+		}
+	}
 	{
 		GtkWidget *cur = find_widget(win, has_class, "identity-current");
 		GtkWidget *copy = find_widget(win, has_name, "copy-key-uri");
