@@ -16,19 +16,7 @@ unset SISIGN_PASS SISIGN_PIN
 tools="$(cd "$(dirname "$0")/../tools" && pwd)"
 cd "$T" || exit 1
 
-cat >cs.cnf <<'CNF'
-[req]
-distinguished_name = dn
-[dn]
-[v3cs]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = codeSigning
-CNF
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key 2>/dev/null
-openssl req -new -x509 -key rsa.key -sha256 -days 365 -subj "/CN=sisign test RSA" -config cs.cnf \
-	-extensions v3cs -out rsa.crt 2>/dev/null
-[ -s rsa.crt ] || { echo "FAIL: could not make a certificate with openssl"; exit 1; }
+tu_codesign_cert rsa "sisign test RSA"
 
 # The type words of SISContents' members, in order (sis-format.md §5.2).
 members() {

@@ -5,6 +5,10 @@
 # Counters: $checks and $failures; finish with tu_done.
 #   tu_init NAME            make $T ("sisign-NAME.XXXXXX" under $TMPDIR)
 #   TU_STDERR_ICASE=1       before sourcing: expect_stderr_has ignores case
+#   tu_codesign_cert NAME CN  in the current dir: cs.cnf (sections v3cs, a
+#                           code-signing leaf, and v3ca) and a self-signed
+#                           RSA-2048 code-signing certificate NAME.crt with
+#                           its key NAME.key; exits the test if openssl fails
 tu_init() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/sisign-$1.XXXXXX") || exit 1
 	trap 'rm -rf "$T"' EXIT
@@ -28,3 +32,21 @@ expect_stdout_has() { checks=$((checks + 1)); grep -qF -- "$1" "$T/out" || fail 
 expect_absent() { checks=$((checks + 1)); [ ! -e "$1" ] || fail "$2: $1 exists"; }
 # check 'SHELL-CONDITION' DESC
 check() { checks=$((checks + 1)); if ! eval "$1"; then fail "$2"; fi; }
+tu_codesign_cert() {
+	cat >cs.cnf <<'CNF'
+[req]
+distinguished_name = dn
+[dn]
+[v3cs]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+[v3ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign
+CNF
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1.key" 2>/dev/null
+	openssl req -new -x509 -key "$1.key" -sha256 -days 365 -subj "/CN=$2" -config cs.cnf \
+		-extensions v3cs -out "$1.crt" 2>/dev/null
+	[ -s "$1.crt" ] || { echo "FAIL: could not make a certificate with openssl"; exit 1; }
+}
