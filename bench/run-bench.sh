@@ -168,15 +168,19 @@ plot "$work/rss.dat" using 1:2 with linespoints pt 7 lw 2 lc rgb "dark-red"
 unset multiplot
 EOF
 	# big rows: any whose name carries a size (10M, 100 MB, 1G, 1 GiB):
-	# seconds ("(s)" in the name) and RSS ("RSS"), one line per kind.
+	# seconds ("(s)" in the name or a value like "2.85s") and RSS ("RSS" or
+	# "6.9MiB"), one line per kind; "vs 1 thread" rows repeat a value.
 	awk -F'\t' '
-		$2 !~ /^[0-9.]+$/ { next }
+		{ v = $2; unit = "" }
+		v ~ /^[0-9.]+MiB$/ { unit = "MiB"; sub(/MiB$/, "", v) }
+		v ~ /^[0-9.]+s$/ { unit = "s"; sub(/s$/, "", v) }
+		v !~ /^[0-9.]+$/ || $1 ~ /vs 1 thread/ { next }
 		match($1, /[0-9]+ ?(MiB|MB|M|GiB|GB|G)([^A-Za-z]|$)/) {
 			s = substr($1, RSTART, RLENGTH); n = s + 0; mb = (s ~ /G/) ? n * 1024 : n
 			kind = substr($1, 1, RSTART - 1) "*" substr($1, RSTART + RLENGTH)
 			gsub(/[ \t]+/, " ", kind)
-			f = ($1 ~ /RSS/) ? "rss" : ($1 ~ /\(s\)/ ? "time" : "")
-			if (f != "") print f "\t" kind "\t" mb "\t" $2
+			f = ($1 ~ /RSS/ || unit == "MiB") ? "rss" : (($1 ~ /\(s\)/ || unit == "s") ? "time" : "")
+			if (f != "") print f "\t" kind "\t" mb "\t" v
 		}' "$work/big.tsv" > "$work/big.dat"
 	if [ -s "$work/big.dat" ]; then
 		plots() {
