@@ -26,21 +26,7 @@ tu_init exit-codes
 cd "$T" || exit 1
 
 # ---- fixtures ---------------------------------------------------------------
-cat >cs.cnf <<'EOF'
-[req]
-distinguished_name = dn
-[dn]
-[v3cs]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = codeSigning
-[v3ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign
-EOF
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out self.key 2>/dev/null
-openssl req -new -x509 -key self.key -sha256 -days 365 -subj "/CN=exit self" -config cs.cnf \
-	-extensions v3cs -out self.crt 2>/dev/null
+tu_codesign_cert self "exit self"   # also writes cs.cnf (v3cs, v3ca)
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out ca.key 2>/dev/null
 openssl req -new -x509 -key ca.key -sha256 -days 365 -subj "/CN=exit CA" -config cs.cnf \
 	-extensions v3ca -out ca.crt 2>/dev/null
