@@ -218,9 +218,16 @@ static void pack_warn(const struct sisign_pack_opts *o, const char *fmt, ...)
 
 	if (!o->warning)
 		return;
+	char *c;
+
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* One line whatever the names hold: a target or source path may carry
+	 * control characters (a newline would forge a second warning line). */
+	for (c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	o->warning(o->warning_userdata, msg);
 }
 
