@@ -229,19 +229,27 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 	sisign_error_clear(&local);
 	e = err ? err : &local;
 	r = login_once(s, opts, need_pin, keep, &state, e);
-	if (state && opts && opts->on_login) {
-		PKCS11_TOKEN *t = s->slot->token;
-		struct sisign_login_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.token_label = t->label;
-		ev.token_serial = t->serialnr;
-		ev.pin_pad = t->secureLogin != 0;
-		ev.called = state == 2;
-		ev.result = r;
-		ev.err = r == SISIGN_OK ? NULL : e;
-		if (r != SISIGN_OK && !e->code)
-			e->code = r;
-		opts->on_login(opts->on_login_data, &ev);
-	}
+	if (state)
+		login_report(s, opts, state == 2, r, e);
 	return r;
+}
+
+void login_report(struct tok_sess *s, const struct sisign_token_opts *opts, int called, int r,
+	struct sisign_error *e)
+{
+	PKCS11_TOKEN *t = s->slot->token;
+	struct sisign_login_event ev;
+
+	if (!opts || !opts->on_login)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.token_label = t->label;
+	ev.token_serial = t->serialnr;
+	ev.pin_pad = t->secureLogin != 0;
+	ev.called = called;
+	ev.result = r;
+	ev.err = r == SISIGN_OK ? NULL : e;
+	if (r != SISIGN_OK && !e->code)
+		e->code = r;
+	opts->on_login(opts->on_login_data, &ev);
 }
