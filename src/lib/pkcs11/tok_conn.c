@@ -20,10 +20,13 @@
  * another application (p11-kit's proxy also hands out instances of its
  * own, but they share the real module in this process, and with it the
  * login: its sessions show the user logged in, and nothing more is
- * opened).  Each connection must then show the same token (label, serial,
- * manufacturer, model, and the URI's token attributes) and exactly one
- * private key with the key's CKA_ID and label, whose modulus and exponent,
- * where it shows them, are the signer's public key.
+ * opened).  The login session tok_login.c keeps is told apart the same
+ * way: where its C_Login, made after libp11's, was answered CKR_OK rather
+ * than CKR_USER_ALREADY_LOGGED_IN, it is a connection of its own, and the
+ * first one used.  Each connection must then show the same token (label,
+ * serial, manufacturer, model, and the URI's token attributes) and exactly
+ * one private key with the key's CKA_ID and label, whose modulus and
+ * exponent, where it shows them, are the signer's public key.
  *
  * PIN: each extra connection logs in with the copy of the PIN the first
  * login kept (sess_login), only after that login succeeded; a refused
@@ -275,8 +278,8 @@ out:
 }
 
 /* The login session tok_login.c keeps (s->login_raw) as a signing
- * connection: where the module gives each caller an instance of its own,
- * it is one more connection, already logged in. */
+ * connection: where its login was its own (s->login_separate), it is one
+ * more connection, already logged in. */
 static int conn_borrow_login(struct tok_sess *s, const PKCS11_KEY *key, EVP_PKEY *pub, struct tok_conn *c,
 	struct sisign_error *err)
 {
@@ -303,15 +306,15 @@ int conn_open_extra(struct tok_sess *s, const PKCS11_KEY *key, EVP_PKEY *pub, co
 		return SISIGN_OK;
 	if (!(c = calloc((size_t)want, sizeof *c)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	/* The login session, where it is a connection of its own, is the
+	 * first one: already open and logged in. */
+	if (s->login_open && s->login_separate) {
+		if ((r = conn_borrow_login(s, key, pub, &c[0], err)) != SISIGN_OK)
+			goto out;
+		n++;
+	}
 	while (n < want) {
 		int tries = 0;
-		/* The second connection is the login session, where it is one. */
-		if (n == 1 && s->login_open && s->login_raw.initialised_here) {
-			if ((r = conn_borrow_login(s, key, pub, &c[n], err)) != SISIGN_OK)
-				goto out;
-			n++;
-			continue;
-		}
 		do {
 			if (tries)
 				sess_load_pause(tries);
@@ -326,7 +329,7 @@ int conn_open_extra(struct tok_sess *s, const PKCS11_KEY *key, EVP_PKEY *pub, co
 		if (r != SISIGN_OK)
 			goto out;
 		if (shared)
-			break; /* (only the first can be: later ones are as it was) */
+			break; /* one instance, or one login: nothing more to open */
 		n++;
 	}
 	/* success */

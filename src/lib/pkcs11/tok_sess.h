@@ -46,6 +46,10 @@ struct tok_sess {
 	struct tok_raw login_raw;
 	CK_SESSION_HANDLE login_sh;
 	int login_open;
+	/* The login session's instance is another application than libp11's
+	 * (its C_Login, made after libp11's, was answered CKR_OK), so it is
+	 * one more connection to sign on (tok_conn.c). */
+	int login_separate;
 };
 
 /* tok_module.c */
