@@ -64,6 +64,9 @@ export DELAY_P11_MS=$delay
 for f in "$sisign" "$delay_so" "$SOFTHSM2_MODULE"; do
 	[ -r "$f" ] || { echo "remote-latency.sh: $f not found (set SISIGN, DELAY_P11_SO, SOFTHSM2_MODULE)" >&2; exit 77; }
 done
+# p11-kit server runs from / once it is a daemon: a relative module path
+# (SISIGN_BUILDDIR=build-rel) would not load there.
+delay_so=$(realpath "$delay_so")
 
 work=$(mktemp -d)
 export DELAY_P11_LOG=$work/delay.log
