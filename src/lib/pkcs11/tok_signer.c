@@ -36,9 +36,9 @@
 struct tok_signer {
 	pthread_mutex_t lock;
 	int parallel;           /* no lock around C_Sign (opts->parallel_sessions) */
-	/* Connections beyond libp11's (tok_conn.c), with libp11's one
-	 * signature at a time each; busy flags under lock, conn_free
-	 * signalled when one is given back. */
+	/* Connections beyond libp11's (tok_conn.c).  With any, every
+	 * connection, libp11's too, takes one signature at a time: busy
+	 * flags under lock, conn_free signalled when one is given back. */
 	struct tok_conn *conns;
 	int nconns;
 	int lib_busy;
