@@ -104,8 +104,11 @@ check '[ "$(verified out1)" -eq $N ]' "default: all $N outputs verify"
 if script -qec true /dev/null > /dev/null 2>&1; then
 	fresh_log
 	# The prompt reads the terminal that script(1) makes; the PIN is
-	# typed once, after a pause that lets the prompt appear.
-	(sleep 2; printf '%s\n' "$PIN") | SISIGN="$SISIGN" CLIENT="$CLIENT" URI="$URI" OUTD="$T/outp" IND="$T/in" \
+	# typed once the prompt shows (turning echo off flushes what was typed
+	# before it), or after 30 s.
+	: > "$T/out"
+	(for i in $(seq 1 300); do grep -q "PIN for token" "$T/out" && break; sleep 0.1; done
+	 printf '%s\n' "$PIN") | SISIGN="$SISIGN" CLIENT="$CLIENT" URI="$URI" OUTD="$T/outp" IND="$T/in" \
 		script -qec '"$SISIGN" sign --module "$CLIENT" --key "$URI" -r --out-dir "$OUTD" -q --token-sessions 4 "$IND"' \
 		/dev/null > "$T/out" 2> "$T/err"
 	rc=$?
