@@ -231,7 +231,7 @@ static int conn_open(struct tok_sess *s, const PKCS11_KEY *key, EVP_PKEY *pub, c
 	CK_SLOT_ID slot = 0;
 	CK_SESSION_INFO info;
 	CK_RV rv;
-	int r;
+	int r = SISIGN_ERR_INTERNAL;
 
 	*shared = 0;
 	memset(c, 0, sizeof *c);
@@ -283,7 +283,7 @@ out:
 static int conn_borrow_login(struct tok_sess *s, const PKCS11_KEY *key, EVP_PKEY *pub, struct tok_conn *c,
 	struct sisign_error *err)
 {
-	int r;
+	int r = SISIGN_ERR_INTERNAL;
 	memset(c, 0, sizeof *c);
 	c->raw = s->login_raw;
 	c->sh = s->login_sh;
