@@ -21,9 +21,13 @@
 # Output, one line per measurement, fields separated by TABs:
 #     name  value  baseline  ratio  goal
 # baseline = N / delay (what N signatures in flight at once allow); goal:
-# ratio >= 0.8.  "-" where a field does not apply.  A row per run also
-# gives the most signatures the module saw in flight at once (its
-# DELAY_P11_LOG), against N.
+# ratio >= 0.8.  "-" where a field does not apply.  Rows per run also
+# give the most signatures the module saw in flight at once (its
+# DELAY_P11_LOG, counted across all of p11-kit server's per-connection
+# processes), against N, and the connections (processes that initialised
+# the module) and successful user logins it saw: one each directly; through
+# p11-kit server N each, as sisign opens one connection per session (2 at
+# N = 1: sisign's second connection, for its own raw calls, logs in too).
 #
 # --quick: 6 and 12 packages, 5 ms, for ctest (checks that it runs; the
 # numbers mean little).
@@ -60,6 +64,9 @@ export DELAY_P11_MS=$delay
 for f in "$sisign" "$delay_so" "$SOFTHSM2_MODULE"; do
 	[ -r "$f" ] || { echo "remote-latency.sh: $f not found (set SISIGN, DELAY_P11_SO, SOFTHSM2_MODULE)" >&2; exit 77; }
 done
+# p11-kit server runs from / once it is a daemon: a relative module path
+# (SISIGN_BUILDDIR=build-rel) would not load there.
+delay_so=$(realpath "$delay_so")
 
 work=$(mktemp -d)
 export DELAY_P11_LOG=$work/delay.log
@@ -87,7 +94,7 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
 sign_dir() {
 	local module=$1 n=$2 in=$3 ms=${4:-$delay} out t0 t1 good count
 	out=$work/out
-	rm -rf "$out" "$DELAY_P11_LOG"
+	rm -rf "$out" "$DELAY_P11_LOG" "$DELAY_P11_LOG.flight"
 	t0=$(now)
 	if ! DELAY_P11_MS=$ms "$sisign" sign --module "$module" --key "$key" -r --out-dir "$out" --token-sessions "$n" -q "$in" \
 		> /dev/null 2> "$work/err" < /dev/null; then
@@ -121,6 +128,9 @@ measure() {
 		printf '%s, N=%d: %d packages, start-up included (s)\t%.2f\t-\t-\t-\n' "$label" "$n" "$packages" "$t1"
 		printf '%s, N=%d: most signatures in flight at once (module log)\t%d\t%d\t-\t-\n' "$label" "$n" \
 			"$(awk '$1 == "max" && $2 > m { m = $2 } END { print m + 0 }' "$DELAY_P11_LOG" 2> /dev/null || echo 0)" "$n"
+		printf '%s, N=%d: connections / user logins (module log)\t%s\t-\t-\t-\n' "$label" "$n" \
+			"$(awk '$1 == "init" && $2 == 0 { c[$3] = 1 } $1 == "login" && $2 == 1 && $3 == 0 { l++ }
+				END { printf "%d / %d", length(c), l }' "$DELAY_P11_LOG" 2> /dev/null || echo '?')"
 	done
 }
 

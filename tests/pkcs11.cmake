@@ -85,6 +85,12 @@ if(TEST integration.test_token_sessions)
   set_property(TEST integration.test_token_sessions APPEND PROPERTY ENVIRONMENT
     "DELAY_P11_SO=$<TARGET_FILE:sisign_delay_p11>")
 endif()
+# ... and through p11-kit server (p11-kit-client.so): N connections.
+if(TEST integration.test_token_sessions_remote)
+  set_property(TEST integration.test_token_sessions_remote APPEND PROPERTY ENVIRONMENT
+    "DELAY_P11_SO=$<TARGET_FILE:sisign_delay_p11>")
+  set_tests_properties(integration.test_token_sessions_remote PROPERTIES TIMEOUT 300)
+endif()
 # bench/remote-latency.sh --quick: it must run, sign through the delaying
 # module directly and behind p11-kit server, and print its rows (timings
 # are not checked).

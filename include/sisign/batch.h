@@ -168,9 +168,10 @@ struct sisign_batch_opts {
 	 * threads 1 the jobs then run on N worker threads).  For a network HSM,
 	 * where a signature is mostly a round trip, N signatures take about the
 	 * time of one.  A token signer must have been opened with
-	 * sisign_token_opts.parallel_sessions (else it serialises its own
+	 * sisign_token_opts.parallel_sessions = N (else it serialises its own
 	 * calls and N only adds waiting workers); libp11 then gives each
-	 * concurrent signature a session of its own, all under the one login.
+	 * concurrent signature a session of its own, all under the one login
+	 * (through p11-kit-client.so: a connection and a login each).
 	 * When one fails because the token is gone or broken, the others
 	 * already in flight still finish. */
 	int token_sessions;

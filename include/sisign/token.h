@@ -140,10 +140,21 @@ struct sisign_token_opts {
 	 * and libp11 spreads them over its session pool: each signature in
 	 * flight gets a session of its own (opened when first needed, at most
 	 * 16 per slot), all sharing the one login.  How many run at once is
-	 * the caller's choice (a batch: sisign_batch_opts.token_sessions).  Zero (default):
-	 * one C_Sign at a time, since many smartcard drivers break on
-	 * concurrent use.  Ignored for CKA_ALWAYS_AUTHENTICATE keys, whose
-	 * context-specific login must come right before its C_Sign. */
+	 * the caller's choice (a batch: sisign_batch_opts.token_sessions), and
+	 * the value says how many to prepare for (1 to 16; more counts as
+	 * 16).  Zero (default): one C_Sign at a time, since many smartcard
+	 * drivers break on concurrent use.  Ignored for CKA_ALWAYS_AUTHENTICATE
+	 * keys, whose context-specific login must come right before its
+	 * C_Sign.
+	 * A module that hands every C_GetFunctionList caller an instance of
+	 * its own, which the first login does not reach (p11-kit-client.so:
+	 * each instance is a connection to `p11-kit server`, which runs each
+	 * connection in a process of its own, one call at a time), gets up to
+	 * parallel_sessions connections instead, each with one session and its
+	 * own C_Login, made with the PIN of the first login only after that
+	 * login succeeded; a refused one fails this call (never retried, the
+	 * PIN never asked again), and on_login hears of each.  The PIN copy is
+	 * wiped once they are all made.  Not on a PIN-pad token. */
 	int parallel_sessions;
 	/* Non-zero: pin_cb answers with a PIN the user gave explicitly for
 	 * this run (a descriptor, a file, the environment), which outranks the

@@ -1028,7 +1028,7 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 
 	/* One signer — one login — for the whole batch. */
 	if (op == SISIGN_BATCH_SIGN) {
-		ko->parallel_sessions = token_sessions(bc) > 1;
+		ko->parallel_sessions = token_sessions(bc) > 1 ? token_sessions(bc) : 0;
 		ec = keyopts_load_signer(ko, &signer);
 		if (rc.audit_failed) {
 			cli_msg("%s: %s: writing the audit log failed (%s): nothing signed", cmd, bc->audit_log,

@@ -58,7 +58,7 @@ struct keyopts {
 	const char *pin_file;
 	int allow_pin_in_uri;
 	int force_final_try;
-	int parallel_sessions;    /* batch --token-sessions N > 1: the token takes concurrent sessions */
+	int parallel_sessions;    /* batch --token-sessions N > 1: N (the token takes concurrent sessions) */
 	sisign_login_cb on_login; /* told of each token login attempt (batch --audit-log), or NULL */
 	void *on_login_data;
 

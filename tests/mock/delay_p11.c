@@ -11,15 +11,25 @@
  *                     that only asks for the length); default 20, 0 = none
  *   DELAY_P11_LOG     a file that gets one appended line per event, so tests
  *                     can check what the module saw:
- *                       "login U RV"  a C_Login (U the user type, RV its result)
+ *                       "init RV PID" a C_Initialize (its result) in process PID
+ *                       "login U RV PID"  a C_Login (U the user type, RV its
+ *                                     result) in process PID
  *                       "sign RV US"  a delayed C_Sign / C_SignFinal: its result
  *                                     and how long the real module took (µs)
- *                       "max N"       N signatures were in flight at once for
- *                                     the first time in this process
+ *                       "max N"       N signatures were in flight at once, more
+ *                                     than this process had seen before
+ *                     The in-flight count is shared by every process that
+ *                     logs to the same file, through DELAY_P11_LOG.flight (a
+ *                     small file mapped shared, made when missing): behind
+ *                     `p11-kit server` each connection is a process of its own
+ *                     with its own copy of this module, and the count must
+ *                     span them.  A test that starts afresh removes both
+ *                     files; a process killed inside a signature leaves
+ *                     the count one too high.
  *
  * What is forwarded: the real module's function list is copied once, and
- * only C_GetFunctionList, C_Login, C_Sign and C_SignFinal are replaced.  The
- * list says version 2.40 (p11-kit 0.24 and libp11 0.4.12 look only for
+ * only C_GetFunctionList, C_Initialize, C_Login, C_Sign and C_SignFinal are
+ * replaced.  The list says version 2.40 (p11-kit 0.24 and libp11 0.4.12 look only for
  * C_GetFunctionList; no C_GetInterface is offered).
  *
  * Threads: the delay is a nanosleep outside any lock, so N sessions
@@ -36,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,8 +62,9 @@ static CK_FUNCTION_LIST_PTR real;   /* the forwarded module's own list */
 static CK_FUNCTION_LIST ours;       /* a copy with our entry points */
 static long delay_ms = 20;
 static const char *log_path;
-static atomic_int in_flight;
-static atomic_int max_in_flight;
+static atomic_int local_in_flight;
+static atomic_int *in_flight = &local_in_flight; /* DELAY_P11_LOG.flight's, when mapped */
+static atomic_int max_in_flight;                 /* the most this process has seen */
 
 static void log_line(const char *fmt, ...)
 {
@@ -85,7 +98,7 @@ static void pause_ms(long ms)
  * delay first (the request travelling), then the real call. */
 static void flight_begin(void)
 {
-	int n = atomic_fetch_add(&in_flight, 1) + 1;
+	int n = atomic_fetch_add(in_flight, 1) + 1;
 	int m = atomic_load(&max_in_flight);
 	while (n > m) {
 		if (atomic_compare_exchange_weak(&max_in_flight, &m, n)) {
@@ -106,14 +119,21 @@ static long usec_since(const struct timespec *t0)
 static void flight_end(CK_RV rv, const struct timespec *t0)
 {
 	long us = usec_since(t0);
-	atomic_fetch_sub(&in_flight, 1);
+	atomic_fetch_sub(in_flight, 1);
 	log_line("sign %lu %ld\n", (unsigned long)rv, us);
+}
+
+static CK_RV d_Initialize(CK_VOID_PTR args)
+{
+	CK_RV rv = real->C_Initialize(args);
+	log_line("init %lu %ld\n", (unsigned long)rv, (long)getpid());
+	return rv;
 }
 
 static CK_RV d_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
 	CK_RV rv = real->C_Login(h, user, pin, len);
-	log_line("login %lu %lu\n", (unsigned long)user, (unsigned long)rv);
+	log_line("login %lu %lu %ld\n", (unsigned long)user, (unsigned long)rv, (long)getpid());
 	return rv;
 }
 
@@ -145,6 +165,30 @@ static CK_RV d_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG_PTR sigl
 
 EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
 
+/* Count signatures in flight in DELAY_P11_LOG.flight, mapped shared, so
+ * that every process logging to the same file counts together.  Without
+ * it the count stays this process's own. */
+static void map_shared_count(void)
+{
+	char path[4096];
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (!log_path || snprintf(path, sizeof path, "%s.flight", log_path) >= (int)sizeof path)
+		return;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return;
+	/* Growing only: a file another process made is never cut short. */
+	if (fstat(fd, &st) == 0 && (st.st_size >= (off_t)sizeof(atomic_int) ||
+		    ftruncate(fd, (off_t)sizeof(atomic_int)) == 0)) {
+		p = mmap(NULL, sizeof(atomic_int), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p != MAP_FAILED)
+			in_flight = p;
+	}
+	close(fd);
+}
+
 static void load(void)
 {
 	const char *path = getenv("DELAY_P11_MODULE");
@@ -168,6 +212,7 @@ static void load(void)
 	log_path = getenv("DELAY_P11_LOG");
 	if (log_path && !*log_path)
 		log_path = NULL;
+	map_shared_count();
 	if (!(dl = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
 		fprintf(stderr, "delay_p11: cannot load %s: %s\n", path, dlerror());
 		return;
@@ -180,6 +225,7 @@ static void load(void)
 	ours.version.major = 2;
 	ours.version.minor = 40;
 	ours.C_GetFunctionList = C_GetFunctionList;
+	ours.C_Initialize = d_Initialize;
 	ours.C_Login = d_Login;
 	ours.C_Sign = d_Sign;
 	ours.C_SignFinal = d_SignFinal;

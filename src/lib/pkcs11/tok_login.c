@@ -77,7 +77,8 @@ int tok_login_error(struct sisign_error *err, unsigned long rv, const char *kind
  * libp11 makes the login that signing needs (and keeps its copy of the
  * PIN, top of the file), and the raw list is logged in afterwards only as
  * a best effort, for the callers that work on it (keygen.c, the
- * CKA_ALWAYS_AUTHENTICATE probe).  That second connection may not see the
+ * CKA_ALWAYS_AUTHENTICATE probe, and tok_conn.c, which signs on it as one
+ * more connection when several signatures are to be in flight).  That second connection may not see the
  * token at all (SoftHSM behind p11-kit server under concurrent logins,
  * tok_module.c), which must not fail a signing; the PIN has just been
  * accepted, so that login spends no try.  *state becomes 2 once a C_Login
@@ -119,6 +120,10 @@ static int raw_login(struct tok_sess *s, const char *pin, size_t len, int *state
 		sess_logout(s);
 		return shared ? tok_login_error(err, rv, kind, label) : SISIGN_OK;
 	}
+	/* After libp11's login, a CKR_OK (not CKR_USER_ALREADY_LOGGED_IN)
+	 * shows that login did not reach this instance: another application,
+	 * a connection of its own (tok_conn.c signs on it). */
+	s->login_separate = !shared && rv == CKR_OK;
 	return SISIGN_OK;
 }
 
@@ -128,6 +133,7 @@ void sess_logout(struct tok_sess *s)
 		s->login_raw.f->C_CloseSession(s->login_sh);
 		s->login_open = 0;
 	}
+	s->login_separate = 0;
 	tok_raw_close(&s->login_raw);
 }
 
@@ -229,19 +235,27 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 	sisign_error_clear(&local);
 	e = err ? err : &local;
 	r = login_once(s, opts, need_pin, keep, &state, e);
-	if (state && opts && opts->on_login) {
-		PKCS11_TOKEN *t = s->slot->token;
-		struct sisign_login_event ev;
-		memset(&ev, 0, sizeof ev);
-		ev.token_label = t->label;
-		ev.token_serial = t->serialnr;
-		ev.pin_pad = t->secureLogin != 0;
-		ev.called = state == 2;
-		ev.result = r;
-		ev.err = r == SISIGN_OK ? NULL : e;
-		if (r != SISIGN_OK && !e->code)
-			e->code = r;
-		opts->on_login(opts->on_login_data, &ev);
-	}
+	if (state)
+		login_report(s, opts, state == 2, r, e);
 	return r;
+}
+
+void login_report(struct tok_sess *s, const struct sisign_token_opts *opts, int called, int r,
+	struct sisign_error *e)
+{
+	PKCS11_TOKEN *t = s->slot->token;
+	struct sisign_login_event ev;
+
+	if (!opts || !opts->on_login)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.token_label = t->label;
+	ev.token_serial = t->serialnr;
+	ev.pin_pad = t->secureLogin != 0;
+	ev.called = called;
+	ev.result = r;
+	ev.err = r == SISIGN_OK ? NULL : e;
+	if (r != SISIGN_OK && !e->code)
+		e->code = r;
+	opts->on_login(opts->on_login_data, &ev);
 }

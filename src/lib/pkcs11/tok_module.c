@@ -230,8 +230,9 @@ static int load_once(struct tok_sess *s, int *again, struct sisign_error *err)
 	return SISIGN_OK;
 }
 
-/* Sleep before attempt try (1, 2, ...) of load_once. */
-static void load_pause(int try)
+/* Sleep before attempt try + 1 of load_once (or of another connection,
+ * tok_conn.c). */
+void sess_load_pause(int try)
 {
 	unsigned char j = 0;
 	long ms = (long)LOAD_PAUSE_MS << (try - 1);
@@ -335,7 +336,7 @@ int sess_load(struct tok_sess *s, struct sisign_error *err)
 	for (int try = 1; try <= LOAD_TRIES; try++) {
 		if (try > 1) {
 			sess_unload(s);
-			load_pause(try - 1);
+			sess_load_pause(try - 1);
 		}
 		r = load_once(s, &again, err);
 		if (r == SISIGN_OK || !again)

@@ -6,6 +6,8 @@
  *   tok_select.c  choosing the one token a URI names; URIs for messages
  *   tok_login.c   the PIN and C_Login
  *   tok_signer.c  the signer on a token key
+ *   tok_conn.c    more connections for signatures in flight at once, where
+ *                 the module gives each caller an instance of its own
  *   tok_list.c    listing tokens and objects
  *   tok_handle.c  logged-in handles and raw function lists for keygen.c
  * tok_uri.c holds what needs no libp11 (URI parsing, module resolution,
@@ -44,10 +46,18 @@ struct tok_sess {
 	struct tok_raw login_raw;
 	CK_SESSION_HANDLE login_sh;
 	int login_open;
+	/* The login session's instance is another application than libp11's
+	 * (its C_Login, made after libp11's, was answered CKR_OK), so it is
+	 * one more connection to sign on (tok_conn.c). */
+	int login_separate;
 };
 
 /* tok_module.c */
 int sess_load(struct tok_sess *s, struct sisign_error *err);
+/* Sleep before attempt try + 1 (try = 1, 2, ...) at something that a new
+ * initialisation may cure: 20 ms doubled each time, plus up to half again
+ * at random. */
+void sess_load_pause(int try);
 int sess_open(struct tok_sess *s, const char *uri, const struct sisign_token_opts *opts, struct sisign_error *err);
 void sess_close(struct tok_sess *s);
 
@@ -81,6 +91,38 @@ int sess_login(struct tok_sess *s, const struct sisign_token_opts *opts, int nee
 /* Close the login session (ends the login if it was the last session);
  * sess_close calls it. */
 void sess_logout(struct tok_sess *s);
+/* Tell opts->on_login (if any) about a login on s's token: called (a
+ * C_Login was made), its result r and error e (unused when r is
+ * SISIGN_OK; its code is set to r if it has none). */
+void login_report(struct tok_sess *s, const struct sisign_token_opts *opts, int called, int r,
+	struct sisign_error *e);
+
+/* tok_conn.c: signing connections beyond libp11's (rules at the top of
+ * the file).  Each has one session, logged in, and the key found on it;
+ * one signature at a time. */
+struct tok_conn {
+	struct tok_raw raw;
+	CK_SESSION_HANDLE sh;
+	CK_OBJECT_HANDLE key;
+	int open;               /* sh is open */
+	int borrowed;           /* raw and sh are s->login_raw's: closed by sess_close */
+	int busy;               /* a signature is on it (the signer's lock) */
+	int dead;               /* it failed in a way that leaves it unusable */
+};
+/* Up to want more connections to s's token, each logged in with pin (the
+ * copy the first login kept; NULL if there was none) and showing key,
+ * whose public part is pub.  *out (free with conn_close_all, then free())
+ * and *nout: none when the module shares one instance, for a PIN pad, or
+ * when the token needs a login and pin is NULL.  On an error (a refused
+ * login, another token or key, a connection that cannot be made) no
+ * connection is left open. */
+int conn_open_extra(struct tok_sess *s, const PKCS11_KEY *key, EVP_PKEY *pub, const char *pin,
+	const struct sisign_token_opts *opts, int want, struct tok_conn **out, int *nout, struct sisign_error *err);
+void conn_close_all(struct tok_conn *c, int n);
+/* C_SignInit(CKM_RSA_PKCS) and C_Sign of di on c: 0, or -1 with *rv the
+ * CK_RV.  *siglen: the buffer's size in, the signature's out. */
+int conn_sign(struct tok_conn *c, const unsigned char *di, size_t dilen, unsigned char *sig, size_t *siglen,
+	unsigned long *rv);
 
 /* tok_module.c: CK_RV helpers. */
 /* The last CK_RV libp11 put on the OpenSSL error queue (0 if none). */

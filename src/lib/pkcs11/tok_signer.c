@@ -10,7 +10,12 @@
  *   the UI_METHOD set by PKCS11_set_ui_method.  We install a UI_METHOD whose
  *   reader answers from the signer (kept login PIN, or opts->pin_cb), so no
  *   raw function list is needed.  libp11 asks with min length 4, so a
- *   shorter PIN cannot be used for a context-specific login. */
+ *   shorter PIN cannot be used for a context-specific login.
+ * - Signatures in flight at once (opts->parallel_sessions N > 1): libp11's
+ *   session pool where the module shares one instance; where it gives
+ *   each caller an instance of its own (p11-kit-client.so: one server
+ *   connection each, answered one call at a time), N - 1 more connections
+ *   (tok_conn.c), and each signature takes a free one. */
 #include "pkcs11/tok_sess.h"
 #include "crypto/crypto_private.h"
 #include "crypto/x509build_private.h"
@@ -31,6 +36,13 @@
 struct tok_signer {
 	pthread_mutex_t lock;
 	int parallel;           /* no lock around C_Sign (opts->parallel_sessions) */
+	/* Connections beyond libp11's (tok_conn.c).  With any, every
+	 * connection, libp11's too, takes one signature at a time: busy
+	 * flags under lock, conn_free signalled when one is given back. */
+	struct tok_conn *conns;
+	int nconns;
+	int lib_busy;
+	pthread_cond_t conn_free;
 	struct tok_sess s;
 	PKCS11_KEY *key;
 	UI_METHOD *ui;
@@ -45,11 +57,16 @@ static void tsig_destroy(void *vctx)
 	struct tok_signer *ts = vctx;
 	if (!ts)
 		return;
+	if (ts->conns) {
+		conn_close_all(ts->conns, ts->nconns);
+		free(ts->conns);
+	}
 	sess_close(&ts->s);
 	if (ts->ui)
 		UI_destroy_method(ts->ui);
 	if (ts->pin)
 		OPENSSL_secure_clear_free(ts->pin, strlen(ts->pin) + 1);
+	pthread_cond_destroy(&ts->conn_free);
 	pthread_mutex_destroy(&ts->lock);
 	free(ts);
 }
@@ -80,15 +97,57 @@ static int tsig_ui_read(UI *ui, UI_STRING *uis)
 	return ok ? 1 : 0;
 }
 
+/* A free connection for one signature, waiting for one if need be: -1
+ * for libp11's, else an index into ts->conns. */
+static int conn_take(struct tok_signer *ts)
+{
+	int i;
+	pthread_mutex_lock(&ts->lock);
+	for (;;) {
+		if (!ts->lib_busy) {
+			ts->lib_busy = 1;
+			i = -1;
+			break;
+		}
+		for (i = 0; i < ts->nconns; i++)
+			if (!ts->conns[i].busy && !ts->conns[i].dead)
+				break;
+		if (i < ts->nconns) {
+			ts->conns[i].busy = 1;
+			break;
+		}
+		pthread_cond_wait(&ts->conn_free, &ts->lock);
+	}
+	pthread_mutex_unlock(&ts->lock);
+	return i;
+}
+
+/* Give connection i back after a signature that ended with rv.  One that
+ * is gone or broken, or whose C_Sign is still active (it asked for a
+ * larger buffer), is not used again. */
+static void conn_give(struct tok_signer *ts, int i, unsigned long rv)
+{
+	pthread_mutex_lock(&ts->lock);
+	if (i < 0) {
+		ts->lib_busy = 0;
+	} else {
+		ts->conns[i].busy = 0;
+		if (tok_ckr_fatal(rv) || rv == CKR_BUFFER_TOO_SMALL)
+			ts->conns[i].dead = 1;
+	}
+	pthread_cond_signal(&ts->conn_free);
+	pthread_mutex_unlock(&ts->lock);
+}
+
 static int tsig_sign_sha1(void *vctx, const unsigned char digest[20], unsigned char **sig, size_t *siglen,
 	struct sisign_error *err)
 {
 	struct tok_signer *ts = vctx;
 	unsigned char di[XB_DI_MAX];
 	unsigned char *buf = NULL;
-	size_t dilen = 0;
+	size_t dilen = 0, len;
 	unsigned long rv;
-	int n;
+	int n, c = -1;
 
 	*sig = NULL;
 	*siglen = 0;
@@ -96,12 +155,21 @@ static int tsig_sign_sha1(void *vctx, const unsigned char digest[20], unsigned c
 		return err_set(err, SISIGN_ERR_INTERNAL, -1, "no SHA-1 DigestInfo");
 	if (!(buf = malloc(ts->siglen)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-	if (!ts->parallel)
+	if (ts->nconns)
+		c = conn_take(ts);
+	else if (!ts->parallel)
 		pthread_mutex_lock(&ts->lock);
-	err_ossl_clear();
-	n = PKCS11_private_encrypt((int)dilen, di, buf, ts->key, RSA_PKCS1_PADDING);
-	rv = n > 0 ? 0 : last_ckr();
-	if (!ts->parallel)
+	if (c >= 0) {
+		len = ts->siglen;
+		n = conn_sign(&ts->conns[c], di, dilen, buf, &len, &rv) == 0 && len > 0 ? (int)len : -1;
+	} else {
+		err_ossl_clear();
+		n = PKCS11_private_encrypt((int)dilen, di, buf, ts->key, RSA_PKCS1_PADDING);
+		rv = n > 0 ? 0 : last_ckr();
+	}
+	if (ts->nconns)
+		conn_give(ts, c, rv);
+	else if (!ts->parallel)
 		pthread_mutex_unlock(&ts->lock);
 	if (n <= 0 || (size_t)n > ts->siglen) {
 		free(buf);
@@ -227,6 +295,14 @@ out:
 	return r;
 }
 
+/* Connections wanted beyond libp11's: parallel_sessions - 1, with
+ * parallel_sessions counted as at most TOK_SESSIONS_MAX. */
+static int extra_conns(const struct sisign_token_opts *opts)
+{
+	int n = opts->parallel_sessions > TOK_SESSIONS_MAX ? TOK_SESSIONS_MAX : opts->parallel_sessions;
+	return n - 1;
+}
+
 int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *opts,
 	struct sisign_signer **out, struct sisign_error *err)
 {
@@ -252,6 +328,7 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 	if (!(ts = calloc(1, sizeof *ts)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	pthread_mutex_init(&ts->lock, NULL);
+	pthread_cond_init(&ts->conn_free, NULL);
 
 	if ((r = tok_uri_parse(uri, &ts->s.uri, err)) != 0)
 		goto out;
@@ -310,10 +387,6 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 	 * only for a key that will ask for it again. */
 	aa = key_always_auth(&ts->s, key);
 	ts->parallel = opts && opts->parallel_sessions && aa == 0;
-	if (ts->pin && aa != 1) {
-		OPENSSL_secure_clear_free(ts->pin, strlen(ts->pin) + 1);
-		ts->pin = NULL;
-	}
 
 	/* The certificate with the same CKA_ID, if any. */
 	if (PKCS11_enumerate_certs(ts->s.slot->token, &certs, &ncerts) != 0) {
@@ -353,6 +426,19 @@ int sisign_signer_from_pkcs11(const char *uri, const struct sisign_token_opts *o
 		}
 	}
 	ts->siglen = (size_t)EVP_PKEY_get_size(pub);
+
+	/* N signatures in flight through a module that gives each caller an
+	 * instance of its own: N - 1 more connections, each logged in with
+	 * the PIN the first login kept.  Then the PIN copy goes, unless the
+	 * key asks for it before every signature. */
+	if (ts->parallel && opts->parallel_sessions > 1 &&
+	    (r = conn_open_extra(&ts->s, key, pub, ts->pin, opts, extra_conns(opts), &ts->conns, &ts->nconns,
+		     err)) != SISIGN_OK)
+		goto out;
+	if (ts->pin && aa != 1) {
+		OPENSSL_secure_clear_free(ts->pin, strlen(ts->pin) + 1);
+		ts->pin = NULL;
+	}
 
 	/* Context-specific logins (CKA_ALWAYS_AUTHENTICATE) go through
 	 * libp11's UI hook.  Installed for every key so libp11 never falls

@@ -21,6 +21,11 @@
 /* Longest PIN we accept (bytes, without the NUL). */
 #define TOK_PIN_MAX 255
 
+/* The most signatures in flight a signer prepares for
+ * (sisign_token_opts.parallel_sessions; the batch's
+ * SISIGN_TOKEN_SESSIONS_MAX). */
+#define TOK_SESSIONS_MAX 16
+
 /* Parse a pkcs11: URI with p11-kit (P11_KIT_URI_FOR_ANY).  Syntax errors and
  * unrecognised attributes give SISIGN_ERR_BAD_URI, naming the attribute.
  * NULL or "" parses as "pkcs11:". */
