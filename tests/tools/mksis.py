@@ -20,7 +20,10 @@ The description is one JSON object, a package:
                 "caps": 0,         SISCapabilities word, omitted when 0
                 "operation": 1, "store": false}],
      "embedded": [PACKAGE, ..., {"sis": "child.sis"}],
-     "stub": false}
+     "stub": false,
+     "data_index": N}              SISDataIndex written instead of the
+                                   right one (a package whose data is
+                                   missing)
 
 An embedded PACKAGE is a description like the top one, written unsigned;
 {"sis": FILE} embeds the controller of an existing (signed) SISX package
@@ -177,6 +180,7 @@ def controller(pkg, index):
         value, units = read_sisx(pkg["sis"])
         return set_data_index(value, index), units
     uid = num(pkg["uid"])
+    index = num(pkg.get("data_index", index))  # a wrong one, for tests
     descs, filedata = [], []
     for i, f in enumerate(pkg.get("files", [])):
         d, fd = file_description(f, i)
