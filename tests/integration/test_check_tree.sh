@@ -44,11 +44,11 @@ signed() {
 	expect_rc 0 "sign $1"
 	wellformed "$1-s.sis"
 }
-# file NAME: a one-file list for a description
-file() { printf '[{"target": "!:\\\\data\\\\%s.txt", "data": "%s\\n"}]' "$1" "$1"; }
+# onefile NAME: a one-file list for a description
+onefile() { printf '[{"target": "!:\\\\data\\\\%s.txt", "data": "%s\\n"}]' "$1" "$1"; }
 # pkg NAME UID [TYPE [EMBEDDED-JSON]]: NAME.sis and its signed NAME-s.sis
 pkg() {
-	mk "$1" "{\"uid\": \"$2\", \"type\": \"${3:-SA}\", \"name\": \"$1\", \"files\": $(file "$1"), \"embedded\": [${4:-}]}"
+	mk "$1" "{\"uid\": \"$2\", \"type\": \"${3:-SA}\", \"name\": \"$1\", \"files\": $(onefile "$1"), \"embedded\": [${4:-}]}"
 	signed "$1"
 }
 
@@ -131,7 +131,9 @@ pkg two-sa 0xE0003200 SA '{"sis": "leaf-s.sis"}, {"sis": "leaf-s.sis"}'
 chk "IR-TYPE-12 breaks: two SA packages of one UID" 14 "IR-TYPE-12:error" "IR-SIG-3 IR-SIG-1" -- two-sa-s.sis
 expect_stdout_has "as two SA packages" "IR-TYPE-12: which form"
 # An SA and its SP under one parent: one UID twice, allowed (and the SP's
-# base is embedded before it, so IR-TYPE-3 needs nothing installed).
+# base is embedded before it, so IR-TYPE-3 needs nothing installed).  Their
+# names differ: an SP named as its planned SA base is KErrInvalidUpgrade
+# (the installer's IsPlannedControllerL), a rule sisign does not check.
 pkg leaf-sp 0xE0003201 SP
 pkg sa-sp 0xE0003200 SA '{"sis": "leaf-s.sis"}, {"sis": "leaf-sp-s.sis"}'
 chk "IR-TYPE-12 keeps: an SA and its SP under one parent" 0 "" "IR-TYPE-12 IR-TYPE-3" -- sa-sp-s.sis
@@ -175,7 +177,7 @@ chk "IR-SIG-8 keeps: an SA package with its data" 0 "" "IR-SIG-8" -- --policy no
 # Not a stub: data units, but none for the embedded package's file.  Its
 # data is missing, which the installer refuses (KErrCorrupt), stub or not.
 printf '{"uid": "0xE0003301", "files": %s, "embedded": [{"uid": "0xE0003302", "data_index": 5, "files": %s}]}\n' \
-	"$(file top)" "$(file lost)" >lost.json
+	"$(onefile top)" "$(onefile lost)" >lost.json
 python3 "$tools/mksis.py" lost.json lost.sis
 run "$SISIGN" info lost.sis
 expect_rc 4 "info: a package whose data unit is missing"
