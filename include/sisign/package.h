@@ -59,7 +59,8 @@ enum sisign_hash_status {
 	SISIGN_HASH_UNCHECKED = 0,
 	SISIGN_HASH_OK = 1,
 	SISIGN_HASH_MISMATCH = 2,
-	SISIGN_HASH_NO_DATA = 3,   /* no file data (e.g. "null" operation, empty hash) */
+	SISIGN_HASH_NO_DATA = 3,   /* no file data (e.g. "null" operation, empty hash,
+	                            * a preinstalled package or a stub) */
 	SISIGN_HASH_MISSING = 4,   /* the data unit or file index points nowhere */
 	SISIGN_HASH_CORRUPT = 5,   /* data does not inflate to its declared size */
 };
@@ -203,7 +204,11 @@ SISIGN_API const char *sisign_pkg_warning(const struct sisign_pkg *pkg, size_t i
  * hashed once, however many descriptions name it (so repeated descriptions
  * cost a comparison each, not another pass).  A declared size over
  * max_file is refused with SISIGN_ERR_TOO_LARGE before any data is read.
- * Sets each file's hash_status.
+ * Sets each file's hash_status.  A file that names no data is
+ * SISIGN_HASH_NO_DATA, not a failure, when its package is preinstalled (PA,
+ * PP) or the whole package is a stub (SISData without a data unit: its
+ * files are on the media it came on, install-rules.md IR-SIG-8); in any
+ * other package it is SISIGN_HASH_MISSING and fails (SISIGN_ERR_MALFORMED).
  * Returns SISIGN_OK if every file with a hash matches, else the first
  * failure (SISIGN_ERR_HASH_MISMATCH, SISIGN_ERR_CORRUPT_DATA, ...) with a
  * message naming the file.  The result is remembered: a second call (say,

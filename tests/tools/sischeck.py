@@ -483,8 +483,10 @@ class Checker:
             if not fd["digest"]:
                 continue
             if absu >= len(units) or fd["index"] >= len(units[absu]):
-                if ctl["install_type"] in (3, 4):
-                    continue  # PA/PP: the files are already on the device (sec. 5.12)
+                if ctl["install_type"] in (3, 4) or not units:
+                    # PA/PP, or a stub of any type (no data unit at all, sec.
+                    # 5.12): the files are already on the device or the media
+                    continue
                 self.error(where, "data unit %d / file index %d points nowhere" % (absu, fd["index"]))
                 continue
             cf = units[absu][fd["index"]]

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sisign_pkg_check_data: each data entry is inflated and hashed once however
  * many file descriptions name it (issue #11 item 4); the data-unit cap; the
- * installer's file size limit (sis-format.md §3.6) as the default cap. */
+ * installer's file size limit (sis-format.md §3.6) as the default cap; a
+ * stub's files have no data and that is no failure. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,11 +146,50 @@ static void test_file_size_limit(void)
 	free(p);
 }
 
+/* A stub (SISData without a data unit, install-rules.md IR-SIG-8) of type
+ * SA: its files are on the media it came on, so a description without data
+ * is no failure (it was SISIGN_HASH_MISSING and SISIGN_ERR_MALFORMED, which
+ * made `sisign sign` refuse the installer's own removable-media stubs). */
+static void test_stub_has_no_data(void)
+{
+	const struct tu_sis_spec spec = { 0xE0000001u, 2, 16, 1, 0 };
+	static const uint32_t empty[5] = { 30, 12, 2, 4, 31 }; /* SISData, no unit (§5.12) */
+	struct sisign_pkg *pkg = NULL;
+	struct sisign_error err;
+	size_t len = 0, at;
+	uint8_t *p = tu_build_sis(&spec, &len);
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	/* UID header, SISContents header, the SISCompressed controller, then
+	 * SISData: cut SISData down to an empty array of data units. */
+	at = 24 + 8 + le32(p + 28);
+	at += (4 - at % 4) % 4;
+	CHECK_EQ_INT(le32(p + at), 30);
+	for (int i = 0; i < 5; i++)
+		put_le32(p + at + 4 * (size_t)i, empty[i]);
+	len = at + 20;
+	put_le32(p + 20, (uint32_t)(len - 24));
+	CHECK_EQ_INT(sisign_pkg_parse_mem(p, len, NULL, &pkg, &err), SISIGN_OK);
+	if (pkg) {
+		const struct sisign_controller *c = sisign_pkg_controller(pkg);
+		CHECK_EQ_INT(sisign_pkg_info(pkg)->ndata_units, 0);
+		CHECK_EQ_INT(c->install_type, 0);
+		CHECK_EQ_INT(sisign_pkg_check_data(pkg, &err), SISIGN_OK);
+		for (size_t i = 0; i < c->nfiles; i++)
+			CHECK_EQ_INT(c->files[i].hash_status, SISIGN_HASH_NO_DATA);
+	}
+	sisign_pkg_free(pkg);
+	free(p);
+}
+
 int main(void)
 {
 	test_one_pass_per_entry();
 	test_bad_entry_once();
 	test_data_unit_cap();
 	test_file_size_limit();
+	test_stub_has_no_data();
 	return tu_finish();
 }

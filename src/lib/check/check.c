@@ -675,11 +675,22 @@ static int base_embedded_before(const struct sisign_controller *parent, const st
 	return 0;
 }
 
+/* A stub: a package without file data.  The installer's own test (its
+ * CData::IsStub, install-rules.md IR-SIG-8) is a SISData with no data unit
+ * at all, whatever the type: a removable-media stub (SA, SP, ...) or a
+ * preinstalled one (PA, PP).  A bare controller (ROM stub, .ctl) has no
+ * data either. */
+static int is_stub(const struct sisign_pkg_info *pi)
+{
+	return pi->kind != SISIGN_PKG_SISX || pi->ndata_units == 0;
+}
+
 static void rules_type(struct ctx *x, const struct sisign_controller *parent, const struct sisign_controller *c)
 {
 	const struct sisign_pkg_info *pi = sisign_pkg_info(x->pkg);
 	static const char *const tn[] = { "SA", "SP", "PU", "PA", "PP" };
 	const char *type = c->install_type < 5 ? tn[c->install_type] : "?";
+	int stub = c->depth == 0 && is_stub(pi);
 
 	if ((c->install_type == 1 || c->install_type == 2) && !base_embedded_before(parent, c))
 		add(x, "IR-TYPE-3", SISIGN_CHECK_DEPENDS, NULL, "Reg",
@@ -689,11 +700,10 @@ static void rules_type(struct ctx *x, const struct sisign_controller *parent, co
 	if (c->install_type == 4)
 		add(x, "IR-TYPE-4", SISIGN_CHECK_DEPENDS, NULL, "Reg", "install the base package first",
 			"would fail with KErrMissingBasePackage unless package 0x%08X is installed (type PP)", c->uid);
-	if (c->depth == 0 && pi->kind != SISIGN_PKG_SISX && c->install_type != 3 && c->install_type != 4 &&
-	    !x->pol.allow_package_propagate)
+	if (stub && c->install_type != 3 && c->install_type != 4 && !x->pol.allow_package_propagate)
 		add(x, "IR-SIG-8", SISIGN_CHECK_ERROR, NULL, NULL, "ship the package with its file data",
 			"would fail with KErrSecurityError: a stub of type %s and AllowPackagePropagate is false", type);
-	if (c->install_type == 3 || c->install_type == 4 || (c->depth == 0 && pi->kind != SISIGN_PKG_SISX)) {
+	if (c->install_type == 3 || c->install_type == 4 || stub) {
 		char drive = 0;
 		for (size_t i = 0; i < c->nfiles; i++) {
 			char d = (char)toupper((unsigned char)c->files[i].target[0]);

@@ -428,8 +428,11 @@ static void check_file(struct check_ctx *cx, const struct sisign_controller *c, 
 	}
 	if (c->abs_data_unit >= cx->pkg->nunits || f->file_index >= cx->pkg->units[c->abs_data_unit].nfiles) {
 		/* Preinstalled packages (PA, PP) carry hashes of files that are
-		 * already on the device, and no data. */
-		if (c->install_type == 3 || c->install_type == 4) {
+		 * already on the device, and no data; so does a stub of any type,
+		 * a package whose SISData has no data unit at all (the installer's
+		 * CData::IsStub; install-rules.md IR-SIG-8): its files are on the
+		 * media it came with. */
+		if (c->install_type == 3 || c->install_type == 4 || cx->pkg->nunits == 0) {
 			f->hash_status = SISIGN_HASH_NO_DATA;
 			return;
 		}
