@@ -57,6 +57,14 @@ enum sisign_job_status {
 	SISIGN_JOB_CHECKED = 4,   /* dry run: parsed and checked, nothing written */
 };
 
+/* A job's result, as front ends see it.  The batch does not store this
+ * struct per job: it keeps a few bytes of state per job (status, sizes,
+ * counts; an error's text only for a job that failed; warning texts once
+ * for all the jobs that share them) and fills a sisign_batch_result from
+ * them for each callback and for sisign_batch_result(), so its memory stays
+ * flat in the number of jobs.  (ABI change, SOVERSION still 0:
+ * sisign_batch_result() used to return a pointer to a stored struct.)  The
+ * strings it points to are the batch's, valid until sisign_batch_free(). */
 struct sisign_batch_result {
 	const char *input;
 	const char *output;            /* NULL for verify and dry runs */
@@ -224,9 +232,10 @@ SISIGN_API void sisign_batch_cancel(struct sisign_batch *b);
 SISIGN_API void sisign_batch_stop(struct sisign_batch *b, const struct sisign_error *why);
 
 SISIGN_API size_t sisign_batch_count(const struct sisign_batch *b);
-/* Result of job i (in the order added); NULL if i is out of range.  Valid
- * until sisign_batch_free(). */
-SISIGN_API const struct sisign_batch_result *sisign_batch_result(const struct sisign_batch *b, size_t i);
+/* Fill *out with the result of job i (in the order added): SISIGN_OK, or
+ * SISIGN_ERR_INVALID_ARG (*out cleared: status PENDING) when i is out of
+ * range.  Its strings are the batch's, valid until sisign_batch_free(). */
+SISIGN_API int sisign_batch_result(const struct sisign_batch *b, size_t i, struct sisign_batch_result *out);
 /* Counts per status after (or during) a run. */
 SISIGN_API void sisign_batch_summary(const struct sisign_batch *b, struct sisign_batch_progress *p,
 	size_t *done, size_t *skipped, size_t *checked, size_t *pending);

@@ -922,9 +922,10 @@ static void report_not_started(struct run_ctx *rc, const struct sisign_batch *b)
 	if (!rc->bc->json && rc->audit_fd < 0)
 		return;
 	for (size_t i = 0; i < sisign_batch_count(b); i++) {
-		const struct sisign_batch_result *res = sisign_batch_result(b, i);
+		struct sisign_batch_result res;
 		char *line;
-		if (res->status != SISIGN_JOB_PENDING || !(line = record_json(rc, res, NULL)))
+		if (sisign_batch_result(b, i, &res) != SISIGN_OK || res.status != SISIGN_JOB_PENDING ||
+		    !(line = record_json(rc, &res, NULL)))
 			continue;
 		if (rc->bc->json)
 			fputs(line, stdout);
@@ -1121,12 +1122,14 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	/* Summary: one status for all inputs (cli.h, struct cli_tally). */
 	cli_tally_init(&tally);
 	for (size_t i = 0; i < sisign_batch_count(b); i++) {
-		const struct sisign_batch_result *res = sisign_batch_result(b, i);
-		if (res->status == SISIGN_JOB_FAILED) {
+		struct sisign_batch_result res;
+		if (sisign_batch_result(b, i, &res) != SISIGN_OK)
+			continue;
+		if (res.status == SISIGN_JOB_FAILED) {
 			failed++;
-			cli_tally_failed(&tally, cli_exit_for_error(res->err.code));
-		} else if (res->status != SISIGN_JOB_PENDING) {
-			cli_tally_result(&tally, res->verdict >= 0 ? verdict_exit(res->verdict) : EXIT_OK);
+			cli_tally_failed(&tally, cli_exit_for_error(res.err.code));
+		} else if (res.status != SISIGN_JOB_PENDING) {
+			cli_tally_result(&tally, res.verdict >= 0 ? verdict_exit(res.verdict) : EXIT_OK);
 		}
 	}
 	sisign_batch_summary(b, NULL, &done, &skipped, &checked, &pending);

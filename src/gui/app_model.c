@@ -1794,8 +1794,8 @@ static gpointer batch_thread(gpointer data)
 	/* Jobs never started (cancelled, or stopped by a failing token) got
 	 * no result callback. */
 	for (k = 0; k < sisign_batch_count(lib); k++) {
-		const struct sisign_batch_result *res = sisign_batch_result(lib, k);
-		if (res && res->status == SISIGN_JOB_PENDING)
+		struct sisign_batch_result res;
+		if (sisign_batch_result(lib, k, &res) == SISIGN_OK && res.status == SISIGN_JOB_PENDING)
 			post_row(b, g_array_index(b->job_row, guint, k), GUI_JOB_CANCELLED,
 				g_strdup(r == SISIGN_ERR_TOKEN_FAILED ? "Not started: signing stopped when the token failed"
 					: d->error ? d->error : "Cancelled"), NULL, -1, FALSE);

@@ -173,6 +173,14 @@ static void on_progress(void *ud, const struct sisign_batch_progress *p)
 	c->last_done = p->files_done;
 }
 
+/* Job i's result (sisign_batch_result fills a copy). */
+static struct sisign_batch_result res_of(const struct sisign_batch *b, size_t i)
+{
+	struct sisign_batch_result r;
+	CHECK_EQ_INT(sisign_batch_result(b, i, &r), SISIGN_OK);
+	return r;
+}
+
 static struct sisign_batch *new_batch(struct sisign_batch_opts *o, const char *in, const char *out)
 {
 	struct sisign_batch *b = NULL;
@@ -269,7 +277,7 @@ static void test_batch(void)
 	CHECK_EQ_INT(done, NPKG - 1);
 	CHECK_EQ_INT(skipped + checked + pending, 0);
 	for (size_t i = 0; i < NPKG; i++) {
-		const struct sisign_batch_result *r = sisign_batch_result(b, i);
+		struct sisign_batch_result rr = res_of(b, i), *r = &rr;
 		path_of(p, sizeof p, "out", i);
 		if (i == BAD) {
 			CHECK_EQ_INT(r->status, SISIGN_JOB_FAILED);
@@ -285,7 +293,11 @@ static void test_batch(void)
 		CHECK_EQ_INT(verify_file(p, &nch), SISIGN_VERDICT_SELF_SIGNED);
 		CHECK_EQ_INT(nch, 1);
 	}
-	CHECK(sisign_batch_result(b, NPKG) == NULL);
+	{
+		struct sisign_batch_result none;
+		CHECK_EQ_INT(sisign_batch_result(b, NPKG, &none), SISIGN_ERR_INVALID_ARG);
+		CHECK_EQ_INT(none.status, SISIGN_JOB_PENDING);
+	}
 	sisign_batch_free(b);
 	snprintf(dir, sizeof dir, "%s/out", tmp);
 	CHECK_EQ_INT(count_tmp(dir), 0);
@@ -311,7 +323,7 @@ static void test_batch(void)
 	sisign_batch_summary(b, NULL, &done, &skipped, &checked, &pending);
 	CHECK_EQ_INT(skipped, NPKG - 1);
 	CHECK_EQ_INT(done, 0);
-	CHECK_EQ_INT(sisign_batch_result(b, BAD)->err.code, SISIGN_ERR_HASH_MISMATCH);
+	CHECK_EQ_INT(res_of(b, BAD).err.code, SISIGN_ERR_HASH_MISMATCH);
 	sisign_batch_free(b);
 
 	/* 3. Sign out/ in place with parallel_sign and resign: still one chain. */
@@ -322,7 +334,7 @@ static void test_batch(void)
 	b = new_batch(&o, "out", NULL);
 	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_OK);
 	for (size_t i = 0; i < NPKG; i++) {
-		const struct sisign_batch_result *r = sisign_batch_result(b, i);
+		struct sisign_batch_result rr = res_of(b, i), *r = &rr;
 		if (i == BAD) {
 			CHECK_EQ_INT(r->err.code, SISIGN_ERR_SYSTEM); /* no such output */
 			continue;
@@ -338,7 +350,7 @@ static void test_batch(void)
 	o.resign = 0;
 	b = new_batch(&o, "out", NULL);
 	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_OK);
-	CHECK_EQ_INT(sisign_batch_result(b, 0)->nchains, 2);
+	CHECK_EQ_INT(res_of(b, 0).nchains, 2);
 	sisign_batch_free(b);
 	/* ... and a third with 3 signatures in flight (token_sessions; with
 	 * threads 1 the batch still runs 3 workers). */
@@ -350,7 +362,7 @@ static void test_batch(void)
 	for (size_t i = 0; i < NPKG; i++) {
 		if (i == BAD)
 			continue;
-		CHECK_EQ_INT(sisign_batch_result(b, i)->status, SISIGN_JOB_DONE);
+		CHECK_EQ_INT(res_of(b, i).status, SISIGN_JOB_DONE);
 		path_of(p, sizeof p, "out", i);
 		CHECK_EQ_INT(verify_file(p, &nch), SISIGN_VERDICT_SELF_SIGNED);
 		CHECK_EQ_INT(nch, 3);
@@ -363,10 +375,10 @@ static void test_batch(void)
 	o.op = SISIGN_BATCH_VERIFY;
 	b = new_batch(&o, "out", NULL);
 	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_OK);
-	CHECK_EQ_INT(sisign_batch_result(b, 0)->verdict, SISIGN_VERDICT_SELF_SIGNED);
-	CHECK_EQ_INT(sisign_batch_result(b, 0)->nchains, 3);
-	CHECK(sisign_batch_result(b, 0)->output == NULL);
-	CHECK_EQ_INT(sisign_batch_result(b, BAD)->status, SISIGN_JOB_FAILED);
+	CHECK_EQ_INT(res_of(b, 0).verdict, SISIGN_VERDICT_SELF_SIGNED);
+	CHECK_EQ_INT(res_of(b, 0).nchains, 3);
+	CHECK(res_of(b, 0).output == NULL);
+	CHECK_EQ_INT(res_of(b, BAD).status, SISIGN_JOB_FAILED);
 	sisign_batch_free(b);
 
 	/* 5. Unsign all in place. */
@@ -374,13 +386,13 @@ static void test_batch(void)
 	o.unsign_all = 1;
 	b = new_batch(&o, "out", NULL);
 	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_OK);
-	CHECK_EQ_INT(sisign_batch_result(b, 0)->status, SISIGN_JOB_DONE);
-	CHECK_EQ_INT(sisign_batch_result(b, 0)->nchains, 0);
+	CHECK_EQ_INT(res_of(b, 0).status, SISIGN_JOB_DONE);
+	CHECK_EQ_INT(res_of(b, 0).nchains, 0);
 	sisign_batch_free(b);
 	/* Unsigning an unsigned package: exact error. */
 	b = new_batch(&o, "out", NULL);
 	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_OK);
-	CHECK_EQ_INT(sisign_batch_result(b, 0)->err.code, SISIGN_ERR_NOT_SIGNED);
+	CHECK_EQ_INT(res_of(b, 0).err.code, SISIGN_ERR_NOT_SIGNED);
 	sisign_batch_free(b);
 
 	/* 6. Dry run: parses and checks everything, writes nothing. */
@@ -396,7 +408,7 @@ static void test_batch(void)
 	sisign_batch_summary(b, NULL, &done, &skipped, &checked, &pending);
 	CHECK_EQ_INT(checked, NPKG - 1);
 	CHECK_EQ_INT(done, 0);
-	CHECK_EQ_INT(sisign_batch_result(b, BAD)->err.code, SISIGN_ERR_HASH_MISMATCH);
+	CHECK_EQ_INT(res_of(b, BAD).err.code, SISIGN_ERR_HASH_MISMATCH);
 	sisign_batch_free(b);
 	{
 		DIR *d = opendir(dir);
@@ -430,7 +442,7 @@ static void test_batch(void)
 	CHECK(pending > 0);
 	CHECK(cnt.results >= 3 && cnt.results <= 4);
 	for (size_t i = 0; i < NPKG; i++) {
-		const struct sisign_batch_result *r = sisign_batch_result(b, i);
+		struct sisign_batch_result rr = res_of(b, i), *r = &rr;
 		path_of(p, sizeof p, "cancel", i);
 		if (r->status == SISIGN_JOB_DONE)
 			CHECK(verify_file(p, &nch) == SISIGN_VERDICT_SELF_SIGNED);
@@ -536,7 +548,7 @@ static void test_commit_hook(void)
 	CHECK_EQ_INT(h.calls, 3);
 	CHECK(h.absent_each_time);
 	for (size_t i = 0; i < NPKG; i++) {
-		const struct sisign_batch_result *r = sisign_batch_result(b, i);
+		struct sisign_batch_result rr = res_of(b, i), *r = &rr;
 		path_of(p, sizeof p, "hook", i);
 		if (i < 2) { /* committed: the file has the digest the hook saw */
 			CHECK_EQ_INT(r->status, SISIGN_JOB_DONE);
