@@ -23,6 +23,8 @@
 
 #include <openssl/evp.h>
 
+#include <sisign/check.h>
+
 #include "format/format_private.h"
 #include "sign/sign_private.h"
 
@@ -44,10 +46,13 @@ struct job {
 	char *dir_pending;       /* the path renamed into place, whose directory is not synced yet */
 	struct job_err *err;     /* FAILED: the rest of the error (NULL if there was no memory for it) */
 	const char *warnings;    /* interned, one per line; NULL if none */
+	const struct sisign_finding *findings; /* interned (texts and array); NULL if none */
 	uint64_t input_size;
 	int err_code;            /* FAILED: enum sisign_err; else 0 */
 	uint32_t nchains;
 	uint32_t nwarnings;
+	uint32_t nfindings;
+	int8_t check_worst;      /* -1: not checked; else the report's worst */
 	int8_t status;           /* enum sisign_job_status */
 	int8_t verdict;          /* VERIFY: enum sisign_verdict; else -1 */
 	uint8_t has_sha;         /* b->sha[index] holds the output's SHA-256 */
@@ -71,7 +76,7 @@ struct sisign_batch {
 	int has_parse, has_verify;
 	struct job *jobs;
 	size_t njobs, cap;
-	struct intern texts;     /* warning texts, shared by the jobs that have the same */
+	struct intern texts;     /* warning texts and findings, shared by the jobs that have the same */
 	uint8_t (*sha)[32];      /* per job, when opts.output_sha256 or on_commit: the output's SHA-256 */
 
 	atomic_int cancel;
@@ -191,6 +196,7 @@ int sisign_batch_add(struct sisign_batch *b, const char *input, const char *outp
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	}
 	j->verdict = -1;
+	j->check_worst = -1;
 	j->status = SISIGN_JOB_PENDING;
 	b->njobs++;
 	return SISIGN_OK;
@@ -285,6 +291,9 @@ static void job_result(const struct sisign_batch *b, const struct job *j, struct
 	r->verdict = j->verdict;
 	r->warnings = j->warnings ? j->warnings : "";
 	r->nwarnings = j->nwarnings;
+	r->check_worst = j->check_worst;
+	r->nfindings = j->nfindings;
+	r->findings = j->findings;
 }
 
 int sisign_batch_result(const struct sisign_batch *b, size_t i, struct sisign_batch_result *out)
@@ -294,6 +303,7 @@ int sisign_batch_result(const struct sisign_batch *b, size_t i, struct sisign_ba
 	if (!b || i >= b->njobs) {
 		memset(out, 0, sizeof *out);
 		out->verdict = -1;
+		out->check_worst = -1;
 		out->warnings = "";
 		sisign_error_clear(&out->err);
 		return SISIGN_ERR_INVALID_ARG;
@@ -533,6 +543,88 @@ static int sign_job(struct sisign_batch *b, struct sisign_pkg *pkg, struct sisig
 		b->opts.parallel_sign && b->opts.token_sessions == 0 ? NULL : &b->queue, &b->stop, err);
 }
 
+/* Keep a check report's findings in the job: their texts and then the
+ * array itself interned, so the jobs whose findings are the same (a batch
+ * of like packages) share one copy. */
+static int job_set_findings(struct sisign_batch *b, struct job *j, const struct sisign_check_report *rep,
+	struct sisign_error *err)
+{
+	struct sisign_finding *v;
+	size_t n = rep->nfindings;
+
+	j->check_worst = (int8_t)rep->worst;
+	j->findings = NULL;
+	j->nfindings = 0;
+	if (n == 0)
+		return SISIGN_OK;
+	/* calloc: the padding is zero too, so equal findings are equal bytes */
+	if (!(v = calloc(n, sizeof *v)))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct sisign_finding *f = &rep->findings[i];
+		v[i].rule = f->rule; /* static, like fix and needs */
+		v[i].severity = f->severity;
+		v[i].depth = f->depth;
+		v[i].uid = f->uid;
+		v[i].fix = f->fix;
+		v[i].needs = f->needs;
+		v[i].file = (char *)intern_str(&b->texts, f->file);
+		v[i].message = (char *)intern_str(&b->texts, f->message);
+		if ((f->file && !v[i].file) || (f->message && !v[i].message)) {
+			free(v);
+			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		}
+	}
+	j->findings = intern_blob(&b->texts, v, n * sizeof *v);
+	free(v);
+	if (!j->findings)
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	j->nfindings = (uint32_t)n;
+	return SISIGN_OK;
+}
+
+/* opts.check: the install rules on the package as signed (as_signed), or
+ * for a dry run as it would be signed (this identity's chain added), with
+ * sisign_pkg_check_install's defaults, as a one-package `sisign sign`.
+ * With check_strict a package the installer would refuse fails the job. */
+static int check_job(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int as_signed,
+	struct sisign_error *err)
+{
+	struct sisign_check_opts o;
+	struct sisign_check_report *rep = NULL;
+	int r;
+
+	memset(&o, 0, sizeof o);
+	o.skip_data = 1; /* every file's hash was checked before signing */
+	if (!as_signed) {
+		o.certs = sisign_identity_chain(b->opts.identity, &o.certs_len);
+		o.keep_chains = 1;
+	}
+	if ((r = sisign_pkg_check_install(pkg, &o, &rep, err)) != SISIGN_OK)
+		return r;
+	if ((r = job_set_findings(b, j, rep, err)) != SISIGN_OK)
+		goto out;
+	if (b->opts.check_strict && rep->worst >= SISIGN_CHECK_ERROR) {
+		const struct sisign_finding *first = NULL;
+		size_t nerr = 0;
+		for (size_t i = 0; i < rep->nfindings; i++) {
+			if (rep->findings[i].severity < SISIGN_CHECK_ERROR)
+				continue;
+			if (!nerr++)
+				first = &rep->findings[i];
+		}
+		r = err_set(err, SISIGN_ERR_WOULD_NOT_INSTALL, -1, as_signed ?
+			"the installer would refuse the signed package (%s%s): nothing written" :
+			"the installer would refuse this package once signed (%s%s)",
+			first ? first->rule : "?", nerr > 1 ? " and more" : "");
+		goto out;
+	}
+	r = SISIGN_OK;
+out:
+	sisign_check_report_free(rep);
+	return r;
+}
+
 static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int mode,
 	struct sisign_error *err)
 {
@@ -566,11 +658,13 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 	if (b->opts.dry_run) {
 		j->status = SISIGN_JOB_CHECKED;
 		j->nchains = (uint32_t)pkg->top.nchains;
-		return SISIGN_OK;
+		return b->opts.check ? check_job(b, j, pkg, 0, err) : SISIGN_OK;
 	}
 	if ((r = sign_job(b, pkg, err)) != SISIGN_OK)
 		return r;
 	j->nchains = (uint32_t)pkg->top.nchains; /* for on_commit's record too */
+	if (b->opts.check && (r = check_job(b, j, pkg, 1, err)) != SISIGN_OK)
+		return r;
 	if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 		return r;
 	j->status = SISIGN_JOB_DONE;
