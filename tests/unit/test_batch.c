@@ -785,7 +785,10 @@ static size_t malloc_held(void)
 
 static void test_flat_state(void)
 {
-	enum { NJOBS = 4096 };
+	/* Under a sanitizer mallinfo2 counts nothing and every malloc is
+	 * slow (ctest's fast_unwind_on_malloc=0): 64 jobs then, for the rest
+	 * of the checks. */
+	const size_t NJOBS = malloc_held() ? 4096 : 64;
 	char key[4096], cert[4096], p[4096];
 	struct sisign_signer *sg = NULL;
 	struct sisign_identity *id = NULL;
@@ -815,7 +818,7 @@ static void test_flat_state(void)
 	CHECK_EQ_INT(sisign_batch_run(b, &err), SISIGN_OK);
 	after = malloc_held();
 	sisign_batch_summary(b, NULL, NULL, NULL, &checked, NULL);
-	CHECK_EQ_INT(checked, NJOBS);
+	CHECK(checked == NJOBS);
 	r0 = res_of(b, 0);
 	rn = res_of(b, NJOBS - 1);
 	CHECK_EQ_INT(r0.status, SISIGN_JOB_CHECKED);
