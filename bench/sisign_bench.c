@@ -326,8 +326,11 @@ static double run_batch(const char *dir, const char *outdir, size_t n, struct si
 		die("batch run", &e);
 	t0 = now() - t0;
 	sisign_batch_summary(b, NULL, &done, NULL, NULL, NULL);
-	if (done != n)
-		die("batch: not every package was signed", &sisign_batch_result(b, 0)->err);
+	if (done != n) {
+		struct sisign_batch_result res;
+		(void)sisign_batch_result(b, 0, &res);
+		die("batch: not every package was signed", &res.err);
+	}
 	sisign_batch_free(b);
 	return (double)n / t0;
 }

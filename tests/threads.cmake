@@ -8,7 +8,8 @@
 # TSan; its threads run the same code as test_batch's.
 foreach(t unit.test_batch unit.test_hash_threads integration.test_batch
           integration.test_batch_token integration.test_token_faults
-          integration.test_token_sessions integration.test_token_sessions_remote)
+          integration.test_token_sessions integration.test_token_sessions_remote
+          integration.test_batch_check)
   if(TEST ${t})
     set_property(TEST ${t} APPEND PROPERTY LABELS threads)
   endif()

@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sisign/check.h>
 #include <sisign/error.h>
 #include <sisign/package.h>
 #include <sisign/sign.h>
@@ -53,10 +54,19 @@ enum sisign_job_status {
 	                           * before this job's signature; nothing was written for it */
 	SISIGN_JOB_DONE = 1,      /* output written (verify: report produced) */
 	SISIGN_JOB_SKIPPED = 2,   /* --skip-signed: the output already is what signing would write */
-	SISIGN_JOB_FAILED = 3,    /* see err; no output was written for it */
+	SISIGN_JOB_FAILED = 3,    /* see err; no output was written for it (with check_strict, a package the
+	                           * installer would refuse: SISIGN_ERR_WOULD_NOT_INSTALL, findings filled) */
 	SISIGN_JOB_CHECKED = 4,   /* dry run: parsed and checked, nothing written */
 };
 
+/* A job's result, as front ends see it.  The batch does not store this
+ * struct per job: it keeps a few bytes of state per job (status, sizes,
+ * counts; an error's text only for a job that failed; warning texts once
+ * for all the jobs that share them) and fills a sisign_batch_result from
+ * them for each callback and for sisign_batch_result(), so its memory stays
+ * flat in the number of jobs.  (ABI change, SOVERSION still 0:
+ * sisign_batch_result() used to return a pointer to a stored struct.)  The
+ * strings it points to are the batch's, valid until sisign_batch_free(). */
 struct sisign_batch_result {
 	const char *input;
 	const char *output;            /* NULL for verify and dry runs */
@@ -70,6 +80,16 @@ struct sisign_batch_result {
 	 * the batch. */
 	const char *warnings;
 	size_t nwarnings;
+	/* SIGN with opts.check: what the install rules (sisign_pkg_check_install,
+	 * docs/check.md) say about the package as signed — or, in a dry run,
+	 * as it would be signed.  check_worst: -1 not checked (check off, a
+	 * skipped job, one that failed before its check), 0 no finding, else
+	 * the highest enum sisign_check_severity.  The findings (controller
+	 * order, then rule order) are the batch's, shared by the jobs whose
+	 * findings are the same; a FAILED job keeps the findings of its check. */
+	int check_worst;
+	size_t nfindings;
+	const struct sisign_finding *findings;
 };
 
 struct sisign_batch_progress {
@@ -175,6 +195,21 @@ struct sisign_batch_opts {
 	 * When one fails because the token is gone or broken, the others
 	 * already in flight still finish. */
 	int token_sessions;
+	/* SIGN: run the install rules of `sisign check` (sisign_pkg_check_install
+	 * with its defaults: the package's own chains, the new one included;
+	 * Symbian's default policy; now) on each package once it is signed and
+	 * before its output is written (a dry run: as it would be signed, with
+	 * the identity's chain); file data is not hashed again.  Each job's
+	 * result carries the findings (check_worst, findings).  A check that
+	 * cannot run (unreadable data, no memory) fails the job, as it fails
+	 * a one-package `sisign sign`.  Skipped jobs (skip_signed) are not
+	 * checked. */
+	int check;
+	/* With check: a package the installer would refuse (an error-severity
+	 * finding) is FAILED with SISIGN_ERR_WOULD_NOT_INSTALL and nothing is
+	 * written for it (in a dry run it is FAILED likewise); the other jobs go
+	 * on. */
+	int check_strict;
 };
 
 /* The most signatures a batch keeps in flight (token_sessions): libp11
@@ -225,9 +260,10 @@ SISIGN_API void sisign_batch_cancel(struct sisign_batch *b);
 SISIGN_API void sisign_batch_stop(struct sisign_batch *b, const struct sisign_error *why);
 
 SISIGN_API size_t sisign_batch_count(const struct sisign_batch *b);
-/* Result of job i (in the order added); NULL if i is out of range.  Valid
- * until sisign_batch_free(). */
-SISIGN_API const struct sisign_batch_result *sisign_batch_result(const struct sisign_batch *b, size_t i);
+/* Fill *out with the result of job i (in the order added): SISIGN_OK, or
+ * SISIGN_ERR_INVALID_ARG (*out cleared: status PENDING) when i is out of
+ * range.  Its strings are the batch's, valid until sisign_batch_free(). */
+SISIGN_API int sisign_batch_result(const struct sisign_batch *b, size_t i, struct sisign_batch_result *out);
 /* Counts per status after (or during) a run. */
 SISIGN_API void sisign_batch_summary(const struct sisign_batch *b, struct sisign_batch_progress *p,
 	size_t *done, size_t *skipped, size_t *checked, size_t *pending);

@@ -81,6 +81,11 @@ enum sisign_err {
 	 * verify.  Further operations on it are pointless: a batch stops at the
 	 * first one.  sisign_error.ckr holds the CK_RV (0 for a bad signature). */
 	SISIGN_ERR_TOKEN_FAILED = -42,
+
+	/* The device's installer would refuse the package as signed (an
+	 * error-severity finding of sisign_pkg_check_install); a batch with
+	 * check_strict fails such a job with it and writes nothing. */
+	SISIGN_ERR_WOULD_NOT_INSTALL = -43,
 };
 
 /* Filled where a failure happens.  Callers may pass NULL where they only want

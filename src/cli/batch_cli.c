@@ -2,6 +2,7 @@
 /* Batch front end: see batch_cli.h. */
 #include "batch_cli.h"
 
+#include "check_cli.h"
 #include "cli.h"
 #include "fe.h"
 
@@ -643,6 +644,18 @@ static char *record_json(struct run_ctx *rc, const struct sisign_batch_result *r
 		w += n + (w[n] == '\n');
 	}
 	fe_json_end_array(&j);
+	if (rc->op == SISIGN_BATCH_SIGN) {
+		/* The install rules on the package as signed (docs/check.md). */
+		fe_json_key(&j, "install_check");
+		if (r->check_worst < 0) {
+			fe_json_null(&j);
+		} else {
+			fe_json_begin_object(&j);
+			fe_json_kv_string(&j, "verdict", check_cli_json_verdict(r->check_worst));
+			check_cli_json_finding_list(&j, r->findings, r->nfindings);
+			fe_json_end_object(&j);
+		}
+	}
 	if (rc->bc->audit_log) {
 		fe_json_kv_string(&j, "user", rc->user);
 		fe_json_kv_string(&j, "host", rc->host);
@@ -796,6 +809,11 @@ static void on_result(void *ud, size_t index, const struct sisign_batch_result *
 {
 	struct run_ctx *rc = ud;
 	(void)index;
+	if (r->check_worst >= 0 && !rc->bc->json) {
+		/* as a one-package sign prints them */
+		progress_clear(&rc->prog);
+		check_cli_sign_findings(r->input, r->findings, r->nfindings, r->check_worst, rc->bc->strict);
+	}
 	if (r->status == SISIGN_JOB_FAILED && !rc->bc->json) {
 		progress_clear(&rc->prog);
 		fe_print_error(stderr, cli_progname, r->input, &r->err);
@@ -896,6 +914,7 @@ static void report_key_failed(struct run_ctx *rc, const struct items *it, int ec
 	memset(&r, 0, sizeof r);
 	r.status = SISIGN_JOB_FAILED;
 	r.verdict = -1;
+	r.check_worst = -1;
 	r.err = *why;
 	if (!r.err.code) {
 		sisign_error_clear(&r.err);
@@ -922,9 +941,10 @@ static void report_not_started(struct run_ctx *rc, const struct sisign_batch *b)
 	if (!rc->bc->json && rc->audit_fd < 0)
 		return;
 	for (size_t i = 0; i < sisign_batch_count(b); i++) {
-		const struct sisign_batch_result *res = sisign_batch_result(b, i);
+		struct sisign_batch_result res;
 		char *line;
-		if (res->status != SISIGN_JOB_PENDING || !(line = record_json(rc, res, NULL)))
+		if (sisign_batch_result(b, i, &res) != SISIGN_OK || res.status != SISIGN_JOB_PENDING ||
+		    !(line = record_json(rc, &res, NULL)))
 			continue;
 		if (rc->bc->json)
 			fputs(line, stdout);
@@ -1065,6 +1085,9 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	o.skip_signed = bc->skip_signed;
 	o.resign = bc->resign;
 	o.unsign_all = bc->unsign_all;
+	/* sign: the install rules on every package, as for one (docs/check.md) */
+	o.check = op == SISIGN_BATCH_SIGN;
+	o.check_strict = bc->strict;
 	o.dry_run = bc->dry_run;
 	o.no_wait = bc->no_wait;
 	/* In place a file keeps its own bits (the library takes & 0777).
@@ -1121,12 +1144,14 @@ int batch_cli_run(struct batch_cli *bc, const char *cmd, enum sisign_batch_op op
 	/* Summary: one status for all inputs (cli.h, struct cli_tally). */
 	cli_tally_init(&tally);
 	for (size_t i = 0; i < sisign_batch_count(b); i++) {
-		const struct sisign_batch_result *res = sisign_batch_result(b, i);
-		if (res->status == SISIGN_JOB_FAILED) {
+		struct sisign_batch_result res;
+		if (sisign_batch_result(b, i, &res) != SISIGN_OK)
+			continue;
+		if (res.status == SISIGN_JOB_FAILED) {
 			failed++;
-			cli_tally_failed(&tally, cli_exit_for_error(res->err.code));
-		} else if (res->status != SISIGN_JOB_PENDING) {
-			cli_tally_result(&tally, res->verdict >= 0 ? verdict_exit(res->verdict) : EXIT_OK);
+			cli_tally_failed(&tally, cli_exit_for_error(res.err.code));
+		} else if (res.status != SISIGN_JOB_PENDING) {
+			cli_tally_result(&tally, res.verdict >= 0 ? verdict_exit(res.verdict) : EXIT_OK);
 		}
 	}
 	sisign_batch_summary(b, NULL, &done, &skipped, &checked, &pending);

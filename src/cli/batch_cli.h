@@ -64,6 +64,7 @@ struct batch_cli {
 	int progress;           /* --progress: a bar even when stderr is not a terminal */
 	int dry_run;            /* --dry-run */
 	int unsign_all;         /* unsign --all (set by the command) */
+	int strict;             /* sign --strict: a package the installer would refuse is an error (set by the command) */
 	int any;                /* a batch-only option was given */
 };
 

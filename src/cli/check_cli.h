@@ -26,6 +26,20 @@ void check_cli_print_finding(FILE *fp, const char *indent, const struct sisign_f
 /* The report's keys of a JSON record: verdict, trust, depends_on,
  * requested_capabilities, findings. */
 void check_cli_json_findings(struct fe_json *j, const struct sisign_check_report *rep);
+/* "installs", "would_not_install" or "depends" for a report's worst severity. */
+const char *check_cli_json_verdict(int worst);
+/* The "findings" key of a JSON record: [{"rule", "severity", "depth", "uid",
+ * "file", "message", "fix", "needs"}, ...] (docs/json.md). */
+void check_cli_json_finding_list(struct fe_json *j, const struct sisign_finding *findings, size_t n);
+/* What `sisign sign` says about the install rules on a package it signed
+ * (one package, or each of a batch): each error and depends finding as a
+ * line "PROG: INPUT: warning: RULE (severity): [FILE: ]message; fix: ..."
+ * on stderr ("error:" instead of "warning:" for an error finding with
+ * strict), warning-severity ones (prompts the user will see) only with -v;
+ * and without strict, when worst is error, a line that the installer
+ * would refuse it (with strict the caller says that nothing was written). */
+void check_cli_sign_findings(const char *input, const struct sisign_finding *findings, size_t n, int worst,
+	int strict);
 /* The rule list and exit statuses of `sisign help check` (after its help text). */
 void check_cli_help_rules(FILE *fp);
 /* --trusted-root FILE[=CAPS] into r (arg is changed); -1 after a usage error. */

@@ -103,29 +103,19 @@ static void text_report(const char *path, const struct sisign_check_report *rep)
 		fprintf(stderr, "%s: the rules: 'sisign help check', %s\n", cli_progname, CHECK_DOC);
 }
 
-void check_cli_json_findings(struct fe_json *j, const struct sisign_check_report *rep)
+const char *check_cli_json_verdict(int worst)
 {
-	char needs[128], uid[16];
+	return worst >= SISIGN_CHECK_ERROR ? "would_not_install" : worst == SISIGN_CHECK_DEPENDS ? "depends" : "installs";
+}
 
-	fe_json_kv_string(j, "verdict", rep->worst >= SISIGN_CHECK_ERROR ? "would_not_install" :
-		rep->worst == SISIGN_CHECK_DEPENDS ? "depends" : "installs");
-	fe_json_kv_string(j, "trust", sisign_check_trust_name(rep->trust));
-	check_cli_needs(rep, needs, sizeof needs);
-	fe_json_key(j, "depends_on");
-	fe_json_begin_array(j);
-	for (char *save = NULL, *tok = strtok_r(needs, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
-		fe_json_string(j, tok);
-	fe_json_end_array(j);
-	fe_json_key(j, "requested_capabilities");
-	fe_json_begin_array(j);
-	for (unsigned i = 0; i < 64; i++)
-		if (rep->requested_caps[i / 32] & (1u << (i % 32)))
-			fe_json_string(j, sisign_capability_name(i));
-	fe_json_end_array(j);
+void check_cli_json_finding_list(struct fe_json *j, const struct sisign_finding *findings, size_t n)
+{
+	char uid[16];
+
 	fe_json_key(j, "findings");
 	fe_json_begin_array(j);
-	for (size_t i = 0; i < rep->nfindings; i++) {
-		const struct sisign_finding *f = &rep->findings[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct sisign_finding *f = &findings[i];
 		fe_json_begin_object(j);
 		fe_json_kv_string(j, "rule", f->rule);
 		fe_json_kv_string(j, "severity", sisign_check_severity_name(f->severity));
@@ -139,6 +129,27 @@ void check_cli_json_findings(struct fe_json *j, const struct sisign_check_report
 		fe_json_end_object(j);
 	}
 	fe_json_end_array(j);
+}
+
+void check_cli_json_findings(struct fe_json *j, const struct sisign_check_report *rep)
+{
+	char needs[128];
+
+	fe_json_kv_string(j, "verdict", check_cli_json_verdict(rep->worst));
+	fe_json_kv_string(j, "trust", sisign_check_trust_name(rep->trust));
+	check_cli_needs(rep, needs, sizeof needs);
+	fe_json_key(j, "depends_on");
+	fe_json_begin_array(j);
+	for (char *save = NULL, *tok = strtok_r(needs, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		fe_json_string(j, tok);
+	fe_json_end_array(j);
+	fe_json_key(j, "requested_capabilities");
+	fe_json_begin_array(j);
+	for (unsigned i = 0; i < 64; i++)
+		if (rep->requested_caps[i / 32] & (1u << (i % 32)))
+			fe_json_string(j, sisign_capability_name(i));
+	fe_json_end_array(j);
+	check_cli_json_finding_list(j, rep->findings, rep->nfindings);
 }
 
 static void json_failed(const char *path, const struct sisign_error *err)

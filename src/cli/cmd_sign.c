@@ -19,10 +19,32 @@
 
 enum { OPT_STRICT = 0x2100 };
 
-/* The install rules on the package as signed (docs/check.md): error and
- * depends findings as warnings on stderr (warning ones, which are prompts
- * the user will see, only with -v); with strict, an error-severity one refuses the output
- * (exit 14).  Returns an exit code. */
+void check_cli_sign_findings(const char *input, const struct sisign_finding *findings, size_t n, int worst,
+	int strict)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sisign_finding *f = &findings[i];
+		if (f->severity == SISIGN_CHECK_WARNING && !cli_verbose)
+			continue; /* a prompt the user may see (self-signed, capabilities): only with -v */
+		fprintf(stderr, "%s: ", cli_progname);
+		fe_fputs_safe(input, stderr);
+		fprintf(stderr, ": %s: %s (%s): ", strict && f->severity == SISIGN_CHECK_ERROR ? "error" : "warning",
+			f->rule, sisign_check_severity_name(f->severity));
+		if (f->file) {
+			fe_fputs_safe(f->file, stderr);
+			fputs(": ", stderr);
+		}
+		fe_fputs_safe(f->message, stderr);
+		fprintf(stderr, "; fix: %s\n", f->fix);
+	}
+	if (worst >= SISIGN_CHECK_ERROR && !strict)
+		cli_msg("%s: the installer would refuse the signed package; see 'sisign check' (--strict refuses "
+			"to write it)", input);
+}
+
+/* The install rules on the package as signed (docs/check.md), printed by
+ * check_cli_sign_findings; with strict, an error-severity finding refuses
+ * the output (exit 14).  Returns an exit code. */
 static int sign_check(struct sisign_pkg *pkg, const char *input, int strict)
 {
 	struct sisign_check_opts o;
@@ -39,29 +61,10 @@ static int sign_check(struct sisign_pkg *pkg, const char *input, int strict)
 			err.code = r;
 		return cli_report(input, &err);
 	}
-	for (size_t i = 0; i < rep->nfindings; i++) {
-		const struct sisign_finding *f = &rep->findings[i];
-		if (f->severity == SISIGN_CHECK_WARNING && !cli_verbose)
-			continue; /* a prompt the user may see (self-signed, capabilities): only with -v */
-		fprintf(stderr, "%s: ", cli_progname);
-		fe_fputs_safe(input, stderr);
-		fprintf(stderr, ": %s: %s (%s): ", strict && f->severity == SISIGN_CHECK_ERROR ? "error" : "warning",
-			f->rule, sisign_check_severity_name(f->severity));
-		if (f->file) {
-			fe_fputs_safe(f->file, stderr);
-			fputs(": ", stderr);
-		}
-		fe_fputs_safe(f->message, stderr);
-		fprintf(stderr, "; fix: %s\n", f->fix);
-	}
-	if (rep->worst >= SISIGN_CHECK_ERROR) {
-		if (strict) {
-			cli_msg("%s: the installer would refuse the signed package (--strict): nothing written", input);
-			rc = EXIT_WOULD_NOT_INSTALL;
-		} else {
-			cli_msg("%s: the installer would refuse the signed package; see 'sisign check' (--strict refuses "
-				"to write it)", input);
-		}
+	check_cli_sign_findings(input, rep->findings, rep->nfindings, rep->worst, strict);
+	if (rep->worst >= SISIGN_CHECK_ERROR && strict) {
+		cli_msg("%s: the installer would refuse the signed package (--strict): nothing written", input);
+		rc = EXIT_WOULD_NOT_INSTALL;
 	}
 	sisign_check_report_free(rep);
 	return rc;
@@ -119,8 +122,7 @@ static int cmd_sign(int argc, char **argv)
 	/* Several inputs, a directory or a batch option: the batch engine,
 	 * with one signer (one token login) for all of them. */
 	if (batch_cli_wanted(&bc, argc - optind, argv + optind)) {
-		if (strict)
-			return cli_usage_error(argv[0], "--strict is for one package (-o OUT or --in-place)");
+		bc.strict = strict;
 		bc.output = ot.output; /* one input with --json, --dry-run, ...: batch_cli_run checks */
 		bc.in_place = ot.in_place;
 		return batch_cli_run(&bc, argv[0], SISIGN_BATCH_SIGN, &ko, NULL, argc - optind, argv + optind);
@@ -201,13 +203,15 @@ const struct cli_command cli_cmd_sign = {
 	"      --no-wait          with --in-place: if another process holds IN's\n"
 	"                         lock, fail at once (exit 3) instead of waiting\n"
 	"      --allow-expired    sign even if the certificate is expired or not yet valid\n"
-	"      --strict           one package: the install rules of 'sisign check' on\n"
-	"                         the signed package are errors: if the phone's\n"
-	"                         installer would refuse it, nothing is written\n"
-	"                         (exit 14).  Without it the findings that would\n"
-	"                         stop or depend on the phone are printed as\n"
-	"                         warnings on stderr (with -v also the prompts the\n"
-	"                         user will see; docs/check.md)\n"
+	"      --strict           the install rules of 'sisign check', which run on\n"
+	"                         every signed package, are errors: if the phone's\n"
+	"                         installer would refuse a package, nothing is\n"
+	"                         written for it (exit 14; in a batch that package\n"
+	"                         fails with 14 and the others go on).  Without it\n"
+	"                         the findings that would stop or depend on the\n"
+	"                         phone are printed as warnings on stderr (with -v\n"
+	"                         also the prompts the user will see; --json: the\n"
+	"                         record's install_check; docs/check.md)\n"
 	"  -q, --quiet            no progress bar, summary or notes (errors and\n"
 	"                         warnings still shown)\n"
 	"  -v, --verbose          notes on stderr: files read and written, the key\n"
@@ -267,8 +271,9 @@ const struct cli_command cli_cmd_sign = {
 	"                         of docs/json.md (\"schema\": 1): input, status,\n"
 	"                         exit (that file's exit status), error, output,\n"
 	"                         output_sha256, signer_fingerprint, token_serial,\n"
-	"                         key_id, chains, warnings; if the key cannot be\n"
-	"                         used, each input gets its error record\n"
+	"                         key_id, chains, warnings, install_check (the\n"
+	"                         install rules' verdict and findings); if the key\n"
+	"                         cannot be used, each input gets its error record\n"
 	"      --audit-log FILE   append the same records (plus user, host) to FILE\n"
 	"                         (mode 0600), each\n"
 	"                         one write and fsync; also a \"writing\" record with\n"
@@ -280,7 +285,8 @@ const struct cli_command cli_cmd_sign = {
 	"                         it fits the terminal's width (else $COLUMNS, else\n"
 	"                         80) and is redrawn in place\n"
 	"      --dry-run          resolve and test the key (one throw-away test\n"
-	"                         signature), parse and hash-check every input, write\n"
+	"                         signature), parse and hash-check every input, apply\n"
+	"                         the install rules as it would be signed, write\n"
 	"                         nothing; prints NOT SIGNED and exits 13\n"
 	"An output that is its own input (--out-dir ., -r --out-dir T T) is refused\n"
 	"unless you mean --in-place and say so.  An input that is not a regular\n"
@@ -346,7 +352,9 @@ const struct cli_command cli_cmd_sign = {
 	"A package refused for any of these reasons is refused before the PIN or\n"
 	"passphrase is asked for (in a batch: its status is error, --dry-run\n"
 	"included).  13 --dry-run (12 if some file failed its checks); 130\n"
-	"interrupted.  With several files: 12 when some failed and others were\n"
-	"signed or skipped, the highest status when all failed (see 'sisign help\n"
+	"interrupted; 14 --strict and the installer would refuse the signed\n"
+	"package.  With several files: 12 when some failed (--strict: a package\n"
+	"the installer would refuse counts as failed) and others were signed or\n"
+	"skipped, the highest status when all failed (see 'sisign help\n"
 	"exit-codes').\n",
 };

@@ -89,7 +89,8 @@ static const struct {
 	{ EXIT_PARTIAL, "PARTIAL", "several inputs: some failed, others went through (see below)" },
 	{ EXIT_DRY_RUN, "DRY_RUN", "--dry-run: everything checked, nothing signed" },
 	{ EXIT_WOULD_NOT_INSTALL, "WOULD_NOT_INSTALL", "check: the phone's installer would refuse a package; "
-						       "sign --strict: the same, and nothing was written" },
+						       "sign --strict: the same, and nothing was written (in a "
+						       "batch: that package failed, the rule below applies)" },
 	{ EXIT_DEPENDS, "DEPENDS", "check: whether a package installs depends on the phone (its certstore, "
 				   "installed packages or hardware)" },
 	{ EXIT_INTERRUPTED, "INTERRUPTED", "interrupted by SIGINT/SIGTERM" },
@@ -142,6 +143,8 @@ int cli_exit_for_error(int code)
 	case SISIGN_ERR_PIN_FINAL_TRY:
 	case SISIGN_ERR_BAD_PIN:
 		return EXIT_PIN;
+	case SISIGN_ERR_WOULD_NOT_INSTALL:
+		return EXIT_WOULD_NOT_INSTALL;
 	case SISIGN_ERR_CANCELLED: /* the user gave up at a prompt */
 	case SISIGN_ERR_INTERNAL:
 	case SISIGN_ERR_NOMEM:

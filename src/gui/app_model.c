@@ -266,13 +266,37 @@ static char *finding_text(const struct sisign_finding *f)
 	return f->file ? g_strdup_printf("%s: %s", f->file, f->message) : g_strdup(f->message);
 }
 
+/* Fill c (cleared first) from findings whose worst severity is worst. */
+static void check_fill(struct gui_check *c, int worst, const struct sisign_finding *findings, size_t n)
+{
+	GString *all;
+	size_t i;
+
+	gui_check_clear(c);
+	c->worst = worst;
+	c->nfindings = (guint)n;
+	all = g_string_new(NULL);
+	for (i = 0; i < n; i++) {
+		const struct sisign_finding *f = &findings[i];
+		char *t = finding_text(f);
+
+		if (!c->rule && (int)f->severity == worst && f->severity >= SISIGN_CHECK_DEPENDS) {
+			c->rule = g_strdup(f->rule);
+			c->message = g_strdup(t);
+			c->fix = g_strdup(f->fix);
+		}
+		g_string_append_printf(all, "%s%s (%s): %s — fix: %s", all->len ? "\n" : "", f->rule,
+			sisign_check_severity_name(f->severity), t, f->fix);
+		g_free(t);
+	}
+	c->all = g_string_free(all, all->len == 0);
+}
+
 static void check_pkg(struct sisign_pkg *pkg, struct gui_check *c)
 {
 	struct sisign_check_opts o;
 	struct sisign_check_report *rep = NULL;
 	struct sisign_error err;
-	GString *all;
-	size_t i;
 	int r;
 
 	gui_check_clear(c);
@@ -286,23 +310,7 @@ static void check_pkg(struct sisign_pkg *pkg, struct gui_check *c)
 		c->error = gui_error_text(r, &err);
 		return;
 	}
-	c->worst = rep->worst;
-	c->nfindings = (guint)rep->nfindings;
-	all = g_string_new(NULL);
-	for (i = 0; i < rep->nfindings; i++) {
-		const struct sisign_finding *f = &rep->findings[i];
-		char *t = finding_text(f);
-
-		if (!c->rule && (int)f->severity == rep->worst && f->severity >= SISIGN_CHECK_DEPENDS) {
-			c->rule = g_strdup(f->rule);
-			c->message = g_strdup(t);
-			c->fix = g_strdup(f->fix);
-		}
-		g_string_append_printf(all, "%s%s (%s): %s — fix: %s", all->len ? "\n" : "", f->rule,
-			sisign_check_severity_name(f->severity), t, f->fix);
-		g_free(t);
-	}
-	c->all = g_string_free(all, all->len == 0);
+	check_fill(c, rep->worst, rep->findings, rep->nfindings);
 	sisign_check_report_free(rep);
 }
 
@@ -1419,12 +1427,18 @@ static void post_row(struct gui_batch *b, guint row, enum gui_job_state st, char
 }
 
 /* The install rules on the file an operation wrote (a library worker
- * thread): what the row shows from now on. */
-static struct gui_check *check_output(const char *path)
+ * thread): what the row shows from now on.  A signed package's come with
+ * its batch result (the batch checks it before writing it, as `sisign
+ * sign` does); a package whose signature was removed, or one the batch
+ * skipped, is read again and checked here. */
+static struct gui_check *check_output(const char *path, const struct sisign_batch_result *res)
 {
 	struct gui_check *c = g_new0(struct gui_check, 1);
 
-	gui_check_run(path, c);
+	if (res && res->check_worst >= 0)
+		check_fill(c, res->check_worst, res->findings, res->nfindings);
+	else
+		gui_check_run(path, c);
 	return c;
 }
 
@@ -1661,7 +1675,7 @@ static void lib_on_result(void *userdata, size_t index, const struct sisign_batc
 			g_strdup(gui_verdict_text(res->verdict)), NULL, res->verdict, FALSE);
 	} else if (b->s.in_place) {
 		post_row_check(b, ri, GUI_JOB_DONE, g_strdup_printf("%s (in place)", op_done_word(b->p.op)),
-			row->output, -1, TRUE, check_output(row->output));
+			row->output, -1, TRUE, check_output(row->output, res));
 	} else {
 		char *base = g_path_get_basename(row->output);
 		char *status = g_strdup_printf("%s → %s", op_done_word(b->p.op), base);
@@ -1673,7 +1687,7 @@ static void lib_on_result(void *userdata, size_t index, const struct sisign_batc
 			g_free(status);
 			status = w;
 		}
-		post_row_check(b, ri, GUI_JOB_DONE, status, row->output, -1, FALSE, check_output(row->output));
+		post_row_check(b, ri, GUI_JOB_DONE, status, row->output, -1, FALSE, check_output(row->output, res));
 		g_free(base);
 	}
 }
@@ -1736,6 +1750,8 @@ static gpointer batch_thread(gpointer data)
 	bo.clean_stale_temps = 1;  /* "OUT.tmpXXXXXX" left by a killed earlier run */
 	bo.verify = &vo;
 	bo.on_result = lib_on_result;
+	/* the install rules on each signed package, for its row (check_output) */
+	bo.check = bo.op == SISIGN_BATCH_SIGN;
 	bo.on_progress = lib_on_progress;
 	bo.on_start = lib_on_start;
 	bo.userdata = b;
@@ -1794,8 +1810,8 @@ static gpointer batch_thread(gpointer data)
 	/* Jobs never started (cancelled, or stopped by a failing token) got
 	 * no result callback. */
 	for (k = 0; k < sisign_batch_count(lib); k++) {
-		const struct sisign_batch_result *res = sisign_batch_result(lib, k);
-		if (res && res->status == SISIGN_JOB_PENDING)
+		struct sisign_batch_result res;
+		if (sisign_batch_result(lib, k, &res) == SISIGN_OK && res.status == SISIGN_JOB_PENDING)
 			post_row(b, g_array_index(b->job_row, guint, k), GUI_JOB_CANCELLED,
 				g_strdup(r == SISIGN_ERR_TOKEN_FAILED ? "Not started: signing stopped when the token failed"
 					: d->error ? d->error : "Cancelled"), NULL, -1, FALSE);

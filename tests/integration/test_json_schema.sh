@@ -133,6 +133,14 @@ jrun 13 2 "sign, dry run" "$SISIGN" sign "${K[@]}" --json -q --dry-run p1.sis p2
 jcheck "sign: dry run" 'assert all(r["status"] == "checked" and r["exit"] == 13 for r in recs), recs'
 jrun 0 2 "sign, skip-signed" "$SISIGN" sign "${K[@]}" --json -q --skip-signed --out-dir o2 p1.sis p2.sis
 jcheck "sign: skipped" 'assert [r["status"] for r in recs] == ["skipped", "skipped"], recs'
+# install rules in a batch: a package writing into \private\<SID>\ with no EXE of that SID
+"$SISIGN" pack --uid 0xE0001239 --name J9 --store -f 'a.txt=!:\private\E0001239\a.txt' -o cage.sis || exit 1
+jrun 12 2 "sign --strict, batch" "$SISIGN" sign "${K[@]}" --json -q --strict --out-dir o5 p1.sis cage.sis
+jcheck "sign --strict: install_check" 'st = {r["input"]: (r["status"], r["exit"], r["install_check"]["verdict"], [f["rule"] for f in r["install_check"]["findings"] if f["severity"] == "error"]) for r in recs}
+assert st == {"p1.sis": ("done", 0, "installs", []), "cage.sis": ("error", 14, "would_not_install", ["IR-CAGE-2"])}, st'
+jrun 0 2 "sign, batch: findings as warnings" "$SISIGN" sign "${K[@]}" --json -q --out-dir o6 p1.sis cage.sis
+jcheck "sign: install_check without --strict" 'st = {r["input"]: (r["status"], r["install_check"]["verdict"]) for r in recs}
+assert st == {"p1.sis": ("done", "installs"), "cage.sis": ("done", "would_not_install")}, st'
 
 jrun 0 1 "info, a signed package" "$SISIGN" info --json o1/p1.sis
 jcheck "info: the certificate" 'c = d["package"]["signature_chains"][0]["certificates"][0]

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,15 +23,39 @@
 
 #include <openssl/evp.h>
 
+#include <sisign/check.h>
+
 #include "format/format_private.h"
 #include "sign/sign_private.h"
 
+/* A failed job's error beyond its code: allocated for failed jobs only. */
+struct job_err {
+	int sys_errno;
+	unsigned long ckr;
+	long long offset;
+	char text[];             /* message, NUL, ossl_reason, NUL */
+};
+
+/* What the batch keeps per job: a struct sisign_batch_result is built from
+ * it when asked for (job_result), so a batch of many jobs holds about 80
+ * bytes each plus its paths, and more only for jobs that failed or have
+ * warnings of their own. */
 struct job {
 	char *input;
 	char *output;            /* NULL: in place (or verify) */
-	struct sisign_batch_result res;
-	char *warnings;
 	char *dir_pending;       /* the path renamed into place, whose directory is not synced yet */
+	struct job_err *err;     /* FAILED: the rest of the error (NULL if there was no memory for it) */
+	const char *warnings;    /* interned, one per line; NULL if none */
+	const struct sisign_finding *findings; /* interned (texts and array); NULL if none */
+	uint64_t input_size;
+	int err_code;            /* FAILED: enum sisign_err; else 0 */
+	uint32_t nchains;
+	uint32_t nwarnings;
+	uint32_t nfindings;
+	int8_t check_worst;      /* -1: not checked; else the report's worst */
+	int8_t status;           /* enum sisign_job_status */
+	int8_t verdict;          /* VERIFY: enum sisign_verdict; else -1 */
+	uint8_t has_sha;         /* b->sha[index] holds the output's SHA-256 */
 };
 
 /* Directory fsyncs are batched: a worker keeps its finished jobs (up to
@@ -51,6 +76,8 @@ struct sisign_batch {
 	int has_parse, has_verify;
 	struct job *jobs;
 	size_t njobs, cap;
+	struct intern texts;     /* warning texts and findings, shared by the jobs that have the same */
+	uint8_t (*sha)[32];      /* per job, when opts.output_sha256 or on_commit: the output's SHA-256 */
 
 	atomic_int cancel;
 	atomic_int stop;         /* the token failed: no further signatures */
@@ -112,6 +139,7 @@ int sisign_batch_new(const struct sisign_batch_opts *opts, struct sisign_batch *
 	atomic_init(&b->stop, 0);
 	atomic_init(&b->stop_claimed, 0);
 	atomic_init(&b->next, 0);
+	intern_init(&b->texts);
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_mutex_init(&b->queue, NULL);
 	pthread_mutex_init(&b->slot_lock, NULL);
@@ -127,10 +155,12 @@ void sisign_batch_free(struct sisign_batch *b)
 	for (size_t i = 0; i < b->njobs; i++) {
 		free(b->jobs[i].input);
 		free(b->jobs[i].output);
-		free(b->jobs[i].warnings);
 		free(b->jobs[i].dir_pending);
+		free(b->jobs[i].err);
 	}
 	free(b->jobs);
+	free(b->sha);
+	intern_free(&b->texts);
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->queue);
 	pthread_mutex_destroy(&b->slot_lock);
@@ -165,11 +195,9 @@ int sisign_batch_add(struct sisign_batch *b, const char *input, const char *outp
 		free(j->output);
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	}
-	j->res.input = j->input;
-	j->res.output = j->output ? j->output : (b->opts.op == SISIGN_BATCH_VERIFY ? NULL : j->input);
-	j->res.verdict = -1;
-	j->res.warnings = "";
-	sisign_error_clear(&j->res.err);
+	j->verdict = -1;
+	j->check_worst = -1;
+	j->status = SISIGN_JOB_PENDING;
 	b->njobs++;
 	return SISIGN_OK;
 }
@@ -197,9 +225,91 @@ size_t sisign_batch_count(const struct sisign_batch *b)
 	return b ? b->njobs : 0;
 }
 
-const struct sisign_batch_result *sisign_batch_result(const struct sisign_batch *b, size_t i)
+/* Keep a failed job's error: the code in the job, the rest allocated. */
+static void job_set_err(struct job *j, const struct sisign_error *e)
 {
-	return b && i < b->njobs ? &b->jobs[i].res : NULL;
+	size_t ml = strlen(e->message), ol = strlen(e->ossl_reason);
+	free(j->err);
+	j->err_code = e->code ? e->code : SISIGN_ERR_INTERNAL;
+	if ((j->err = malloc(sizeof *j->err + ml + ol + 2)) != NULL) {
+		j->err->sys_errno = e->sys_errno;
+		j->err->ckr = e->ckr;
+		j->err->offset = e->offset;
+		memcpy(j->err->text, e->message, ml + 1);
+		memcpy(j->err->text + ml + 1, e->ossl_reason, ol + 1);
+	}
+}
+
+/* Lower-case hex of the output's SHA-256, or "". */
+static void job_sha_hex(const struct sisign_batch *b, const struct job *j, char hex[65])
+{
+	hex[0] = '\0';
+	if (j->has_sha && b->sha)
+		(void)sisign_hex(b->sha[j - b->jobs], 32, hex, 65);
+}
+
+static unsigned hex_digit(char c)
+{
+	return (unsigned)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
+}
+
+/* Keep the output's SHA-256, given in hex (as pkg_write_checked and
+ * sha256_file give it). */
+static void job_set_sha(struct sisign_batch *b, struct job *j, const char *hex)
+{
+	uint8_t *d;
+	if (!b->sha || strlen(hex) != 64)
+		return;
+	d = b->sha[j - b->jobs];
+	for (size_t k = 0; k < 32; k++)
+		d[k] = (uint8_t)(hex_digit(hex[2 * k]) << 4 | hex_digit(hex[2 * k + 1]));
+	j->has_sha = 1;
+}
+
+/* The result of job j, built from what the batch keeps of it. */
+static void job_result(const struct sisign_batch *b, const struct job *j, struct sisign_batch_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->input = j->input;
+	r->output = j->output ? j->output : (b->opts.op == SISIGN_BATCH_VERIFY ? NULL : j->input);
+	r->status = (enum sisign_job_status)j->status;
+	sisign_error_clear(&r->err);
+	if (j->err_code) {
+		r->err.code = j->err_code;
+		if (j->err) {
+			size_t ml = strlen(j->err->text);
+			r->err.sys_errno = j->err->sys_errno;
+			r->err.ckr = j->err->ckr;
+			r->err.offset = j->err->offset;
+			snprintf(r->err.message, sizeof r->err.message, "%s", j->err->text);
+			snprintf(r->err.ossl_reason, sizeof r->err.ossl_reason, "%s", j->err->text + ml + 1);
+		}
+	}
+	r->input_size = j->input_size;
+	job_sha_hex(b, j, r->output_sha256);
+	r->nchains = j->nchains;
+	r->verdict = j->verdict;
+	r->warnings = j->warnings ? j->warnings : "";
+	r->nwarnings = j->nwarnings;
+	r->check_worst = j->check_worst;
+	r->nfindings = j->nfindings;
+	r->findings = j->findings;
+}
+
+int sisign_batch_result(const struct sisign_batch *b, size_t i, struct sisign_batch_result *out)
+{
+	if (!out)
+		return SISIGN_ERR_INVALID_ARG;
+	if (!b || i >= b->njobs) {
+		memset(out, 0, sizeof *out);
+		out->verdict = -1;
+		out->check_worst = -1;
+		out->warnings = "";
+		sisign_error_clear(&out->err);
+		return SISIGN_ERR_INVALID_ARG;
+	}
+	job_result(b, &b->jobs[i], out);
+	return SISIGN_OK;
 }
 
 void sisign_batch_summary(const struct sisign_batch *b, struct sisign_batch_progress *p, size_t *done,
@@ -208,9 +318,9 @@ void sisign_batch_summary(const struct sisign_batch *b, struct sisign_batch_prog
 	size_t d = 0, s = 0, c = 0, n = 0, f = 0;
 	uint64_t bytes = 0, total = 0;
 	for (size_t i = 0; b && i < b->njobs; i++) {
-		const struct sisign_batch_result *r = &b->jobs[i].res;
+		const struct job *r = &b->jobs[i];
 		total += r->input_size;
-		switch (r->status) {
+		switch ((enum sisign_job_status)r->status) {
 		case SISIGN_JOB_DONE: d++; break;
 		case SISIGN_JOB_SKIPPED: s++; break;
 		case SISIGN_JOB_CHECKED: c++; break;
@@ -241,7 +351,7 @@ void sisign_batch_summary(const struct sisign_batch *b, struct sisign_batch_prog
 
 /* The job's warnings: the identity's (weak key, no code-signing EKU: they
  * hold for every package it signs) and then the package's, one per line. */
-static void job_warnings(const struct sisign_batch *b, struct job *j, const struct sisign_pkg *pkg)
+static void job_warnings(struct sisign_batch *b, struct job *j, const struct sisign_pkg *pkg)
 {
 	const struct sisign_identity *id = b->opts.op == SISIGN_BATCH_SIGN ? b->opts.identity : NULL;
 	size_t nid = id ? sisign_identity_nwarnings(id) : 0;
@@ -263,10 +373,11 @@ static void job_warnings(const struct sisign_batch *b, struct job *j, const stru
 		len += k;
 		s[len++] = i + 1 < nid + n ? '\n' : '\0';
 	}
-	free(j->warnings);
-	j->warnings = s;
-	j->res.warnings = s;
-	j->res.nwarnings = nid + n;
+	/* Most packages of a batch share their warnings (the identity's):
+	 * kept once. */
+	j->warnings = intern_str(&b->texts, s);
+	j->nwarnings = j->warnings ? (uint32_t)(nid + n) : 0;
+	free(s);
 }
 
 static int sha256_file(const char *path, char hex[65], struct sisign_error *err)
@@ -334,10 +445,12 @@ static int before_rename(void *ud, const char *sha256, struct sisign_error *err)
 {
 	struct commit_ctx *c = ud;
 	struct sisign_batch *b = c->b;
+	struct sisign_batch_result res;
 	int r;
-	(void)sha256; /* already in c->j->res.output_sha256 */
+	job_result(b, c->j, &res);
+	snprintf(res.output_sha256, sizeof res.output_sha256, "%s", sha256);
 	pthread_mutex_lock(&b->lock);
-	r = b->opts.on_commit(b->opts.userdata, (size_t)(c->j - b->jobs), &c->j->res, err);
+	r = b->opts.on_commit(b->opts.userdata, (size_t)(c->j - b->jobs), &res, err);
 	pthread_mutex_unlock(&b->lock);
 	if (r != SISIGN_OK) {
 		if (err && !err->code)
@@ -356,6 +469,7 @@ static int write_out(struct sisign_batch *b, struct job *j, struct sisign_pkg *p
 	 * mode; else a new file with opts.mode or the input's bits. */
 	const char *dest = j->output ? j->output : pkg->lock_path;
 	int m = j->output ? (b->opts.mode ? b->opts.mode : mode) : pkg->lock_mode;
+	char sha[65] = "";
 	int r;
 	if (!dest)
 		return err_set(err, SISIGN_ERR_INTERNAL, -1, "%s: replaced in place without its lock", j->input);
@@ -364,13 +478,14 @@ static int write_out(struct sisign_batch *b, struct job *j, struct sisign_pkg *p
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	/* the worker syncs the directory, for a group of jobs (flush_group) */
 	pkg->defer_dir_sync = 1;
-	r = pkg_write_checked(pkg, dest, m, want ? j->res.output_sha256 : NULL,
-		b->opts.on_commit ? before_rename : NULL, &c, err);
+	r = pkg_write_checked(pkg, dest, m, want ? sha : NULL, b->opts.on_commit ? before_rename : NULL, &c, err);
 	pkg->defer_dir_sync = 0;
 	if (r != SISIGN_OK) {
 		/* nothing was renamed */
 		free(j->dir_pending);
 		j->dir_pending = NULL;
+	} else if (want) {
+		job_set_sha(b, j, sha);
 	}
 	return r;
 }
@@ -394,11 +509,14 @@ static int output_done_before(struct sisign_batch *b, struct job *j, const struc
 		return 0;
 	if (sign_output_matches(in, out, b->opts.identity, added, NULL) == 1) {
 		done = 1;
-		j->res.nchains = sisign_pkg_controller(out)->nchains;
+		j->nchains = (uint32_t)sisign_pkg_controller(out)->nchains;
 	}
 	sisign_pkg_free(out);
-	if (done && (b->opts.output_sha256 || b->opts.on_commit))
-		(void)sha256_file(j->output, j->res.output_sha256, NULL);
+	if (done && (b->opts.output_sha256 || b->opts.on_commit)) {
+		char hex[65];
+		if (sha256_file(j->output, hex, NULL) == SISIGN_OK)
+			job_set_sha(b, j, hex);
+	}
 	return done;
 }
 
@@ -425,6 +543,88 @@ static int sign_job(struct sisign_batch *b, struct sisign_pkg *pkg, struct sisig
 		b->opts.parallel_sign && b->opts.token_sessions == 0 ? NULL : &b->queue, &b->stop, err);
 }
 
+/* Keep a check report's findings in the job: their texts and then the
+ * array itself interned, so the jobs whose findings are the same (a batch
+ * of like packages) share one copy. */
+static int job_set_findings(struct sisign_batch *b, struct job *j, const struct sisign_check_report *rep,
+	struct sisign_error *err)
+{
+	struct sisign_finding *v;
+	size_t n = rep->nfindings;
+
+	j->check_worst = (int8_t)rep->worst;
+	j->findings = NULL;
+	j->nfindings = 0;
+	if (n == 0)
+		return SISIGN_OK;
+	/* calloc: the padding is zero too, so equal findings are equal bytes */
+	if (!(v = calloc(n, sizeof *v)))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct sisign_finding *f = &rep->findings[i];
+		v[i].rule = f->rule; /* static, like fix and needs */
+		v[i].severity = f->severity;
+		v[i].depth = f->depth;
+		v[i].uid = f->uid;
+		v[i].fix = f->fix;
+		v[i].needs = f->needs;
+		v[i].file = (char *)intern_str(&b->texts, f->file);
+		v[i].message = (char *)intern_str(&b->texts, f->message);
+		if ((f->file && !v[i].file) || (f->message && !v[i].message)) {
+			free(v);
+			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		}
+	}
+	j->findings = intern_blob(&b->texts, v, n * sizeof *v);
+	free(v);
+	if (!j->findings)
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	j->nfindings = (uint32_t)n;
+	return SISIGN_OK;
+}
+
+/* opts.check: the install rules on the package as signed (as_signed), or
+ * for a dry run as it would be signed (this identity's chain added), with
+ * sisign_pkg_check_install's defaults, as a one-package `sisign sign`.
+ * With check_strict a package the installer would refuse fails the job. */
+static int check_job(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int as_signed,
+	struct sisign_error *err)
+{
+	struct sisign_check_opts o;
+	struct sisign_check_report *rep = NULL;
+	int r;
+
+	memset(&o, 0, sizeof o);
+	o.skip_data = 1; /* every file's hash was checked before signing */
+	if (!as_signed) {
+		o.certs = sisign_identity_chain(b->opts.identity, &o.certs_len);
+		o.keep_chains = 1;
+	}
+	if ((r = sisign_pkg_check_install(pkg, &o, &rep, err)) != SISIGN_OK)
+		return r;
+	if ((r = job_set_findings(b, j, rep, err)) != SISIGN_OK)
+		goto out;
+	if (b->opts.check_strict && rep->worst >= SISIGN_CHECK_ERROR) {
+		const struct sisign_finding *first = NULL;
+		size_t nerr = 0;
+		for (size_t i = 0; i < rep->nfindings; i++) {
+			if (rep->findings[i].severity < SISIGN_CHECK_ERROR)
+				continue;
+			if (!nerr++)
+				first = &rep->findings[i];
+		}
+		r = err_set(err, SISIGN_ERR_WOULD_NOT_INSTALL, -1, as_signed ?
+			"the installer would refuse the signed package (%s%s): nothing written" :
+			"the installer would refuse this package once signed (%s%s)",
+			first ? first->rule : "?", nerr > 1 ? " and more" : "");
+		goto out;
+	}
+	r = SISIGN_OK;
+out:
+	sisign_check_report_free(rep);
+	return r;
+}
+
 static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pkg, int mode,
 	struct sisign_error *err)
 {
@@ -441,8 +641,8 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 		return r;
 	if (ours && b->opts.skip_signed) {
 		/* Already ours, and every chain verifies (checked above). */
-		j->res.status = SISIGN_JOB_SKIPPED;
-		j->res.nchains = pkg->top.nchains;
+		j->status = SISIGN_JOB_SKIPPED;
+		j->nchains = (uint32_t)pkg->top.nchains;
 		/* A separate output gets the package unchanged, so the output
 		 * tree is complete; one that holds exactly that is kept. */
 		if (!b->opts.dry_run && j->output && !output_done_before(b, j, pkg, 0)) {
@@ -452,20 +652,22 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 		return SISIGN_OK;
 	}
 	if (b->opts.skip_signed && output_done_before(b, j, pkg, 1)) {
-		j->res.status = SISIGN_JOB_SKIPPED;
+		j->status = SISIGN_JOB_SKIPPED;
 		return SISIGN_OK;
 	}
 	if (b->opts.dry_run) {
-		j->res.status = SISIGN_JOB_CHECKED;
-		j->res.nchains = pkg->top.nchains;
-		return SISIGN_OK;
+		j->status = SISIGN_JOB_CHECKED;
+		j->nchains = (uint32_t)pkg->top.nchains;
+		return b->opts.check ? check_job(b, j, pkg, 0, err) : SISIGN_OK;
 	}
 	if ((r = sign_job(b, pkg, err)) != SISIGN_OK)
 		return r;
-	j->res.nchains = pkg->top.nchains; /* for on_commit's record too */
+	j->nchains = (uint32_t)pkg->top.nchains; /* for on_commit's record too */
+	if (b->opts.check && (r = check_job(b, j, pkg, 1, err)) != SISIGN_OK)
+		return r;
 	if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 		return r;
-	j->res.status = SISIGN_JOB_DONE;
+	j->status = SISIGN_JOB_DONE;
 	return SISIGN_OK;
 }
 
@@ -476,14 +678,14 @@ static int run_unsign(struct sisign_batch *b, struct job *j, struct sisign_pkg *
 	if ((r = sisign_pkg_unsign(pkg, b->opts.unsign_all, err)) != SISIGN_OK)
 		return r;
 	if (b->opts.dry_run) {
-		j->res.status = SISIGN_JOB_CHECKED;
+		j->status = SISIGN_JOB_CHECKED;
 	} else {
-		j->res.nchains = pkg->top.nchains;
+		j->nchains = (uint32_t)pkg->top.nchains;
 		if ((r = write_out(b, j, pkg, mode, err)) != SISIGN_OK)
 			return r;
-		j->res.status = SISIGN_JOB_DONE;
+		j->status = SISIGN_JOB_DONE;
 	}
-	j->res.nchains = pkg->top.nchains;
+	j->nchains = (uint32_t)pkg->top.nchains;
 	return SISIGN_OK;
 }
 
@@ -493,9 +695,9 @@ static int run_verify(struct sisign_batch *b, struct job *j, struct sisign_pkg *
 	int r = sisign_pkg_verify(pkg, b->opts.verify, &rep, err);
 	if (r != SISIGN_OK)
 		return r;
-	j->res.verdict = (int)rep->verdict;
-	j->res.nchains = pkg->top.nchains;
-	j->res.status = SISIGN_JOB_DONE;
+	j->verdict = (int8_t)rep->verdict;
+	j->nchains = (uint32_t)pkg->top.nchains;
+	j->status = SISIGN_JOB_DONE;
 	sisign_verify_report_free(rep);
 	return SISIGN_OK;
 }
@@ -544,16 +746,16 @@ static void run_job(struct sisign_batch *b, struct job *j)
 		}
 	}
 	if (r == SIGN_STOPPED) {
-		j->res.status = SISIGN_JOB_PENDING;
+		j->status = SISIGN_JOB_PENDING;
 		return;
 	}
 	if (r != SISIGN_OK) {
 		if (e.code == 0)
 			e.code = r;
-		j->res.err = e;
-		j->res.status = SISIGN_JOB_FAILED;
-		j->res.output_sha256[0] = '\0';
-		j->res.nchains = 0;
+		job_set_err(j, &e);
+		j->status = SISIGN_JOB_FAILED;
+		j->has_sha = 0;
+		j->nchains = 0;
 	}
 }
 
@@ -574,13 +776,16 @@ static size_t dir_part_len(const char *path)
 static void report(struct sisign_batch *b, size_t i)
 {
 	struct job *j = &b->jobs[i];
+	struct sisign_batch_result res;
 	pthread_mutex_lock(&b->lock);
 	b->prog.files_done++;
-	b->prog.bytes_done += j->res.input_size;
-	if (j->res.status == SISIGN_JOB_FAILED)
+	b->prog.bytes_done += j->input_size;
+	if (j->status == SISIGN_JOB_FAILED)
 		b->prog.failed++;
-	if (b->opts.on_result)
-		b->opts.on_result(b->opts.userdata, i, &j->res);
+	if (b->opts.on_result) {
+		job_result(b, j, &res);
+		b->opts.on_result(b->opts.userdata, i, &res);
+	}
 	if (b->opts.on_progress)
 		b->opts.on_progress(b->opts.userdata, &b->prog);
 	pthread_mutex_unlock(&b->lock);
@@ -614,16 +819,16 @@ static void flush_group(struct sisign_batch *b, struct group *g)
 			if (r != SISIGN_OK) {
 				/* In place, but not known to be on disk: not done.
 				 * (Each job names its own output.) */
-				if (o == j)
-					o->res.err = e;
-				else
-					(void)err_sys(&o->res.err, e.sys_errno ? e.sys_errno : EIO,
+				struct sisign_error oe = e;
+				if (o != j)
+					(void)err_sys(&oe, e.sys_errno ? e.sys_errno : EIO,
 						"%s: renamed into place, but syncing its directory failed", o->dir_pending);
-				if (!o->res.err.code)
-					o->res.err.code = r;
-				o->res.status = SISIGN_JOB_FAILED;
-				o->res.output_sha256[0] = '\0';
-				o->res.nchains = 0;
+				if (!oe.code)
+					oe.code = r;
+				job_set_err(o, &oe);
+				o->status = SISIGN_JOB_FAILED;
+				o->has_sha = 0;
+				o->nchains = 0;
 			}
 			free(o->dir_pending);
 			o->dir_pending = NULL;
@@ -655,7 +860,7 @@ static void *worker(void *arg)
 			pthread_mutex_unlock(&b->lock);
 		}
 		run_job(b, j);
-		if (j->res.status == SISIGN_JOB_PENDING)
+		if (j->status == SISIGN_JOB_PENDING)
 			continue; /* stopped before its signature: reported as not started */
 		if (g.n == 0)
 			g.since = now_ms();
@@ -687,8 +892,17 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 	for (size_t i = 0; i < b->njobs; i++) {
 		struct stat st;
 		if (stat(b->jobs[i].input, &st) == 0)
-			b->jobs[i].res.input_size = (uint64_t)st.st_size;
-		b->prog.bytes_total += b->jobs[i].res.input_size;
+			b->jobs[i].input_size = (uint64_t)st.st_size;
+		b->prog.bytes_total += b->jobs[i].input_size;
+	}
+	/* The outputs' digests: 32 bytes a job, only when they are wanted. */
+	if ((b->opts.output_sha256 || b->opts.on_commit) && b->njobs) {
+		uint8_t (*sha)[32] = realloc(b->sha, b->njobs * sizeof *sha);
+		if (!sha) {
+			r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+			goto out;
+		}
+		b->sha = sha;
 	}
 	if (b->opts.clean_stale_temps && !b->opts.dry_run && b->opts.op != SISIGN_BATCH_VERIFY && b->njobs) {
 		const char **outs = malloc(b->njobs * sizeof *outs);
@@ -747,7 +961,7 @@ joined:
 		r = b->stop_token ? SISIGN_ERR_TOKEN_FAILED : b->stop_err.code;
 	} else if (atomic_load(&b->cancel)) {
 		for (size_t i = 0; i < b->njobs; i++)
-			if (b->jobs[i].res.status == SISIGN_JOB_PENDING) {
+			if (b->jobs[i].status == SISIGN_JOB_PENDING) {
 				r = err_set(err, SISIGN_ERR_CANCELLED, -1, "batch cancelled");
 				break;
 			}

@@ -56,6 +56,7 @@ const char *sisign_strerror(int code)
 	case SISIGN_ERR_CRYPTO: return "cryptographic library error";
 	case SISIGN_ERR_BAD_PIN: return "unusable PIN or PIN source";
 	case SISIGN_ERR_TOKEN_FAILED: return "token removed or failing";
+	case SISIGN_ERR_WOULD_NOT_INSTALL: return "the installer would refuse the package";
 	default: return "unknown error";
 	}
 }
