@@ -52,8 +52,9 @@ struct job {
  * the signing thread goes straight on to the next digest, if one is
  * waiting, without sleeping.  (With the queue as a mutex, the worker
  * that wanted it next slept on it and had to be woken and scheduled after
- * each signature before the token got its next call; on this project's
- * 2-core VM that left the token idle about a quarter of the time.) */
+ * each signature before the token got its next call; on a busy 2-core VM
+ * that doubled a batch's time: bench/performance.md.in, "The signing
+ * thread".) */
 struct sign_req {
 	struct sign_req *next;
 	struct sisign_signer *signer;
