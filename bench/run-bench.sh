@@ -3,9 +3,11 @@
 # run-bench.sh [--quick] [--no-docs] [--jobs N] — every benchmark, one command:
 #
 #   1. sisign_bench (bench/sisign_bench.c): raw C_Sign rate of a throw-away
-#      SoftHSM token (softhsm-config/make-token.sh) against a batch of 1000
-#      small packages with the default settings, and the batch at 10, 100,
-#      1000 and 10000 packages (time per package, peak RSS);
+#      SoftHSM token (softhsm-config/make-token.sh), before and after the
+#      batches, against a batch of 1000 small packages with the default
+#      settings, outputs on BENCH_DIR's filesystem and again on /dev/shm
+#      (sisign's own cost without the filesystem's), and the batch at 10,
+#      100, 1000 and 10000 packages (time per package, peak RSS);
 #   2. bench_big (bench/bench_big.c, when built): one big package of 10 MB,
 #      100 MB and 1 GiB, signed and verified;
 #   3. bench/remote-latency.sh (when present and built): a batch against a

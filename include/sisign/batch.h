@@ -149,7 +149,11 @@ struct sisign_batch_opts {
 	int dry_run;         /* parse and check every input (file hashes, skip/resign decisions), sign and write
 	                      * nothing; status CHECKED.  See also sisign_batch_preflight(). */
 	int threads;         /* worker threads; 0 = number of online CPUs; with 1 (or a single job) the
-	                      * jobs run on the thread that calls sisign_batch_run */
+	                      * jobs run on the thread that calls sisign_batch_run.  With more than one
+	                      * and the one queue (parallel_sign 0, token_sessions 0 or 1) a signing
+	                      * thread besides them makes every signature (and so calls the signer's
+	                      * PIN callback for a context-specific login) while the workers prepare
+	                      * the next packages */
 	/* 0 (default): signatures go through ONE queue, one at a time, in
 	 * whatever order workers reach it — many tokens break on concurrent use.
 	 * 1: workers call the signer concurrently (as many as there are

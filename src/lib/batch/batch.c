@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The batch engine: N worker threads each take the next job and do the
  * local work (open, parse, hash check, write, output digest); the signer
- * call goes through one queue unless parallel_sign (pkcs11.md "serialise
- * token operations and parallelise only local hashing") or token_sessions
+ * call goes through one queue (with more than one worker, a signing thread
+ * of its own that takes the workers' digests in turn) unless parallel_sign
+ * (pkcs11.md "serialise token operations and parallelise only local
+ * hashing") or token_sessions
  * (N signer calls at once: N slots, taken and given back around the call;
  * N - 1 extra workers keep the local work going meanwhile).  Per-job results
  * never stop the batch, with one exception: a token that is gone or broken
@@ -69,6 +71,34 @@ struct job {
 #define GROUP_MAX 32
 #define GROUP_MS 100
 
+/* The signing queue with more than one worker: one thread makes every
+ * signature, taking the workers' digests in the order they are handed in.
+ * A worker hands its digest in and sleeps until its signature is back;
+ * the signing thread goes straight on to the next digest, if one is
+ * waiting, without sleeping.  (With the queue as a mutex, the worker
+ * that wanted it next slept on it and had to be woken and scheduled after
+ * each signature before the token got its next call; on a busy 2-core VM
+ * that doubled a batch's time: bench/performance.md.in, "The signing
+ * thread".) */
+struct sign_req {
+	struct sign_req *next;
+	struct sisign_signer *signer;
+	const unsigned char *digest;
+	unsigned char **sig;
+	size_t *siglen;
+	struct sisign_error *err;
+	int r, done;
+	pthread_cond_t done_cond;
+};
+
+struct sign_thread {
+	pthread_t tid;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;     /* a request came, or quit */
+	struct sign_req *head, **tail;
+	int quit;
+};
+
 struct sisign_batch {
 	struct sisign_batch_opts opts;
 	struct sisign_parse_opts parse;
@@ -93,6 +123,7 @@ struct sisign_batch {
 	pthread_cond_t slot_cond;
 	int slots_free;
 	struct sisign_batch_progress prog;
+	struct sign_thread *st;  /* the signing thread, while one runs */
 };
 
 const char *sisign_job_status_name(enum sisign_job_status s)
@@ -520,6 +551,111 @@ static int output_done_before(struct sisign_batch *b, struct job *j, const struc
 	return done;
 }
 
+static void *sign_thread_main(void *arg)
+{
+	struct sisign_batch *b = arg;
+	struct sign_thread *st = b->st;
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		struct sign_req *q;
+		int r;
+		while (!st->head && !st->quit)
+			pthread_cond_wait(&st->cond, &st->lock);
+		if (!(q = st->head))
+			break; /* quit, and nothing is waiting */
+		if (!(st->head = q->next))
+			st->tail = &st->head;
+		pthread_mutex_unlock(&st->lock);
+		if (atomic_load(&b->stop)) {
+			r = SIGN_STOPPED;
+		} else {
+			r = sisign_signer_sign_sha1(q->signer, q->digest, q->sig, q->siglen, q->err);
+			/* A token that is gone or broken stops the batch before
+			 * the next request is taken, so no other job's signature
+			 * reaches it after this one. */
+			if (r != SISIGN_OK &&
+			    (r == SISIGN_ERR_TOKEN_FAILED || (q->err && q->err->code == SISIGN_ERR_TOKEN_FAILED)))
+				atomic_store(&b->stop, 1);
+		}
+		pthread_mutex_lock(&st->lock);
+		/* Under the lock: the request lives on its worker's stack and
+		 * is gone as soon as that worker sees done. */
+		q->r = r;
+		q->done = 1;
+		pthread_cond_signal(&q->done_cond);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* sign_gate_fn of the signing thread: hand the digest in, wait for the
+ * signature. */
+static int sign_thread_gate(void *ud, struct sisign_signer *signer, const unsigned char digest[20],
+	unsigned char **sig, size_t *siglen, struct sisign_error *err)
+{
+	struct sign_thread *st = ud;
+	struct sign_req q;
+	int r;
+	memset(&q, 0, sizeof q);
+	q.signer = signer;
+	q.digest = digest;
+	q.sig = sig;
+	q.siglen = siglen;
+	q.err = err;
+	pthread_cond_init(&q.done_cond, NULL);
+	pthread_mutex_lock(&st->lock);
+	*st->tail = &q;
+	st->tail = &q.next;
+	pthread_cond_signal(&st->cond);
+	while (!q.done)
+		pthread_cond_wait(&q.done_cond, &st->lock);
+	r = q.r;
+	pthread_mutex_unlock(&st->lock);
+	pthread_cond_destroy(&q.done_cond);
+	return r;
+}
+
+/* Start the signing thread (b->st set) when the batch signs through the
+ * one queue with more than one worker; without it (one worker, a failed
+ * start) the queue is the mutex, as before. */
+static void sign_thread_start(struct sisign_batch *b, size_t nthreads)
+{
+	struct sign_thread *st;
+	b->st = NULL;
+	if (b->opts.op != SISIGN_BATCH_SIGN || b->opts.dry_run || nthreads < 2 || b->opts.token_sessions > 1 ||
+	    (b->opts.parallel_sign && b->opts.token_sessions == 0))
+		return;
+	if (!(st = calloc(1, sizeof *st)))
+		return;
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	st->tail = &st->head;
+	b->st = st;
+	if (pthread_create(&st->tid, NULL, sign_thread_main, b) != 0) {
+		b->st = NULL;
+		pthread_cond_destroy(&st->cond);
+		pthread_mutex_destroy(&st->lock);
+		free(st);
+	}
+}
+
+/* After the workers are joined: nothing is waiting any more. */
+static void sign_thread_stop(struct sisign_batch *b)
+{
+	struct sign_thread *st = b->st;
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->quit = 1;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	pthread_join(st->tid, NULL);
+	pthread_cond_destroy(&st->cond);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+	b->st = NULL;
+}
+
 /* The signature: through the one queue, or in one of token_sessions
  * slots (the wait for a slot is outside any lock the signer holds), or
  * unbounded (parallel_sign). */
@@ -539,6 +675,8 @@ static int sign_job(struct sisign_batch *b, struct sisign_pkg *pkg, struct sisig
 		pthread_mutex_unlock(&b->slot_lock);
 		return r;
 	}
+	if (b->st)
+		return sign_pkg_gated(pkg, b->opts.identity, sign_thread_gate, b->st, err);
 	return sign_pkg_queued(pkg, b->opts.identity,
 		b->opts.parallel_sign && b->opts.token_sessions == 0 ? NULL : &b->queue, &b->stop, err);
 }
@@ -731,8 +869,9 @@ static void run_job(struct sisign_batch *b, struct job *j)
 		/* The first such failure is the batch's one error; a job whose
 		 * signature failed alongside it (parallel signing) counts as not
 		 * started, as nothing of it was written either. */
-		/* (sign_pkg_queued has already set stop, inside the token queue,
-		 * so no signature went to the token after this one.) */
+		/* (sign_pkg_queued, or the signing thread, has already set
+		 * stop inside the token queue, so no signature went to the
+		 * token after this one.) */
 		atomic_store(&b->stop, 1);
 		if (atomic_exchange(&b->stop_claimed, 1) != 0) {
 			r = SIGN_STOPPED;
@@ -941,10 +1080,12 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 		started = 0;
 		goto joined;
 	}
+	sign_thread_start(b, nthreads);
 	for (; started < nthreads; started++) {
 		int e = pthread_create(&tids[started], NULL, worker, b);
 		if (e != 0) {
 			if (started == 0) {
+				sign_thread_stop(b);
 				r = err_sys(err, e, "cannot start a worker thread");
 				goto out;
 			}
@@ -953,6 +1094,7 @@ int sisign_batch_run(struct sisign_batch *b, struct sisign_error *err)
 	}
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
+	sign_thread_stop(b);
 joined:
 	r = SISIGN_OK;
 	if (atomic_load(&b->stop)) {

@@ -275,8 +275,8 @@ int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 	return SISIGN_OK;
 }
 
-int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_mutex_t *queue,
-	atomic_int *stop, struct sisign_error *err)
+static int sign_pkg_with(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_mutex_t *queue,
+	atomic_int *stop, sign_gate_fn gate, void *ud, struct sisign_error *err)
 {
 	const struct sisign_controller *c = &pkg->top;
 	uint8_t digest[20];
@@ -297,23 +297,28 @@ int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_
 	 * and every earlier chain. */
 	if (EVP_Digest(c->value, c->data_index_offset, digest, &dlen, EVP_sha1(), NULL) != 1)
 		return err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-1 failed");
-	/* With a queue, the signer call is the only serialised step. */
-	if (queue)
-		pthread_mutex_lock(queue);
-	if (stop && atomic_load(stop))
-		r = SIGN_STOPPED;
-	else {
-		r = sisign_signer_sign_sha1(id->signer, digest, &sig, &siglen, err);
-		/* A token that is gone or broken stops the batch right here,
-		 * still inside the queue, so no other job's signature reaches
-		 * it after this one (the batch then reports this job as the
-		 * one error). */
-		if (stop && r != SISIGN_OK &&
-		    (r == SISIGN_ERR_TOKEN_FAILED || (err && err->code == SISIGN_ERR_TOKEN_FAILED)))
-			atomic_store(stop, 1);
+	/* With a queue, the signer call is the only serialised step; a gate
+	 * (the batch's signing thread) keeps its own order and stop flag. */
+	if (gate) {
+		r = gate(ud, id->signer, digest, &sig, &siglen, err);
+	} else {
+		if (queue)
+			pthread_mutex_lock(queue);
+		if (stop && atomic_load(stop))
+			r = SIGN_STOPPED;
+		else {
+			r = sisign_signer_sign_sha1(id->signer, digest, &sig, &siglen, err);
+			/* A token that is gone or broken stops the batch right
+			 * here, still inside the queue, so no other job's
+			 * signature reaches it after this one (the batch then
+			 * reports this job as the one error). */
+			if (stop && r != SISIGN_OK &&
+			    (r == SISIGN_ERR_TOKEN_FAILED || (err && err->code == SISIGN_ERR_TOKEN_FAILED)))
+				atomic_store(stop, 1);
+		}
+		if (queue)
+			pthread_mutex_unlock(queue);
 	}
-	if (queue)
-		pthread_mutex_unlock(queue);
 	if (r)
 		return r;
 	if ((r = utf8_to_utf16le(oid, &u16, &u16len))) {
@@ -347,6 +352,18 @@ int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_
 	return r;
 }
 
+int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_mutex_t *queue,
+	atomic_int *stop, struct sisign_error *err)
+{
+	return sign_pkg_with(pkg, id, queue, stop, NULL, NULL, err);
+}
+
+int sign_pkg_gated(struct sisign_pkg *pkg, struct sisign_identity *id, sign_gate_fn gate, void *ud,
+	struct sisign_error *err)
+{
+	return sign_pkg_with(pkg, id, NULL, NULL, gate, ud, err);
+}
+
 int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 {
 	return sign_check_signable(pkg, err);
@@ -354,7 +371,7 @@ int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 
 int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
 {
-	return sign_pkg_queued(pkg, id, NULL, NULL, err);
+	return sign_pkg_with(pkg, id, NULL, NULL, NULL, NULL, err);
 }
 
 int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err)

@@ -40,4 +40,13 @@ int sign_output_matches(const struct sisign_pkg *in, const struct sisign_pkg *ou
 int sign_pkg_queued(struct sisign_pkg *pkg, struct sisign_identity *id, pthread_mutex_t *queue,
 	atomic_int *stop, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
+/* The same, with the signer call made by gate(ud, signer, digest, ...)
+ * instead of directly: the batch's signing thread.  gate returns
+ * SIGN_STOPPED, an error, or SISIGN_OK with *sig malloc'd, like
+ * sisign_signer_sign_sha1. */
+typedef int (*sign_gate_fn)(void *ud, struct sisign_signer *signer, const unsigned char digest[20],
+	unsigned char **sig, size_t *siglen, struct sisign_error *err);
+int sign_pkg_gated(struct sisign_pkg *pkg, struct sisign_identity *id, sign_gate_fn gate, void *ud,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+
 #endif
