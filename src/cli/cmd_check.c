@@ -78,6 +78,10 @@ const char *check_cli_verdict(const struct sisign_check_report *rep)
 	       rep->worst == SISIGN_CHECK_DEPENDS ? "depends on the device" : "would install";
 }
 
+/* The pointer to the rules' explanations is printed once per run, not
+ * once per package. */
+static int rules_hint_shown;
+
 static void text_report(const char *path, const struct sisign_check_report *rep)
 {
 	char needs[128];
@@ -99,7 +103,7 @@ static void text_report(const char *path, const struct sisign_check_report *rep)
 	}
 	for (size_t i = 0; i < rep->nfindings; i++)
 		check_cli_print_finding(stdout, "  ", &rep->findings[i]);
-	if (rep->nfindings && !cli_quiet)
+	if (rep->nfindings && !cli_quiet && !rules_hint_shown++)
 		fprintf(stderr, "%s: the rules: 'sisign help check', %s\n", cli_progname, CHECK_DOC);
 }
 

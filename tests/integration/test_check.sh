@@ -255,6 +255,8 @@ expect_rc 15 "text: depends"
 expect_stdout_has "depends on: CS" "text lists the device state"
 run "$SISIGN" check "${S[@]}" ok.sis c2.sis prot.sis
 expect_rc 14 "several: would-not beats the rest"
+run "$SISIGN" check "${S[@]}" c2.sis c2.sis
+check '[ "$(grep -c "the rules: " "$T/err")" -eq 1 ]' "several with findings: the pointer to the rules printed once, not per package"
 run "$SISIGN" check --cert leaf.crt ok.sis prot.sis
 expect_rc 15 "several: depends beats would install"
 run "$SISIGN" check "${S[@]}" ok.sis missing.sis
