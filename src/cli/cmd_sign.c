@@ -19,26 +19,11 @@
 
 enum { OPT_STRICT = 0x2100 };
 
-/* The install rules on the package as signed (docs/check.md): error and
- * depends findings as warnings on stderr (warning ones, which are prompts
- * the user will see, only with -v); with strict, an error-severity one refuses the output
- * (exit 14).  Returns an exit code. */
-static int sign_check(struct sisign_pkg *pkg, const char *input, int strict)
+/* The findings of the install rules: error and depends ones as warnings
+ * on stderr (warning ones, which are prompts the user will see, only with
+ * -v); with strict, error-severity ones are printed as errors. */
+static void print_findings(const struct sisign_check_report *rep, const char *input, int strict)
 {
-	struct sisign_check_opts o;
-	struct sisign_check_report *rep = NULL;
-	struct sisign_error err;
-	int r, rc = EXIT_OK;
-
-	memset(&o, 0, sizeof o);
-	o.skip_data = 1; /* signing checked every hash */
-	sisign_error_clear(&err);
-	r = sisign_pkg_check_install(pkg, &o, &rep, &err);
-	if (r != SISIGN_OK) {
-		if (err.code == 0)
-			err.code = r;
-		return cli_report(input, &err);
-	}
 	for (size_t i = 0; i < rep->nfindings; i++) {
 		const struct sisign_finding *f = &rep->findings[i];
 		if (f->severity == SISIGN_CHECK_WARNING && !cli_verbose)
@@ -54,17 +39,50 @@ static int sign_check(struct sisign_pkg *pkg, const char *input, int strict)
 		fe_fputs_safe(f->message, stderr);
 		fprintf(stderr, "; fix: %s\n", f->fix);
 	}
-	if (rep->worst >= SISIGN_CHECK_ERROR) {
-		if (strict) {
-			cli_msg("%s: the installer would refuse the signed package (--strict): nothing written", input);
-			rc = EXIT_WOULD_NOT_INSTALL;
-		} else {
-			cli_msg("%s: the installer would refuse the signed package; see 'sisign check' (--strict refuses "
-				"to write it)", input);
-		}
+}
+
+/* The install rules on the package as signed (docs/check.md).  With
+ * strict, an error-severity finding refuses the output here, before it is
+ * written (exit 14, the findings printed).  Otherwise the report is kept
+ * in *out for sign_check_report once the package is written: a package
+ * whose file data turns out bad as it is written gets its one error line
+ * only.  Returns an exit code. */
+static int sign_check(struct sisign_pkg *pkg, const char *input, int strict, struct sisign_check_report **out)
+{
+	struct sisign_check_opts o;
+	struct sisign_check_report *rep = NULL;
+	struct sisign_error err;
+	int r;
+
+	*out = NULL;
+	memset(&o, 0, sizeof o);
+	o.skip_data = 1; /* writing the signed package checks every hash */
+	sisign_error_clear(&err);
+	r = sisign_pkg_check_install(pkg, &o, &rep, &err);
+	if (r != SISIGN_OK) {
+		if (err.code == 0)
+			err.code = r;
+		return cli_report(input, &err);
 	}
-	sisign_check_report_free(rep);
-	return rc;
+	if (strict && rep->worst >= SISIGN_CHECK_ERROR) {
+		print_findings(rep, input, strict);
+		cli_msg("%s: the installer would refuse the signed package (--strict): nothing written", input);
+		sisign_check_report_free(rep);
+		return EXIT_WOULD_NOT_INSTALL;
+	}
+	*out = rep;
+	return EXIT_OK;
+}
+
+/* What sign_check kept, once the package is written. */
+static void sign_check_report(struct sisign_check_report *rep, const char *input, int strict)
+{
+	if (!rep)
+		return;
+	print_findings(rep, input, strict);
+	if (rep->worst >= SISIGN_CHECK_ERROR)
+		cli_msg("%s: the installer would refuse the signed package; see 'sisign check' (--strict refuses "
+			"to write it)", input);
 }
 
 static int cmd_sign(int argc, char **argv)
@@ -81,6 +99,7 @@ static int cmd_sign(int argc, char **argv)
 	struct sisign_signer *signer = NULL;
 	struct sisign_identity *id = NULL;
 	struct sisign_pkg *pkg = NULL;
+	struct sisign_check_report *rep = NULL;
 	struct sisign_error err;
 	int c, h, rc = EXIT_ERROR, r, strict = 0;
 
@@ -154,10 +173,12 @@ static int cmd_sign(int argc, char **argv)
 		rc = cli_report(ot.input, &err);
 		goto out;
 	}
-	if ((rc = sign_check(pkg, ot.input, strict)) != EXIT_OK)
+	if ((rc = sign_check(pkg, ot.input, strict, &rep)) != EXIT_OK)
 		goto out;
-	rc = out_target_write(&ot, pkg);
+	if ((rc = out_target_write(&ot, pkg)) == EXIT_OK)
+		sign_check_report(rep, ot.input, strict);
 out:
+	sisign_check_report_free(rep);
 	sisign_pkg_free(pkg);
 	out_target_free(&ot);
 	sisign_identity_free(id);
