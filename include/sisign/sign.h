@@ -96,7 +96,10 @@ SISIGN_API int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_e
  * signed gives back its input byte for byte, CRC fields included, when the
  * input's controller was compressed the way sisign_pkg_write compresses it
  * (as signsis does) and its CRCs were not stale; otherwise only the
- * compressed controller and the CRC values differ. */
+ * compressed controller and the CRC values differ.  Reads no file data;
+ * sisign_pkg_write() then copies SISData in one pass that also works out
+ * the data CRC (when the package has that field) and checks no file
+ * hash. */
 SISIGN_API int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* True if the package's last chain was made with this identity's
