@@ -10,8 +10,9 @@
  * stored) is packed under DIR (default: a new directory in /tmp), then
  * timed, each run in a child process (peak RSS = its ru_maxrss):
  *   plain   inflate + SHA-1 of every file, one thread, 1 MiB buffers (the baseline)
- *   sign    sisign_pkg_open + sisign_pkg_sign + sisign_pkg_write (file key),
- *           on 1 thread and on all cores (sisign_pkg_set_threads)
+ *   sign    sisign_pkg_open + sisign_pkg_sign + sisign_pkg_write (file key;
+ *           the write's one pass copies, inflates, SHA-1s and CRCs the file
+ *           data), on 1 thread and on all cores (sisign_pkg_set_threads)
  *   verify  sisign_pkg_open + sisign_pkg_check_data (the hashing verify does),
  *           on 1 thread and on all cores
  * Prints lines name<TAB>value<TAB>baseline<TAB>ratio<TAB>goal ("-" where

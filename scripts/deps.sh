@@ -33,7 +33,7 @@ packages=(
 	python3-jsonschema                  # tests/integration/test_json_schema.sh checks --json against docs/json-schema.json
 	mandoc groff-base                   # tests/integration/test_man_pages.sh lints the pages
 	bash-completion zsh fish            # tests/integration/test_completion.sh drives the completions
-	strace                              # tests/integration/test_fault_injection.sh, test_audit_log.sh
+	strace                              # tests/integration/test_fault_injection.sh, test_audit_log.sh, test_sign_onepass.sh
 	dpkg-dev lintian                    # test_deb.sh: build the .deb packages (CPack), lint them
 	appstream desktop-file-utils        # test_app_identity.sh: validate the metainfo and desktop file
 	# tests/integration/test_opensc_card.sh: a card through pcscd and OpenSC,

@@ -11,6 +11,13 @@
  * (an audit log's intent record; it can refuse the output) and a progress
  * callback.
  *
+ * SIGN reads each package's file data once, after its signature (as
+ * sisign_pkg_sign + sisign_pkg_write do): a file whose SHA-1 does not
+ * match its data makes that job FAILED when its output is written, its
+ * signature made and thrown away, nothing written and on_commit not
+ * called.  skip_signed and dry_run check the file hashes before any
+ * signature (sisign_pkg_check_signable).
+ *
  * Outputs are written atomically as by sisign_pkg_write() (an unnamed
  * O_TMPFILE in OUT's directory, fsync, then linked as "OUT.tmpXXXXXX" and
  * renamed over OUT, directory fsync — the batch syncs each directory once
@@ -162,8 +169,10 @@ struct sisign_batch_opts {
 	 * with sisign_token_opts.parallel_sessions (else it still serialises
 	 * its own calls). */
 	int parallel_sign;
-	int output_sha256;   /* compute each output's SHA-256 (from the bytes as they are written; an output
-	                      * that --skip-signed found finished is read once more) */
+	int output_sha256;   /* compute each output's SHA-256 (from the bytes as they are written, or, for a
+	                      * signed or unsigned package whose file data the writer copied in its one pass,
+	                      * read back from the finished temp file before the rename: that pass writes out
+	                      * of order; an output that --skip-signed found finished is read once more) */
 	int mode;            /* permission bits of an output that is another file than its input; 0 = the
 	                      * input's less mode_clear.  Only the 0777 bits: setuid, setgid and sticky are
 	                      * never set.  An input replaced in place keeps its own bits (& 0777) */

@@ -211,20 +211,21 @@ SISIGN_API const char *sisign_pkg_warning(const struct sisign_pkg *pkg, size_t i
  * other package it is SISIGN_HASH_MISSING and fails (SISIGN_ERR_MALFORMED).
  * Returns SISIGN_OK if every file with a hash matches, else the first
  * failure (SISIGN_ERR_HASH_MISMATCH, SISIGN_ERR_CORRUPT_DATA, ...) with a
- * message naming the file.  The result is remembered: a second call (say,
- * by sisign_pkg_sign after a front end's own check) does not read the data
- * again. */
+ * message naming the file.  The result is remembered: a second call, or
+ * sisign_pkg_sign and sisign_pkg_write after it, do not hash the files
+ * again (a failed result makes sisign_pkg_sign refuse). */
 SISIGN_API int sisign_pkg_check_data(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
-/* How many threads the data check (sisign_pkg_check_data, and so signing
- * and verifying) hashes this package's files on: each thread takes whole
+/* How many threads the data check (sisign_pkg_check_data, and so
+ * verifying; sisign_pkg_check_signable; and sisign_pkg_write's pass after
+ * sisign_pkg_sign) hashes this package's files on: each thread takes whole
  * files, so a package of one file uses one.  0 (the default) = the online
  * CPUs, at most 16; packages with less than 4 MiB of file data are hashed
  * on the calling thread alone.  Results and messages do not depend on it. */
 SISIGN_API void sisign_pkg_set_threads(struct sisign_pkg *pkg, unsigned int n);
 
-/* Compute the data CRC (a full read of SISData, unless signing's data
- * check has already computed it) and set
+/* Compute the data CRC (a full read of SISData, unless a data check for
+ * signing or a write has already computed it) and set
  * info->data_crc_ok and data_crc_computed; a stale one adds a warning.
  * Only for reporting: the device ignores both CRCs. */
 SISIGN_API int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
@@ -236,10 +237,20 @@ SISIGN_API int sisign_pkg_check_checksums(struct sisign_pkg *pkg, struct sisign_
  * and checksum recomputed, and each CRC field (SISControllerChecksum,
  * SISDataChecksum) exactly when the input had one, with the CRC of what is
  * written, as signsis does (signsis would also add a missing one, and drop
- * one whose CRC is 0; the device ignores both CRCs).  The data CRC comes
- * from the data check signing runs (the same single read of SISData that
- * inflates and hashes the files), else from one read of SISData here;
- * file data and all other bytes are copied.  mode: e.g. 0644; only its 0777
+ * one whose CRC is 0; the device ignores both CRCs).  File data and all
+ * other bytes are copied.  A package signed by sisign_pkg_sign() without
+ * a data check before it (sisign_pkg_check_signable or _check_data) has
+ * SISData copied in ONE pass that reads each byte once into memory, writes
+ * it to the temp file, inflates and SHA-1s the files (on several threads)
+ * and works out the data CRC; a file whose SHA-1 does not match its data
+ * fails the write with the data check's error (SISIGN_ERR_HASH_MISMATCH,
+ * ...), the temp file is removed and nothing is written.  The data CRC is
+ * put into the temp file's head once the pass is over, before the file is
+ * renamed into place.  An unsigned package (sisign_pkg_unsign) with a
+ * SISDataChecksum field gets the same pass, for the CRC only (file hashes
+ * are not checked, as before).  Otherwise (hashes and CRC known from a
+ * check made before, or no CRC field) the kernel copies SISData
+ * (copy_file_range).  mode: e.g. 0644; only its 0777
  * bits are used (never setuid, setgid or sticky), exactly (the umask is the
  * caller's to apply). */
 SISIGN_API int sisign_pkg_write(struct sisign_pkg *pkg, const char *path, int mode,

@@ -46,28 +46,49 @@ SISIGN_API const unsigned char *sisign_identity_chain(const struct sisign_identi
 
 /* Append one signature chain to the package's top-level controller, just
  * before SISDataIndex.  Before anything changes: the package must be a SIS
- * package or .ctl controller (not a ROM stub), undamaged, every chain
- * already in it (top level and embedded packages) must verify, and every
- * file's SHA-1 must match its data.  Earlier chains and all file data bytes are
- * kept exactly; write the result with sisign_pkg_write(), which refreshes
- * the CRC fields.  The data check reads SISData once, hashing files on
- * several threads (sisign_pkg_set_threads), and works out the data CRC in
- * the same read. */
+ * package or .ctl controller (not a ROM stub), undamaged, and every chain
+ * already in it (top level and embedded packages) must verify
+ * (sisign_pkg_check_signable_nodata).  This call reads no file data: the
+ * file hashes are checked by sisign_pkg_write(), in the one pass that
+ * copies SISData into the output (inflate, SHA-1 of every file on several
+ * threads, see sisign_pkg_set_threads, and the data CRC, as it copies);
+ * if a file's SHA-1 does not match its data, that write fails with the
+ * error sisign_pkg_check_signable() would have given
+ * (SISIGN_ERR_HASH_MISMATCH, SISIGN_ERR_CORRUPT_DATA, ...) and nothing is
+ * written.  So the signature is made, and thrown away, before such a
+ * package is found out: call sisign_pkg_check_signable() first to refuse
+ * it before any signature (that reads SISData once more; its result is
+ * cached, so neither this call nor the writer hashes the files again, and
+ * this call then refuses a package that failed it).  Earlier chains and
+ * all file data bytes are kept exactly; the writer refreshes the CRC
+ * fields. */
 SISIGN_API int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)
 	SISIGN_WARN_UNUSED;
 
-/* What sisign_pkg_sign refuses before it signs: a ROM stub, a damaged
- * controller (SISIGN_ERR_MALFORMED); a chain already in the package, in the
- * top-level controller or an embedded one, whose signature does not verify
- * over its signed bytes or whose certificates cannot be read
- * (SISIGN_ERR_SIG_INVALID), or whose algorithm the device does not accept,
- * such as MD2 or MD5 (SISIGN_ERR_SIG_UNSUPPORTED): the device refuses such
- * a package whatever chain is added, so the message names the chain and,
- * for the top level, suggests `sisign unsign --all`; file data that does
- * not match its hashes.  The header's UID3 and UID checksum are not
- * refused: writing the signed package writes them anew.  Lets a front end
- * refuse a package before it asks for a passphrase or PIN; the data check
- * is cached, so sisign_pkg_sign does not hash the files again. */
+/* What sisign_pkg_sign refuses before it signs, without reading file
+ * data: a ROM stub, a damaged controller (SISIGN_ERR_MALFORMED); a chain
+ * already in the package, in the top-level controller or an embedded one,
+ * whose signature does not verify over its signed bytes or whose
+ * certificates cannot be read (SISIGN_ERR_SIG_INVALID), or whose algorithm
+ * the device does not accept, such as MD2 or MD5
+ * (SISIGN_ERR_SIG_UNSUPPORTED): the device refuses such a package whatever
+ * chain is added, so the message names the chain and, for the top level,
+ * suggests `sisign unsign --all`; and the failure of a data check made
+ * before (sisign_pkg_check_data or sisign_pkg_check_signable).  The
+ * header's UID3 and UID checksum are not refused: writing the signed
+ * package writes them anew.  Lets a front end refuse a package before it
+ * asks for a passphrase or PIN; `sisign sign` calls this one, and leaves
+ * the file hashes to the writer's single pass. */
+SISIGN_API int sisign_pkg_check_signable_nodata(struct sisign_pkg *pkg, struct sisign_error *err)
+	SISIGN_WARN_UNUSED;
+
+/* sisign_pkg_check_signable_nodata, then the file data: every file's
+ * SHA-1 must match its data (a pass over SISData: inflate and SHA-1 on
+ * several threads, and the data CRC in the same read).  For a caller that
+ * must decide before it signs or writes anything (`sisign sign
+ * --dry-run`, --skip-signed).  The result is cached, so sisign_pkg_sign
+ * does not hash the files again, and sisign_pkg_write copies SISData
+ * without reading it in userspace (copy_file_range). */
 SISIGN_API int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Remove the last chain (all = 0) or every chain (all = 1).
@@ -75,7 +96,10 @@ SISIGN_API int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_e
  * signed gives back its input byte for byte, CRC fields included, when the
  * input's controller was compressed the way sisign_pkg_write compresses it
  * (as signsis does) and its CRCs were not stale; otherwise only the
- * compressed controller and the CRC values differ. */
+ * compressed controller and the CRC values differ.  Reads no file data;
+ * sisign_pkg_write() then copies SISData in one pass that also works out
+ * the data CRC (when the package has that field) and checks no file
+ * hash. */
 SISIGN_API int sisign_pkg_unsign(struct sisign_pkg *pkg, int all, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* True if the package's last chain was made with this identity's

@@ -19,6 +19,10 @@
 
 enum { OPT_STRICT = 0x2100 };
 
+/* The findings of the install rules on a signed package: error and
+ * depends ones as warnings on stderr (warning ones, which are prompts the
+ * user will see, only with -v); with strict, error-severity ones are
+ * printed as errors.  Shared with the batch (batch_cli.c). */
 void check_cli_sign_findings(const char *input, const struct sisign_finding *findings, size_t n, int worst,
 	int strict)
 {
@@ -42,18 +46,22 @@ void check_cli_sign_findings(const char *input, const struct sisign_finding *fin
 			"to write it)", input);
 }
 
-/* The install rules on the package as signed (docs/check.md), printed by
- * check_cli_sign_findings; with strict, an error-severity finding refuses
- * the output (exit 14).  Returns an exit code. */
-static int sign_check(struct sisign_pkg *pkg, const char *input, int strict)
+/* The install rules on the package as signed (docs/check.md).  With
+ * strict, an error-severity finding refuses the output here, before it is
+ * written (exit 14, the findings printed).  Otherwise the report is kept
+ * in *out for sign_check_report once the package is written: a package
+ * whose file data turns out bad as it is written gets its one error line
+ * only.  Returns an exit code. */
+static int sign_check(struct sisign_pkg *pkg, const char *input, int strict, struct sisign_check_report **out)
 {
 	struct sisign_check_opts o;
 	struct sisign_check_report *rep = NULL;
 	struct sisign_error err;
-	int r, rc = EXIT_OK;
+	int r;
 
+	*out = NULL;
 	memset(&o, 0, sizeof o);
-	o.skip_data = 1; /* signing checked every hash */
+	o.skip_data = 1; /* writing the signed package checks every hash */
 	sisign_error_clear(&err);
 	r = sisign_pkg_check_install(pkg, &o, &rep, &err);
 	if (r != SISIGN_OK) {
@@ -61,13 +69,21 @@ static int sign_check(struct sisign_pkg *pkg, const char *input, int strict)
 			err.code = r;
 		return cli_report(input, &err);
 	}
-	check_cli_sign_findings(input, rep->findings, rep->nfindings, rep->worst, strict);
-	if (rep->worst >= SISIGN_CHECK_ERROR && strict) {
+	if (strict && rep->worst >= SISIGN_CHECK_ERROR) {
+		check_cli_sign_findings(input, rep->findings, rep->nfindings, rep->worst, strict);
 		cli_msg("%s: the installer would refuse the signed package (--strict): nothing written", input);
-		rc = EXIT_WOULD_NOT_INSTALL;
+		sisign_check_report_free(rep);
+		return EXIT_WOULD_NOT_INSTALL;
 	}
-	sisign_check_report_free(rep);
-	return rc;
+	*out = rep;
+	return EXIT_OK;
+}
+
+/* What sign_check kept, once the package is written. */
+static void sign_check_report(struct sisign_check_report *rep, const char *input, int strict)
+{
+	if (rep)
+		check_cli_sign_findings(input, rep->findings, rep->nfindings, rep->worst, strict);
 }
 
 static int cmd_sign(int argc, char **argv)
@@ -84,6 +100,7 @@ static int cmd_sign(int argc, char **argv)
 	struct sisign_signer *signer = NULL;
 	struct sisign_identity *id = NULL;
 	struct sisign_pkg *pkg = NULL;
+	struct sisign_check_report *rep = NULL;
 	struct sisign_error err;
 	int c, h, rc = EXIT_ERROR, r, strict = 0;
 
@@ -156,10 +173,12 @@ static int cmd_sign(int argc, char **argv)
 		rc = cli_report(ot.input, &err);
 		goto out;
 	}
-	if ((rc = sign_check(pkg, ot.input, strict)) != EXIT_OK)
+	if ((rc = sign_check(pkg, ot.input, strict, &rep)) != EXIT_OK)
 		goto out;
-	rc = out_target_write(&ot, pkg);
+	if ((rc = out_target_write(&ot, pkg)) == EXIT_OK)
+		sign_check_report(rep, ot.input, strict);
 out:
+	sisign_check_report_free(rep);
 	sisign_pkg_free(pkg);
 	out_target_free(&ot);
 	sisign_identity_free(id);
@@ -304,8 +323,10 @@ const struct cli_command cli_cmd_sign = {
 	"File data and earlier chains are copied byte for byte; the controller is\n"
 	"recompressed as signsis does, and each CRC field IN has (controller, data)\n"
 	"gets the CRC of what is written, as signsis does; none is added, so\n"
-	"`sisign unsign` gives IN back.  The file data is read once: every file's\n"
-	"SHA-1 and the data CRC are checked in that one pass, on all cores.\n"
+	"`sisign unsign` gives IN back.  The file data is read once, after the\n"
+	"signature is made: one pass copies it into the temporary output, checks\n"
+	"every file's SHA-1 (on all cores) and works out the data CRC, written\n"
+	"into the temporary file before it is renamed into place.\n"
 	"\n"
 	"Every signature is checked against the certificate's key before anything\n"
 	"is written.  Keys that ask for the PIN before each signature\n"
@@ -349,12 +370,17 @@ const struct cli_command cli_cmd_sign = {
 	"verify or uses an algorithm the device refuses (MD2, MD5): the device\n"
 	"would refuse IN whatever is added, so it is not signed; the message names\n"
 	"the chain (take the top level's chains off with 'sisign unsign --all').\n"
-	"A package refused for any of these reasons is refused before the PIN or\n"
-	"passphrase is asked for (in a batch: its status is error, --dry-run\n"
-	"included).  13 --dry-run (12 if some file failed its checks); 130\n"
-	"interrupted; 14 --strict and the installer would refuse the signed\n"
-	"package.  With several files: 12 when some failed (--strict: a package\n"
-	"the installer would refuse counts as failed) and others were signed or\n"
-	"skipped, the highest status when all failed (see 'sisign help\n"
+	"A bad chain (8), like a damaged package (4), is refused before the PIN\n"
+	"or passphrase is asked for (in a batch: its status is error, --dry-run\n"
+	"included).  A file whose SHA-1 does not match its data is found only as\n"
+	"the signed package is written (the one read of the file data): the PIN\n"
+	"or passphrase has been asked for and the key has made a signature, which\n"
+	"is thrown away; exit 8, nothing written.  --dry-run and --skip-signed\n"
+	"check the hashes first, before any signature.  13 --dry-run (12 if some\n"
+	"file failed its checks); 130 interrupted; 14 --strict and the installer\n"
+	"would refuse the signed package.  With several files: 12 when some\n"
+	"failed (--strict: a package the installer would refuse counts as failed)\n"
+	"and others were signed or skipped, the highest status when all failed\n"
+	"(see 'sisign help\n"
 	"exit-codes').\n",
 };

@@ -429,7 +429,7 @@ static int ss_sign_p12(const struct ss_args *a)
 	const char *base = strrchr(a->in_file, '/');
 	char *out = NULL;
 	size_t n;
-	int r, rc = SS_EXIT_ERROR, mode = 0644;
+	int r, rc = SS_EXIT_ERROR, mode = 0644, made_dir = 0;
 
 	base = base ? base + 1 : a->in_file;
 	if (*base == '\0')
@@ -471,15 +471,21 @@ static int ss_sign_p12(const struct ss_args *a)
 		rc = ss_error(a->in_file, &err);
 		goto out;
 	}
-	if (mkdir(a->out_dir, 0777) != 0 && errno != EEXIST) {
+	if (mkdir(a->out_dir, 0777) == 0) {
+		made_dir = 1;
+	} else if (errno != EEXIST) {
 		fprintf(stderr, "%s: cannot create directory %s: %s\n", cli_progname, a->out_dir, strerror(errno));
 		goto out;
 	}
+	/* The write checks the file hashes as it copies the file data: a
+	 * mismatch there writes nothing, and the directory made for it goes. */
 	r = sisign_pkg_write(pkg, out, mode, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
-		rc = ss_error(out, &err);
+		if (made_dir)
+			(void)rmdir(a->out_dir);
+		rc = ss_error(r == SISIGN_ERR_SYSTEM ? out : a->in_file, &err);
 		goto out;
 	}
 	if (!a->quiet)

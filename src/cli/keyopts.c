@@ -180,10 +180,12 @@ int keyopts_precheck(struct sisign_pkg *pkg, const char *path)
 	struct sisign_error err;
 	int r;
 
-	/* The library's own refusals (stub, damage, hashes), before any
-	 * passphrase or PIN is asked for. */
+	/* The library's own refusals that need no file data (stub, damage,
+	 * bad chains), before any passphrase or PIN is asked for.  The file
+	 * hashes are checked by the write, in the one pass that copies the
+	 * file data (so a bad one is found after the signature). */
 	sisign_error_clear(&err);
-	r = sisign_pkg_check_signable(pkg, &err);
+	r = sisign_pkg_check_signable_nodata(pkg, &err);
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
@@ -388,7 +390,8 @@ int out_target_write(const struct out_target *ot, struct sisign_pkg *pkg)
 			(void)cli_spool_finish(&sp, ot->cmd, 0);
 			if (err.code == 0)
 				err.code = r;
-			return cli_report("-", &err);
+			rc = cli_exit_for_error(err.code);
+			return cli_report(rc == EXIT_BAD_INPUT || rc == EXIT_INVALID ? ot->input : "-", &err);
 		}
 		return cli_spool_finish(&sp, ot->cmd, 1);
 	}
@@ -396,7 +399,10 @@ int out_target_write(const struct out_target *ot, struct sisign_pkg *pkg)
 	if (r != SISIGN_OK) {
 		if (err.code == 0)
 			err.code = r;
-		return cli_report(path, &err);
+		/* A signed package's file hashes are checked as it is written:
+		 * a bad one is IN's fault (exit 4 or 8), named as IN. */
+		rc = cli_exit_for_error(err.code);
+		return cli_report(rc == EXIT_BAD_INPUT || rc == EXIT_INVALID ? ot->input : path, &err);
 	}
 	cli_note("wrote %s (%.3f s)", path, cli_now() - t0);
 	return EXIT_OK;

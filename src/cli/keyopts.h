@@ -113,9 +113,10 @@ int keyopts_fail(struct keyopts *ko, const char *what, int r, struct sisign_erro
  * else $SISIGN_PASS, else a prompt. */
 void keyopts_pass_src(struct keyopts *ko);
 
-/* Before any key or PIN is touched: refuse a ROM stub and check every
- * file's SHA-1 against its data, so a bad package fails without a prompt.
- * Prints the error; returns an exit code. */
+/* Before any key or PIN is touched: refuse a ROM stub, a damaged package
+ * or one with a chain that does not verify, so it fails without a prompt
+ * (sisign_pkg_check_signable_nodata; file hashes are checked when the
+ * signed package is written).  Prints the error; returns an exit code. */
 int keyopts_precheck(struct sisign_pkg *pkg, const char *path);
 
 /* ---- output target: (-o OUT | --in-place) IN ----------------------------- */

@@ -255,7 +255,10 @@ else
 			[ "$rc" -eq 4 ] || fail "$f: exit $rc, expected 4 (not a signable package)" ;;
 		esac
 		checks=$((checks + 1))
-		[ "$(wc -l <"$T/err")" -eq 1 ] || fail "$f: error is not one clear line"
+		# The file hashes are checked as the signed package is written,
+		# after the key is loaded: its own warnings (expired, weak) may
+		# come first, then the one error line.
+		[ "$(grep -vc ': warning: ' "$T/err")" -eq 1 ] || fail "$f: error is not one clear line"
 		expect_absent neg/$f "$f"
 		checks=$((checks + 1))
 		[ "$(sha256sum <"$TS/$f")" = "$before" ] || fail "$f: input changed"

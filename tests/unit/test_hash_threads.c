@@ -3,10 +3,13 @@
  * item 3): the verdicts, every file's hash status, the error and its
  * message, and the data CRC are the same as with one thread, for every
  * corpus package and for hand-made packages of several files, one of them
- * corrupt.  crc16_combine agrees with one CRC over the joined bytes. */
+ * corrupt; so are the writer's one pass (copy, hashes and CRC) and the
+ * bytes it writes.  crc16_combine agrees with one CRC over the joined
+ * bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sisign/package.h>
 
@@ -57,6 +60,78 @@ static int run_check(const uint8_t *p, size_t len, unsigned threads, struct outc
 	}
 	sisign_pkg_free(pkg);
 	return 0;
+}
+
+/* The writer's one pass (issue #14 item 3): the package as signing leaves
+ * it (controller rebuilt, file hashes left to the writer) written to path
+ * on `threads` threads.  Returns sisign_pkg_write's result, its error in
+ * *err; a failed write leaves no file. */
+static int run_write(const uint8_t *p, size_t len, unsigned threads, const char *path, struct sisign_error *err)
+{
+	struct sisign_pkg *pkg = NULL;
+	int r;
+
+	sisign_error_clear(err);
+	if (sisign_pkg_parse_mem(p, len, NULL, &pkg, err) != SISIGN_OK)
+		return -1000;
+	sisign_pkg_set_threads(pkg, threads);
+	pkg->hash_parallel_min = 1;
+	pkg->dirty = 1;
+	pkg->data_check_on_write = 1;
+	r = sisign_pkg_write(pkg, path, 0644, err);
+	if (r == SISIGN_OK) {
+		CHECK(pkg->data_checked);
+		CHECK_EQ_INT(pkg->hash_threads_used, threads < 5 ? threads : 5);
+	}
+	sisign_pkg_free(pkg);
+	return r;
+}
+
+/* The pass on 1, 2 and 8 threads: the same result and message as the
+ * check; written, the same bytes, SISData as in the input and the data
+ * CRC field holding its CRC. */
+static void same_write(const char *what, const uint8_t *p, size_t len, const char *dir, const struct outcome *check)
+{
+	static const unsigned nt[] = { 1, 2, 8 };
+	char path[3][4200];
+	uint8_t *w[3] = { NULL, NULL, NULL };
+	size_t wlen[3] = { 0, 0, 0 };
+
+	for (size_t k = 0; k < 3; k++) {
+		struct sisign_error err;
+		int r;
+		snprintf(path[k], sizeof path[k], "%s/w%u.sis", dir, nt[k]);
+		r = run_write(p, len, nt[k], path[k], &err);
+		CHECK_MSG(r == check->r, "%s, write on %u threads: %d, check %d", what, nt[k], r, check->r);
+		if (r != SISIGN_OK) {
+			CHECK_MSG(strcmp(err.message, check->err.message) == 0, "%s: write \"%s\", check \"%s\"", what,
+				err.message, check->err.message);
+			CHECK_MSG(access(path[k], F_OK) != 0, "%s: a failed write left %s", what, path[k]);
+			continue;
+		}
+		w[k] = tu_read_file(path[k], &wlen[k]);
+		CHECK(w[k] != NULL);
+	}
+	if (w[0] && w[1] && w[2]) {
+		struct sisign_pkg *in = NULL, *out = NULL;
+		struct sisign_error err;
+		CHECK(wlen[0] == wlen[1] && wlen[0] == wlen[2] && memcmp(w[0], w[1], wlen[0]) == 0 &&
+			memcmp(w[0], w[2], wlen[0]) == 0);
+		CHECK_EQ_INT(sisign_pkg_parse_mem(p, len, NULL, &in, &err), SISIGN_OK);
+		CHECK_EQ_INT(sisign_pkg_parse_mem(w[2], wlen[2], NULL, &out, &err), SISIGN_OK);
+		if (in && out) {
+			CHECK(in->data_len == out->data_len &&
+				memcmp(p + in->data_off, w[2] + out->data_off, (size_t)in->data_len) == 0);
+			CHECK(out->info.has_data_crc);
+			CHECK_EQ_INT(out->info.data_crc, crc16_update(0, p + in->data_off, (size_t)in->data_len));
+		}
+		sisign_pkg_free(in);
+		sisign_pkg_free(out);
+	}
+	for (size_t k = 0; k < 3; k++) {
+		free(w[k]);
+		(void)unlink(path[k]);
+	}
 }
 
 static void same_outcome(const char *what, const struct outcome *a, const struct outcome *b)
@@ -218,6 +293,7 @@ static void test_several_files(void)
 		CHECK_EQ_INT(run_check(p, len, 8, many), 0);
 		same_outcome(what, one, two);
 		same_outcome(what, one, many);
+		same_write(what, p, len, dir, one);
 		CHECK_EQ_INT(two->threads_used, 2);
 		CHECK_EQ_INT(many->threads_used, 5);
 		if (bad < 0) {

@@ -282,16 +282,39 @@ int main(void)
 				CHECK_EQ_INT(nch, 1);
 			}
 		}
-		/* hash mismatch: refused, nothing written */
+		/* hash mismatch: nothing written.  sisign_pkg_sign reads no file
+		 * data, so it signs; the write's one pass over SISData finds the
+		 * mismatch and leaves no output, no temp file.  Checked first
+		 * (sisign_pkg_check_signable), the package is refused before any
+		 * signature, and sign refuses it too. */
 		{
-			char in[4096];
+			char in[4096], out[4096];
 			struct sisign_pkg *pkg = NULL;
 			struct sisign_error err;
 			snprintf(in, sizeof in, "%s/sis/secureswitools/swisistools/test/tsignsis/data/eshell_hybrid.sis",
 				tu_corpus());
+			snprintf(out, sizeof out, "%s/mismatch", tmp);
+			CHECK(mkdir(out, 0755) == 0);
+			snprintf(out, sizeof out, "%s/mismatch/bad.sis", tmp);
 			CHECK(sisign_pkg_open(in, NULL, &pkg, &err) == SISIGN_OK);
 			if (pkg) {
+				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_OK);
+				sisign_error_clear(&err);
+				CHECK_EQ_INT(sisign_pkg_write(pkg, out, 0644, &err), SISIGN_ERR_HASH_MISMATCH);
+				CHECK_EQ_INT(err.code, SISIGN_ERR_HASH_MISMATCH);
+				CHECK(strstr(err.message, "stored SHA-1 does not match the file data") != NULL);
+				CHECK(access(out, F_OK) != 0);
+				snprintf(out, sizeof out, "%s/mismatch", tmp);
+				CHECK(rmdir(out) == 0); /* empty: no temp file left */
+				sisign_pkg_free(pkg);
+			}
+			pkg = NULL;
+			CHECK(sisign_pkg_open(in, NULL, &pkg, &err) == SISIGN_OK);
+			if (pkg) {
+				CHECK_EQ_INT(sisign_pkg_check_signable(pkg, &err), SISIGN_ERR_HASH_MISMATCH);
+				CHECK_EQ_INT(sisign_pkg_check_signable_nodata(pkg, &err), SISIGN_ERR_HASH_MISMATCH);
 				CHECK_EQ_INT(sisign_pkg_sign(pkg, id, &err), SISIGN_ERR_HASH_MISMATCH);
+				CHECK_EQ_INT(sisign_pkg_controller(pkg)->nchains, 0);
 				sisign_pkg_free(pkg);
 			}
 			snprintf(in, sizeof in, "%s/sis/secureswitools/swisistools/test/tsignsis/data/nonsisfile.sis",

@@ -733,7 +733,7 @@ static int check_job(struct sisign_batch *b, struct job *j, struct sisign_pkg *p
 	int r;
 
 	memset(&o, 0, sizeof o);
-	o.skip_data = 1; /* every file's hash was checked before signing */
+	o.skip_data = 1; /* writing the signed package checks every hash (or the check before signing did) */
 	if (!as_signed) {
 		o.certs = sisign_identity_chain(b->opts.identity, &o.certs_len);
 		o.keep_chains = 1;
@@ -771,11 +771,16 @@ static int run_sign(struct sisign_batch *b, struct job *j, struct sisign_pkg *pk
 	/* --resign replaces our last chain, whatever state it is in. */
 	if (ours && b->opts.resign && (r = sisign_pkg_unsign(pkg, 0, err)) != SISIGN_OK)
 		return r;
-	/* The expensive part (inflate + SHA-1 of every file) runs here on this
-	 * worker, outside the queue; sign_pkg_queued finds the result cached.
-	 * Skipping needs it too: a package the device refuses is never
-	 * reported as done, and its output never copied. */
-	if ((r = sign_check_signable(pkg, err)) != SISIGN_OK)
+	/* Skipping and a dry run decide before anything is written, so they
+	 * check the file hashes first (a package the device refuses is never
+	 * reported as done or checked, its output never copied), and the
+	 * writer then copies SISData without reading it.  Otherwise only the
+	 * checks that need no file data come before the signature, and the
+	 * writer's one pass over SISData (write_out) copies, inflates and
+	 * hashes it on this worker, outside the queue: a hash mismatch fails
+	 * the job there, before on_commit, and nothing is written. */
+	if ((r = b->opts.skip_signed || b->opts.dry_run ? sign_check_signable(pkg, err) : sign_check_nodata(pkg, err)) !=
+		SISIGN_OK)
 		return r;
 	if (ours && b->opts.skip_signed) {
 		/* Already ours, and every chain verifies (checked above). */

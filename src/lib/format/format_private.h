@@ -138,12 +138,15 @@ struct sisign_pkg {
 	int defer_dir_sync;     /* set by the batch: writing does not fsync the output's directory,
 	                         * the batch does, once for a group of outputs (batch.c) */
 	int data_checked;       /* sisign_pkg_check_data has run: its result is below */
+	int data_check_on_write; /* signed without that check: sisign_pkg_write makes it, in the
+	                          * one pass that copies SISData, and writes nothing if it fails */
 	int data_result;
 	struct sisign_error data_err;
 	uint64_t data_passes;   /* entries inflated and hashed so far (tests count them) */
 	/* The data CRC (CRC-16 of the whole SISData field as stored), once the
-	 * data check (pkg_check_data with want_crc) or pkg_data_crc worked it
-	 * out; the writer puts it into the SISDataChecksum field. */
+	 * data check (pkg_check_data with want_crc), the writer's pass over
+	 * SISData or pkg_data_crc worked it out; the writer puts it into the
+	 * SISDataChecksum field. */
 	int data_crc_known;
 	uint16_t data_crc_value;
 	unsigned int hash_threads;   /* sisign_pkg_set_threads; 0 = online CPUs */
@@ -158,7 +161,8 @@ struct sisign_pkg {
  * Signing wants it; verify does not. */
 int pkg_check_data(struct sisign_pkg *pkg, int want_crc, struct sisign_error *err) SISIGN_WARN_UNUSED;
 /* The data CRC: remembered from the data check, or else one read of
- * SISData now (unsigning, or a package whose data check ran without it). */
+ * SISData now (sisign_pkg_check_checksums; the writer works it out in its
+ * own pass instead). */
 int pkg_data_crc(struct sisign_pkg *pkg, uint16_t *crc, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* sisign_pkg_write that shows the finished output before it is renamed

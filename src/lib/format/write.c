@@ -183,9 +183,46 @@ static void fhash_final(struct fhash *h, uint8_t md[20], uint64_t *outlen)
 	h->ctx = NULL;
 }
 
+/* Where the one pass sends the bytes it reads: the writer's temp file
+ * (sisign_pkg_write of a signed or unsigned package), at the same place
+ * relative to SISData's start.  The first failure, read or write, on any
+ * thread is kept in e and makes the others stop: the output is then
+ * discarded, so nothing more is worth reading. */
+struct pass_out {
+	int fd;
+	const char *path;       /* the output, for messages */
+	uint64_t in_base;       /* input offset of SISData */
+	uint64_t out_base;      /* ... and where it goes in the output */
+	uint64_t in_end;        /* copy up to here (the end of SISContents' value) */
+	atomic_int failed;
+	atomic_int claimed;     /* the first failure has written e */
+	struct sisign_error e;
+};
+
+static void pass_fail(struct pass_out *o, const struct sisign_error *e)
+{
+	atomic_store(&o->failed, 1);
+	if (atomic_exchange(&o->claimed, 1) == 0)
+		o->e = *e;
+}
+
+/* The n bytes read at input offset off go to their place in the output. */
+static int pass_put(struct pass_out *o, const uint8_t *buf, size_t n, uint64_t off)
+{
+	struct sisign_error e;
+	int r;
+
+	if (pwrite_full(o->fd, buf, n, (off_t)(o->out_base + (off - o->in_base))) == 0)
+		return SISIGN_OK;
+	sisign_error_clear(&e);
+	r = err_sys(&e, errno, "%s: write failed", o->path);
+	pass_fail(o, &e);
+	return r;
+}
+
 /* One data entry (SISFileData payload) of the one pass over SISData: its
- * bytes are read once, and feed its CRC-16 and, when some description
- * names it, its inflate + SHA-1. */
+ * bytes are read once, and feed its CRC-16, the output (when the pass
+ * writes one) and, when some description names it, its inflate + SHA-1. */
 struct hjob {
 	struct sis_unit_file *uf;
 	int hash;               /* a description wants its SHA-1 */
@@ -201,11 +238,13 @@ struct hpool {
 	size_t *order;          /* biggest first, so the last job to start is small */
 	atomic_size_t next;
 	int want_crc;
+	struct pass_out *out;   /* NULL: a check only, nothing written */
 };
 
 static void run_job(struct hpool *p, struct hjob *j, uint8_t *buf, uint8_t *obuf)
 {
 	struct sis_unit_file *uf = j->uf;
+	struct sisign_error re;
 	struct fhash h;
 	uint64_t done = 0;
 	uint16_t crc = 0;
@@ -216,9 +255,21 @@ static void run_job(struct hpool *p, struct hjob *j, uint8_t *buf, uint8_t *obuf
 		fhash_init(&h, uf, obuf);
 	while (done < uf->payload_len) {
 		size_t n = uf->payload_len - done < CHUNK ? (size_t)(uf->payload_len - done) : CHUNK;
-		if (!p->want_crc && (!j->hash || h.r != SISIGN_OK))
+		if (p->out) {
+			if (atomic_load(&p->out->failed))
+				break; /* the output is lost anyway */
+		} else if (!p->want_crc && (!j->hash || h.r != SISIGN_OK)) {
 			break; /* nothing left to learn from the rest */
-		if ((rr = pkg_read(p->pkg, uf->payload_off + done, buf, n, j->hash ? &h.e : NULL)) != SISIGN_OK)
+		}
+		sisign_error_clear(&re);
+		if ((rr = pkg_read(p->pkg, uf->payload_off + done, buf, n, &re)) != SISIGN_OK) {
+			if (p->out)
+				pass_fail(p->out, &re);
+			else if (j->hash && h.r == SISIGN_OK)
+				h.e = re;
+			break;
+		}
+		if (p->out && (rr = pass_put(p->out, buf, n, uf->payload_off + done)) != SISIGN_OK)
 			break;
 		if (p->want_crc)
 			crc = crc16_update(crc, buf, n);
@@ -231,7 +282,7 @@ static void run_job(struct hpool *p, struct hjob *j, uint8_t *buf, uint8_t *obuf
 	if (!j->hash)
 		return;
 	if (rr != SISIGN_OK && h.r == SISIGN_OK)
-		h.r = rr; /* pkg_read filled h.e */
+		h.r = rr; /* h.e says why (a read; a write only fails the output) */
 	fhash_final(&h, uf->md, &uf->produced);
 	uf->check_result = h.r;
 	j->e = h.e;
@@ -283,16 +334,24 @@ static size_t hash_threads(const struct sisign_pkg *pkg, size_t njobs, uint64_t 
 	return n;
 }
 
-/* CRC-16 of the bytes [off, off + len) of the package, continuing crc. */
-static int crc_range(const struct sisign_pkg *pkg, uint64_t off, uint64_t len, uint16_t *crc, uint8_t *buf,
-	struct sisign_error *err)
+/* The bytes [off, off + len) of the package: read once, continuing the
+ * CRC-16 in *crc (if crc is not NULL) and written to the output (if out
+ * is not NULL). */
+static int pass_range(const struct sisign_pkg *pkg, uint64_t off, uint64_t len, uint16_t *crc,
+	struct pass_out *out, uint8_t *buf, struct sisign_error *err)
 {
 	int r;
 	while (len > 0) {
 		size_t n = len < CHUNK ? (size_t)len : CHUNK;
 		if ((r = pkg_read(pkg, off, buf, n, err)) != SISIGN_OK)
 			return r;
-		*crc = crc16_update(*crc, buf, n);
+		if (out && (r = pass_put(out, buf, n, off)) != SISIGN_OK) {
+			if (err)
+				*err = out->e;
+			return r;
+		}
+		if (crc)
+			*crc = crc16_update(*crc, buf, n);
 		off += n;
 		len -= n;
 	}
@@ -301,14 +360,18 @@ static int crc_range(const struct sisign_pkg *pkg, uint64_t off, uint64_t len, u
 
 /* The one pass over SISData: every data entry's payload is read once, on
  * as many threads as hash_threads() gives, by entry; each entry's bytes
- * feed its own CRC-16 and, when wanted, its inflate + SHA-1.  With
+ * feed its own CRC-16, when wanted its inflate + SHA-1, and with out its
+ * place in the output (each thread writes its own entries there).  With
  * want_crc, the CRC of the whole SISData field (sis-format.md §6) is then
  * put together in file order from the entries' CRCs and the few bytes
  * between them (field headers, padding), which only the calling thread
- * reads: CRC-16 with initial value 0 is linear, so the CRC of A then B is
- * crc16_combine(crc(A), crc(B), len(B)).  Results go into each
- * sis_unit_file, the hashing errors into jobs[k].e. */
-static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, int want_crc, struct sisign_error *err)
+ * reads (and writes, with out; then also whatever follows SISData inside
+ * SISContents): CRC-16 with initial value 0 is linear, so the CRC of A
+ * then B is crc16_combine(crc(A), crc(B), len(B)).  Results go into each
+ * sis_unit_file, the hashing errors into jobs[k].e.  With out, a read or
+ * write failure anywhere is the result (the output is incomplete). */
+static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, int want_crc, struct pass_out *out,
+	struct sisign_error *err)
 {
 	struct hpool p;
 	pthread_t tid[HASH_MAX_THREADS];
@@ -323,12 +386,13 @@ static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, in
 	p.jobs = jobs;
 	p.njobs = njobs;
 	p.want_crc = want_crc;
+	p.out = out;
 	atomic_init(&p.next, 0);
 	if (njobs && !(p.order = malloc(njobs * sizeof *p.order)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 	for (size_t k = 0; k < njobs; k++) {
 		p.order[k] = k;
-		if (jobs[k].hash || want_crc)
+		if (jobs[k].hash || want_crc || out)
 			bytes += jobs[k].uf->payload_len;
 	}
 	nthreads = hash_threads(pkg, njobs, bytes);
@@ -359,7 +423,12 @@ static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, in
 	free(p.order);
 	if (!buf)
 		r = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-	if (r != SISIGN_OK || !want_crc)
+	if (r == SISIGN_OK && out && atomic_load(&out->failed)) {
+		r = out->e.code ? out->e.code : SISIGN_ERR_SYSTEM;
+		if (err)
+			*err = out->e;
+	}
+	if (r != SISIGN_OK || (!want_crc && !out))
 		goto out;
 	/* Entries follow each other through SISData in unit, then file order
 	 * (the parser reads them so); the bytes between them are read here. */
@@ -370,16 +439,25 @@ static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, in
 			ordered = 0;
 			break;
 		}
-		if ((r = crc_range(pkg, at, uf->payload_off - at, &crc, buf, err)) != SISIGN_OK)
+		if ((r = pass_range(pkg, at, uf->payload_off - at, &crc, out, buf, err)) != SISIGN_OK)
 			goto out;
 		crc = crc16_combine(crc, jobs[k].crc, uf->payload_len);
 		at = uf->payload_off + uf->payload_len;
 	}
 	if (ordered) {
-		if ((r = crc_range(pkg, at, pkg->data_off + pkg->data_len - at, &crc, buf, err)) != SISIGN_OK)
+		if ((r = pass_range(pkg, at, pkg->data_off + pkg->data_len - at, &crc, out, buf, err)) != SISIGN_OK)
 			goto out;
-		pkg->data_crc_known = 1;
-		pkg->data_crc_value = crc;
+		if (want_crc) {
+			pkg->data_crc_known = 1;
+			pkg->data_crc_value = crc;
+		}
+		if (out)
+			r = pass_range(pkg, pkg->data_off + pkg->data_len, out->in_end - (pkg->data_off + pkg->data_len), NULL,
+				out, buf, err);
+	} else if (out) {
+		/* Every entry was read (else out->failed) and the parser lays
+		 * them out in order: not reached. */
+		r = err_set(err, SISIGN_ERR_INTERNAL, (long long)at, "file data entries out of order");
 	}
 	/* else: a read failed (the check reports it) or the layout is not what
 	 * the parser makes; pkg_data_crc() reads SISData in one piece if a
@@ -483,17 +561,19 @@ static void check_ctrl(struct check_ctx *cx, struct sisign_controller *c)
 		check_ctrl(cx, &c->embedded[i]);
 }
 
-int pkg_check_data(struct sisign_pkg *pkg, int want_crc, struct sisign_error *err)
+/* The data check (hash: every description judged, the result cached in
+ * pkg) and/or the data CRC (want_crc), from one pass over SISData that
+ * also copies it into out when out is not NULL.  Returns a failure of the
+ * pass itself (memory; with out, any read or write); the check's own
+ * result is pkg->data_result. */
+static int check_run(struct sisign_pkg *pkg, int hash, int want_crc, struct pass_out *out, struct sisign_error *err)
 {
 	struct check_ctx cx;
 	size_t njobs = 0;
 	int r;
 
-	if (pkg->data_checked)
-		goto done;
 	memset(&cx, 0, sizeof cx);
 	cx.pkg = pkg;
-	want_crc = want_crc && pkg->info.kind == SISIGN_PKG_SISX && !pkg->data_crc_known;
 	for (size_t u = 0; u < pkg->nunits; u++)
 		njobs += pkg->units[u].nfiles;
 	cx.jobs = calloc(njobs ? njobs : 1, sizeof *cx.jobs);
@@ -514,8 +594,9 @@ int pkg_check_data(struct sisign_pkg *pkg, int want_crc, struct sisign_error *er
 	 * the order a serial check would, so messages do not depend on which
 	 * thread finished first. */
 	cx.collect = 1;
-	check_ctrl(&cx, &pkg->top);
-	if ((r = data_pass(pkg, cx.jobs, njobs, want_crc, err)) != SISIGN_OK) {
+	if (hash)
+		check_ctrl(&cx, &pkg->top);
+	if ((r = data_pass(pkg, cx.jobs, njobs, want_crc, out, err)) != SISIGN_OK || !hash) {
 		free(cx.jobs);
 		free(cx.unit_base);
 		return r;
@@ -529,7 +610,18 @@ int pkg_check_data(struct sisign_pkg *pkg, int want_crc, struct sisign_error *er
 	free(cx.unit_base);
 	pkg->data_result = cx.first_err;
 	pkg->data_checked = 1;
-done:
+	return SISIGN_OK;
+}
+
+int pkg_check_data(struct sisign_pkg *pkg, int want_crc, struct sisign_error *err)
+{
+	int r;
+
+	if (!pkg->data_checked) {
+		want_crc = want_crc && pkg->info.kind == SISIGN_PKG_SISX && !pkg->data_crc_known;
+		if ((r = check_run(pkg, 1, want_crc, NULL, err)) != SISIGN_OK)
+			return r;
+	}
 	if (pkg->data_result != SISIGN_OK && err)
 		*err = pkg->data_err;
 	return pkg->data_result;
@@ -556,7 +648,7 @@ int pkg_data_crc(struct sisign_pkg *pkg, uint16_t *crc, struct sisign_error *err
 	if (!pkg->data_crc_known) {
 		if (!(buf = malloc(CHUNK)))
 			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-		r = crc_range(pkg, pkg->data_off, pkg->data_len, &c, buf, err);
+		r = pass_range(pkg, pkg->data_off, pkg->data_len, &c, NULL, buf, err);
 		free(buf);
 		if (r != SISIGN_OK)
 			return r;
@@ -642,8 +734,12 @@ static size_t data_crc_value_at(const struct sisign_pkg *pkg)
 }
 
 /* Assemble the file head (everything before SISData) into `head`; for a
- * changed controller also give the new SISContents length. */
-static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *contents_len, struct sisign_error *err)
+ * changed controller also give the new SISContents length.  With
+ * crc_later the data CRC is not known yet: the field's value is left as
+ * found, and *crc_at says where in head it is, for the writer to put the
+ * CRC there once its pass over SISData has worked it out. */
+static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *contents_len, int crc_later,
+	size_t *crc_at, struct sisign_error *err)
 {
 	struct wbuf comp;
 	uint8_t hdr[12];
@@ -675,8 +771,8 @@ static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *conte
 	 * if the CRC is 0, where signsis would drop it; signsis also adds them
 	 * to a package that had none).  The device ignores both CRCs (§6), and
 	 * this way unsign gives back what sign was given.  The data CRC comes
-	 * from the data check that signing runs (one read of SISData, which
-	 * then reaches the output by copy_range). */
+	 * from the pass that copies SISData (write_pass), or from a data check
+	 * made before. */
 	*contents_len = (pkg->ctl_crc_field ? 12 : 0) + pkg->data_crc_field_len + comp.len +
 		(pkg->contents_vend - pkg->data_off);
 	wbuf_put(head, hdr, sisf_put_hdr(hdr, 1, SISF_CONTENTS, *contents_len));
@@ -685,19 +781,114 @@ static int build_head(struct sisign_pkg *pkg, struct wbuf *head, uint64_t *conte
 	if (pkg->data_crc_field) {
 		uint16_t dcrc = 0;
 		size_t at = data_crc_value_at(pkg);
-		if ((r = pkg_data_crc(pkg, &dcrc, err)) != SISIGN_OK) {
+		if (crc_later)
+			dcrc = le16(pkg->data_crc_field + at); /* for now */
+		else if ((r = pkg_data_crc(pkg, &dcrc, err)) != SISIGN_OK) {
 			wbuf_free(&comp);
 			return r;
 		}
 		/* The field as found, its value replaced by the CRC of SISData
 		 * as it is copied (§6), as signsis does. */
 		wbuf_put(head, pkg->data_crc_field, at);
+		*crc_at = head->len;
 		wbuf_put_u16le(head, dcrc);
 		wbuf_put(head, pkg->data_crc_field + at + 2, pkg->data_crc_field_len - at - 2);
 	}
 	wbuf_put(head, comp.data, comp.len);
 	wbuf_free(&comp);
 	return wbuf_failed(head) ? err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory") : SISIGN_OK;
+}
+
+/* Does writing this package need a pass over SISData in userspace?  Yes
+ * when something must be learnt from its bytes: the data CRC for the
+ * SISDataChecksum field, or (signing that left it to the writer) the file
+ * hashes.  Else the bytes are copied by copy_range. */
+static int needs_pass(const struct sisign_pkg *pkg)
+{
+	if (pkg->info.kind != SISIGN_PKG_SISX || !pkg->dirty)
+		return 0;
+	return (pkg->data_crc_field && !pkg->data_crc_known) || (pkg->data_check_on_write && !pkg->data_checked);
+}
+
+/* SISData and the rest of SISContents' value, written at out_off in one
+ * pass that also works out what needs_pass() wants: the file hashes are
+ * checked (a mismatch fails the write with the data check's error; the
+ * caller discards the temp file) and the data CRC is put at crc_at.  Then
+ * SISContents' new padding and whatever trailed the old one. */
+static int write_pass(struct sisign_pkg *pkg, struct atomic_file *af, uint64_t out_off, size_t crc_at,
+	uint64_t contents_len, struct sisign_error *err)
+{
+	static const uint8_t zeros[4];
+	struct pass_out o;
+	int hash = pkg->data_check_on_write && !pkg->data_checked;
+	int want_crc = pkg->data_crc_field && !pkg->data_crc_known;
+	uint64_t end = out_off + (pkg->contents_vend - pkg->data_off);
+	int r;
+
+	memset(&o, 0, sizeof o);
+	o.fd = af->fd;
+	o.path = af->path;
+	o.in_base = pkg->data_off;
+	o.out_base = out_off;
+	o.in_end = pkg->contents_vend;
+	atomic_init(&o.failed, 0);
+	atomic_init(&o.claimed, 0);
+	sisign_error_clear(&o.e);
+	if ((r = check_run(pkg, hash, want_crc, &o, err)) != SISIGN_OK)
+		return r;
+	if (hash && pkg->data_result != SISIGN_OK) {
+		if (err)
+			*err = pkg->data_err;
+		return pkg->data_result;
+	}
+	if (pkg->data_crc_field) {
+		uint8_t v[2] = { (uint8_t)(pkg->data_crc_value & 0xff), (uint8_t)(pkg->data_crc_value >> 8) };
+		if (pwrite_full(af->fd, v, 2, (off_t)crc_at) != 0)
+			return err_sys(err, errno, "%s: write failed", af->path);
+	}
+	if (lseek(af->fd, (off_t)end, SEEK_SET) < 0)
+		return err_sys(err, errno, "%s: seek failed", af->path);
+	/* new SISContents padding, then whatever trailed the old one */
+	if (sisf_pad(contents_len) && (r = atomic_write(af, zeros, (size_t)sisf_pad(contents_len), err)) != SISIGN_OK)
+		return r;
+	return copy_range(pkg, af, pkg->contents_end, pkg->size - pkg->contents_end, err);
+}
+
+/* SHA-256 of the finished output, read back from its temp file: write_pass
+ * puts bytes out of order (the data CRC last, file data from several
+ * threads), so the digest cannot follow the writes. */
+static int digest_output(struct atomic_file *af, EVP_MD_CTX *md, struct sisign_error *err)
+{
+	uint8_t *buf;
+	off_t off = 0, size;
+	int r = SISIGN_OK;
+
+	/* Every byte up to where the writes ended (the file position): a
+	 * short read is an error, never the end of the digest. */
+	if ((size = lseek(af->fd, 0, SEEK_CUR)) < 0)
+		return err_sys(err, errno, "%s: seek failed", af->path);
+	if (!(buf = malloc(CHUNK)))
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	while (off < size) {
+		size_t want = size - off < (off_t)CHUNK ? (size_t)(size - off) : CHUNK;
+		ssize_t n = pread_full(af->fd, buf, want, off);
+		if (n < 0) {
+			r = err_sys(err, errno, "%s: cannot read back the output", af->path);
+			break;
+		}
+		if ((size_t)n != want) {
+			r = err_set(err, SISIGN_ERR_SYSTEM, (long long)(off + n), "%s: output shrank while being read back",
+				af->path);
+			break;
+		}
+		if (EVP_DigestUpdate(md, buf, (size_t)n) != 1) {
+			r = err_ossl(err, SISIGN_ERR_CRYPTO, "SHA-256 failed");
+			break;
+		}
+		off += n;
+	}
+	free(buf);
+	return r;
 }
 
 /* Compare [aoff, aoff + len) of a with [boff, boff + len) of b. */
@@ -774,8 +965,9 @@ int pkg_write_checked(struct sisign_pkg *pkg, const char *path, int mode, char *
 	struct atomic_file af;
 	struct wbuf head;
 	uint64_t contents_len = 0;
+	size_t crc_at = 0;
 	EVP_MD_CTX *md = NULL;
-	int r;
+	int r, pass = needs_pass(pkg);
 
 	if (sha256)
 		sha256[0] = '\0';
@@ -789,7 +981,8 @@ int pkg_write_checked(struct sisign_pkg *pkg, const char *path, int mode, char *
 		EVP_MD_CTX_free(md);
 		return r;
 	}
-	af.md = md;
+	/* in order: the digest follows the writes; else it is read back */
+	af.md = pass ? NULL : md;
 	wbuf_init(&head);
 	if (pkg->info.kind != SISIGN_PKG_SISX) {
 		/* Bare controllers: the controller is the file. */
@@ -799,12 +992,14 @@ int pkg_write_checked(struct sisign_pkg *pkg, const char *path, int mode, char *
 			r = atomic_write(&af, pkg->ctrl, pkg->ctrl_buf_len, err);
 		goto done;
 	}
-	if ((r = build_head(pkg, &head, &contents_len, err)))
+	if ((r = build_head(pkg, &head, &contents_len, pass, &crc_at, err)))
 		goto done;
 	if ((r = atomic_write(&af, head.data, head.len, err)))
 		goto done;
 	if (!pkg->dirty) {
 		r = copy_range(pkg, &af, pkg->data_off, pkg->size - pkg->data_off, err);
+	} else if (pass) {
+		r = write_pass(pkg, &af, head.len, crc_at, contents_len, err);
 	} else {
 		static const uint8_t zeros[4];
 		r = copy_range(pkg, &af, pkg->data_off, pkg->contents_vend - pkg->data_off, err);
@@ -816,6 +1011,8 @@ int pkg_write_checked(struct sisign_pkg *pkg, const char *path, int mode, char *
 	}
 done:
 	wbuf_free(&head);
+	if (r == SISIGN_OK && md && pass)
+		r = digest_output(&af, md, err);
 	if (r == SISIGN_OK && md) {
 		unsigned char d[32];
 		unsigned int dlen = 0;

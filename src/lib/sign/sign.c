@@ -253,7 +253,7 @@ static int check_chains(const struct sisign_pkg *pkg, struct sisign_error *err)
 		e.message);
 }
 
-int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
+int sign_check_nodata(struct sisign_pkg *pkg, struct sisign_error *err)
 {
 	const struct sisign_controller *dmg = sisign_pkg_damaged(pkg);
 	int r;
@@ -266,10 +266,26 @@ int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 			dmg->damage_message ? dmg->damage_message : "unreadable member field");
 	if ((r = check_chains(pkg, err)) != SISIGN_OK)
 		return r;
+	/* A data check already made (and cached) that failed still refuses. */
+	if (pkg->data_checked && pkg->data_result != SISIGN_OK) {
+		if (err)
+			*err = pkg->data_err;
+		return pkg->data_result;
+	}
+	return SISIGN_OK;
+}
+
+int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	int r;
+
+	if ((r = sign_check_nodata(pkg, err)) != SISIGN_OK)
+		return r;
 	/* signsis refuses too: "stored and computed hash values do not match".
-	 * The result is cached per package, so a caller that checked first
-	 * does not pay twice.  The same read of SISData gives the data CRC
-	 * that sisign_pkg_write puts into the signed package. */
+	 * The result is cached per package, so neither signing nor the
+	 * writer hashes the files again; the same read of SISData gives the
+	 * data CRC that sisign_pkg_write puts into the signed package, which
+	 * then copies SISData with copy_range. */
 	if (pkg->info.kind == SISIGN_PKG_SISX)
 		return pkg_check_data(pkg, pkg->data_crc_field != NULL, err);
 	return SISIGN_OK;
@@ -289,7 +305,10 @@ static int sign_pkg_with(struct sisign_pkg *pkg, struct sisign_identity *id, pth
 	struct wbuf chain, arr, elem, alg, cc, field;
 	int r;
 
-	if ((r = sign_check_signable(pkg, err)))
+	/* The file hashes need SISData read: unless a check made before
+	 * (sign_check_signable) has, the writer does it, in the one pass that
+	 * copies SISData into the output (data_check_on_write, below). */
+	if ((r = sign_check_nodata(pkg, err)))
 		return r;
 	if (!oid)
 		return err_set(err, SISIGN_ERR_BAD_KEY, -1, "only RSA and DSA keys can sign SIS packages");
@@ -349,6 +368,8 @@ static int sign_pkg_with(struct sisign_pkg *pkg, struct sisign_identity *id, pth
 		r = rebuild(pkg, c->value, c->data_index_offset, field.data, field.len, c->value + c->data_index_offset,
 			c->value_len - c->data_index_offset, err);
 	wbuf_free(&field);
+	if (r == SISIGN_OK && pkg->info.kind == SISIGN_PKG_SISX && !pkg->data_checked)
+		pkg->data_check_on_write = 1;
 	return r;
 }
 
@@ -367,6 +388,11 @@ int sign_pkg_gated(struct sisign_pkg *pkg, struct sisign_identity *id, sign_gate
 int sisign_pkg_check_signable(struct sisign_pkg *pkg, struct sisign_error *err)
 {
 	return sign_check_signable(pkg, err);
+}
+
+int sisign_pkg_check_signable_nodata(struct sisign_pkg *pkg, struct sisign_error *err)
+{
+	return sign_check_nodata(pkg, err);
 }
 
 int sisign_pkg_sign(struct sisign_pkg *pkg, struct sisign_identity *id, struct sisign_error *err)

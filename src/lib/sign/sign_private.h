@@ -16,8 +16,12 @@
 
 /* What sisign_pkg_sign refuses: a ROM stub, a damaged controller, a chain
  * already in it (top level or embedded) whose signature does not verify or
- * uses an algorithm the device refuses, file data that does not match its
- * hashes (sisign_pkg_check_data, cached). */
+ * uses an algorithm the device refuses, and a data check already made that
+ * failed (sisign_pkg_check_signable_nodata).  No file data is read. */
+int sign_check_nodata(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
+/* The same, and file data that does not match its hashes (one pass over
+ * SISData, cached; sisign_pkg_check_signable): for the paths that must
+ * decide before they sign or write (dry run, skip-signed). */
 int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
 /* Is out what signing in with id gives (added = 1), or in itself (added =
@@ -32,7 +36,8 @@ int sign_check_signable(struct sisign_pkg *pkg, struct sisign_error *err) SISIGN
 int sign_output_matches(const struct sisign_pkg *in, const struct sisign_pkg *out, const struct sisign_identity *id,
 	int added, struct sisign_error *err) SISIGN_WARN_UNUSED;
 
-/* sisign_pkg_sign, with queue (if not NULL) held exactly around the
+/* sisign_pkg_sign (sign_check_nodata first; the writer checks the file
+ * hashes unless they were checked before), with queue (if not NULL) held exactly around the
  * signer call.  stop (may be NULL) is read inside the queue, just before the
  * signer call: when set, nothing is signed and SIGN_STOPPED is returned
  * (err untouched), so a batch whose token failed makes no further call. */

@@ -31,6 +31,23 @@ int write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
+int pwrite_full(int fd, const void *p, size_t n, off_t off)
+{
+	const uint8_t *b = p;
+	while (n > 0) {
+		ssize_t w = pwrite(fd, b, n > (size_t)1 << 30 ? (size_t)1 << 30 : n, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+		off += (off_t)w;
+	}
+	return 0;
+}
+
 ssize_t pread_full(int fd, void *p, size_t n, off_t off)
 {
 	uint8_t *b = p;
@@ -169,15 +186,17 @@ int atomic_openat(struct atomic_file *af, int dirfd, const char *path, int mode,
 	/* An unnamed file in the destination directory: if the process dies
 	 * (even by SIGKILL) before commit, nothing is left behind.  Where the
 	 * filesystem has no O_TMPFILE, a named temp file is the fallback,
-	 * created exclusively (O_EXCL never follows a symlink). */
-	af->fd = openat(dirfd, dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
+	 * created exclusively (O_EXCL never follows a symlink).  Read and
+	 * write: the package writer reads the finished file back for its
+	 * SHA-256 when its bytes were not written in order (write.c). */
+	af->fd = openat(dirfd, dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)mode);
 	free(dir);
 	if (af->fd >= 0) {
 		af->unnamed = 1;
 	} else {
 		for (int tries = 0;; tries++) {
 			tmp_rename_suffix(af, tries);
-			af->fd = openat(dirfd, af->tmppath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			af->fd = openat(dirfd, af->tmppath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (af->fd >= 0)
 				break;
 			if (errno != EEXIST || tries >= 100) {

@@ -187,5 +187,6 @@ void atomic_abort(struct atomic_file *af); /* safe to call after commit, or twic
 /* Full write / pread loops that retry on EINTR and short counts. */
 int write_full(int fd, const void *p, size_t n);       /* 0 or -1 with errno */
 ssize_t pread_full(int fd, void *p, size_t n, off_t off); /* bytes read (< n only at EOF) or -1 */
+int pwrite_full(int fd, const void *p, size_t n, off_t off); /* 0 or -1 with errno */
 
 #endif
