@@ -227,6 +227,21 @@ for n in 1 3; do
 	check '[ -z "$(ls -A nospace)" ]' "pwrite #$n: no output, no temp file ($(ls -A nospace))"
 done
 
+# ---- a batch of small packages: buffers sized to the data --------------------------------
+# The pass's read and inflate buffers were 256 KiB each, per package: above
+# glibc's mmap threshold, so every package of a batch mapped and unmapped
+# (or trimmed with madvise) them, a TLB flush on every core each time.
+# Sized to the package's entries, 4 KiB files use heap memory that is
+# reused: a 60-package batch makes a handful of such calls, not ~1 per package.
+mkdir -p small smallout
+printf 'four KiB of text\n%.0s' $(seq 1 240) >small.txt
+"$SISIGN" pack -q --uid 0xE0000B00 --name S --vendor V -f small.txt='!:\data\s.txt' -o small/s.sis
+for i in $(seq 1 59); do cp small/s.sis "small/s$i.sis"; done
+run strace -f -qq -c -o st.count -e trace=munmap,madvise "$SISIGN" sign "${K[@]}" --out-dir smallout -j 2 -q small/*.sis
+expect_rc 0 "a batch of 60 small packages signs"
+unmaps=$(awk '$NF == "munmap" || $NF == "madvise" { n += $4 } END { print n + 0 }' st.count)
+check '[ "$unmaps" -lt 20 ]' "a batch of 60 small packages: $unmaps munmap/madvise calls (60 or more when each package had 256 KiB buffers)"
+
 # ---- a token key: the signature is thrown away -----------------------------------------
 if [ -n "${MOCK_P11_MODULE:-}" ] && [ -r "$MOCK_P11_MODULE" ]; then
 	export MOCK_P11_LOG="$T/mock.log"

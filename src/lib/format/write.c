@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #define CHUNK ((size_t)256 << 10)
+#define BUF_MIN ((size_t)4 << 10)
 /* Hashing threads per package: at most this many (each holds two CHUNK
  * buffers and a zlib state, about 0.6 MiB), and none beyond the calling
  * thread for less file data than HASH_PARALLEL_MIN bytes (starting a thread
@@ -69,6 +70,7 @@ struct fhash {
 	int zinit, zr, r;
 	uint64_t produced, cap;
 	uint8_t *obuf;
+	size_t obufsz;
 	struct sisign_error e;
 };
 
@@ -84,12 +86,13 @@ static int hash_inflated(struct fhash *h, size_t got)
 	return SISIGN_OK;
 }
 
-static void fhash_init(struct fhash *h, const struct sis_unit_file *uf, uint8_t *obuf)
+static void fhash_init(struct fhash *h, const struct sis_unit_file *uf, uint8_t *obuf, size_t obufsz)
 {
 	memset(h, 0, sizeof *h);
 	sisign_error_clear(&h->e);
 	h->uf = uf;
 	h->obuf = obuf;
+	h->obufsz = obufsz;
 	h->cap = uf->uncompressed;
 	h->zr = Z_OK;
 	h->ctx = EVP_MD_CTX_new();
@@ -132,14 +135,14 @@ static void fhash_feed(struct fhash *h, const uint8_t *buf, size_t n)
 	while (h->zs.avail_in > 0 && h->zr != Z_STREAM_END) {
 		size_t got;
 		h->zs.next_out = h->obuf;
-		h->zs.avail_out = (uInt)CHUNK;
+		h->zs.avail_out = (uInt)h->obufsz;
 		h->zr = inflate(&h->zs, Z_NO_FLUSH);
 		if (h->zr != Z_OK && h->zr != Z_STREAM_END && h->zr != Z_BUF_ERROR) {
 			h->r = err_set(&h->e, SISIGN_ERR_CORRUPT_DATA, (long long)uf->payload_off,
 				"file data is not valid zlib data%s%s", h->zs.msg ? ": " : "", h->zs.msg ? h->zs.msg : "");
 			return;
 		}
-		got = CHUNK - h->zs.avail_out;
+		got = h->obufsz - h->zs.avail_out;
 		if ((h->r = hash_inflated(h, got)) != SISIGN_OK)
 			return;
 		if (h->zr == Z_BUF_ERROR && got == 0)
@@ -160,9 +163,9 @@ static void fhash_final(struct fhash *h, uint8_t md[20], uint64_t *outlen)
 	while (h->r == SISIGN_OK && h->zinit && h->zr != Z_STREAM_END) {
 		size_t got;
 		h->zs.next_out = h->obuf;
-		h->zs.avail_out = (uInt)CHUNK;
+		h->zs.avail_out = (uInt)h->obufsz;
 		h->zr = inflate(&h->zs, Z_FINISH);
-		got = CHUNK - h->zs.avail_out;
+		got = h->obufsz - h->zs.avail_out;
 		if ((h->r = hash_inflated(h, got)) != SISIGN_OK)
 			break;
 		if (h->zr != Z_STREAM_END && got == 0)
@@ -237,6 +240,8 @@ struct hpool {
 	size_t njobs;
 	size_t *order;          /* biggest first, so the last job to start is small */
 	atomic_size_t next;
+	size_t bufsz, obufsz;   /* each thread's read and inflate buffers: CHUNK, or
+	                         * less for a package whose entries are smaller */
 	int want_crc;
 	struct pass_out *out;   /* NULL: a check only, nothing written */
 };
@@ -252,9 +257,9 @@ static void run_job(struct hpool *p, struct hjob *j, uint8_t *buf, uint8_t *obuf
 
 	memset(&h, 0, sizeof h);
 	if (j->hash)
-		fhash_init(&h, uf, obuf);
+		fhash_init(&h, uf, obuf, p->obufsz);
 	while (done < uf->payload_len) {
-		size_t n = uf->payload_len - done < CHUNK ? (size_t)(uf->payload_len - done) : CHUNK;
+		size_t n = uf->payload_len - done < p->bufsz ? (size_t)(uf->payload_len - done) : p->bufsz;
 		if (p->out) {
 			if (atomic_load(&p->out->failed))
 				break; /* the output is lost anyway */
@@ -288,10 +293,18 @@ static void run_job(struct hpool *p, struct hjob *j, uint8_t *buf, uint8_t *obuf
 	j->e = h.e;
 }
 
+/* A buffer size that holds n bytes (at least cur), rounded up to 4 KiB,
+ * at most CHUNK. */
+static size_t buf_size(size_t cur, uint64_t n)
+{
+	uint64_t want = n >= CHUNK ? CHUNK : (n + BUF_MIN - 1) / BUF_MIN * BUF_MIN;
+	return want > cur ? (size_t)want : cur;
+}
+
 static void *hpool_worker(void *arg)
 {
 	struct hpool *p = arg;
-	uint8_t *buf = malloc(CHUNK), *obuf = malloc(CHUNK);
+	uint8_t *buf = malloc(p->bufsz), *obuf = malloc(p->obufsz);
 
 	/* A thread that cannot get its buffers leaves the work to the others
 	 * (the calling thread always takes part). */
@@ -338,11 +351,11 @@ static size_t hash_threads(const struct sisign_pkg *pkg, size_t njobs, uint64_t 
  * CRC-16 in *crc (if crc is not NULL) and written to the output (if out
  * is not NULL). */
 static int pass_range(const struct sisign_pkg *pkg, uint64_t off, uint64_t len, uint16_t *crc,
-	struct pass_out *out, uint8_t *buf, struct sisign_error *err)
+	struct pass_out *out, uint8_t *buf, size_t bufsz, struct sisign_error *err)
 {
 	int r;
 	while (len > 0) {
-		size_t n = len < CHUNK ? (size_t)len : CHUNK;
+		size_t n = len < bufsz ? (size_t)len : bufsz;
 		if ((r = pkg_read(pkg, off, buf, n, err)) != SISIGN_OK)
 			return r;
 		if (out && (r = pass_put(out, buf, n, off)) != SISIGN_OK) {
@@ -390,10 +403,17 @@ static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, in
 	atomic_init(&p.next, 0);
 	if (njobs && !(p.order = malloc(njobs * sizeof *p.order)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	/* Buffers as big as the biggest entry needs, at most CHUNK: a batch of
+	 * small packages then takes them from the heap and gives them back to
+	 * it, where 256 KiB ones would be mmapped and unmapped (or trimmed)
+	 * for every package, each time a TLB flush on every core. */
+	p.bufsz = p.obufsz = BUF_MIN;
 	for (size_t k = 0; k < njobs; k++) {
 		p.order[k] = k;
 		if (jobs[k].hash || want_crc || out)
 			bytes += jobs[k].uf->payload_len;
+		p.bufsz = buf_size(p.bufsz, jobs[k].uf->payload_len);
+		p.obufsz = buf_size(p.obufsz, jobs[k].uf->uncompressed);
 	}
 	nthreads = hash_threads(pkg, njobs, bytes);
 	if (nthreads > 1)
@@ -405,9 +425,9 @@ static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, in
 	}
 	pkg->hash_threads_used = started + 1;
 	/* This thread works too: with one thread it does all of it. */
-	buf = malloc(CHUNK);
+	buf = malloc(p.bufsz);
 	{
-		uint8_t *obuf = malloc(CHUNK);
+		uint8_t *obuf = malloc(p.obufsz);
 		while (buf && obuf) {
 			size_t i = atomic_fetch_add(&p.next, 1);
 			if (i >= njobs)
@@ -439,13 +459,13 @@ static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, in
 			ordered = 0;
 			break;
 		}
-		if ((r = pass_range(pkg, at, uf->payload_off - at, &crc, out, buf, err)) != SISIGN_OK)
+		if ((r = pass_range(pkg, at, uf->payload_off - at, &crc, out, buf, p.bufsz, err)) != SISIGN_OK)
 			goto out;
 		crc = crc16_combine(crc, jobs[k].crc, uf->payload_len);
 		at = uf->payload_off + uf->payload_len;
 	}
 	if (ordered) {
-		if ((r = pass_range(pkg, at, pkg->data_off + pkg->data_len - at, &crc, out, buf, err)) != SISIGN_OK)
+		if ((r = pass_range(pkg, at, pkg->data_off + pkg->data_len - at, &crc, out, buf, p.bufsz, err)) != SISIGN_OK)
 			goto out;
 		if (want_crc) {
 			pkg->data_crc_known = 1;
@@ -453,7 +473,7 @@ static int data_pass(struct sisign_pkg *pkg, struct hjob *jobs, size_t njobs, in
 		}
 		if (out)
 			r = pass_range(pkg, pkg->data_off + pkg->data_len, out->in_end - (pkg->data_off + pkg->data_len), NULL,
-				out, buf, err);
+				out, buf, p.bufsz, err);
 	} else if (out) {
 		/* Every entry was read (else out->failed) and the parser lays
 		 * them out in order: not reached. */
@@ -648,7 +668,7 @@ int pkg_data_crc(struct sisign_pkg *pkg, uint16_t *crc, struct sisign_error *err
 	if (!pkg->data_crc_known) {
 		if (!(buf = malloc(CHUNK)))
 			return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-		r = pass_range(pkg, pkg->data_off, pkg->data_len, &c, NULL, buf, err);
+		r = pass_range(pkg, pkg->data_off, pkg->data_len, &c, NULL, buf, CHUNK, err);
 		free(buf);
 		if (r != SISIGN_OK)
 			return r;
