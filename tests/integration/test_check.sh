@@ -16,6 +16,7 @@ unset SISIGN_PIN SISIGN_PASS
 tools="$(cd "$(dirname "$0")/../tools" && pwd)"
 S_SRC="${SISIGN_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/check.sh"
 tu_init check
 cd "$T" || exit 1
 
@@ -93,29 +94,9 @@ pack() {
 		{ echo "FAIL: pack $out: $(cat pack.err)"; failures=$((failures + 1)); }
 }
 
-# chk DESC STATUS 'RULE:SEV ...' 'ABSENT-RULE ...' -- check ARGS...
-# Runs `sisign check --json ARGS`, expects exit STATUS, every RULE with that
-# severity among the findings, and none of the ABSENT rules.
-chk() {
-	local desc=$1 want=$2 has=$3 hasnt=$4
-	shift 5
-	run "$SISIGN" check --json "$@"
-	expect_rc "$want" "$desc"
-	python3 - "$T/out" >"$T/found" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    for f in json.loads(line).get('findings') or []:
-        print('%s:%s' % (f['rule'], f['severity']))
-PY
-	for r in $has; do
-		checks=$((checks + 1))
-		grep -qx -- "$r" "$T/found" || fail "$desc: no $r finding (found: $(tr '\n' ' ' <"$T/found"))"
-	done
-	for r in $hasnt; do
-		checks=$((checks + 1))
-		! grep -q -- "^$r:" "$T/found" || fail "$desc: unexpected $r finding"
-	done
-}
+# chk DESC STATUS 'RULE:SEV ...' 'ABSENT-RULE ...' -- check ARGS...: chk_json
+# (lib/check.sh).
+chk() { chk_json "$@"; }
 
 S=(--cert self.crt)
 # ---- signature and trust (§1) ----------------------------------------------------

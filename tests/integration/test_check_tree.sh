@@ -21,6 +21,7 @@ done
 unset SISIGN_PIN SISIGN_PASS
 tools="$(cd "$(dirname "$0")/../tools" && pwd)"
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/check.sh"
 tu_init check-tree
 cd "$T" || exit 1
 tu_codesign_cert self "check tree"
@@ -56,24 +57,9 @@ pkg() {
 # `sisign check --json ARGS`: exit STATUS, every RULE with that severity,
 # none of the ABSENT rules; then the text report: each RULE's ID is in it.
 chk() {
-	local desc=$1 want=$2 has=$3 hasnt=$4
+	local desc=$1 want=$2 has=$3
+	chk_json "$desc (json)" "$want" "$has" "$4" -- "${@:6}"
 	shift 5
-	run "$SISIGN" check --json "$@"
-	expect_rc "$want" "$desc (json)"
-	python3 - "$T/out" >"$T/found" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    for f in json.loads(line).get('findings') or []:
-        print('%s:%s' % (f['rule'], f['severity']))
-PY
-	for r in $has; do
-		checks=$((checks + 1))
-		grep -qx -- "$r" "$T/found" || fail "$desc: no $r finding (found: $(tr '\n' ' ' <"$T/found"))"
-	done
-	for r in $hasnt; do
-		checks=$((checks + 1))
-		! grep -q -- "^$r:" "$T/found" || fail "$desc: unexpected $r finding"
-	done
 	run "$SISIGN" check "$@"
 	expect_rc "$want" "$desc (text)"
 	for r in $has; do
