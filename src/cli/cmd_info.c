@@ -456,6 +456,20 @@ static void text_header(const struct sisign_pkg_info *in)
 		fe_compression_name(in->controller_compression), in->ndata_units, in->ndata_units == 1 ? "" : "s");
 }
 
+/* Files whose hash was checked against their data, and files with no data
+ * (a stub's, a preinstalled package's, empty ones), over the whole tree. */
+static void count_hashes(const struct sisign_controller *c, size_t *ok, size_t *nodata)
+{
+	for (size_t i = 0; i < c->nfiles; i++) {
+		if (c->files[i].hash_status == SISIGN_HASH_OK)
+			(*ok)++;
+		else if (c->files[i].hash_status == SISIGN_HASH_NO_DATA)
+			(*nodata)++;
+	}
+	for (size_t i = 0; i < c->nembedded; i++)
+		count_hashes(&c->embedded[i], ok, nodata);
+}
+
 static void text_report(const char *path, struct sisign_pkg *pkg, int checked, int dr,
 	const struct sisign_error *derr)
 {
@@ -468,8 +482,17 @@ static void text_report(const char *path, struct sisign_pkg *pkg, int checked, i
 	text_header(in);
 	if (!checked)
 		line(0, "Data check:   %s", in->kind == SISIGN_PKG_SISX ? "skipped (--no-check)" : "no file data");
-	else if (dr == SISIGN_OK)
-		line(0, "Data check:   ok (every file hash matches)");
+	else if (dr == SISIGN_OK) {
+		size_t ok = 0, nodata = 0;
+		count_hashes(sisign_pkg_controller(pkg), &ok, &nodata);
+		if (nodata == 0)
+			line(0, "Data check:   ok (every file hash matches)");
+		else if (ok == 0)
+			line(0, "Data check:   ok (no file data to check: a stub or preinstalled package)");
+		else
+			line(0, "Data check:   ok (%zu file hash%s match%s; %zu file%s without data)", ok, ok == 1 ? "" : "es",
+				ok == 1 ? "es" : "", nodata, nodata == 1 ? "" : "s");
+	}
 	else
 		line(0, "Data check:   FAILED: %s", derr->message[0] ? derr->message : sisign_strerror(dr));
 	if (nw) {

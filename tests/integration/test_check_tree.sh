@@ -145,6 +145,9 @@ assert [f['hash'] for f in d['package']['files']] == ['no-data'], d['package']['
 assert not d['header']['data_crc']['present'], d['header']
 PY
 checks=$((checks + 1))
+run "$SISIGN" info stub-sa-s.sis
+expect_stdout_has "Data check:   ok (no file data to check: a stub or preinstalled package)" \
+	"info: a stub's data check does not claim hashes it never compared"
 chk "IR-SIG-8 breaks: an SA stub, AllowPackagePropagate false" 14 "IR-SIG-8:error" "IR-EXE-9" -- \
 	--policy noprop.ini stub-sa-s.sis
 chk "IR-SIG-8 breaks: an SA stub, a policy without the key" 14 "IR-SIG-8:error" "" -- --policy nokey.ini stub-sa-s.sis
