@@ -9,7 +9,7 @@
 foreach(t unit.test_batch unit.test_hash_threads integration.test_batch
           integration.test_batch_token integration.test_token_faults
           integration.test_token_sessions integration.test_token_sessions_remote
-          integration.test_batch_check)
+          integration.test_batch_check unit.test_check_cache)
   if(TEST ${t})
     set_property(TEST ${t} APPEND PROPERTY LABELS threads)
   endif()
