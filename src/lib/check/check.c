@@ -22,6 +22,7 @@
 #include "crypto/crypto_private.h"
 #include "format/format_private.h"
 #include "util/util_private.h"
+#include "verify/verify_private.h"
 
 #define OP_NULL 8u          /* FN: delete on uninstall, no data */
 #define CAP_ALLFILES 11u
@@ -1296,17 +1297,27 @@ int sisign_pkg_check_install(struct sisign_pkg *pkg, const struct sisign_check_o
 			goto out;
 		rc = SISIGN_OK; /* mismatches become IR-EXE-9 findings */
 	}
-	/* The signatures of the package's own chains (IR-SIG-3); data is checked above. */
-	memset(&vo, 0, sizeof vo);
-	vo.at = x.opts->at;
-	vo.skip_data = 1;
-	if ((rc = sisign_pkg_verify(pkg, &vo, &vrep, err)))
-		goto out;
+	/* The signatures of the package's own chains (IR-SIG-3); data is checked above.
+	 * Only a bad one makes a finding, and its text comes from the full
+	 * verification; when every signature verifies (a package just signed)
+	 * the chains need not be validated or described here. */
+	{
+		struct sisign_error ve;
+		int depth;
+		sisign_error_clear(&ve);
+		if (verify_pkg_chain_signatures(pkg, &depth, &ve) != SISIGN_OK) {
+			memset(&vo, 0, sizeof vo);
+			vo.at = x.opts->at;
+			vo.skip_data = 1;
+			if ((rc = sisign_pkg_verify(pkg, &vo, &vrep, err)))
+				goto out;
+		}
+	}
 	if (!(x.rep = calloc(1, sizeof *x.rep))) {
 		rc = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 		goto out;
 	}
-	if ((rc = check_ctrl(&x, NULL, sisign_pkg_controller(pkg), &vrep->top, err)))
+	if ((rc = check_ctrl(&x, NULL, sisign_pkg_controller(pkg), vrep ? &vrep->top : NULL, err)))
 		goto out;
 	x.c = NULL;
 	rules_tree(&x);
