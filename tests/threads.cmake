@@ -10,7 +10,7 @@
 foreach(t unit.test_batch unit.test_batch_signthread unit.test_hash_threads integration.test_batch
           integration.test_batch_token integration.test_token_faults
           integration.test_token_sessions integration.test_token_sessions_remote
-          integration.test_batch_check integration.test_sign_onepass)
+          integration.test_batch_check integration.test_sign_onepass unit.test_check_cache)
   if(TEST ${t})
     set_property(TEST ${t} APPEND PROPERTY LABELS threads)
   endif()

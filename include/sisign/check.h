@@ -60,6 +60,22 @@ struct sisign_check_root {
 	uint32_t caps[2];
 };
 
+/* What the checker works out from a certificate chain's bytes alone
+ * (decoded certificates, self-signed or not, the extended-key-usage verdict,
+ * the developer-certificate constraints, the top issuer), kept across calls
+ * so that many packages with the same chains (a batch: every package gets
+ * the signer's chain) decode each chain once.  Its first call also reads
+ * the policy file and the root certificate files, and later calls that name
+ * the same files (by name; roots with the same caps) use those: a file
+ * changed while the cache lives is not read again.  A call with another
+ * policy file or other roots runs as without a cache.  Reports are the same
+ * with or without one.  Safe to share between threads; at most max_chains
+ * chains are kept (later ones are worked out on every call). */
+struct sisign_check_cache;
+SISIGN_API int sisign_check_cache_new(size_t max_chains, struct sisign_check_cache **out,
+	struct sisign_error *err) SISIGN_WARN_UNUSED;
+SISIGN_API void sisign_check_cache_free(struct sisign_check_cache *cache);
+
 struct sisign_check_opts {
 	/* The identity: a DER chain blob, signer first (as struct
 	 * sisign_chain.certs).  NULL: the package's own top-level chains. */
@@ -84,6 +100,7 @@ struct sisign_check_opts {
 	const char *policy_file;
 	time_t at;             /* time for certificate validity; 0 = now */
 	int skip_data;         /* 1: do not hash file data (IR-EXE-9); sign has done it */
+	struct sisign_check_cache *cache; /* NULL: none (everything is read and decoded per call) */
 };
 
 /* Apply every package-only rule to the top-level controller and each

@@ -71,6 +71,8 @@ struct job {
 #define GROUP_MAX 32
 #define GROUP_MS 100
 
+#define BATCH_CHECK_CHAINS 64 /* distinct chains whose check facts a batch keeps */
+
 /* The signing queue with more than one worker: one thread makes every
  * signature, taking the workers' digests in the order they are handed in.
  * A worker hands its digest in and sleeps until its signature is back;
@@ -107,6 +109,7 @@ struct sisign_batch {
 	struct job *jobs;
 	size_t njobs, cap;
 	struct intern texts;     /* warning texts and findings, shared by the jobs that have the same */
+	struct sisign_check_cache *check_cache; /* opts.check: chains, policy and roots read once per batch */
 	uint8_t (*sha)[32];      /* per job, when opts.output_sha256 or on_commit: the output's SHA-256 */
 
 	atomic_int cancel;
@@ -157,6 +160,15 @@ int sisign_batch_new(const struct sisign_batch_opts *opts, struct sisign_batch *
 			SISIGN_TOKEN_SESSIONS_MAX, opts->token_sessions);
 	if (!(b = calloc(1, sizeof *b)))
 		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	/* Every package gets the same chain and most carry the same earlier
+	 * ones: each distinct chain (up to 64) is decoded once per batch. */
+	if (opts->op == SISIGN_BATCH_SIGN && opts->check) {
+		int r = sisign_check_cache_new(BATCH_CHECK_CHAINS, &b->check_cache, err);
+		if (r != SISIGN_OK) {
+			free(b);
+			return r;
+		}
+	}
 	b->opts = *opts;
 	if (opts->parse) {
 		b->parse = *opts->parse;
@@ -192,6 +204,7 @@ void sisign_batch_free(struct sisign_batch *b)
 	free(b->jobs);
 	free(b->sha);
 	intern_free(&b->texts);
+	sisign_check_cache_free(b->check_cache);
 	pthread_mutex_destroy(&b->lock);
 	pthread_mutex_destroy(&b->queue);
 	pthread_mutex_destroy(&b->slot_lock);
@@ -734,6 +747,7 @@ static int check_job(struct sisign_batch *b, struct job *j, struct sisign_pkg *p
 
 	memset(&o, 0, sizeof o);
 	o.skip_data = 1; /* writing the signed package checks every hash (or the check before signing did) */
+	o.cache = b->check_cache;
 	if (!as_signed) {
 		o.certs = sisign_identity_chain(b->opts.identity, &o.certs_len);
 		o.keep_chains = 1;

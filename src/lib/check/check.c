@@ -3,11 +3,13 @@
  * package-only rules of ../shared/docs/install-rules.md applied to every
  * controller of a package, under the trust a given identity gives. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include <openssl/x509.h>
@@ -20,6 +22,7 @@
 #include "crypto/crypto_private.h"
 #include "format/format_private.h"
 #include "util/util_private.h"
+#include "verify/verify_private.h"
 
 #define OP_NULL 8u          /* FN: delete on uninstall, no data */
 #define CAP_ALLFILES 11u
@@ -105,8 +108,10 @@ const char *sisign_check_trust_name(enum sisign_check_trust t)
 struct ctx {
 	struct sisign_pkg *pkg;
 	const struct sisign_check_opts *opts;
-	struct chk_policy pol;
-	struct crypto_trust **roots;     /* one store per opts->roots[i] */
+	const struct chk_policy *pol;    /* own_pol, or the cache's */
+	struct chk_policy own_pol;
+	struct crypto_trust **roots;     /* one store per opts->roots[i]: ours, or the cache's */
+	struct sisign_check_cache *cache; /* NULL: nothing kept across calls */
 	struct sisign_check_report *rep;
 	size_t cap;
 	int nomem;
@@ -190,13 +195,6 @@ struct trust {
 	char depends_on[512];           /* for DEPENDS: the issuer the certstore must hold */
 };
 
-static int cert_valid_at(X509 *x, time_t at)
-{
-	time_t t = at ? at : time(NULL);
-
-	return X509_cmp_time(X509_get0_notBefore(x), &t) <= 0 && X509_cmp_time(X509_get0_notAfter(x), &t) >= 0;
-}
-
 /* IR-EKU-1..3 on the signer certificate; NULL if acceptable, else why. */
 static const char *eku_problem(struct ctx *x, X509 *ee, const char **rule)
 {
@@ -206,16 +204,16 @@ static const char *eku_problem(struct ctx *x, X509 *ee, const char **rule)
 
 	if (n <= 0)
 		return "the signer's certificate cannot be encoded";
-	ok = crypto_eku_codesign_ok(der, (size_t)n, (const char *const *)x->pol.alt_oids, x->pol.mandate_codesign,
+	ok = crypto_eku_codesign_ok(der, (size_t)n, (const char *const *)x->pol->alt_oids, x->pol->mandate_codesign,
 		&why);
 	OPENSSL_free(der);
 	if (!ok) {
 		*rule = X509_get_ext_by_NID(ee, NID_ext_key_usage, -1) >= 0 ? "IR-EKU-1" : "IR-EKU-2";
 		return why ? why : "the signer's certificate is not acceptable for code signing";
 	}
-	if (x->pol.mandate_policies) {
-		for (size_t i = 0; i < x->pol.noids; i++)
-			if (!crypto_cert_has_eku_oid(ee, x->pol.oids[i])) {
+	if (x->pol->mandate_policies) {
+		for (size_t i = 0; i < x->pol->noids; i++)
+			if (!crypto_cert_has_eku_oid(ee, x->pol->oids[i])) {
 				*rule = "IR-EKU-3";
 				return "the signer's extended key usage lacks a policy OID the policy mandates";
 			}
@@ -231,6 +229,220 @@ static void drop(struct trust *t, const char *rule, const char *why, size_t i)
 	snprintf(t->dropped, sizeof t->dropped, "chain %zu: %s", i + 1, why);
 }
 
+/* ---- what depends only on a chain's DER (and the policy) -------------------
+ * Everything eval_chain needs to know about one chain blob, worked out once.
+ * A batch checks every package against the same identity chain: with a
+ * cache (struct sisign_check_cache, opts->cache) the second and later
+ * packages find these facts by the blob's bytes instead of decoding the
+ * certificates again. */
+struct chain_facts {
+	int readable;              /* the blob decodes to certificates */
+	const char *eku_why;       /* IR-EKU-1..3 under the policy: NULL if acceptable (static text) */
+	const char *eku_rule;
+	int self_signed;           /* crypto_chain_self_signed */
+	int ncerts;
+	ASN1_TIME **not_before, **not_after; /* per certificate, for the validity test at any time */
+	int issuer_ok;             /* issuer holds the top certificate's issuer DN */
+	char issuer[512];
+	int k_rc;                  /* crypto_chain_constraints: SISIGN_OK (k valid) or its error */
+	struct crypto_constraints k;
+	STACK_OF(X509) *sk;        /* only in facts worked out for this call (not cached) */
+};
+
+struct cache_entry {
+	uint64_t hash;
+	size_t len;
+	uint8_t *der;
+	struct chain_facts f;      /* never changed once the entry is published */
+};
+
+struct sisign_check_cache {
+	pthread_mutex_t lock;      /* entries, n, bound */
+	size_t max, n;
+	struct cache_entry *e;
+	/* Bound by the first call: its policy file and roots, read once. */
+	int bound;
+	char *policy_file;
+	struct chk_policy pol;
+	size_t nroots;
+	struct sisign_check_root *roots; /* copies, with their file names */
+	struct crypto_trust **trust;
+};
+
+/* Test-only (check_private.h): how many times the checker decoded a chain blob. */
+static atomic_size_t chain_decodes;
+
+size_t chk_test_chain_decodes(void)
+{
+	return atomic_load(&chain_decodes);
+}
+
+static uint64_t blob_hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u; /* FNV-1a: a hit is confirmed by comparing the bytes */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3u;
+	}
+	return h;
+}
+
+static int decode_chain(const uint8_t *der, size_t len, STACK_OF(X509) **sk, struct sisign_error *err)
+{
+	atomic_fetch_add(&chain_decodes, 1);
+	return crypto_certs_from_der_blob(der, len, sk, err);
+}
+
+static void facts_clear(struct chain_facts *f)
+{
+	for (int i = 0; i < f->ncerts; i++) {
+		if (f->not_before)
+			ASN1_TIME_free(f->not_before[i]);
+		if (f->not_after)
+			ASN1_TIME_free(f->not_after[i]);
+	}
+	free(f->not_before);
+	free(f->not_after);
+	crypto_constraints_free(&f->k);
+	crypto_certs_free(f->sk);
+	memset(f, 0, sizeof *f);
+}
+
+static const char *eku_problem(struct ctx *x, X509 *ee, const char **rule);
+
+/* Work out f for one chain blob.  Errors only for no memory. */
+static int facts_compute(struct ctx *x, const uint8_t *der, size_t len, struct chain_facts *f,
+	struct sisign_error *err)
+{
+	STACK_OF(X509) *sk = NULL;
+	X509 *top;
+	int rc;
+
+	memset(f, 0, sizeof *f);
+	if (decode_chain(der, len, &sk, NULL))
+		return SISIGN_OK; /* not readable */
+	f->readable = 1;
+	f->sk = sk;
+	f->eku_why = eku_problem(x, sk_X509_value(sk, 0), &f->eku_rule);
+	f->self_signed = crypto_chain_self_signed(der, len);
+	f->ncerts = sk_X509_num(sk);
+	if (!(f->not_before = calloc((size_t)f->ncerts, sizeof *f->not_before)) ||
+	    !(f->not_after = calloc((size_t)f->ncerts, sizeof *f->not_after)))
+		goto nomem;
+	for (int i = 0; i < f->ncerts; i++) {
+		X509 *c = sk_X509_value(sk, i);
+		if (!(f->not_before[i] = ASN1_STRING_dup(X509_get0_notBefore(c))) ||
+		    !(f->not_after[i] = ASN1_STRING_dup(X509_get0_notAfter(c))))
+			goto nomem;
+	}
+	top = sk_X509_value(sk, f->ncerts - 1);
+	f->issuer_ok = !crypto_dn_oneline(X509_get_issuer_name(top), f->issuer, sizeof f->issuer, NULL);
+	rc = crypto_chain_constraints(der, len, &f->k, NULL);
+	f->k_rc = rc;
+	if (rc)
+		crypto_constraints_free(&f->k);
+	return SISIGN_OK;
+nomem:
+	facts_clear(f);
+	return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+}
+
+/* The facts of one chain blob: the cache's (*fp points into it, valid as
+ * long as the cache) or worked out into own (caller clears it). */
+static int facts_get(struct ctx *x, const uint8_t *der, size_t len, struct chain_facts *own,
+	const struct chain_facts **fp, struct sisign_error *err)
+{
+	struct sisign_check_cache *c = x->cache;
+	uint64_t h;
+	int rc;
+
+	memset(own, 0, sizeof *own);
+	*fp = own;
+	if (!c)
+		return facts_compute(x, der, len, own, err);
+	h = blob_hash(der, len);
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].hash == h && c->e[i].len == len && !memcmp(c->e[i].der, der, len)) {
+			*fp = &c->e[i].f;
+			pthread_mutex_unlock(&c->lock);
+			return SISIGN_OK;
+		}
+	pthread_mutex_unlock(&c->lock);
+	if ((rc = facts_compute(x, der, len, own, err)))
+		return rc;
+	/* Only facts that a later call can use unchanged: a constraints
+	 * error other than "does not decode" (no memory) is not kept. */
+	if (own->k_rc && own->k_rc != SISIGN_ERR_BAD_CERT)
+		return SISIGN_OK;
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].hash == h && c->e[i].len == len && !memcmp(c->e[i].der, der, len))
+			goto unlock; /* another thread was first: use ours this time */
+	if (c->n < c->max && (c->e[c->n].der = malloc(len ? len : 1))) {
+		struct cache_entry *e = &c->e[c->n];
+		memcpy(e->der, der, len);
+		e->hash = h;
+		e->len = len;
+		STACK_OF(X509) *sk = own->sk;
+		e->f = *own;
+		e->f.sk = NULL; /* the certificates are not shared between threads */
+		memset(own, 0, sizeof *own);
+		own->sk = sk;   /* still this call's */
+		*fp = &e->f;
+		c->n++;
+	}
+unlock:
+	pthread_mutex_unlock(&c->lock);
+	return SISIGN_OK;
+}
+
+/* Is every certificate valid at time at (0 = now)? */
+static int facts_valid_at(const struct chain_facts *f, time_t at)
+{
+	time_t t = at ? at : time(NULL);
+
+	for (int i = 0; i < f->ncerts; i++)
+		if (!(X509_cmp_time(f->not_before[i], &t) <= 0 && X509_cmp_time(f->not_after[i], &t) >= 0))
+			return 0;
+	return 1;
+}
+
+/* A copy of k for a trust to own. */
+static int constraints_copy(struct crypto_constraints *dst, const struct crypto_constraints *k, struct sisign_error *err)
+{
+	memset(dst, 0, sizeof *dst);
+	*dst = *k;
+	dst->devices = NULL;
+	dst->sids = NULL;
+	dst->vids = NULL;
+	dst->ndevices = dst->nsids = dst->nvids = 0;
+	if (k->ndevices) {
+		if (!(dst->devices = calloc(k->ndevices, sizeof *dst->devices)))
+			goto nomem;
+		for (size_t i = 0; i < k->ndevices; i++, dst->ndevices++)
+			if (!(dst->devices[i] = strdup(k->devices[i])))
+				goto nomem;
+	}
+	if (k->nsids) {
+		if (!(dst->sids = malloc(k->nsids * sizeof *dst->sids)))
+			goto nomem;
+		memcpy(dst->sids, k->sids, k->nsids * sizeof *dst->sids);
+		dst->nsids = k->nsids;
+	}
+	if (k->nvids) {
+		if (!(dst->vids = malloc(k->nvids * sizeof *dst->vids)))
+			goto nomem;
+		memcpy(dst->vids, k->vids, k->nvids * sizeof *dst->vids);
+		dst->nvids = k->nvids;
+	}
+	return SISIGN_OK;
+nomem:
+	crypto_constraints_free(dst);
+	return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+}
+
 /* One chain: is it usable, and how far does it reach? */
 static int eval_chain(struct ctx *x, const uint8_t *der, size_t len, size_t idx, struct trust *t,
 	struct sisign_error *err)
@@ -238,17 +450,26 @@ static int eval_chain(struct ctx *x, const uint8_t *der, size_t len, size_t idx,
 	STACK_OF(X509) *sk = NULL;
 	struct crypto_chain_result res;
 	struct crypto_constraints k;
+	struct chain_facts own;
+	const struct chain_facts *f;
 	enum sisign_check_trust level = SISIGN_TRUST_SELF_SIGNED;
-	const char *why, *rule = NULL;
 	int rc, reached = 0;
 
-	if (crypto_certs_from_der_blob(der, len, &sk, NULL)) {
+	memset(&k, 0, sizeof k);
+	if ((rc = facts_get(x, der, len, &own, &f, err)))
+		return rc;
+	if (!f->readable) {
 		drop(t, "IR-SIG-4", "its certificates cannot be read", idx);
-		return SISIGN_OK;
-	}
-	if ((why = eku_problem(x, sk_X509_value(sk, 0), &rule))) {
-		drop(t, rule, why, idx);
 		goto out;
+	}
+	if (f->eku_why) {
+		drop(t, f->eku_rule, f->eku_why, idx);
+		goto out;
+	}
+	if (x->opts->nroots) {
+		/* Validation depends on the time: the certificates themselves are needed. */
+		if (!(sk = own.sk) && (rc = decode_chain(der, len, &sk, err)))
+			goto fail;
 	}
 	for (size_t r = 0; r < x->opts->nroots; r++) {
 		if ((rc = crypto_chain_validate(x->roots[r], sk, x->opts->at ? x->opts->at : time(NULL), &res, err)))
@@ -266,29 +487,31 @@ static int eval_chain(struct ctx *x, const uint8_t *der, size_t len, size_t idx,
 	if (reached) {
 		level = SISIGN_TRUST_TRUSTED;
 	} else {
-		for (int i = 0; i < sk_X509_num(sk); i++)
-			if (!cert_valid_at(sk_X509_value(sk, i), x->opts->at)) {
-				drop(t, "IR-SIG-4", "a certificate is outside its validity period", idx);
-				goto out;
-			}
-		if (crypto_chain_self_signed(der, len)) {
+		if (!facts_valid_at(f, x->opts->at)) {
+			drop(t, "IR-SIG-4", "a certificate is outside its validity period", idx);
+			goto out;
+		}
+		if (f->self_signed) {
 			level = SISIGN_TRUST_SELF_SIGNED;
 		} else {
-			X509 *top = sk_X509_value(sk, sk_X509_num(sk) - 1);
 			level = SISIGN_TRUST_DEPENDS;
-			if (!t->depends_on[0] &&
-			    crypto_dn_oneline(X509_get_issuer_name(top), t->depends_on, sizeof t->depends_on, NULL))
-				snprintf(t->depends_on, sizeof t->depends_on, "its issuer");
+			if (!t->depends_on[0])
+				snprintf(t->depends_on, sizeof t->depends_on, "%s", f->issuer_ok ? f->issuer : "its issuer");
 		}
 	}
 	/* A validated chain: its constraints count (§5). */
-	if ((rc = crypto_chain_constraints(der, len, &k, err))) {
-		crypto_constraints_free(&k);
-		if (rc != SISIGN_ERR_BAD_CERT)
-			goto fail;
+	if (f->k_rc == SISIGN_ERR_BAD_CERT) {
 		drop(t, "IR-SIG-4", "its developer-certificate constraint extensions do not decode", idx);
 		goto out;
 	}
+	if (f->k_rc) {
+		/* Not kept in a cache: work it out again for the error's text. */
+		if (!(rc = crypto_chain_constraints(der, len, &k, err)))
+			rc = err_set(err, f->k_rc, -1, "the certificate constraints cannot be read");
+		goto fail;
+	}
+	if ((rc = constraints_copy(&k, &f->k, err)))
+		goto fail;
 	if (k.devices_set || k.sids_set || k.vids_set || k.caps_set)
 		t->constrained = 1;
 	if (t->nvalid == 0) {
@@ -298,14 +521,17 @@ static int eval_chain(struct ctx *x, const uint8_t *der, size_t len, size_t idx,
 		crypto_constraints_merge(&t->k, &k);
 		crypto_constraints_free(&k);
 	}
+	memset(&k, 0, sizeof k);
 	t->nvalid++;
 	if (level > t->level)
 		t->level = level;
 out:
-	crypto_certs_free(sk);
-	return SISIGN_OK;
+	rc = SISIGN_OK;
 fail:
-	crypto_certs_free(sk);
+	crypto_constraints_free(&k);
+	if (sk != own.sk)
+		crypto_certs_free(sk);
+	facts_clear(&own);
 	return rc;
 }
 
@@ -367,7 +593,7 @@ static void rules_signature(struct ctx *x, const struct sisign_controller *c, co
 {
 	if (t->nvalid == 0) {
 		const char *rule = t->nchains ? (t->drop_rule ? t->drop_rule : "IR-SIG-4") : "IR-SIG-1";
-		if (x->pol.allow_unsigned)
+		if (x->pol->allow_unsigned)
 			add(x, rule, SISIGN_CHECK_WARNING, NULL, NULL, "sign the package",
 				"the user is asked to install an unsigned package%s%s", t->nchains ? ": " : "",
 				t->nchains ? t->dropped : "");
@@ -622,7 +848,7 @@ static void rules_caps(struct ctx *x, const struct sisign_controller *c, const s
 	k[1] = t->nvalid && t->k.caps_set ? t->k.caps[1] : 0xFFFFFFFFu;
 	for (int w = 0; w < 2; w++) {
 		m[w] = req[w] & ~(t->grant[w] & k[w]);
-		s[w] = m[w] & ~x->pol.user_caps[w];
+		s[w] = m[w] & ~x->pol->user_caps[w];
 	}
 	if (s[0] | s[1]) {
 		caps_text(s, a, sizeof a);
@@ -642,7 +868,7 @@ static void rules_caps(struct ctx *x, const struct sisign_controller *c, const s
 	if (!(m[0] | m[1]))
 		return;
 	caps_text(m, a, sizeof a);
-	if (!x->pol.allow_grant_user_caps) {
+	if (!x->pol->allow_grant_user_caps) {
 		add(x, "IR-CAP-2", t->level == SISIGN_TRUST_DEPENDS ? SISIGN_CHECK_DEPENDS : SISIGN_CHECK_ERROR, NULL, "CS",
 			"sign with a certificate whose root grants these capabilities",
 			"would fail with KErrSecurityError (EUiCapabilitiesCannotBeGranted): the policy does not let the "
@@ -700,7 +926,7 @@ static void rules_type(struct ctx *x, const struct sisign_controller *parent, co
 	if (c->install_type == 4)
 		add(x, "IR-TYPE-4", SISIGN_CHECK_DEPENDS, NULL, "Reg", "install the base package first",
 			"would fail with KErrMissingBasePackage unless package 0x%08X is installed (type PP)", c->uid);
-	if (stub && c->install_type != 3 && c->install_type != 4 && !x->pol.allow_package_propagate)
+	if (stub && c->install_type != 3 && c->install_type != 4 && !x->pol->allow_package_propagate)
 		add(x, "IR-SIG-8", SISIGN_CHECK_ERROR, NULL, NULL, "ship the package with its file data",
 			"would fail with KErrSecurityError: a stub of type %s and AllowPackagePropagate is false", type);
 	if (c->install_type == 3 || c->install_type == 4 || stub) {
@@ -886,6 +1112,114 @@ out:
 	return rc;
 }
 
+/* ---- the cache (include/sisign/check.h) ------------------------------------- */
+
+int sisign_check_cache_new(size_t max_chains, struct sisign_check_cache **out, struct sisign_error *err)
+{
+	struct sisign_check_cache *c;
+
+	if (!out)
+		return err_set(err, SISIGN_ERR_INVALID_ARG, -1, "sisign_check_cache_new: NULL argument");
+	*out = NULL;
+	if (!(c = calloc(1, sizeof *c)) || (max_chains && !(c->e = calloc(max_chains, sizeof *c->e)))) {
+		free(c);
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+	}
+	c->max = max_chains;
+	if (pthread_mutex_init(&c->lock, NULL)) {
+		free(c->e);
+		free(c);
+		return err_set(err, SISIGN_ERR_NOMEM, -1, "cannot create a mutex");
+	}
+	*out = c;
+	return SISIGN_OK;
+}
+
+static void cache_unbind(struct sisign_check_cache *c)
+{
+	for (size_t i = 0; c->trust && i < c->nroots; i++)
+		crypto_trust_free(c->trust[i]);
+	free(c->trust);
+	for (size_t i = 0; c->roots && i < c->nroots; i++)
+		free((char *)c->roots[i].file);
+	free(c->roots);
+	free(c->policy_file);
+	chk_policy_free(&c->pol);
+	c->trust = NULL;
+	c->roots = NULL;
+	c->policy_file = NULL;
+	c->nroots = 0;
+	c->bound = 0;
+}
+
+void sisign_check_cache_free(struct sisign_check_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->e[i].der);
+		facts_clear(&c->e[i].f);
+	}
+	free(c->e);
+	cache_unbind(c);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static int same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Does this call use the policy and roots the cache was bound to? */
+static int cache_fits(const struct sisign_check_cache *c, const struct sisign_check_opts *o)
+{
+	if (!c->bound || !same_str(c->policy_file, o->policy_file) || c->nroots != o->nroots)
+		return 0;
+	for (size_t i = 0; i < o->nroots; i++) {
+		const struct sisign_check_root *a = &c->roots[i], *b = &o->roots[i];
+		if (!same_str(a->file, b->file) || !a->caps_set != !b->caps_set ||
+		    (a->caps_set && (a->caps[0] != b->caps[0] || a->caps[1] != b->caps[1])))
+			return 0;
+	}
+	return 1;
+}
+
+/* Under c->lock, on the first call: read its policy file and roots into
+ * the cache, once for every later call that names the same ones.  The
+ * errors are those of an uncached call, in the same order. */
+static int cache_bind(struct sisign_check_cache *c, const struct sisign_check_opts *o, struct sisign_error *err)
+{
+	int rc;
+
+	if ((rc = chk_policy_load(o->policy_file, &c->pol, err)))
+		return rc;
+	if ((o->policy_file && !(c->policy_file = strdup(o->policy_file))) ||
+	    (o->nroots && (!(c->roots = calloc(o->nroots, sizeof *c->roots)) ||
+	                   !(c->trust = calloc(o->nroots, sizeof *c->trust))))) {
+		rc = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < o->nroots; i++, c->nroots++) {
+		c->roots[i] = o->roots[i];
+		c->roots[i].file = NULL;
+		if (o->roots[i].file && !(c->roots[i].file = strdup(o->roots[i].file))) {
+			rc = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
+			goto fail;
+		}
+		if ((rc = crypto_trust_new(&c->trust[i], err)))
+			goto fail;
+		if ((rc = crypto_trust_add_file(c->trust[i], o->roots[i].file, err)))
+			goto fail;
+	}
+	c->bound = 1;
+	return SISIGN_OK;
+fail:
+	c->nroots = o->nroots; /* free every slot allocated */
+	cache_unbind(c);
+	return rc;
+}
+
 int sisign_pkg_check_install(struct sisign_pkg *pkg, const struct sisign_check_opts *opts,
 	struct sisign_check_report **out, struct sisign_error *err)
 {
@@ -906,23 +1240,52 @@ int sisign_pkg_check_install(struct sisign_pkg *pkg, const struct sisign_check_o
 	if ((dmg = sisign_pkg_damaged(pkg)))
 		return err_set(err, SISIGN_ERR_MALFORMED, dmg->damage_offset, "%s",
 			dmg->damage_message ? dmg->damage_message : "damaged controller");
-	if ((rc = chk_policy_load(x.opts->policy_file, &x.pol, err)))
-		return rc;
-	if (x.opts->nroots && !(x.roots = calloc(x.opts->nroots, sizeof *x.roots))) {
-		rc = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
-		goto out;
+	if (x.opts->cache) {
+		/* The policy and roots of a cache: read once, by its first call. */
+		struct sisign_check_cache *c = x.opts->cache;
+		pthread_mutex_lock(&c->lock);
+		rc = c->bound ? SISIGN_OK : cache_bind(c, x.opts, err);
+		if (!rc && cache_fits(c, x.opts)) {
+			x.cache = c;
+			x.pol = &c->pol;
+			x.roots = c->trust;
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (rc)
+			return rc;
 	}
-	for (size_t i = 0; i < x.opts->nroots; i++) {
-		if ((rc = crypto_trust_new(&x.roots[i], err)))
+	if (!x.cache) {
+		x.pol = &x.own_pol;
+		if ((rc = chk_policy_load(x.opts->policy_file, &x.own_pol, err)))
+			return rc;
+		if (x.opts->nroots && !(x.roots = calloc(x.opts->nroots, sizeof *x.roots))) {
+			rc = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 			goto out;
-		if ((rc = crypto_trust_add_file(x.roots[i], x.opts->roots[i].file, err)))
-			goto out;
+		}
+		for (size_t i = 0; i < x.opts->nroots; i++) {
+			if ((rc = crypto_trust_new(&x.roots[i], err)))
+				goto out;
+			if ((rc = crypto_trust_add_file(x.roots[i], x.opts->roots[i].file, err)))
+				goto out;
+		}
 	}
 	if (x.opts->certs) {
 		STACK_OF(X509) *sk = NULL;
-		if ((rc = crypto_certs_from_der_blob(x.opts->certs, x.opts->certs_len, &sk, err)))
+		struct chain_facts own;
+		const struct chain_facts *f = NULL;
+		/* With a cache, an identity seen before is known to decode. */
+		if (x.cache && (rc = facts_get(&x, x.opts->certs, x.opts->certs_len, &own, &f, err)))
 			goto out;
-		crypto_certs_free(sk);
+		if (!f || !f->readable) {
+			if ((rc = decode_chain(x.opts->certs, x.opts->certs_len, &sk, err))) {
+				if (f)
+					facts_clear(&own);
+				goto out;
+			}
+			crypto_certs_free(sk);
+		}
+		if (f)
+			facts_clear(&own);
 	} else if (x.opts->cert_file) {
 		if ((rc = load_identity(x.opts, &x.own_opts, &idblob, err)))
 			goto out;
@@ -934,17 +1297,27 @@ int sisign_pkg_check_install(struct sisign_pkg *pkg, const struct sisign_check_o
 			goto out;
 		rc = SISIGN_OK; /* mismatches become IR-EXE-9 findings */
 	}
-	/* The signatures of the package's own chains (IR-SIG-3); data is checked above. */
-	memset(&vo, 0, sizeof vo);
-	vo.at = x.opts->at;
-	vo.skip_data = 1;
-	if ((rc = sisign_pkg_verify(pkg, &vo, &vrep, err)))
-		goto out;
+	/* The signatures of the package's own chains (IR-SIG-3); data is checked above.
+	 * Only a bad one makes a finding, and its text comes from the full
+	 * verification; when every signature verifies (a package just signed)
+	 * the chains need not be validated or described here. */
+	{
+		struct sisign_error ve;
+		int depth;
+		sisign_error_clear(&ve);
+		if (verify_pkg_chain_signatures(pkg, &depth, &ve) != SISIGN_OK) {
+			memset(&vo, 0, sizeof vo);
+			vo.at = x.opts->at;
+			vo.skip_data = 1;
+			if ((rc = sisign_pkg_verify(pkg, &vo, &vrep, err)))
+				goto out;
+		}
+	}
 	if (!(x.rep = calloc(1, sizeof *x.rep))) {
 		rc = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 		goto out;
 	}
-	if ((rc = check_ctrl(&x, NULL, sisign_pkg_controller(pkg), &vrep->top, err)))
+	if ((rc = check_ctrl(&x, NULL, sisign_pkg_controller(pkg), vrep ? &vrep->top : NULL, err)))
 		goto out;
 	x.c = NULL;
 	rules_tree(&x);
@@ -952,10 +1325,12 @@ int sisign_pkg_check_install(struct sisign_pkg *pkg, const struct sisign_check_o
 		rc = err_set(err, SISIGN_ERR_NOMEM, -1, "out of memory");
 out:
 	sisign_verify_report_free(vrep);
-	for (size_t i = 0; x.roots && i < x.opts->nroots; i++)
-		crypto_trust_free(x.roots[i]);
-	free(x.roots);
-	chk_policy_free(&x.pol);
+	if (!x.cache) {
+		for (size_t i = 0; x.roots && i < x.opts->nroots; i++)
+			crypto_trust_free(x.roots[i]);
+		free(x.roots);
+	}
+	chk_policy_free(&x.own_pol);
 	free(idblob);
 	if (rc) {
 		sisign_check_report_free(x.rep);

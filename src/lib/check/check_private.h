@@ -25,4 +25,8 @@ struct chk_policy {
 int chk_policy_load(const char *path, struct chk_policy *out, struct sisign_error *err) SISIGN_WARN_UNUSED;
 void chk_policy_free(struct chk_policy *p);
 
+/* Test-only: how many times the checker has decoded a certificate chain blob
+ * (all calls, all threads), to show that a cache saves the decodes. */
+size_t chk_test_chain_decodes(void);
+
 #endif
