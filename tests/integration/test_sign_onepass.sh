@@ -239,8 +239,14 @@ printf 'four KiB of text\n%.0s' $(seq 1 240) >small.txt
 for i in $(seq 1 59); do cp small/s.sis "small/s$i.sis"; done
 run strace -f -qq -c -o st.count -e trace=munmap,madvise "$SISIGN" sign "${K[@]}" --out-dir smallout -j 2 -q small/*.sis
 expect_rc 0 "a batch of 60 small packages signs"
-unmaps=$(awk '$NF == "munmap" || $NF == "madvise" { n += $4 } END { print n + 0 }' st.count)
-check '[ "$unmaps" -lt 20 ]' "a batch of 60 small packages: $unmaps munmap/madvise calls (60 or more when each package had 256 KiB buffers)"
+# The count is glibc malloc's; a sanitizer's allocator maps and unmaps on
+# its own terms, so the sanitizer builds only sign the batch.
+if ldd "$SISIGN" 2>/dev/null | grep -Eq 'lib(a|t)san\.'; then
+	echo "note: sanitizer build: munmap/madvise count not checked (its allocator is not glibc's)"
+else
+	unmaps=$(awk '$NF == "munmap" || $NF == "madvise" { n += $4 } END { print n + 0 }' st.count)
+	check '[ "$unmaps" -lt 20 ]' "a batch of 60 small packages: $unmaps munmap/madvise calls (60 or more when each package had 256 KiB buffers)"
+fi
 
 # ---- a token key: the signature is thrown away -----------------------------------------
 if [ -n "${MOCK_P11_MODULE:-}" ] && [ -r "$MOCK_P11_MODULE" ]; then
